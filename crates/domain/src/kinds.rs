@@ -119,8 +119,9 @@ coded_enum!(
 );
 
 impl Status {
-    /// Open states are those in which a deadline runs (or is paused) and the
-    /// request can become overdue.
+    /// Open states: the request is with the region and not answered yet. The
+    /// deadline clock runs from submission (not while awaiting the head's
+    /// approval), so only an open request with a deadline can be overdue.
     pub fn is_open(self) -> bool {
         !matches!(
             self,
