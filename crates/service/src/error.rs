@@ -1,0 +1,47 @@
+use rtms_domain::{Action, FieldError, Status};
+use rtms_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong login or password")]
+    BadCredentials,
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    /// The action is not possible in the request's current state.
+    #[error("action {action} is not possible in state {status}")]
+    WrongState { status: Status, action: Action },
+    /// Somebody else changed the request since it was read.
+    #[error("changed concurrently")]
+    Concurrent,
+    /// The request content is not acceptable; every bad field is named.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Conflict => ServiceError::Concurrent,
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+impl ServiceError {
+    pub fn field(field: &str, code: &'static str) -> Self {
+        ServiceError::Invalid(vec![FieldError::new(field, code)])
+    }
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}

@@ -1,0 +1,31 @@
+//! The services: the one place where the lifecycle, access and validation rules
+//! are applied. The API and the web UI both call these; neither changes a
+//! status or checks a role on its own.
+
+pub mod auth;
+pub mod clock;
+pub mod consultations;
+pub mod demo;
+pub mod error;
+pub mod views;
+
+pub use auth::Actor;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::ServiceError;
+
+use std::sync::Arc;
+
+use rtms_store::Db;
+
+/// Everything a request handler needs: the database and the clock.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Services { db, clock }
+    }
+}

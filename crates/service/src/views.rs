@@ -1,0 +1,191 @@
+//! What the API returns: the public shape of a consultation and its parts.
+//! These types are the JSON contract (and the OpenAPI schemas).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rtms_domain::request::ClinicalData;
+use rtms_domain::{Action, FormOfCare, Role, Status};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrgRef {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserRef {
+    pub id: i64,
+    /// «Иванов И. И.»
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsultantRef {
+    pub id: i64,
+    pub name: String,
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MembershipView {
+    pub role: Role,
+    pub organization: OrgRef,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub login: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub position: String,
+    pub locale: String,
+    pub must_change_password: bool,
+    pub roles: Vec<MembershipView>,
+}
+
+/// One consultation request, whole.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsultationView {
+    pub id: i64,
+    pub status: Status,
+    /// The status in the caller's language.
+    pub status_label: String,
+    #[serde(flatten)]
+    pub data: ClinicalData,
+    pub requesting_organization: OrgRef,
+    pub requester: UserRef,
+    pub assigned_tkc: Option<OrgRef>,
+    pub consultants: Vec<ConsultantRef>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When the answer is due (pauses for revision included).
+    pub deadline: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    /// Seconds left until the deadline; negative when overdue.
+    pub remaining_seconds: Option<i64>,
+    /// The clock is paused while the request is returned for revision.
+    pub deadline_paused: bool,
+    pub scheduled_start: Option<DateTime<Utc>>,
+    pub scheduled_minutes: Option<i32>,
+    /// What the caller may do now.
+    pub available_actions: Vec<Action>,
+    /// For optimistic locking by clients that want it.
+    pub version: i32,
+}
+
+/// A line of a list or queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsultationSummary {
+    pub id: i64,
+    pub status: Status,
+    pub status_label: String,
+    pub form_of_care: Option<FormOfCare>,
+    pub profile: Option<String>,
+    pub patient_name: String,
+    pub patient_birth_date: Option<NaiveDate>,
+    pub diagnosis_main: Option<String>,
+    pub requesting_organization: OrgRef,
+    pub assigned_tkc: Option<OrgRef>,
+    pub created_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub remaining_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsultationPage {
+    pub items: Vec<ConsultationSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// One entry of the case timeline.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub action_label: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub actor: Option<UserRef>,
+    pub actor_organization: Option<OrgRef>,
+    pub actor_role: Option<Role>,
+    pub comment: String,
+    pub reason_code: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: i64,
+    /// `question` (consultant to doctor) or `answer`.
+    pub kind: String,
+    pub author: UserRef,
+    pub author_role: Role,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConclusionView {
+    pub id: i64,
+    pub version: i32,
+    pub supersedes_id: Option<i64>,
+    pub author: UserRef,
+    pub diagnosis_main: String,
+    pub diagnosis_main_name: Option<String>,
+    pub diagnosis_text: String,
+    pub findings: String,
+    pub recommendations: String,
+    pub transfer: String,
+    pub follow_up_needed: bool,
+    pub follow_up: String,
+    pub updated_at: DateTime<Utc>,
+    pub signed_at: Option<DateTime<Utc>>,
+    /// SHA-256 of the signed content.
+    pub content_hash: Option<String>,
+    pub signatures: Vec<ConsultantRef>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsultantView {
+    pub id: i64,
+    pub name: String,
+    pub organization: OrgRef,
+    pub profiles: Vec<String>,
+    /// Open consultations assigned to this consultant now.
+    pub open_consultations: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Icd10View {
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub actual: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProfileView {
+    pub code: String,
+    pub name: String,
+    /// What a good request for this profile includes.
+    pub hint: String,
+    pub v002_code: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PurposeView {
+    pub code: String,
+    pub iemk_code: i32,
+    pub name: String,
+}

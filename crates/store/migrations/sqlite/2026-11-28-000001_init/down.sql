@@ -1,0 +1,15 @@
+DROP TABLE conclusions;
+DROP TABLE messages;
+DROP TABLE consultation_events;
+DROP TABLE consultation_consultants;
+DROP TABLE consultations;
+DROP TABLE routes;
+DROP TABLE deadline_policies;
+DROP TABLE icd10;
+DROP TABLE purposes;
+DROP TABLE api_tokens;
+DROP TABLE user_profiles;
+DROP TABLE profiles;
+DROP TABLE memberships;
+DROP TABLE users;
+DROP TABLE organizations;

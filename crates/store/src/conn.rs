@@ -1,0 +1,133 @@
+//! One connection type over SQLite and PostgreSQL, a pool, and migrations.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::StoreError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn of_url(url: &str) -> BackendKind {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            BackendKind::Postgres
+        } else {
+            BackendKind::Sqlite
+        }
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+pub type Conn = PooledConnection<ConnectionManager<DbConn>>;
+
+/// The database: a pool of connections and, on SQLite, the single-writer lock.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<DbConn>>,
+    backend: BackendKind,
+    /// SQLite allows one writer; taking this lock before a write transaction
+    /// turns "database is locked" errors into a short wait.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl Db {
+    pub fn connect(url: &str, max_connections: u32) -> Result<Db, StoreError> {
+        let backend = BackendKind::of_url(url);
+        let manager = ConnectionManager::<DbConn>::new(url);
+        let pool = Pool::builder()
+            .max_size(max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    pub fn conn(&self) -> Result<Conn, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Connect(e.to_string()))
+    }
+
+    /// Applies the embedded migrations of this backend; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.conn()?;
+        let ran = match &mut *conn {
+            DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        };
+        ran.map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// Runs `f` in a read-only use of a pooled connection.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in a transaction; on SQLite, one writer at a time.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<StoreError>,
+    {
+        let mut conn = self.conn()?;
+        let _guard: Option<MutexGuard<'_, ()>> = match self.backend {
+            BackendKind::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            BackendKind::Postgres => None,
+        };
+        let conn: &mut DbConn = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// True when the database answers a trivial query.
+    pub fn ping(&self) -> bool {
+        self.conn()
+            .and_then(|mut c| c.batch_execute("SELECT 1").map_err(StoreError::from))
+            .is_ok()
+    }
+}

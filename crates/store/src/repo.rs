@@ -1,0 +1,603 @@
+//! Repositories: plain functions over a connection. Business rules live in the
+//! service layer; these only read and write rows.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::conn::MultiBackend;
+use crate::models::*;
+use crate::schema::*;
+use crate::{DbConn, StoreError};
+
+type R<T> = Result<T, StoreError>;
+
+// ---- organizations --------------------------------------------------------
+
+pub fn insert_organization(conn: &mut DbConn, org: &NewOrganization) -> R<i64> {
+    Ok(diesel::insert_into(organizations::table)
+        .values(org)
+        .returning(organizations::id)
+        .get_result(conn)?)
+}
+
+pub fn organization(conn: &mut DbConn, id: i64) -> R<Organization> {
+    Ok(organizations::table
+        .find(id)
+        .select(Organization::as_select())
+        .first(conn)?)
+}
+
+pub fn organizations(conn: &mut DbConn, kind: Option<&str>) -> R<Vec<Organization>> {
+    let mut q = organizations::table
+        .select(Organization::as_select())
+        .into_boxed();
+    if let Some(kind) = kind {
+        q = q.filter(organizations::kind.eq(kind.to_string()));
+    }
+    Ok(q.order(organizations::name.asc()).load(conn)?)
+}
+
+// ---- users and memberships ---------------------------------------------------
+
+pub fn insert_user(conn: &mut DbConn, user: &NewUser) -> R<i64> {
+    Ok(diesel::insert_into(users::table)
+        .values(user)
+        .returning(users::id)
+        .get_result(conn)?)
+}
+
+pub fn user(conn: &mut DbConn, id: i64) -> R<User> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)?)
+}
+
+pub fn users_by_ids(conn: &mut DbConn, ids: &[i64]) -> R<Vec<User>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+pub fn user_by_login(conn: &mut DbConn, login: &str) -> R<Option<User>> {
+    Ok(users::table
+        .filter(users::login.eq(login))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_password(conn: &mut DbConn, user_id: i64, hash: &str, must_change: bool) -> R<()> {
+    let n = diesel::update(users::table.find(user_id))
+        .set((
+            users::password_hash.eq(hash),
+            users::must_change_password.eq(must_change),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn add_membership(conn: &mut DbConn, user_id: i64, org_id: i64, role: &str) -> R<()> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::user_id.eq(user_id),
+            memberships::organization_id.eq(org_id),
+            memberships::role.eq(role),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn memberships_of(conn: &mut DbConn, user_id: i64) -> R<Vec<Membership>> {
+    Ok(memberships::table
+        .filter(memberships::user_id.eq(user_id))
+        .select(Membership::as_select())
+        .order(memberships::id.asc())
+        .load(conn)?)
+}
+
+pub fn add_user_profile(conn: &mut DbConn, user_id: i64, profile: &str) -> R<()> {
+    diesel::insert_into(user_profiles::table)
+        .values((
+            user_profiles::user_id.eq(user_id),
+            user_profiles::profile_code.eq(profile),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn profiles_of(conn: &mut DbConn, user_id: i64) -> R<Vec<String>> {
+    Ok(user_profiles::table
+        .filter(user_profiles::user_id.eq(user_id))
+        .select(user_profiles::profile_code)
+        .order(user_profiles::profile_code.asc())
+        .load(conn)?)
+}
+
+/// A consultant with where they work and how many open consultations they hold.
+#[derive(Debug, Clone)]
+pub struct ConsultantLoad {
+    pub user: User,
+    pub organization_id: i64,
+    pub profiles: Vec<String>,
+    pub open_consultations: i64,
+}
+
+pub fn consultants(
+    conn: &mut DbConn,
+    profile: Option<&str>,
+    tkc_id: Option<i64>,
+) -> R<Vec<ConsultantLoad>> {
+    let mut q = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::role.eq("consultant"))
+        .filter(users::active.eq(true))
+        .select((User::as_select(), memberships::organization_id))
+        .into_boxed();
+    if let Some(tkc) = tkc_id {
+        q = q.filter(memberships::organization_id.eq(tkc));
+    }
+    if let Some(p) = profile {
+        let with_profile = user_profiles::table
+            .filter(user_profiles::profile_code.eq(p.to_string()))
+            .select(user_profiles::user_id);
+        q = q.filter(users::id.eq_any(with_profile));
+    }
+    let rows: Vec<(User, i64)> = q.order(users::last_name.asc()).load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|(u, _)| u.id).collect();
+    let loads: Vec<(i64, i64)> = consultation_consultants::table
+        .inner_join(consultations::table)
+        .filter(consultation_consultants::user_id.eq_any(&ids))
+        .filter(consultations::status.eq_any(["assigned", "accepted", "scheduled", "in_progress"]))
+        .group_by(consultation_consultants::user_id)
+        .select((consultation_consultants::user_id, count_star()))
+        .load(conn)?;
+    let all_profiles: Vec<(i64, String)> = user_profiles::table
+        .filter(user_profiles::user_id.eq_any(&ids))
+        .select((user_profiles::user_id, user_profiles::profile_code))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, organization_id)| ConsultantLoad {
+            open_consultations: loads
+                .iter()
+                .find(|(id, _)| *id == user.id)
+                .map_or(0, |(_, n)| *n),
+            profiles: all_profiles
+                .iter()
+                .filter(|(id, _)| *id == user.id)
+                .map(|(_, p)| p.clone())
+                .collect(),
+            organization_id,
+            user,
+        })
+        .collect())
+}
+
+// ---- API tokens ---------------------------------------------------------------
+
+pub fn insert_token(
+    conn: &mut DbConn,
+    user_id: i64,
+    token_hash: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> R<()> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::user_id.eq(user_id),
+            api_tokens::token_hash.eq(token_hash),
+            api_tokens::created_at.eq(now),
+            api_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user a live token belongs to.
+pub fn token_user(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> R<Option<i64>> {
+    Ok(api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::expires_at.gt(now))
+        .filter(api_tokens::revoked_at.is_null())
+        .select(api_tokens::user_id)
+        .first(conn)
+        .optional()?)
+}
+
+// ---- routes and deadlines ------------------------------------------------------
+
+pub fn insert_route(
+    conn: &mut DbConn,
+    profile: &str,
+    form: &str,
+    tkc_id: i64,
+    consultant_id: Option<i64>,
+) -> R<()> {
+    diesel::insert_into(routes::table)
+        .values((
+            routes::profile_code.eq(profile),
+            routes::form_of_care.eq(form),
+            routes::tkc_id.eq(tkc_id),
+            routes::consultant_id.eq(consultant_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn route(conn: &mut DbConn, profile: &str, form: &str) -> R<Option<Route>> {
+    Ok(routes::table
+        .filter(routes::profile_code.eq(profile))
+        .filter(routes::form_of_care.eq(form))
+        .select(Route::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn deadline_minutes(conn: &mut DbConn) -> R<Vec<(String, i64)>> {
+    Ok(deadline_policies::table
+        .select((deadline_policies::form_of_care, deadline_policies::minutes))
+        .load(conn)?)
+}
+
+pub fn set_deadline_minutes(conn: &mut DbConn, form: &str, minutes: i64) -> R<()> {
+    let n = diesel::update(deadline_policies::table.find(form))
+        .set(deadline_policies::minutes.eq(minutes))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(deadline_policies::table)
+            .values((
+                deadline_policies::form_of_care.eq(form),
+                deadline_policies::minutes.eq(minutes),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+// ---- consultations -------------------------------------------------------------
+
+pub fn insert_consultation(conn: &mut DbConn, row: &ConsultationWrite) -> R<i64> {
+    Ok(diesel::insert_into(consultations::table)
+        .values(row)
+        .returning(consultations::id)
+        .get_result(conn)?)
+}
+
+pub fn consultation(conn: &mut DbConn, id: i64) -> R<Consultation> {
+    Ok(consultations::table
+        .find(id)
+        .select(Consultation::as_select())
+        .first(conn)?)
+}
+
+/// Writes a consultation read at `expected_version`; fails with `Conflict` when
+/// somebody else wrote it in between. The stored version becomes `expected + 1`.
+pub fn update_consultation(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    row: &ConsultationWrite,
+) -> R<()> {
+    let mut row = row.clone();
+    row.version = expected_version + 1;
+    let n = diesel::update(
+        consultations::table
+            .filter(consultations::id.eq(id))
+            .filter(consultations::version.eq(expected_version)),
+    )
+    .set(&row)
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+/// Who may see which consultations.
+#[derive(Debug, Clone, Default)]
+pub struct Visibility {
+    /// The whole region (dispatchers).
+    pub all: bool,
+    /// Requests of these organizations (doctors, heads).
+    pub requesting_orgs: Vec<i64>,
+    /// Requests assigned to these consultation centres (coordinators).
+    pub assigned_tkcs: Vec<i64>,
+    /// Requests on which this user is a consultant.
+    pub consultant: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConsultationFilter {
+    pub statuses: Vec<String>,
+    pub form_of_care: Option<String>,
+    pub profile: Option<String>,
+    pub requesting_org: Option<i64>,
+    pub assigned_tkc: Option<i64>,
+    /// Only overdue (true) or only not overdue (false).
+    pub overdue: Option<bool>,
+    /// Lower-case words of a patient name or digits of a number.
+    pub q: Option<String>,
+    pub now: Option<NaiveDateTime>,
+}
+
+pub const OPEN_STATES: &[&str] = &[
+    "awaiting_approval",
+    "submitted",
+    "in_review",
+    "returned",
+    "assigned",
+    "accepted",
+    "scheduled",
+    "in_progress",
+    "escalated",
+];
+
+type BoxedConsultations<'a> = consultations::BoxedQuery<'a, MultiBackend>;
+
+fn filtered<'a>(vis: &Visibility, f: &ConsultationFilter) -> BoxedConsultations<'a> {
+    let mut q = consultations::table.into_boxed::<MultiBackend>();
+    if !vis.all {
+        let consultant = vis.consultant.unwrap_or(-1);
+        let mine = consultation_consultants::table
+            .filter(consultation_consultants::user_id.eq(consultant))
+            .select(consultation_consultants::consultation_id);
+        q = q.filter(
+            consultations::requesting_org_id
+                .eq_any(vis.requesting_orgs.clone())
+                .or(consultations::assigned_tkc_id
+                    .eq_any(vis.assigned_tkcs.clone())
+                    .assume_not_null())
+                .or(consultations::id.eq_any(mine)),
+        );
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(consultations::status.eq_any(f.statuses.clone()));
+    }
+    if let Some(form) = &f.form_of_care {
+        q = q.filter(consultations::form_of_care.eq(form.clone()));
+    }
+    if let Some(p) = &f.profile {
+        q = q.filter(consultations::profile.eq(p.clone()));
+    }
+    if let Some(org) = f.requesting_org {
+        q = q.filter(consultations::requesting_org_id.eq(org));
+    }
+    if let Some(tkc) = f.assigned_tkc {
+        q = q.filter(consultations::assigned_tkc_id.eq(tkc));
+    }
+    if let (Some(overdue), Some(now)) = (f.overdue, f.now) {
+        let is_overdue = consultations::status
+            .eq_any(OPEN_STATES)
+            .and(consultations::deadline_at.is_not_null())
+            .and(
+                consultations::paused_at
+                    .is_null()
+                    .and(consultations::deadline_at.lt(now))
+                    .or(consultations::paused_at.gt(consultations::deadline_at)),
+            )
+            .assume_not_null();
+        q = if overdue {
+            q.filter(is_overdue)
+        } else {
+            q.filter(diesel::dsl::not(is_overdue))
+        };
+    }
+    if let Some(text) = &f.q {
+        for word in text.split_whitespace() {
+            let pattern = format!(
+                "%{}%",
+                word.replace('\\', "").replace('%', "").replace('_', "")
+            );
+            q = q.filter(consultations::search_text.like(pattern));
+        }
+    }
+    q
+}
+
+/// A page of consultations, open ones by deadline first, and the total count.
+pub fn list_consultations(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    filter: &ConsultationFilter,
+    offset: i64,
+    limit: i64,
+) -> R<(Vec<Consultation>, i64)> {
+    let total: i64 = filtered(vis, filter).count().get_result(conn)?;
+    let rows = filtered(vis, filter)
+        .select(Consultation::as_select())
+        .order((
+            consultations::closed_at.is_not_null().asc(),
+            consultations::deadline_at.is_null().asc(),
+            consultations::deadline_at.asc(),
+            consultations::id.desc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn is_visible(conn: &mut DbConn, vis: &Visibility, id: i64) -> R<bool> {
+    let n: i64 = filtered(vis, &ConsultationFilter::default())
+        .filter(consultations::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn assigned_consultants(conn: &mut DbConn, consultation_id: i64) -> R<Vec<AssignedConsultant>> {
+    Ok(consultation_consultants::table
+        .filter(consultation_consultants::consultation_id.eq(consultation_id))
+        .select(AssignedConsultant::as_select())
+        .order(consultation_consultants::assigned_at.asc())
+        .load(conn)?)
+}
+
+pub fn assigned_consultants_of(conn: &mut DbConn, ids: &[i64]) -> R<Vec<AssignedConsultant>> {
+    Ok(consultation_consultants::table
+        .filter(consultation_consultants::consultation_id.eq_any(ids))
+        .select(AssignedConsultant::as_select())
+        .load(conn)?)
+}
+
+/// Replaces the consultants of a consultation.
+pub fn set_consultants(
+    conn: &mut DbConn,
+    consultation_id: i64,
+    user_ids: &[i64],
+    now: NaiveDateTime,
+) -> R<()> {
+    diesel::delete(
+        consultation_consultants::table
+            .filter(consultation_consultants::consultation_id.eq(consultation_id)),
+    )
+    .execute(conn)?;
+    for (i, user_id) in user_ids.iter().enumerate() {
+        diesel::insert_into(consultation_consultants::table)
+            .values((
+                consultation_consultants::consultation_id.eq(consultation_id),
+                consultation_consultants::user_id.eq(user_id),
+                // Keeps the order given: the first is the lead.
+                consultation_consultants::assigned_at
+                    .eq(now + chrono::Duration::microseconds(i as i64)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn mark_signed(
+    conn: &mut DbConn,
+    consultation_id: i64,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> R<()> {
+    diesel::update(
+        consultation_consultants::table
+            .filter(consultation_consultants::consultation_id.eq(consultation_id))
+            .filter(consultation_consultants::user_id.eq(user_id)),
+    )
+    .set(consultation_consultants::signed_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+// ---- events, messages, conclusions --------------------------------------------------
+
+pub fn append_event(conn: &mut DbConn, event: &NewEvent) -> R<i64> {
+    Ok(diesel::insert_into(consultation_events::table)
+        .values(event)
+        .returning(consultation_events::id)
+        .get_result(conn)?)
+}
+
+pub fn events(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Event>> {
+    Ok(consultation_events::table
+        .filter(consultation_events::consultation_id.eq(consultation_id))
+        .select(Event::as_select())
+        .order(consultation_events::id.asc())
+        .load(conn)?)
+}
+
+pub fn insert_message(
+    conn: &mut DbConn,
+    consultation_id: i64,
+    author_id: i64,
+    author_role: &str,
+    kind: &str,
+    body: &str,
+    now: NaiveDateTime,
+) -> R<i64> {
+    Ok(diesel::insert_into(messages::table)
+        .values((
+            messages::consultation_id.eq(consultation_id),
+            messages::author_id.eq(author_id),
+            messages::author_role.eq(author_role),
+            messages::kind.eq(kind),
+            messages::body.eq(body),
+            messages::created_at.eq(now),
+        ))
+        .returning(messages::id)
+        .get_result(conn)?)
+}
+
+pub fn messages(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Message>> {
+    Ok(messages::table
+        .filter(messages::consultation_id.eq(consultation_id))
+        .select(Message::as_select())
+        .order(messages::id.asc())
+        .load(conn)?)
+}
+
+/// The newest version of a consultation's conclusion.
+pub fn current_conclusion(conn: &mut DbConn, consultation_id: i64) -> R<Option<Conclusion>> {
+    Ok(conclusions::table
+        .filter(conclusions::consultation_id.eq(consultation_id))
+        .select(Conclusion::as_select())
+        .order(conclusions::version.desc())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_conclusion(
+    conn: &mut DbConn,
+    consultation_id: i64,
+    version: i32,
+    content: &ConclusionContent,
+) -> R<i64> {
+    Ok(diesel::insert_into(conclusions::table)
+        .values((
+            conclusions::consultation_id.eq(consultation_id),
+            conclusions::version.eq(version),
+            conclusions::author_id.eq(content.author_id),
+            conclusions::diagnosis_main.eq(&content.diagnosis_main),
+            conclusions::diagnosis_text.eq(&content.diagnosis_text),
+            conclusions::findings.eq(&content.findings),
+            conclusions::recommendations.eq(&content.recommendations),
+            conclusions::transfer.eq(&content.transfer),
+            conclusions::follow_up_needed.eq(content.follow_up_needed),
+            conclusions::follow_up.eq(&content.follow_up),
+            conclusions::created_at.eq(content.updated_at),
+            conclusions::updated_at.eq(content.updated_at),
+        ))
+        .returning(conclusions::id)
+        .get_result(conn)?)
+}
+
+/// Rewrites an unsigned conclusion. A signed one is refused here and by the database.
+pub fn update_conclusion(conn: &mut DbConn, id: i64, content: &ConclusionContent) -> R<()> {
+    let n = diesel::update(
+        conclusions::table
+            .filter(conclusions::id.eq(id))
+            .filter(conclusions::signed_at.is_null()),
+    )
+    .set(content)
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+pub fn seal_conclusion(conn: &mut DbConn, id: i64, hash: &str, now: NaiveDateTime) -> R<()> {
+    let n = diesel::update(
+        conclusions::table
+            .filter(conclusions::id.eq(id))
+            .filter(conclusions::signed_at.is_null()),
+    )
+    .set((
+        conclusions::signed_at.eq(now),
+        conclusions::content_hash.eq(hash),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}

@@ -1,0 +1,228 @@
+// One schema for both backends. Keep in step with migrations/sqlite and
+// migrations/postgres; tests/schema_parity.rs proves the two agree.
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        short_name -> Text,
+        kind -> Text,
+        level -> Nullable<Integer>,
+        frmo_oid -> Nullable<Text>,
+        time_zone -> Text,
+        requires_head_approval -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        login -> Text,
+        password_hash -> Text,
+        last_name -> Text,
+        first_name -> Text,
+        middle_name -> Text,
+        position -> Text,
+        phone -> Text,
+        email -> Text,
+        locale -> Text,
+        active -> Bool,
+        must_change_password -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        organization_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    user_profiles (user_id, profile_code) {
+        user_id -> BigInt,
+        profile_code -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    profiles (code) {
+        code -> Text,
+        v002_code -> Nullable<Integer>,
+        name_ru -> Text,
+        name_en -> Text,
+        hint_ru -> Text,
+        hint_en -> Text,
+    }
+}
+
+diesel::table! {
+    purposes (code) {
+        code -> Text,
+        iemk_code -> Integer,
+        name_ru -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    icd10 (code) {
+        code -> Text,
+        name -> Text,
+        parent_code -> Nullable<Text>,
+        search -> Text,
+        actual -> Bool,
+    }
+}
+
+diesel::table! {
+    deadline_policies (form_of_care) {
+        form_of_care -> Text,
+        minutes -> BigInt,
+    }
+}
+
+diesel::table! {
+    routes (id) {
+        id -> BigInt,
+        profile_code -> Text,
+        form_of_care -> Text,
+        tkc_id -> BigInt,
+        consultant_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    consultations (id) {
+        id -> BigInt,
+        status -> Text,
+        requesting_org_id -> BigInt,
+        requester_id -> BigInt,
+        assigned_tkc_id -> Nullable<BigInt>,
+        form_of_care -> Nullable<Text>,
+        mode -> Nullable<Text>,
+        profile -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+        patient_name -> Text,
+        patient_birth_date -> Nullable<Date>,
+        patient_snils -> Nullable<Text>,
+        patient_oms -> Nullable<Text>,
+        diagnosis_main -> Nullable<Text>,
+        search_text -> Text,
+        clinical -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        deadline_at -> Nullable<Timestamp>,
+        budget_seconds -> BigInt,
+        paused_at -> Nullable<Timestamp>,
+        paused_seconds -> BigInt,
+        closed_at -> Nullable<Timestamp>,
+        scheduled_start -> Nullable<Timestamp>,
+        scheduled_minutes -> Nullable<Integer>,
+        closeout_useful -> Nullable<Bool>,
+        closeout_effect -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    consultation_consultants (consultation_id, user_id) {
+        consultation_id -> BigInt,
+        user_id -> BigInt,
+        assigned_at -> Timestamp,
+        signed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    consultation_events (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        at -> Timestamp,
+        actor_user_id -> Nullable<BigInt>,
+        actor_org_id -> Nullable<BigInt>,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        comment -> Text,
+        reason_code -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        author_id -> BigInt,
+        author_role -> Text,
+        kind -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conclusions (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        version -> Integer,
+        supersedes_id -> Nullable<BigInt>,
+        author_id -> BigInt,
+        diagnosis_main -> Text,
+        diagnosis_text -> Text,
+        findings -> Text,
+        recommendations -> Text,
+        transfer -> Text,
+        follow_up_needed -> Bool,
+        follow_up -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        signed_at -> Nullable<Timestamp>,
+        content_hash -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> organizations (organization_id));
+diesel::joinable!(consultation_consultants -> users (user_id));
+diesel::joinable!(consultation_consultants -> consultations (consultation_id));
+diesel::joinable!(consultation_events -> consultations (consultation_id));
+diesel::joinable!(messages -> consultations (consultation_id));
+diesel::joinable!(conclusions -> consultations (consultation_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    memberships,
+    user_profiles,
+    api_tokens,
+    profiles,
+    purposes,
+    icd10,
+    deadline_policies,
+    routes,
+    consultations,
+    consultation_consultants,
+    consultation_events,
+    messages,
+    conclusions,
+);
