@@ -1,1 +1,224 @@
-fn main() {}
+//! `rtms`: the one binary of the regional telemedicine system.
+
+mod config;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use rtms_domain::Role;
+use rtms_service::auth::NewUserSpec;
+use rtms_service::{Services, SystemClock};
+
+use config::{Config, ConfigArgs};
+
+#[derive(Parser)]
+#[command(name = "rtms", version, about = "РТМС — regional telemedicine system")]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web interface and the API.
+    Serve {
+        /// Seed a demo region when the database is empty.
+        #[arg(long, env = "RTMS_DEMO")]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administration from the command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user with one role in one organization.
+    CreateUser {
+        #[arg(long)]
+        login: String,
+        /// At least 10 characters. The user must change it at first sign-in unless --permanent.
+        #[arg(long, env = "RTMS_NEW_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        last_name: String,
+        #[arg(long)]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        middle_name: String,
+        /// admin, dispatcher, doctor, head, coordinator, consultant, analyst or auditor.
+        #[arg(long)]
+        role: String,
+        /// Organization id.
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        permanent: bool,
+    },
+    /// Set a new password for a user.
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+        #[arg(long, env = "RTMS_NEW_PASSWORD")]
+        password: String,
+        /// Make the user change it at next sign-in.
+        #[arg(long)]
+        temporary: bool,
+    },
+    /// Replace the МКБ-10 reference with a newer НСИ CSV release (OID 1.2.643.5.1.13.13.11.1005).
+    ImportIcd10 { file: std::path::PathBuf },
+    /// List organizations with their ids.
+    Orgs,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::resolve(&cli.config)?;
+    init_logging(config.log_json);
+    let _lock = config.lock_sqlite()?;
+    let db = rtms_store::Db::connect(&config.database_url, config.pool_size())
+        .with_context(|| format!("cannot open the database {}", config.database_display()))?;
+    let applied = db.migrate()?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    let svc = Services::new(db, Arc::new(SystemClock));
+    match cli.command {
+        Command::Migrate => {
+            println!("migrations applied: {applied}");
+            Ok(())
+        }
+        Command::Serve { demo } => serve(config, svc, demo),
+        Command::Admin(cmd) => admin(svc, cmd),
+    }
+}
+
+fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
+    let loaded = svc.db.write(rtms_store::reference::ensure_loaded)?;
+    if loaded != (0, 0, 0) {
+        tracing::info!(
+            icd10 = loaded.0,
+            profiles = loaded.1,
+            purposes = loaded.2,
+            "reference data loaded"
+        );
+    }
+    if demo && rtms_service::demo::seed_if_empty(&svc)? {
+        tracing::info!(
+            "demo region seeded; every demo user's password is {}",
+            rtms_service::demo::DEMO_PASSWORD
+        );
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), "serving");
+        println!("РТМС: http://{addr}");
+        rtms_web::serve(listener, svc, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+}
+
+fn admin(svc: Services, cmd: AdminCommand) -> anyhow::Result<()> {
+    let report = |e: rtms_service::ServiceError| match e {
+        rtms_service::ServiceError::Invalid(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message(rtms_domain::Lang::Ru)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    };
+    match cmd {
+        AdminCommand::CreateUser {
+            login,
+            password,
+            last_name,
+            first_name,
+            middle_name,
+            role,
+            org,
+            permanent,
+        } => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
+            let id = svc
+                .create_user(&NewUserSpec {
+                    login,
+                    password,
+                    last_name,
+                    first_name,
+                    middle_name,
+                    position: String::new(),
+                    roles: vec![(role, org)],
+                    profiles: vec![],
+                    must_change_password: !permanent,
+                })
+                .map_err(report)?;
+            println!("user created: id {id}");
+        }
+        AdminCommand::ResetPassword {
+            login,
+            password,
+            temporary,
+        } => {
+            svc.reset_password(&login, &password, temporary)
+                .map_err(report)?;
+            println!("password changed for {login}");
+        }
+        AdminCommand::ImportIcd10 { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let n = svc
+                .db
+                .write(|c| rtms_store::reference::load_icd10_csv(c, &text))?;
+            println!("МКБ-10 codes loaded: {n}");
+        }
+        AdminCommand::Orgs => {
+            for o in svc.db.read(|c| rtms_store::repo::organizations(c, None))? {
+                println!("{}\t{}\t{}", o.id, o.kind, o.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RTMS_LOG")
+        .unwrap_or_else(|_| "info,tower_http=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -6,6 +6,7 @@ pub mod models;
 pub mod reference;
 pub mod repo;
 pub mod schema;
+pub mod testing;
 
 pub use conn::{BackendKind, Db, DbConn};
 

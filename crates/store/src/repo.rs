@@ -342,7 +342,14 @@ type BoxedConsultations<'a> = consultations::BoxedQuery<'a, MultiBackend>;
 
 fn filtered<'a>(vis: &Visibility, f: &ConsultationFilter) -> BoxedConsultations<'a> {
     let mut q = consultations::table.into_boxed::<MultiBackend>();
-    if !vis.all {
+    if vis.all {
+        // A draft is the doctor's own workspace until it is submitted.
+        q = q.filter(
+            consultations::status
+                .ne("draft")
+                .or(consultations::requesting_org_id.eq_any(vis.requesting_orgs.clone())),
+        );
+    } else {
         let consultant = vis.consultant.unwrap_or(-1);
         let mine = consultation_consultants::table
             .filter(consultation_consultants::user_id.eq(consultant))

@@ -1,0 +1,147 @@
+//! Configuration: flags, then `RTMS_*` environment variables, then an optional
+//! TOML file (`--config`, or `rtms.toml` in the working directory), then defaults.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use fs4::fs_std::FileExt;
+use serde::Deserialize;
+
+#[derive(Args, Debug, Default)]
+pub struct ConfigArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "RTMS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "RTMS_LISTEN")]
+    pub listen: Option<String>,
+    /// Directory for the SQLite database and uploaded files [default: ./rtms-data].
+    #[arg(long, global = true, env = "RTMS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` for PostgreSQL; SQLite in the data directory by default.
+    #[arg(long, global = true, env = "RTMS_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log as JSON lines.
+    #[arg(long, global = true, env = "RTMS_LOG_JSON")]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log_json: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log_json: bool,
+}
+
+impl Config {
+    pub fn resolve(args: &ConfigArgs) -> anyhow::Result<Config> {
+        let file_path = args
+            .config
+            .clone()
+            .or_else(|| Some(PathBuf::from("rtms.toml")).filter(|p| p.exists()));
+        let file: FileConfig = match &file_path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read the configuration file {}", path.display())
+                })?;
+                toml::from_str(&text).with_context(|| {
+                    format!("error in the configuration file {}", path.display())
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("rtms-data"));
+        let database_url = match args.database_url.clone().or(file.database_url) {
+            Some(url) => url
+                .strip_prefix("sqlite://")
+                .map(str::to_string)
+                .unwrap_or(url),
+            None => {
+                std::fs::create_dir_all(&data_dir).with_context(|| {
+                    format!("cannot create the data directory {}", data_dir.display())
+                })?;
+                data_dir.join("rtms.sqlite").to_string_lossy().into_owned()
+            }
+        };
+        Ok(Config {
+            listen: args
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir,
+            database_url,
+            log_json: args.log_json || file.log_json.unwrap_or(false),
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        rtms_store::BackendKind::of_url(&self.database_url) == rtms_store::BackendKind::Sqlite
+    }
+
+    pub fn pool_size(&self) -> u32 {
+        if self.is_sqlite() {
+            8
+        } else {
+            16
+        }
+    }
+
+    /// The database for messages: the file, or the URL without its password.
+    pub fn database_display(&self) -> String {
+        if self.is_sqlite() {
+            return self.database_url.clone();
+        }
+        match (self.database_url.find("://"), self.database_url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!(
+                "{}***{}",
+                &self.database_url[..s + 3],
+                &self.database_url[at..]
+            ),
+            _ => self.database_url.clone(),
+        }
+    }
+
+    /// SQLite mode is one instance: an exclusive lock on a file beside the
+    /// database refuses a second one. The lock lives as long as the returned file.
+    pub fn lock_sqlite(&self) -> anyhow::Result<Option<File>> {
+        if !self.is_sqlite() {
+            return Ok(None);
+        }
+        let db = Path::new(&self.database_url);
+        if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let lock_path = PathBuf::from(format!("{}.lock", self.database_url));
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open {}", lock_path.display()))?;
+        match file.try_lock_exclusive() {
+            Ok(true) => Ok(Some(file)),
+            _ => bail!(
+                "another rtms instance is already using {}; SQLite mode runs a single instance (stop the other one, or use PostgreSQL to run several)",
+                self.database_url
+            ),
+        }
+    }
+}

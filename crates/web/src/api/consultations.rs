@@ -1,0 +1,248 @@
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use rtms_domain::request::ConsultationPatch;
+use rtms_domain::{Action, Status};
+use rtms_service::consultations::{ActionParams, ConclusionInput, ListQuery};
+use rtms_service::views::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{created, Body, Caller};
+use crate::error::{AppError, Problem};
+use crate::{blocking, AppState};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get_one, patch))
+        .routes(routes!(act))
+        .routes(routes!(events))
+        .routes(routes!(post_message, list_messages))
+        .routes(routes!(put_conclusion, get_conclusion))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+    pub status: Status,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionResult {
+    pub id: i64,
+    /// The state after the action.
+    pub status: Status,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewMessage {
+    pub body: String,
+}
+
+/// Creates a draft request in the caller's organization (requesting doctor).
+#[utoipa::path(post, path = "/api/v1/consultations", tag = "consultations", request_body = ConsultationPatch, security(("bearer" = [])),
+    responses((status = 201, body = Created), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(patch): Body<ConsultationPatch>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let id = blocking(move || svc.create_consultation(&caller.actor, &patch))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(created(Created {
+        id,
+        status: Status::Draft,
+    }))
+}
+
+/// Lists the requests the caller may see, open ones by deadline first.
+#[utoipa::path(get, path = "/api/v1/consultations", tag = "consultations", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = ConsultationPage), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ConsultationPage>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || svc.list_consultations(&caller.actor, &q, lang))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// One request, whole, with the actions the caller may take now.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ConsultationView), (status = 404, body = Problem)))]
+async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ConsultationView>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || svc.consultation(&caller.actor, id, lang))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// Edits a draft or a request returned for revision. Absent fields stay; an empty string clears.
+#[utoipa::path(patch, path = "/api/v1/consultations/{id}", tag = "consultations", params(("id" = i64, Path)), request_body = ConsultationPatch, security(("bearer" = [])),
+    responses((status = 200, body = ConsultationView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Body(patch): Body<ConsultationPatch>,
+) -> Result<Json<ConsultationView>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || {
+            svc.update_consultation(&caller.actor, id, &patch)?;
+            svc.consultation(&caller.actor, id, lang)
+        })
+        .await
+        .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// Takes a lifecycle action: `submit`, `approve`, `send_back`, `take`, `return`, `resubmit`,
+/// `reject`, `assign`, `accept`, `decline`, `schedule`, `start`, `sign`, `acknowledge`,
+/// `escalate`, `record_federal_conclusion`, `cancel`. 409 when the state does not allow it,
+/// 403 when the caller's role does not.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/actions/{action}", tag = "consultations",
+    params(("id" = i64, Path), ("action" = Action, Path)), request_body(content = ActionParams, description = "Parameters of the action; may be omitted"), security(("bearer" = [])),
+    responses((status = 200, body = ActionResult), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn act(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(i64, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<ActionResult>, AppError> {
+    let lang = caller.lang;
+    let Some(action) = Action::parse(&action) else {
+        return Err(AppError::from(rtms_service::ServiceError::NotFound).in_lang(lang));
+    };
+    let params: ActionParams = if body.iter().all(u8::is_ascii_whitespace) {
+        ActionParams::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            let prefix = if lang == rtms_domain::Lang::En {
+                "Invalid JSON"
+            } else {
+                "Неверный JSON"
+            };
+            AppError::BadRequest(format!("{prefix}: {e}"), lang)
+        })?
+    };
+    let svc = state.svc.clone();
+    let status = blocking(move || svc.act(&caller.actor, id, action, &params))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(Json(ActionResult { id, status }))
+}
+
+/// The case timeline: every transition, who, when, from which organization, why.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/events", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<EventView>), (status = 404, body = Problem)))]
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<EventView>>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || svc.events(&caller.actor, id, lang))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// Posts a question (consultant) or an answer (requesting doctor) while the consultation is in progress.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/messages", tag = "consultations", params(("id" = i64, Path)), request_body = NewMessage, security(("bearer" = [])),
+    responses((status = 201, body = MessageView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn post_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Body(msg): Body<NewMessage>,
+) -> Result<(StatusCode, Json<MessageView>), AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let view = blocking(move || {
+        let mid = svc.post_message(&caller.actor, id, &msg.body)?;
+        svc.messages(&caller.actor, id)?
+            .into_iter()
+            .find(|m| m.id == mid)
+            .ok_or(rtms_service::ServiceError::NotFound)
+    })
+    .await
+    .map_err(|e| e.in_lang(lang))?;
+    Ok(created(view))
+}
+
+/// The questions-and-answers thread.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/messages", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<MessageView>), (status = 404, body = Problem)))]
+async fn list_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<MessageView>>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || svc.messages(&caller.actor, id))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// Writes the consultant's draft conclusion; `sign` freezes it.
+#[utoipa::path(put, path = "/api/v1/consultations/{id}/conclusion", tag = "consultations", params(("id" = i64, Path)), request_body = ConclusionInput, security(("bearer" = [])),
+    responses((status = 200, body = ConclusionView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn put_conclusion(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Body(input): Body<ConclusionInput>,
+) -> Result<Json<ConclusionView>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || {
+            svc.put_conclusion(&caller.actor, id, &input)?;
+            svc.conclusion(&caller.actor, id)
+        })
+        .await
+        .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// The conclusion: the requesting side sees it once signed.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/conclusion", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ConclusionView), (status = 404, body = Problem)))]
+async fn get_conclusion(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ConclusionView>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || svc.conclusion(&caller.actor, id))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}

@@ -1,0 +1,171 @@
+//! REST API v1. Every route is declared with `utoipa::path` and collected by
+//! `OpenApiRouter`, so `/api/openapi.json` always lists exactly what is served.
+
+mod consultations;
+mod reference;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::Json;
+use rtms_domain::Lang;
+use rtms_service::views::UserView;
+use rtms_service::Actor;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{AppError, Problem};
+use crate::{blocking, AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "РТМС API", version = "1", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en)."),
+    modifiers(&BearerAuth),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .merge(consultations::router())
+        .merge(reference::router())
+}
+
+/// The caller's language, from `Accept-Language` (Russian by default).
+pub struct ReqLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Ok(ReqLang(Lang::from_accept_language(header)))
+    }
+}
+
+/// The authenticated caller (`Authorization: Bearer <token>`) and their language.
+pub struct Caller {
+    pub actor: Actor,
+    pub lang: Lang,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ReqLang(lang) = ReqLang::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        let Some(token) = token else {
+            return Err(AppError::from(rtms_service::ServiceError::Unauthenticated).in_lang(lang));
+        };
+        let svc = state.svc.clone();
+        let actor = blocking(move || svc.authenticate(&token))
+            .await
+            .map_err(|e| e.in_lang(lang))?;
+        Ok(Caller { actor, lang })
+    }
+}
+
+/// A JSON body whose errors come back as problem documents in the caller's language.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let header = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let lang = Lang::from_accept_language(header);
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) => {
+                let prefix = match lang {
+                    Lang::Ru => "Неверный JSON",
+                    Lang::En => "Invalid JSON",
+                };
+                Err(AppError::BadRequest(
+                    format!("{prefix}: {}", rejection.body_text()),
+                    lang,
+                ))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`; valid for 12 hours.
+    pub token: String,
+    pub user: UserView,
+}
+
+/// Signs in with a login and password and returns an API token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem)))]
+async fn login(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ReqLang(lang): ReqLang,
+    Body(req): Body<LoginRequest>,
+) -> Result<Json<LoginResponse>, AppError> {
+    let svc = state.svc.clone();
+    let (token, actor) = blocking(move || svc.login(&req.login, &req.password))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(Json(LoginResponse {
+        token,
+        user: state.svc.user_view(&actor),
+    }))
+}
+
+/// The signed-in user and their roles.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = Problem)))]
+async fn me(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    caller: Caller,
+) -> Json<UserView> {
+    Json(state.svc.user_view(&caller.actor))
+}
+
+pub(crate) fn created<T: Serialize>(body: T) -> (StatusCode, Json<T>) {
+    (StatusCode::CREATED, Json(body))
+}

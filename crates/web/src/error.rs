@@ -1,0 +1,195 @@
+//! One error type for every handler, answered as `application/problem+json`
+//! (RFC 9457) in the caller's language, with a field list for validation errors.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rtms_domain::{FieldError, Lang};
+use rtms_service::ServiceError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug)]
+pub enum AppError {
+    Service(ServiceError, Lang),
+    BadRequest(String, Lang),
+    Internal(String),
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        AppError::Service(e, Lang::Ru)
+    }
+}
+
+impl AppError {
+    pub fn in_lang(self, lang: Lang) -> Self {
+        match self {
+            AppError::Service(e, _) => AppError::Service(e, lang),
+            AppError::BadRequest(m, _) => AppError::BadRequest(m, lang),
+            other => other,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// Dotted path of the field, e.g. `patient.snils`.
+    pub field: String,
+    pub code: String,
+    /// For the person who typed it, in their language.
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+fn field_problems(errors: &[FieldError], lang: Lang) -> Vec<FieldProblem> {
+    errors
+        .iter()
+        .map(|e| FieldProblem {
+            field: e.field.clone(),
+            code: e.code.to_string(),
+            message: e.message(lang).to_string(),
+        })
+        .collect()
+}
+
+fn t(lang: Lang, ru: &str, en: &str) -> String {
+    match lang {
+        Lang::Ru => ru.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, kind, title, detail, errors) = match self {
+            AppError::Service(e, lang) => match e {
+                ServiceError::Unauthenticated => (
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    t(lang, "Требуется вход в систему", "Sign-in required"),
+                    None,
+                    vec![],
+                ),
+                ServiceError::BadCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    "bad-credentials",
+                    t(lang, "Неверный логин или пароль", "Wrong login or password"),
+                    None,
+                    vec![],
+                ),
+                ServiceError::NotFound => (
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    t(lang, "Не найдено", "Not found"),
+                    None,
+                    vec![],
+                ),
+                ServiceError::Forbidden => (
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    t(
+                        lang,
+                        "Недостаточно прав для этого действия",
+                        "You may not do this",
+                    ),
+                    None,
+                    vec![],
+                ),
+                ServiceError::WrongState { status, action } => (
+                    StatusCode::CONFLICT,
+                    "wrong-state",
+                    t(
+                        lang,
+                        "Действие невозможно в текущем статусе запроса",
+                        "This action is not possible in the request's current state",
+                    ),
+                    Some(format!(
+                        "{}: «{}» — {}",
+                        t(lang, "Статус", "Status"),
+                        status.label(lang),
+                        action.label(lang)
+                    )),
+                    vec![],
+                ),
+                ServiceError::Concurrent => (
+                    StatusCode::CONFLICT,
+                    "concurrent-change",
+                    t(
+                        lang,
+                        "Запрос только что изменил другой пользователь — обновите страницу",
+                        "Someone else just changed this request; reload it",
+                    ),
+                    None,
+                    vec![],
+                ),
+                ServiceError::Invalid(errors) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    t(
+                        lang,
+                        "Проверьте заполнение полей",
+                        "Please check the fields",
+                    ),
+                    None,
+                    field_problems(&errors, lang),
+                ),
+                ServiceError::Store(e) => {
+                    tracing::error!(error = %e, "storage error");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        t(lang, "Внутренняя ошибка сервера", "Internal server error"),
+                        None,
+                        vec![],
+                    )
+                }
+            },
+            AppError::BadRequest(detail, lang) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad-request",
+                t(
+                    lang,
+                    "Запрос не удалось разобрать",
+                    "The request could not be read",
+                ),
+                Some(detail),
+                vec![],
+            ),
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Внутренняя ошибка сервера".to_string(),
+                    None,
+                    vec![],
+                )
+            }
+        };
+        let body = Problem {
+            kind: format!("https://rtms.example/problems/{kind}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        resp
+    }
+}
