@@ -1,0 +1,588 @@
+//! The REST API as a hospital information system uses it: a real server on
+//! port 0, a real database (SQLite and PostgreSQL), the demo region's users.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::{complete_request, TestApp};
+use reqwest::{Method, StatusCode};
+use rtms_store::BackendKind;
+use serde_json::{json, Value};
+
+fn time(v: &Value) -> DateTime<Utc> {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+async fn planned_path(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let coordinator = app.login("coordinator").await;
+    let consultant = app.login("consultant").await;
+
+    let id = app.create(&doctor, complete_request("planned")).await;
+    assert_eq!(app.act(&doctor, id, "submit", json!({})).await, "submitted");
+    let c = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    assert_eq!(
+        time(&c["deadline"]) - time(&c["submitted_at"]),
+        Duration::days(14)
+    );
+    assert_eq!(c["overdue"], false);
+
+    // The dispatcher finds it in the queue.
+    let queue = app
+        .get(
+            &dispatcher,
+            "/api/v1/consultations?status=submitted&q=тестов",
+        )
+        .await;
+    assert_eq!(queue["total"], 1, "{queue}");
+    assert_eq!(queue["items"][0]["id"], id);
+
+    assert_eq!(
+        app.act(&dispatcher, id, "take", json!({})).await,
+        "in_review"
+    );
+    let okb = app.get(&coordinator, "/api/v1/me").await["roles"][0]["organization"]["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.act(&dispatcher, id, "assign", json!({"tkc_id": okb}))
+            .await,
+        "assigned"
+    );
+    // The centre's coordinator picks the consultant, least loaded first.
+    let consultants = app
+        .get(&coordinator, "/api/v1/consultants?profile=cardiology")
+        .await;
+    let smirnov = consultants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Смирнов А. В.")
+        .expect("consultant listed");
+    assert!(smirnov["open_consultations"].as_i64().unwrap() > 0);
+    let consultant_id = smirnov["id"].as_i64().unwrap();
+    assert_eq!(
+        app.act(
+            &coordinator,
+            id,
+            "assign",
+            json!({"consultant_id": consultant_id})
+        )
+        .await,
+        "assigned"
+    );
+
+    assert_eq!(
+        app.act(&consultant, id, "accept", json!({})).await,
+        "accepted"
+    );
+    assert_eq!(
+        app.act(&consultant, id, "start", json!({})).await,
+        "in_progress"
+    );
+
+    let (s, q) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/messages"),
+            Some(json!({"body": "Есть ли ЭКГ в динамике?"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{q}");
+    assert_eq!(q["kind"], "question");
+    let (s, a) = app
+        .call(
+            Some(&doctor),
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/messages"),
+            Some(json!({"body": "Да, прикладываю."})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!(a["kind"], "answer");
+    let thread = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/messages"))
+        .await;
+    assert_eq!(thread.as_array().unwrap().len(), 2);
+
+    // The requesting side does not see a draft conclusion.
+    let conclusion = json!({
+        "diagnosis_main": "I21.0",
+        "findings": "ОИМ с подъёмом ST передней стенки.",
+        "recommendations": "Экстренный перевод в РСЦ для ЧКВ.",
+        "transfer": "РСЦ ОКБ",
+        "follow_up_needed": false
+    });
+    let (s, k) = app
+        .call(
+            Some(&consultant),
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/conclusion"),
+            Some(conclusion.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{k}");
+    assert_eq!(k["signed_at"], Value::Null);
+    let (s, _) = app
+        .call(
+            Some(&doctor),
+            Method::GET,
+            &format!("/api/v1/consultations/{id}/conclusion"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    assert_eq!(
+        app.act(&consultant, id, "sign", json!({})).await,
+        "completed"
+    );
+    // A signed conclusion is never changed.
+    let (s, body) = app
+        .call(
+            Some(&consultant),
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/conclusion"),
+            Some(conclusion),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+
+    let k = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/conclusion"))
+        .await;
+    assert_eq!(k["recommendations"], "Экстренный перевод в РСЦ для ЧКВ.");
+    assert_eq!(k["content_hash"].as_str().unwrap().len(), 64);
+    assert_eq!(k["signatures"].as_array().unwrap().len(), 1);
+
+    assert_eq!(
+        app.act(
+            &doctor,
+            id,
+            "acknowledge",
+            json!({"useful": true, "effect": "transfer_arranged"})
+        )
+        .await,
+        "closed"
+    );
+
+    let events = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/events"))
+        .await;
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "create",
+            "submit",
+            "take",
+            "assign",
+            "assign",
+            "accept",
+            "start",
+            "ask",
+            "answer",
+            "sign",
+            "acknowledge"
+        ]
+    );
+    let take = &events[2];
+    assert_eq!(take["actor_role"], "dispatcher");
+    assert_eq!(take["actor_organization"]["name"], "КТЦ МИАЦ");
+    assert_eq!(take["action_label"], "Взять в работу");
+}
+both_backends!(
+    planned_consultation_from_draft_to_acknowledged_conclusion,
+    super::planned_path
+);
+
+async fn emergency_path(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let consultant = app.login("consultant").await;
+    let id = app.create(&doctor, complete_request("emergency")).await;
+    // No dispatcher pre-check: the route table sends it to the on-duty cardiologist.
+    assert_eq!(app.act(&doctor, id, "submit", json!({})).await, "assigned");
+    let c = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    assert_eq!(c["assigned_tkc"]["name"], "ТКЦ ОКБ");
+    assert_eq!(c["consultants"][0]["name"], "Смирнов А. В.");
+    assert_eq!(
+        time(&c["deadline"]) - time(&c["submitted_at"]),
+        Duration::hours(2)
+    );
+    let events = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/events"))
+        .await;
+    assert_eq!(events[1]["details"]["routed"], true);
+    // The consultant sees it among their requests and can accept it at once.
+    let mine = app
+        .get(
+            &consultant,
+            "/api/v1/consultations?form_of_care=emergency&status=assigned",
+        )
+        .await;
+    assert!(
+        mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == id),
+        "{mine}"
+    );
+    assert_eq!(
+        app.act(&consultant, id, "accept", json!({})).await,
+        "accepted"
+    );
+}
+both_backends!(
+    emergency_request_is_routed_by_the_route_table,
+    super::emergency_path
+);
+
+async fn illegal_and_forbidden(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let consultant2 = app.login("consultant2").await;
+    let doctor2 = app.login("doctor2").await;
+    let analyst = app.login("analyst").await;
+    let id = app.create(&doctor, complete_request("urgent")).await;
+
+    // A state that does not allow the action: 409, with the status named in Russian.
+    let (s, body) = app.act_status(&doctor, id, "acknowledge", json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("Черновик"),
+        "{body}"
+    );
+
+    app.act(&doctor, id, "submit", json!({})).await;
+    // A role that may not: 403.
+    let (s, body) = app.act_status(&doctor, id, "take", json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["title"], "Недостаточно прав для этого действия");
+    // Another organization's doctor does not even see it.
+    let (s, _) = app
+        .call(
+            Some(&doctor2),
+            Method::GET,
+            &format!("/api/v1/consultations/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A consultant not assigned to it neither.
+    let (s, _) = app.act_status(&consultant2, id, "accept", json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // An analyst sees no personal data.
+    let (s, _) = app
+        .call(Some(&analyst), Method::GET, "/api/v1/consultations", None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Without a token: 401.
+    let (s, body) = app
+        .call(None, Method::GET, "/api/v1/consultations", None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+
+    app.act(&dispatcher, id, "take", json!({})).await;
+    let (s, _) = app.act_status(&dispatcher, id, "take", json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // Reject needs a reason code from the list; return needs a comment.
+    let (s, body) = app.act_status(&dispatcher, id, "reject", json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "reason_code");
+    let (s, body) = app
+        .act_status(&dispatcher, id, "return", json!({"comment": "  "}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "comment");
+    // An unknown action is not a route.
+    let (s, _) = app.act_status(&dispatcher, id, "teleport", json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+both_backends!(
+    illegal_transitions_conflict_and_wrong_roles_are_forbidden,
+    super::illegal_and_forbidden
+);
+
+async fn return_pauses_the_deadline(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let id = app.create(&doctor, complete_request("urgent")).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    app.act(&dispatcher, id, "take", json!({})).await;
+    assert_eq!(
+        app.act(
+            &dispatcher,
+            id,
+            "return",
+            json!({"comment": "Приложите ЭКГ"})
+        )
+        .await,
+        "returned"
+    );
+    let c = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    assert_eq!(c["deadline_paused"], true);
+    assert!(
+        c["available_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("resubmit")),
+        "{c}"
+    );
+    let before = time(&c["deadline"]);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The doctor edits the returned request and sends it again; the pause moved the deadline.
+    let (s, body) = app
+        .call(
+            Some(&doctor),
+            Method::PATCH,
+            &format!("/api/v1/consultations/{id}"),
+            Some(json!({"instrumental_results": "ЭКГ от 28.11.2026: подъём ST в V1–V4"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        app.act(&doctor, id, "resubmit", json!({})).await,
+        "submitted"
+    );
+    let c = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    assert_eq!(c["deadline_paused"], false);
+    assert!(
+        time(&c["deadline"]) >= before + Duration::seconds(1),
+        "deadline {} did not move from {before}",
+        c["deadline"]
+    );
+    assert_eq!(
+        c["instrumental_results"],
+        "ЭКГ от 28.11.2026: подъём ST в V1–V4"
+    );
+}
+both_backends!(
+    return_for_revision_pauses_the_deadline,
+    super::return_pauses_the_deadline
+);
+
+async fn validation_errors(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let mut bad = complete_request("planned");
+    bad["patient"]["snils"] = json!("112-233-445 96");
+    bad["patient"]["birth_date"] = json!("01.01.2090");
+    bad["diagnosis"]["main"] = json!("I2");
+    let (s, body) = app
+        .call(
+            Some(&doctor),
+            Method::POST,
+            "/api/v1/consultations",
+            Some(bad.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["title"], "Проверьте заполнение полей");
+    let errors: Vec<(String, String)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let message = |field: &str| {
+        errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_else(|| panic!("no error for {field}: {errors:?}"))
+    };
+    assert!(message("patient.snils").contains("контрольное число СНИЛС"));
+    assert!(message("patient.birth_date").contains("в будущем"));
+    assert!(message("diagnosis.main").contains("МКБ-10"));
+
+    // A well-formed code that is not in the reference.
+    let mut unknown = complete_request("planned");
+    unknown["diagnosis"]["main"] = json!("X99.99");
+    let (s, body) = app
+        .call(
+            Some(&doctor),
+            Method::POST,
+            "/api/v1/consultations",
+            Some(unknown),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "diagnosis.main");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Такого кода нет в справочнике МКБ-10"
+    );
+
+    // In English when asked.
+    let (s, body) = app
+        .call_lang(
+            Some(&doctor),
+            Method::POST,
+            "/api/v1/consultations",
+            Some(bad),
+            "en-GB,en;q=0.9",
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["title"], "Please check the fields");
+
+    // A draft may be incomplete, but submission says what is missing.
+    let id = app
+        .create(&doctor, json!({"patient": {"last_name": "Неполный"}}))
+        .await;
+    let (s, body) = app.act_status(&doctor, id, "submit", json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "patient.first_name",
+        "patient.birth_date",
+        "form_of_care",
+        "profile",
+        "diagnosis.main",
+        "question",
+    ] {
+        assert!(fields.contains(&f), "{f} not reported: {fields:?}");
+    }
+    // Nothing was lost: the draft keeps what was typed.
+    let c = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    assert_eq!(c["patient"]["last_name"], "Неполный");
+    assert_eq!(c["status"], "draft");
+
+    // Malformed JSON is a problem document too.
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/consultations", app.base))
+        .bearer_auth(&doctor)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+}
+both_backends!(
+    invalid_snils_icd10_and_dates_are_named_in_russian,
+    super::validation_errors
+);
+
+async fn survives_restart(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    let db = app.stop().await;
+
+    let app = TestApp::start(db).await;
+    // The old token still works: sessions live in the database, not in the process.
+    let c = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    assert_eq!(c["status"], "submitted");
+    assert_eq!(c["patient"]["snils"], "11223344595");
+    assert_eq!(c["diagnosis"]["comorbidities"][0], "E11.9");
+}
+both_backends!(
+    a_submitted_request_survives_a_server_restart,
+    super::survives_restart
+);
+
+async fn reference_and_probes(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let found = app.get(&doctor, "/api/v1/reference/icd10?q=%D0%B8%D0%BD%D1%84%D0%B0%D1%80%D0%BA%D1%82%20%D0%BC%D0%B8%D0%BE%D0%BA%D0%B0%D1%80%D0%B4%D0%B0").await;
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "I21.0"),
+        "{found}"
+    );
+    let by_code = app.get(&doctor, "/api/v1/reference/icd10?q=i21.").await;
+    assert!(
+        by_code
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["code"].as_str().unwrap().starts_with("I21.")),
+        "{by_code}"
+    );
+    let profiles = app.get(&doctor, "/api/v1/reference/profiles").await;
+    let cardio = profiles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "cardiology")
+        .unwrap();
+    assert_eq!(cardio["name"], "Кардиология");
+    assert!(cardio["hint"].as_str().unwrap().contains("ЭКГ"));
+
+    let (s, _) = app.call(None, Method::GET, "/healthz", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app.call(None, Method::GET, "/readyz", None).await;
+    assert_eq!(s, StatusCode::OK);
+}
+both_backends!(
+    reference_search_and_health_probes,
+    super::reference_and_probes
+);
+
+#[tokio::test]
+async fn openapi_lists_every_route() {
+    let app = TestApp::spawn(BackendKind::Sqlite).await;
+    let (s, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/v1/auth/login", &["post"][..]),
+        ("/api/v1/consultations", &["get", "post"]),
+        ("/api/v1/consultations/{id}", &["get", "patch"]),
+        ("/api/v1/consultations/{id}/actions/{action}", &["post"]),
+        ("/api/v1/consultations/{id}/events", &["get"]),
+        ("/api/v1/consultations/{id}/messages", &["get", "post"]),
+        ("/api/v1/consultations/{id}/conclusion", &["get", "put"]),
+        ("/api/v1/consultants", &["get"]),
+        ("/api/v1/reference/icd10", &["get"]),
+    ] {
+        let entry = paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} missing from the OpenAPI document"));
+        for m in methods {
+            assert!(entry.get(*m).is_some(), "{m} {path} missing");
+        }
+    }
+    assert!(doc["components"]["schemas"]["ConsultationPatch"].is_object());
+}
