@@ -440,10 +440,10 @@ impl Services {
                 Action::Return
                 | Action::Decline
                 | Action::SendBack
-                | Action::RecordFederalConclusion => {
-                    if comment.is_empty() {
-                        return Err(ServiceError::field("comment", "required"));
-                    }
+                | Action::RecordFederalConclusion
+                    if comment.is_empty() =>
+                {
+                    return Err(ServiceError::field("comment", "required"));
                 }
                 Action::Reject | Action::Escalate => {
                     let allowed = if action == Action::Reject {

@@ -399,7 +399,7 @@ fn filtered<'a>(vis: &Visibility, f: &ConsultationFilter) -> BoxedConsultations<
         for word in text.split_whitespace() {
             let pattern = format!(
                 "%{}%",
-                word.replace('\\', "").replace('%', "").replace('_', "")
+                word.replace(['\\', '%', '_'], "")
             );
             q = q.filter(consultations::search_text.like(pattern));
         }
