@@ -542,3 +542,88 @@ mod tests {
         assert!(!missing.iter().any(|e| e.field == "patient.last_name"));
     }
 }
+
+impl ConsultationPatch {
+    /// Drops the change to one field (by its error path), so that the rest of a
+    /// partly invalid form can still be saved.
+    pub fn clear_field(&mut self, path: &str) {
+        let base = path.split('[').next().unwrap_or(path);
+        match base {
+            "form_of_care" => self.form_of_care = None,
+            "mode" => self.mode = None,
+            "patient_present" => self.patient_present = None,
+            "purpose" => self.purpose = None,
+            "profile" => self.profile = None,
+            "wished_tkc_id" => self.wished_tkc_id = None,
+            "wished_consultant_id" => self.wished_consultant_id = None,
+            "question" => self.question = None,
+            "anamnesis_morbi" => self.anamnesis_morbi = None,
+            "anamnesis_vitae" => self.anamnesis_vitae = None,
+            "epidemiological_history" => self.epidemiological_history = None,
+            "objective_status" => self.objective_status = None,
+            "lab_results" => self.lab_results = None,
+            "instrumental_results" => self.instrumental_results = None,
+            "current_treatment" => self.current_treatment = None,
+            "previous_consultations" => self.previous_consultations = None,
+            "consent_given" => self.consent_given = None,
+            "consent_ground" => self.consent_ground = None,
+            "contact_phone" => self.contact_phone = None,
+            b if b.starts_with("vitals.") => self.vitals = None,
+            b if b.starts_with("diagnosis.") => {
+                if let Some(d) = self.diagnosis.as_mut() {
+                    match &b["diagnosis.".len()..] {
+                        "main" => d.main = None,
+                        "complications" => d.complications = None,
+                        "comorbidities" => d.comorbidities = None,
+                        "text" => d.text = None,
+                        _ => {}
+                    }
+                }
+            }
+            b if b.starts_with("patient.") => {
+                if let Some(p) = self.patient.as_mut() {
+                    match &b["patient.".len()..] {
+                        "last_name" => p.last_name = None,
+                        "first_name" => p.first_name = None,
+                        "middle_name" => p.middle_name = None,
+                        "birth_date" => p.birth_date = None,
+                        "sex" => p.sex = None,
+                        "snils" => p.snils = None,
+                        "oms_policy" => p.oms_policy = None,
+                        "address" => p.address = None,
+                        "unidentified" => p.unidentified = None,
+                        "description" => p.description = None,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod clear_field_tests {
+    use super::*;
+
+    #[test]
+    fn clearing_the_bad_fields_lets_the_rest_apply() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let mut patch: ConsultationPatch = serde_json::from_value(serde_json::json!({
+            "patient": {"last_name": "Иванов", "snils": "bad"},
+            "diagnosis": {"main": "I21.0", "comorbidities": ["E11.9", "nope"]},
+            "vitals": {"spo2": 300}
+        }))
+        .unwrap();
+        let mut data = ClinicalData::default();
+        let errors = data.apply(&patch, today).unwrap_err();
+        for e in &errors {
+            patch.clear_field(&e.field);
+        }
+        data.apply(&patch, today).unwrap();
+        assert_eq!(data.patient.last_name, "Иванов");
+        assert_eq!(data.diagnosis.main.as_deref(), Some("I21.0"));
+        assert!(data.patient.snils.is_none());
+        assert!(data.diagnosis.comorbidities.is_empty());
+    }
+}

@@ -117,6 +117,16 @@ impl Actor {
 impl Services {
     /// Checks a login and password and issues an API token.
     pub fn login(&self, login: &str, password: &str) -> Result<(String, Actor), ServiceError> {
+        self.sign_in(login, password, "api")
+    }
+
+    /// Checks a login and password and issues a token of a kind (`api`, `session`).
+    pub fn sign_in(
+        &self,
+        login: &str,
+        password: &str,
+        kind: &str,
+    ) -> Result<(String, Actor), ServiceError> {
         let now = self.clock.now().naive_utc();
         let user = self.db.read(|c| repo::user_by_login(c, login.trim()))?;
         // Verify against a real hash even for unknown logins, so timing does not tell.
@@ -138,6 +148,7 @@ impl Services {
                 c,
                 user.id,
                 &token_hash,
+                kind,
                 now,
                 now + Duration::hours(TOKEN_LIFETIME_HOURS),
             )?;
@@ -161,6 +172,43 @@ impl Services {
             return Err(ServiceError::Unauthenticated);
         }
         Ok(actor)
+    }
+
+    /// Ends a session or revokes a token.
+    pub fn sign_out(&self, token: &str) -> Result<(), ServiceError> {
+        let now = self.clock.now().naive_utc();
+        let hash = token_hash(token);
+        self.db.write(|c| repo::revoke_token(c, &hash, now))?;
+        Ok(())
+    }
+
+    /// Changes the caller's own password after checking the current one.
+    pub fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ServiceError> {
+        if !verify_password(current, &actor.user.password_hash) {
+            return Err(ServiceError::field("current_password", "wrong_password"));
+        }
+        if new.chars().count() < MIN_PASSWORD_LEN {
+            return Err(ServiceError::field("new_password", "min_length"));
+        }
+        if new == current {
+            return Err(ServiceError::field("new_password", "same_password"));
+        }
+        let hash = hash_password(new)?;
+        self.db
+            .write(|c| repo::set_password(c, actor.user.id, &hash, false))?;
+        Ok(())
+    }
+
+    pub fn set_locale(&self, actor: &Actor, locale: &str) -> Result<(), ServiceError> {
+        let locale = if locale == "en" { "en" } else { "ru" };
+        self.db
+            .write(|c| repo::set_locale(c, actor.user.id, locale))?;
+        Ok(())
     }
 
     /// Creates a user (the `rtms admin create-user` command and the demo seed).

@@ -15,6 +15,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::live::LiveEvent;
+use crate::notifications;
 use crate::views::*;
 use crate::{Actor, ServiceError, Services};
 
@@ -330,6 +332,7 @@ impl Services {
                 closeout_useful: None,
                 closeout_effect: None,
                 version: 0,
+                unsaved_input: "{}".into(),
             };
             store_clinical(&mut row, &data);
             let id = repo::insert_consultation(conn, &row)?;
@@ -404,7 +407,7 @@ impl Services {
             return Err(ServiceError::field("action", "unknown_value"));
         }
         let now = self.clock.now();
-        write_tx(self, |conn| {
+        let (to, outbox) = write_tx(self, |conn| {
             let c = self.visible(conn, actor, id)?;
             let status = status_of(&c);
             let consultants = repo::assigned_consultants(conn, id)?;
@@ -427,6 +430,7 @@ impl Services {
             let mut reason = None;
             let mut details = serde_json::json!({});
             let data = clinical_of(&c);
+            let mut members_after: Vec<i64> = consultants.iter().map(|a| a.user_id).collect();
 
             // What each action needs beyond the table.
             match action {
@@ -467,6 +471,7 @@ impl Services {
                     row.assigned_tkc_id = Some(tkc);
                     repo::set_consultants(conn, id, &members, now.naive_utc())?;
                     details = serde_json::json!({"tkc_id": tkc, "consultant_ids": members});
+                    members_after = members;
                 }
                 Action::Schedule => {
                     let Some(starts) = params.starts_at else {
@@ -515,6 +520,7 @@ impl Services {
             if action == Action::Decline {
                 repo::set_consultants(conn, id, &[], now.naive_utc())?;
                 row.assigned_tkc_id = None;
+                members_after.clear();
             }
 
             // The emergency route: the table said "assigned"; the route table says to whom.
@@ -528,6 +534,7 @@ impl Services {
                     let members: Vec<i64> = route.consultant_id.into_iter().collect();
                     repo::set_consultants(conn, id, &members, now.naive_utc())?;
                     details = serde_json::json!({"routed": true, "tkc_id": route.tkc_id, "consultant_ids": members, "alert": ["dispatcher", "tkc"]});
+                    members_after = members;
                 }
             }
 
@@ -588,8 +595,25 @@ impl Services {
                     details: details.to_string(),
                 },
             )?;
-            Ok(decision.to)
-        })
+            let outbox = notifications::recipients(
+                conn,
+                &c,
+                action,
+                decision.to,
+                &members_after,
+                row.assigned_tkc_id,
+                actor,
+            )?;
+            repo::notify(conn, &outbox.users, id, &outbox.kind, now.naive_utc())?;
+            Ok((decision.to, outbox))
+        })?;
+        self.live.publish(LiveEvent {
+            consultation_id: id,
+            users: outbox.users,
+            kind: outbox.kind,
+            queue_changed: true,
+        });
+        Ok(to)
     }
 
     /// Where an `assign` sends the request: (consultation centre, consultants).
@@ -896,7 +920,7 @@ impl Services {
             return Err(ServiceError::field("body", "too_long"));
         }
         let now = self.clock.now();
-        write_tx(self, |conn| {
+        let (msg, outbox) = write_tx(self, |conn| {
             let c = self.visible(conn, actor, id)?;
             let status = status_of(&c);
             let consultants = repo::assigned_consultants(conn, id)?;
@@ -949,8 +973,26 @@ impl Services {
                     details: serde_json::json!({"message_id": msg}).to_string(),
                 },
             )?;
-            Ok(msg)
-        })
+            let members: Vec<i64> = consultants.iter().map(|a| a.user_id).collect();
+            let outbox = notifications::recipients(
+                conn,
+                &c,
+                action,
+                decision.to,
+                &members,
+                c.assigned_tkc_id,
+                actor,
+            )?;
+            repo::notify(conn, &outbox.users, id, &outbox.kind, now.naive_utc())?;
+            Ok((msg, outbox))
+        })?;
+        self.live.publish(LiveEvent {
+            consultation_id: id,
+            users: outbox.users,
+            kind: outbox.kind,
+            queue_changed: false,
+        });
+        Ok(msg)
     }
 
     pub fn messages(&self, actor: &Actor, id: i64) -> SResult<Vec<MessageView>> {
@@ -1224,4 +1266,54 @@ pub fn conclusion_hash(k: &rtms_store::models::Conclusion) -> String {
         "follow_up": k.follow_up,
     });
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+impl Services {
+    /// The web form's save: every valid field is applied; what did not pass is
+    /// kept as typed (`unsaved_input`) so nothing the doctor wrote is lost, and
+    /// the problems are returned to be shown next to the fields.
+    pub fn save_form(
+        &self,
+        actor: &Actor,
+        id: i64,
+        mut patch: ConsultationPatch,
+        raw: &std::collections::BTreeMap<String, String>,
+    ) -> SResult<Vec<FieldError>> {
+        let mut problems: Vec<FieldError> = Vec::new();
+        // Format errors first, then reference errors on what is left: at most a few rounds.
+        for _ in 0..3 {
+            match self.update_consultation(actor, id, &patch) {
+                Ok(()) => break,
+                Err(ServiceError::Invalid(errors)) => {
+                    for e in &errors {
+                        patch.clear_field(&e.field);
+                    }
+                    problems.extend(errors);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        let unsaved: std::collections::BTreeMap<&str, &str> = problems
+            .iter()
+            .filter_map(|e| {
+                let key = e.field.split('[').next().unwrap_or(&e.field);
+                raw.get_key_value(key)
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+            })
+            .collect();
+        let json = serde_json::to_string(&unsaved).unwrap_or_else(|_| "{}".into());
+        self.db.write(|c| repo::set_unsaved_input(c, id, &json))?;
+        Ok(problems)
+    }
+
+    /// What the doctor typed that has not passed validation yet (field → text).
+    pub fn unsaved_input(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> SResult<std::collections::BTreeMap<String, String>> {
+        let mut conn = self.db.conn()?;
+        let c = self.visible(&mut conn, actor, id)?;
+        Ok(serde_json::from_str(&c.unsaved_input).unwrap_or_default())
+    }
 }

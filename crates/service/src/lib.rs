@@ -7,6 +7,8 @@ pub mod clock;
 pub mod consultations;
 pub mod demo;
 pub mod error;
+pub mod live;
+pub mod notifications;
 pub mod views;
 
 pub use auth::Actor;
@@ -17,15 +19,20 @@ use std::sync::Arc;
 
 use rtms_store::Db;
 
-/// Everything a request handler needs: the database and the clock.
+/// Everything a request handler needs: the database, the clock and the live hub.
 #[derive(Clone)]
 pub struct Services {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    pub live: live::LiveHub,
 }
 
 impl Services {
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
-        Services { db, clock }
+        Services {
+            db,
+            clock,
+            live: live::LiveHub::new(),
+        }
     }
 }

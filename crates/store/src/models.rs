@@ -165,6 +165,7 @@ pub struct Consultation {
     pub closeout_useful: Option<bool>,
     pub closeout_effect: Option<String>,
     pub version: i32,
+    pub unsaved_input: String,
 }
 
 /// Everything about a consultation that changes after creation. Written whole,
@@ -200,6 +201,7 @@ pub struct ConsultationWrite {
     pub closeout_useful: Option<bool>,
     pub closeout_effect: Option<String>,
     pub version: i32,
+    pub unsaved_input: String,
 }
 
 impl Consultation {
@@ -233,6 +235,7 @@ impl Consultation {
             closeout_useful: self.closeout_useful,
             closeout_effect: self.closeout_effect.clone(),
             version: self.version,
+            unsaved_input: self.unsaved_input.clone(),
         }
     }
 }
@@ -325,4 +328,15 @@ pub struct ConclusionContent {
     pub follow_up_needed: bool,
     pub follow_up: String,
     pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: i64,
+    pub user_id: i64,
+    pub consultation_id: i64,
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
 }

@@ -181,16 +181,19 @@ pub fn consultants(
 
 // ---- API tokens ---------------------------------------------------------------
 
+/// `kind`: `api` for API tokens, `session` for a browser's sign-in.
 pub fn insert_token(
     conn: &mut DbConn,
     user_id: i64,
     token_hash: &str,
+    kind: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> R<()> {
     diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::user_id.eq(user_id),
+            api_tokens::kind.eq(kind),
             api_tokens::token_hash.eq(token_hash),
             api_tokens::created_at.eq(now),
             api_tokens::expires_at.eq(expires_at),
@@ -397,10 +400,7 @@ fn filtered<'a>(vis: &Visibility, f: &ConsultationFilter) -> BoxedConsultations<
     }
     if let Some(text) = &f.q {
         for word in text.split_whitespace() {
-            let pattern = format!(
-                "%{}%",
-                word.replace(['\\', '%', '_'], "")
-            );
+            let pattern = format!("%{}%", word.replace(['\\', '%', '_'], ""));
             q = q.filter(consultations::search_text.like(pattern));
         }
     }
@@ -606,5 +606,103 @@ pub fn seal_conclusion(conn: &mut DbConn, id: i64, hash: &str, now: NaiveDateTim
     if n == 0 {
         return Err(StoreError::Conflict);
     }
+    Ok(())
+}
+
+pub fn revoke_token(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> R<()> {
+    diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(token_hash)))
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Active users holding `role`, in `org` or in any organization of `org_kind`.
+pub fn users_with_role(
+    conn: &mut DbConn,
+    role: &str,
+    org: Option<i64>,
+    org_kind: Option<&str>,
+) -> R<Vec<i64>> {
+    let mut q = memberships::table
+        .inner_join(users::table)
+        .inner_join(organizations::table)
+        .filter(memberships::role.eq(role.to_string()))
+        .filter(users::active.eq(true))
+        .select(users::id)
+        .distinct()
+        .into_boxed();
+    if let Some(org) = org {
+        q = q.filter(memberships::organization_id.eq(org));
+    }
+    if let Some(kind) = org_kind {
+        q = q.filter(organizations::kind.eq(kind.to_string()));
+    }
+    Ok(q.load(conn)?)
+}
+
+pub fn set_locale(conn: &mut DbConn, user_id: i64, locale: &str) -> R<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::locale.eq(locale))
+        .execute(conn)?;
+    Ok(())
+}
+
+// ---- notifications -----------------------------------------------------------------
+
+pub fn notify(
+    conn: &mut DbConn,
+    user_ids: &[i64],
+    consultation_id: i64,
+    kind: &str,
+    now: NaiveDateTime,
+) -> R<()> {
+    for user_id in user_ids {
+        diesel::insert_into(notifications::table)
+            .values((
+                notifications::user_id.eq(user_id),
+                notifications::consultation_id.eq(consultation_id),
+                notifications::kind.eq(kind),
+                notifications::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The newest notifications of a user, and how many are unread.
+pub fn notifications_of(
+    conn: &mut DbConn,
+    user_id: i64,
+    limit: i64,
+) -> R<(Vec<Notification>, i64)> {
+    let unread: i64 = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)?;
+    let rows = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .select(Notification::as_select())
+        .order(notifications::id.desc())
+        .limit(limit)
+        .load(conn)?;
+    Ok((rows, unread))
+}
+
+pub fn mark_notifications_read(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> R<()> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_unsaved_input(conn: &mut DbConn, id: i64, json: &str) -> R<()> {
+    diesel::update(consultations::table.find(id))
+        .set(consultations::unsaved_input.eq(json))
+        .execute(conn)?;
     Ok(())
 }

@@ -58,6 +58,19 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        kind -> Text,
+        last_seen_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        consultation_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
     }
 }
 
@@ -139,6 +152,7 @@ diesel::table! {
         closeout_useful -> Nullable<Bool>,
         closeout_effect -> Nullable<Text>,
         version -> Integer,
+        unsaved_input -> Text,
     }
 }
 
@@ -208,6 +222,7 @@ diesel::joinable!(consultation_consultants -> consultations (consultation_id));
 diesel::joinable!(consultation_events -> consultations (consultation_id));
 diesel::joinable!(messages -> consultations (consultation_id));
 diesel::joinable!(conclusions -> consultations (consultation_id));
+diesel::joinable!(notifications -> consultations (consultation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -225,4 +240,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consultation_events,
     messages,
     conclusions,
+    notifications,
 );

@@ -1,0 +1,175 @@
+//! Who is told about what. Notifications are written in the same transaction as
+//! the change they announce, then published live after the commit.
+
+use chrono::{DateTime, Utc};
+use rtms_domain::{Action, FormOfCare, Lang, Role, Status};
+use rtms_store::models::Consultation;
+use rtms_store::repo;
+use rtms_store::DbConn;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{Actor, ServiceError, Services};
+
+/// Recipients of one change.
+#[derive(Debug, Default, Clone)]
+pub struct Outbox {
+    pub users: Vec<i64>,
+    pub kind: String,
+}
+
+fn dispatchers(conn: &mut DbConn) -> Result<Vec<i64>, ServiceError> {
+    let mut ids = repo::users_with_role(conn, Role::Dispatcher.as_str(), None, Some("ktc"))?;
+    ids.extend(repo::users_with_role(
+        conn,
+        Role::Dispatcher.as_str(),
+        None,
+        Some("federal"),
+    )?);
+    Ok(ids)
+}
+
+/// Decides who hears about an action that brought `c` to `to`.
+pub fn recipients(
+    conn: &mut DbConn,
+    c: &Consultation,
+    action: Action,
+    to: Status,
+    consultants: &[i64],
+    tkc: Option<i64>,
+    actor: &Actor,
+) -> Result<Outbox, ServiceError> {
+    let emergency = c.form_of_care.as_deref() == Some(FormOfCare::Emergency.as_str());
+    let coordinators = |conn: &mut DbConn| -> Result<Vec<i64>, ServiceError> {
+        Ok(match tkc {
+            Some(t) => repo::users_with_role(conn, Role::Coordinator.as_str(), Some(t), None)?,
+            None => Vec::new(),
+        })
+    };
+    let (mut users, kind) = match (action, to) {
+        (Action::Submit, Status::Assigned) => {
+            let mut u = dispatchers(conn)?;
+            u.extend(coordinators(conn)?);
+            u.extend(consultants);
+            (u, "emergency")
+        }
+        (Action::Submit | Action::Approve | Action::Resubmit, Status::Submitted) => (
+            dispatchers(conn)?,
+            if emergency {
+                "emergency"
+            } else {
+                "new_request"
+            },
+        ),
+        (Action::Submit, Status::AwaitingApproval) => (
+            repo::users_with_role(conn, Role::Head.as_str(), Some(c.requesting_org_id), None)?,
+            "approval_needed",
+        ),
+        (Action::Return, _) => (vec![c.requester_id], "returned"),
+        (Action::SendBack, _) => (vec![c.requester_id], "returned"),
+        (Action::Reject, _) => (vec![c.requester_id], "rejected"),
+        (Action::Assign, _) if consultants.is_empty() => (coordinators(conn)?, "assigned"),
+        (Action::Assign, _) => (consultants.to_vec(), "assigned"),
+        (Action::Decline, _) => (dispatchers(conn)?, "declined"),
+        (Action::Schedule, _) => {
+            let mut u = consultants.to_vec();
+            u.push(c.requester_id);
+            (u, "scheduled")
+        }
+        (Action::Ask, _) => (vec![c.requester_id], "question"),
+        (Action::Answer, _) => (consultants.to_vec(), "answer"),
+        (Action::Sign | Action::RecordFederalConclusion, Status::Completed) => {
+            (vec![c.requester_id], "conclusion_ready")
+        }
+        (Action::Escalate, _) => (vec![c.requester_id], "escalated"),
+        _ => (Vec::new(), ""),
+    };
+    users.retain(|u| *u != actor.user.id);
+    users.sort_unstable();
+    users.dedup();
+    Ok(Outbox {
+        users,
+        kind: kind.to_string(),
+    })
+}
+
+/// The words of a notification kind.
+pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
+    let (ru, en) = match kind {
+        "new_request" => ("Новый запрос", "New request"),
+        "emergency" => ("Экстренный запрос", "Emergency request"),
+        "approval_needed" => ("Нужно согласование", "Approval needed"),
+        "returned" => ("Возвращён на доработку", "Returned for revision"),
+        "rejected" => ("Запрос отклонён", "Request rejected"),
+        "assigned" => ("Назначен вам", "Assigned to you"),
+        "declined" => ("Консультант отказался", "Consultant declined"),
+        "scheduled" => ("Запланирована ВКС", "Video session scheduled"),
+        "question" => ("Вопрос консультанта", "Consultant's question"),
+        "answer" => ("Ответ врача", "Doctor's answer"),
+        "conclusion_ready" => ("Заключение готово", "Conclusion ready"),
+        "escalated" => (
+            "Передан на федеральный уровень",
+            "Escalated to the federal level",
+        ),
+        "deadline_near" => ("Срок истекает", "Deadline near"),
+        "deadline_over" => ("Срок истёк", "Deadline passed"),
+        _ => ("Изменение запроса", "Request changed"),
+    };
+    if lang == Lang::En {
+        en
+    } else {
+        ru
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationView {
+    pub id: i64,
+    pub consultation_id: i64,
+    pub kind: String,
+    pub text: String,
+    pub patient_name: String,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationList {
+    pub unread: i64,
+    pub items: Vec<NotificationView>,
+}
+
+impl Services {
+    pub fn notifications(
+        &self,
+        actor: &Actor,
+        lang: Lang,
+        limit: i64,
+    ) -> Result<NotificationList, ServiceError> {
+        let mut conn = self.db.conn()?;
+        let (rows, unread) = repo::notifications_of(&mut conn, actor.user.id, limit)?;
+        let mut items = Vec::with_capacity(rows.len());
+        for n in rows {
+            let patient = repo::consultation(&mut conn, n.consultation_id)
+                .map(|c| c.patient_name)
+                .unwrap_or_default();
+            items.push(NotificationView {
+                id: n.id,
+                consultation_id: n.consultation_id,
+                text: kind_label(&n.kind, lang).to_string(),
+                kind: n.kind,
+                patient_name: patient,
+                created_at: n.created_at.and_utc(),
+                read: n.read_at.is_some(),
+            });
+        }
+        Ok(NotificationList { unread, items })
+    }
+
+    pub fn mark_notifications_read(&self, actor: &Actor) -> Result<(), ServiceError> {
+        let now = self.clock.now().naive_utc();
+        self.db
+            .write(|c| repo::mark_notifications_read(c, actor.user.id, now))?;
+        Ok(())
+    }
+}
