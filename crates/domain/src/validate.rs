@@ -179,6 +179,12 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
         "conclusion_missing" => ("Сначала заполните заключение", "Write the conclusion first"),
         "min_length" => ("Слишком короткое значение", "The value is too short"),
         "login_taken" => ("Этот логин уже занят", "This login is taken"),
+        "number_format" => ("Введите число", "Enter a number"),
+        "wrong_password" => ("Неверный текущий пароль", "The current password is wrong"),
+        "same_password" => (
+            "Новый пароль должен отличаться от текущего",
+            "The new password must differ from the current one",
+        ),
         _ => ("Неверное значение", "Invalid value"),
     };
     match lang {
@@ -281,18 +287,7 @@ impl Icd10Code {
     pub fn parse(raw: &str) -> Result<Icd10Code, &'static str> {
         let mut s = String::with_capacity(raw.len());
         for c in raw.trim().chars() {
-            let c = match c.to_uppercase().next().unwrap_or(c) {
-                'А' => 'A',
-                'В' => 'B',
-                'С' => 'C',
-                'Е' => 'E',
-                'К' => 'K',
-                'М' => 'M',
-                'Н' => 'H',
-                'О' => 'O',
-                'Р' => 'P',
-                'Т' => 'T',
-                'Х' => 'X',
+            let c = match latin_lookalike(c) {
                 ',' => '.',
                 other => other,
             };
@@ -313,6 +308,25 @@ impl Icd10Code {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The Latin capital a Cyrillic letter looks like (`Р` → `P`), for codes typed
+/// in the Russian keyboard layout; other characters are upper-cased as they are.
+pub fn latin_lookalike(c: char) -> char {
+    match c.to_uppercase().next().unwrap_or(c) {
+        'А' => 'A',
+        'В' => 'B',
+        'С' => 'C',
+        'Е' => 'E',
+        'К' => 'K',
+        'М' => 'M',
+        'Н' => 'H',
+        'О' => 'O',
+        'Р' => 'P',
+        'Т' => 'T',
+        'Х' => 'X',
+        other => other,
     }
 }
 

@@ -756,6 +756,7 @@ impl Services {
             deadline: c.deadline_at.map(utc),
             overdue,
             remaining_seconds: remaining,
+            budget_seconds: c.submitted_at.map(|_| c.budget_seconds),
             deadline_paused: c.paused_at.is_some(),
             scheduled_start: c.scheduled_start.map(utc),
             scheduled_minutes: c.scheduled_minutes,
@@ -853,6 +854,9 @@ impl Services {
                 deadline: c.deadline_at.map(utc),
                 overdue,
                 remaining_seconds: remaining,
+                budget_seconds: c.submitted_at.map(|_| c.budget_seconds),
+                deadline_paused: c.paused_at.is_some(),
+                awaits_me: awaits(actor, c, status),
             });
         }
         Ok(ConsultationPage {
@@ -1251,6 +1255,27 @@ impl Services {
     }
 }
 
+/// Whether the caller's next step is due on this request, as a list can tell
+/// without loading each request whole.
+fn awaits(actor: &Actor, c: &Consultation, status: Status) -> bool {
+    actor.roles.iter().any(|r| match r.role {
+        Role::Doctor => {
+            r.org.id == c.requesting_org_id
+                && (matches!(status, Status::Completed)
+                    || (c.requester_id == actor.user.id
+                        && matches!(status, Status::Draft | Status::Returned)))
+        }
+        Role::Head => r.org.id == c.requesting_org_id && status == Status::AwaitingApproval,
+        Role::Dispatcher => matches!(status, Status::Submitted | Status::InReview),
+        Role::Coordinator => Some(r.org.id) == c.assigned_tkc_id && status == Status::Assigned,
+        Role::Consultant => matches!(
+            status,
+            Status::Assigned | Status::Accepted | Status::Scheduled | Status::InProgress
+        ),
+        _ => false,
+    })
+}
+
 /// SHA-256 over the conclusion's content in a fixed order: what a signature covers.
 pub fn conclusion_hash(k: &rtms_store::models::Conclusion) -> String {
     let canonical = serde_json::json!({
@@ -1278,8 +1303,10 @@ impl Services {
         id: i64,
         mut patch: ConsultationPatch,
         raw: &std::collections::BTreeMap<String, String>,
+        unreadable: Vec<FieldError>,
     ) -> SResult<Vec<FieldError>> {
-        let mut problems: Vec<FieldError> = Vec::new();
+        // Fields the form could not even read (a number with letters) arrive as errors already.
+        let mut problems: Vec<FieldError> = unreadable;
         // Format errors first, then reference errors on what is left: at most a few rounds.
         for _ in 0..3 {
             match self.update_consultation(actor, id, &patch) {
@@ -1315,5 +1342,32 @@ impl Services {
         let mut conn = self.db.conn()?;
         let c = self.visible(&mut conn, actor, id)?;
         Ok(serde_json::from_str(&c.unsaved_input).unwrap_or_default())
+    }
+}
+
+impl Services {
+    /// What the route table suggests for a request: (consultation centre, on-duty consultant).
+    pub fn suggested_route(
+        &self,
+        profile: &str,
+        form: FormOfCare,
+    ) -> SResult<Option<(OrgRef, Option<i64>)>> {
+        let mut conn = self.db.conn()?;
+        match repo::route(&mut conn, profile, form.as_str())? {
+            Some(r) => Ok(Some((
+                org_ref(&repo::organization(&mut conn, r.tkc_id)?),
+                r.consultant_id,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// Organizations of a kind (`mo`, `tkc`, `ktc`, `federal`), by name.
+    pub fn organizations(&self, kind: OrgKind) -> SResult<Vec<OrgRef>> {
+        let mut conn = self.db.conn()?;
+        Ok(repo::organizations(&mut conn, Some(kind.as_str()))?
+            .iter()
+            .map(org_ref)
+            .collect())
     }
 }

@@ -69,6 +69,8 @@ pub struct ConsultationView {
     pub overdue: bool,
     /// Seconds left until the deadline; negative when overdue.
     pub remaining_seconds: Option<i64>,
+    /// The time allowed for this form of care, in seconds.
+    pub budget_seconds: Option<i64>,
     /// The clock is paused while the request is returned for revision.
     pub deadline_paused: bool,
     pub scheduled_start: Option<DateTime<Utc>>,
@@ -96,6 +98,10 @@ pub struct ConsultationSummary {
     pub deadline: Option<DateTime<Utc>>,
     pub overdue: bool,
     pub remaining_seconds: Option<i64>,
+    pub budget_seconds: Option<i64>,
+    pub deadline_paused: bool,
+    /// Awaited from the caller: their next step is due.
+    pub awaits_me: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

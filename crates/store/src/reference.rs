@@ -165,28 +165,21 @@ pub fn search_icd10(conn: &mut DbConn, query: &str, limit: i64) -> Result<Vec<Ic
         return Ok(Vec::new());
     }
     let mut q = icd10::table.select(Icd10::as_select()).into_boxed();
-    let first = query.chars().next().unwrap_or(' ');
-    let looks_like_code = query.len() <= 6
-        && query
+    // A code typed in the Russian layout (Р21, т02.00) means the Latin one.
+    let latin: String = query
+        .chars()
+        .map(rtms_domain::validate::latin_lookalike)
+        .collect::<String>()
+        .to_uppercase()
+        .replace(',', ".");
+    let looks_like_code = latin.chars().count() <= 6
+        && latin.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && latin
             .chars()
             .skip(1)
-            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-        && (first.is_ascii_alphabetic() || "АВСЕКМНОРТХавсекмнортх".contains(first));
+            .all(|c| c.is_ascii_digit() || c == '.');
     if looks_like_code {
-        let prefix: String = {
-            // Normalize the way a full code would be, tolerating an incomplete one.
-            let padded = rtms_domain::validate::Icd10Code::parse(&format!(
-                "{query}{}",
-                "0".repeat(3usize.saturating_sub(query.chars().count()))
-            ));
-            match padded {
-                Ok(c) if query.chars().count() >= 3 => {
-                    c.as_str()[..query.chars().count().min(c.as_str().len())].to_string()
-                }
-                _ => query.to_uppercase().replace(',', "."),
-            }
-        };
-        q = q.filter(icd10::code.like(format!("{}%", prefix.replace(['%', '_'], ""))));
+        q = q.filter(icd10::code.like(format!("{latin}%")));
     } else {
         for word in query.to_lowercase().split_whitespace() {
             q = q.filter(icd10::search.like(format!("%{}%", word.replace(['%', '_'], ""))));

@@ -389,7 +389,9 @@ fn filtered<'a>(vis: &Visibility, f: &ConsultationFilter) -> BoxedConsultations<
                 consultations::paused_at
                     .is_null()
                     .and(consultations::deadline_at.lt(now))
-                    .or(consultations::paused_at.gt(consultations::deadline_at)),
+                    .or(consultations::paused_at
+                        .is_not_null()
+                        .and(consultations::paused_at.gt(consultations::deadline_at))),
             )
             .assume_not_null();
         q = if overdue {

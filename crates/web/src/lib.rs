@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod error;
+pub mod ui;
 
 use std::net::SocketAddr;
 
@@ -57,7 +58,10 @@ pub fn router(svc: Services) -> Router {
             }),
         )
         .merge(api)
+        .merge(ui::router())
         .with_state(state)
+        .layer(axum::middleware::from_fn(ui::csrf_guard))
+        .layer(axum::middleware::from_fn(ui::security_headers))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
 }

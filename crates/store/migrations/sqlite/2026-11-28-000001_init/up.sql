@@ -37,7 +37,7 @@ CREATE TABLE memberships (
 CREATE INDEX memberships_org ON memberships (organization_id, role);
 
 CREATE TABLE profiles (
-    code TEXT PRIMARY KEY,
+    code TEXT NOT NULL PRIMARY KEY,
     v002_code INTEGER,
     name_ru TEXT NOT NULL,
     name_en TEXT NOT NULL,
@@ -61,14 +61,14 @@ CREATE TABLE api_tokens (
 );
 
 CREATE TABLE purposes (
-    code TEXT PRIMARY KEY,
+    code TEXT NOT NULL PRIMARY KEY,
     iemk_code INTEGER NOT NULL,
     name_ru TEXT NOT NULL,
     name_en TEXT NOT NULL
 );
 
 CREATE TABLE icd10 (
-    code TEXT PRIMARY KEY,
+    code TEXT NOT NULL PRIMARY KEY,
     name TEXT NOT NULL,
     parent_code TEXT,
     search TEXT NOT NULL,
@@ -76,7 +76,7 @@ CREATE TABLE icd10 (
 );
 
 CREATE TABLE deadline_policies (
-    form_of_care TEXT PRIMARY KEY,
+    form_of_care TEXT NOT NULL PRIMARY KEY,
     minutes BIGINT NOT NULL
 );
 

@@ -1,0 +1,130 @@
+//! Dates and times as people in Russia write them (ДД.ММ.ГГГГ), in the viewer's
+//! organization's time zone, and deadlines as a countdown.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rtms_domain::Lang;
+
+use super::i18n::tr_args;
+
+pub fn tz(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::Europe::Moscow)
+}
+
+pub fn date(d: NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+/// `28.11.2026 14:05`, with the zone's abbreviation when it is not the viewer's own.
+pub fn datetime(t: DateTime<Utc>, viewer: Tz, other: Option<Tz>) -> String {
+    let local = t.with_timezone(&viewer);
+    let s = local.format("%d.%m.%Y %H:%M").to_string();
+    match other {
+        Some(o) if o != viewer => {
+            let theirs = t.with_timezone(&o);
+            format!("{s} ({} {})", theirs.format("%H:%M"), theirs.format("%Z"))
+        }
+        _ => s,
+    }
+}
+
+/// `3 ч 12 мин` / `3 h 12 min`; days for long spans.
+pub fn span(seconds: i64, lang: Lang) -> String {
+    let s = seconds.abs();
+    let (d, h, m) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
+    let (dd, hh, mm) = match lang {
+        Lang::Ru => ("д", "ч", "мин"),
+        Lang::En => ("d", "h", "min"),
+    };
+    if d > 0 {
+        format!("{d} {dd} {h} {hh}")
+    } else if h > 0 {
+        format!("{h} {hh} {m} {mm}")
+    } else {
+        format!("{m} {mm}")
+    }
+}
+
+/// The countdown text and its urgency class (`ok`, `warn`, `danger`, `overdue`, `paused`).
+pub fn countdown(
+    remaining: Option<i64>,
+    budget: Option<i64>,
+    paused: bool,
+    lang: Lang,
+) -> (String, &'static str) {
+    let Some(rem) = remaining else {
+        return (String::new(), "none");
+    };
+    if paused {
+        return (
+            tr_args(lang, "deadline-paused", &[("left", span(rem, lang).into())]),
+            "paused",
+        );
+    }
+    if rem < 0 {
+        return (
+            tr_args(
+                lang,
+                "deadline-overdue",
+                &[("late", span(rem, lang).into())],
+            ),
+            "overdue",
+        );
+    }
+    let used = match budget {
+        Some(b) if b > 0 => 1.0 - rem as f64 / b as f64,
+        _ => 0.0,
+    };
+    let class = if used >= 0.9 {
+        "danger"
+    } else if used >= 0.75 {
+        "warn"
+    } else {
+        "ok"
+    };
+    (
+        tr_args(lang, "deadline-left", &[("left", span(rem, lang).into())]),
+        class,
+    )
+}
+
+/// Age in full years.
+pub fn age(birth: NaiveDate, today: NaiveDate) -> i32 {
+    today.years_since(birth).map(|y| y as i32).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(span(3 * 3600 + 12 * 60, Lang::Ru), "3 ч 12 мин");
+        assert_eq!(span(-(2 * 86_400 + 3600), Lang::En), "2 d 1 h");
+        assert_eq!(span(59, Lang::Ru), "0 мин");
+    }
+
+    #[test]
+    fn times_show_the_other_zone_when_it_differs() {
+        let t: DateTime<Utc> = "2026-11-28T09:00:00Z".parse().unwrap();
+        let msk = tz("Europe/Moscow");
+        assert_eq!(datetime(t, msk, None), "28.11.2026 12:00");
+        assert_eq!(datetime(t, msk, Some(msk)), "28.11.2026 12:00");
+        let s = datetime(t, msk, Some(tz("Asia/Yekaterinburg")));
+        assert!(s.starts_with("28.11.2026 12:00 (14:00"), "{s}");
+    }
+
+    #[test]
+    fn urgency_grows_with_the_share_of_time_used() {
+        assert_eq!(countdown(Some(5000), Some(7200), false, Lang::Ru).1, "ok");
+        assert_eq!(countdown(Some(1200), Some(7200), false, Lang::Ru).1, "warn");
+        assert_eq!(
+            countdown(Some(300), Some(7200), false, Lang::Ru).1,
+            "danger"
+        );
+        assert_eq!(
+            countdown(Some(-1), Some(7200), false, Lang::Ru).1,
+            "overdue"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! The web interface: server-rendered pages (askama) with htmx, Russian first.
+//! Handlers here only translate between forms and services; the rules live in
+//! the service layer.
+
+pub mod fmt;
+pub mod i18n;
+mod pages;
+mod request_page;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono_tz::Tz;
+use rtms_domain::{Lang, Role};
+use rtms_service::Actor;
+
+use crate::{blocking, AppState};
+
+pub const SESSION_COOKIE: &str = "rtms_session";
+pub const LANG_COOKIE: &str = "rtms_lang";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{lang}", get(pages::set_lang))
+        .route(
+            "/password",
+            get(pages::password_form).post(pages::change_password),
+        )
+        .route("/queue", get(pages::queue))
+        .route("/requests", post(pages::create_request))
+        .route("/requests/{id}", get(request_page::show))
+        .route(
+            "/requests/{id}/edit",
+            get(pages::edit_form).post(pages::save_form),
+        )
+        .route("/requests/{id}/autosave", post(pages::autosave))
+        .route("/requests/{id}/act/{action}", post(request_page::act))
+        .route("/requests/{id}/messages", post(request_page::post_message))
+        .route(
+            "/requests/{id}/conclusion",
+            post(request_page::save_conclusion),
+        )
+        .route("/icd10", get(pages::icd10_suggest))
+        .route("/notifications", get(pages::notifications))
+        .route("/notifications/read", post(pages::notifications_read))
+        .route("/live", get(pages::live))
+        .route("/static/{file}", get(static_file))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The language of a page: the switch's cookie, else the browser's preference.
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    match cookie(headers, LANG_COOKIE).as_deref() {
+        Some("en") => Lang::En,
+        Some("ru") => Lang::Ru,
+        _ => Lang::from_accept_language(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        ),
+    }
+}
+
+/// A signed-in user of the web interface; without a session, a redirect to sign-in.
+pub struct UiUser {
+    pub actor: Actor,
+    pub token: String,
+    pub lang: Lang,
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for UiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let to_login = || {
+            let next = if parts.method == Method::GET {
+                path.clone()
+            } else {
+                "/".into()
+            };
+            let target = format!("/login?next={}", form_urlencode(&next));
+            if parts.headers.contains_key("hx-request") {
+                // htmx follows a redirect inside the page; tell it to leave the page instead.
+                let mut r = StatusCode::UNAUTHORIZED.into_response();
+                r.headers_mut().insert(
+                    "HX-Redirect",
+                    HeaderValue::from_str(&target).unwrap_or(HeaderValue::from_static("/login")),
+                );
+                r
+            } else {
+                Redirect::to(&target).into_response()
+            }
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        let svc = state.svc.clone();
+        let t = token.clone();
+        let actor = match blocking(move || svc.authenticate(&t)).await {
+            Ok(a) => a,
+            Err(_) => return Err(to_login()),
+        };
+        let lang = match cookie(&parts.headers, LANG_COOKIE).as_deref() {
+            Some("en") => Lang::En,
+            Some("ru") => Lang::Ru,
+            _ if actor.user.locale == "en" => Lang::En,
+            _ => Lang::Ru,
+        };
+        Ok(UiUser {
+            actor,
+            token,
+            lang,
+            path,
+        })
+    }
+}
+
+pub fn form_urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|s| s[1..].to_string())
+        .unwrap_or_default()
+}
+
+/// What every page's frame needs: language, who is signed in, where we are.
+pub struct Page {
+    pub lang: Lang,
+    pub title: String,
+    pub user_name: String,
+    pub user_roles: String,
+    pub nav: &'static str,
+    pub path: String,
+    pub tz: Tz,
+    pub signed_in: bool,
+    pub unread: i64,
+    pub can_create: bool,
+}
+
+impl Page {
+    pub fn public(lang: Lang, title_key: &str, path: &str) -> Page {
+        Page {
+            lang,
+            title: i18n::tr(lang, title_key),
+            user_name: String::new(),
+            user_roles: String::new(),
+            nav: "",
+            path: path.to_string(),
+            tz: chrono_tz::Europe::Moscow,
+            signed_in: false,
+            unread: 0,
+            can_create: false,
+        }
+    }
+
+    pub fn for_user(u: &UiUser, title: String, nav: &'static str, unread: i64) -> Page {
+        let a = &u.actor;
+        let roles = a
+            .roles
+            .iter()
+            .map(|r| format!("{} · {}", r.role.label(u.lang), r.org.short_name))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Page {
+            lang: u.lang,
+            title,
+            user_name: a.user.short_name(),
+            user_roles: roles,
+            nav,
+            path: u.path.clone(),
+            tz: a
+                .roles
+                .first()
+                .map(|r| fmt::tz(&r.org.time_zone))
+                .unwrap_or(chrono_tz::Europe::Moscow),
+            signed_in: true,
+            unread,
+            can_create: a.has(Role::Doctor),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        i18n::tr(self.lang, key)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        match self.lang {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Ru => "en",
+            Lang::En => "ru",
+        }
+    }
+
+    pub fn back(&self) -> String {
+        form_urlencode(&self.path)
+    }
+}
+
+pub fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// Refuses state-changing requests from other sites: the browser's Fetch
+/// Metadata, or failing that the Origin, must say "this site".
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let ok = match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        None => match (
+            h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+            h.get(header::HOST).and_then(|v| v.to_str().ok()),
+        ) {
+            (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
+            // No browser metadata at all: not a browser request (API clients use tokens, not cookies).
+            (None, _) => true,
+            (Some(_), None) => false,
+        },
+    };
+    if ok {
+        next.run(req).await
+    } else {
+        (StatusCode::FORBIDDEN, "cross-site request refused").into_response()
+    }
+}
+
+/// Headers every response carries: a strict CSP (no inline script or style), no framing, no sniffing.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+const APP_JS: &str = include_str!("../../static/app.js");
+const HTMX_JS: &str = include_str!("../../static/vendor/htmx-2.0.11.min.js");
+
+async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, mime) = match file.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,118 @@
+// РТМС: the little that plain HTML and htmx do not do by themselves.
+// No inline script anywhere (the CSP forbids it); everything hangs on data- attributes.
+(function () {
+  "use strict";
+  var lang = document.body.dataset.lang === "en" ? "en" : "ru";
+  var words = {
+    ru: { d: "д", h: "ч", m: "мин", left: "осталось ", late: "просрочен на ", paused: "на паузе, осталось ", open: "Открыть", emergency: "Экстренный запрос" },
+    en: { d: "d", h: "h", m: "min", left: "", late: "", paused: "paused, ", open: "Open", emergency: "Emergency request" }
+  }[lang];
+
+  function span(seconds) {
+    var s = Math.abs(seconds), d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    if (d > 0) return d + " " + words.d + " " + h + " " + words.h;
+    if (h > 0) return h + " " + words.h + " " + m + " " + words.m;
+    return m + " " + words.m;
+  }
+
+  // Deadlines count down in place; colour follows the share of time used.
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
+      if (!el.dataset.deadline || el.dataset.paused) return;
+      var rem = Math.round((Date.parse(el.dataset.deadline) - now) / 1000);
+      var budget = parseInt(el.dataset.budget || "0", 10);
+      var cls = "ok";
+      if (rem < 0) cls = "overdue";
+      else if (budget > 0 && 1 - rem / budget >= 0.9) cls = "danger";
+      else if (budget > 0 && 1 - rem / budget >= 0.75) cls = "warn";
+      el.textContent = rem < 0
+        ? (lang === "en" ? span(rem) + " overdue" : words.late + span(rem))
+        : (lang === "en" ? span(rem) + " left" : words.left + span(rem));
+      el.className = "countdown u-" + cls;
+      var row = el.closest("tr");
+      if (row) row.className = row.className.replace(/row-\w+/, "row-" + cls);
+    });
+  }
+  setInterval(tick, 30000);
+
+  // A queue row opens its request.
+  document.addEventListener("click", function (e) {
+    var row = e.target.closest("tr[data-href]");
+    if (row && !e.target.closest("a, button, input, select")) window.location = row.dataset.href;
+    // МКБ-10 suggestion: fill the field and save.
+    var pick = e.target.closest("[data-icd-code]");
+    if (pick) {
+      var input = document.querySelector('[name="' + pick.dataset.icdTarget + '"]');
+      if (input) {
+        input.value = pick.dataset.icdCode;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        input.focus();
+      }
+      var box = pick.closest(".suggest-box");
+      if (box) box.innerHTML = "";
+    }
+    // Menus close when clicking elsewhere.
+    document.querySelectorAll("details.menu[open]").forEach(function (d) {
+      if (!d.contains(e.target)) d.removeAttribute("open");
+    });
+  });
+
+  // The profile's hint of what a good request includes.
+  document.addEventListener("change", function (e) {
+    var sel = e.target.closest("select[data-hint-target]");
+    if (!sel) return;
+    var box = document.getElementById(sel.dataset.hintTarget);
+    var opt = sel.options[sel.selectedIndex];
+    var hint = opt && opt.dataset.hint ? opt.dataset.hint : "";
+    if (box) {
+      box.querySelector("span").textContent = hint;
+      box.hidden = !hint;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (e.detail.elt && e.detail.elt.hasAttribute("data-clears-badge")) setBadge(0);
+  });
+
+  function setBadge(n) {
+    var badge = document.getElementById("notif-count");
+    if (!badge) return;
+    badge.textContent = String(n);
+    badge.classList.toggle("hidden", n <= 0);
+  }
+
+  function banner(data) {
+    var el = document.getElementById("live-banner");
+    if (!el) return;
+    el.textContent = "";
+    var text = document.createElement("span");
+    text.textContent = (data.emergency ? "🚨 " : "🔔 ") + data.text + " · № " + data.consultation_id + " ";
+    var link = document.createElement("a");
+    link.href = "/requests/" + data.consultation_id;
+    link.textContent = words.open;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "linklike";
+    close.textContent = "×";
+    close.addEventListener("click", function () { el.classList.add("hidden"); });
+    el.append(text, link, close);
+    el.classList.toggle("emergency", !!data.emergency);
+    el.classList.remove("hidden");
+  }
+
+  // Live updates: notifications for me, and a refresh of the queue when anything changes.
+  if (document.body.dataset.live && window.EventSource) {
+    var source = new EventSource(document.body.dataset.live);
+    source.addEventListener("notification", function (e) {
+      var data = JSON.parse(e.data);
+      var badge = document.getElementById("notif-count");
+      setBadge((parseInt(badge ? badge.textContent : "0", 10) || 0) + 1);
+      banner(data);
+    });
+    source.addEventListener("queue", function () {
+      var form = document.getElementById("queue-filters");
+      if (form && window.htmx) window.htmx.trigger(form, "refresh");
+    });
+  }
+})();
