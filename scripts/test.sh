@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test of the project. Needs PostgreSQL: RTMS_TEST_PG_URL names a server
-# where the tests may create and drop databases (default: the local one).
+# Every test of the project. Needs PostgreSQL (RTMS_TEST_PG_URL names a server
+# where the tests may create and drop databases; default: the local one), and for
+# the browser tests Node.js with npm and Debian's chromium (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +13,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== unit, property, storage and HTTP tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked
+
+echo "== browser tests (Chromium), on SQLite and on PostgreSQL"
+cargo build -p rtms --locked
+target_dir="${CARGO_TARGET_DIR:-target}"
+export RTMS_BIN="$(cd "$target_dir" && pwd)/debug/rtms"
+(cd e2e && npm ci --no-audit --no-fund --silent)
+(cd e2e && RTMS_E2E_DB=sqlite npm test)
+(cd e2e && RTMS_E2E_DB=postgres npm test)
+echo "screenshots: e2e/artifacts/"

@@ -2,6 +2,7 @@
 //! `OpenApiRouter`, so `/api/openapi.json` always lists exactly what is served.
 
 mod consultations;
+mod notifications;
 mod reference;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -47,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .merge(consultations::router())
         .merge(reference::router())
+        .merge(notifications::router())
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).
