@@ -261,8 +261,9 @@ fn sqlite_keys_and_indexes(c: &mut diesel::SqliteConnection) -> (Keys, Indexes) 
     )
     .load(c)
     .expect("read SQLite indexes");
-    let mut by_index: BTreeMap<(String, String), (String, bool, Vec<(i32, String)>)> =
-        BTreeMap::new();
+    // (table, index) -> (origin, unique, [(position, column)])
+    type IndexColumns = (String, bool, Vec<(i32, String)>);
+    let mut by_index: BTreeMap<(String, String), IndexColumns> = BTreeMap::new();
     for r in rows {
         let entry = by_index
             .entry((r.table_name, r.index_name))

@@ -10,16 +10,25 @@ use crate::error::{AppError, Problem};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(mark_read))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(mark_read))
 }
 
 /// The caller's newest notifications (new request, assigned to me, question, answer, conclusion ready…).
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = NotificationList), (status = 401, body = Problem)))]
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<NotificationList>, AppError> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<NotificationList>, AppError> {
     let svc = state.svc.clone();
     let lang = caller.lang;
-    Ok(Json(blocking(move || svc.notifications(&caller.actor, lang, 50)).await.map_err(|e| e.in_lang(lang))?))
+    Ok(Json(
+        blocking(move || svc.notifications(&caller.actor, lang, 50))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
 }
 
 /// Marks all the caller's notifications as read.
@@ -28,6 +37,8 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Noti
 async fn mark_read(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, AppError> {
     let svc = state.svc.clone();
     let lang = caller.lang;
-    blocking(move || svc.mark_notifications_read(&caller.actor)).await.map_err(|e| e.in_lang(lang))?;
+    blocking(move || svc.mark_notifications_read(&caller.actor))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
     Ok(StatusCode::NO_CONTENT)
 }

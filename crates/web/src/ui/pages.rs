@@ -1151,8 +1151,8 @@ async fn render_edit(
     .await;
     let (view, unsaved, profiles, purposes, events, unread) = match loaded {
         Ok(v) => v,
-        Err(crate::error::AppError::Service(e, _)) => return error_page(&u, &e),
-        Err(_) => return error_page(&u, &ServiceError::NotFound),
+        Err(crate::error::AppError::Service(e, _)) => return error_page(u, &e),
+        Err(_) => return error_page(u, &ServiceError::NotFound),
     };
     if !view.available_actions.iter().any(|a| {
         matches!(

@@ -253,7 +253,7 @@ async fn render_page(
     let lang = u.lang;
     let l = match load(state, u, id).await {
         Ok(l) => l,
-        Err(e) => return error_page(&u, &e),
+        Err(e) => return error_page(u, &e),
     };
     let p = Page::for_user(u, String::new(), "queue", l.unread);
     let tz = p.tz;
@@ -522,8 +522,8 @@ async fn render_page(
         .iter()
         // Submitting is the form's job, signing the conclusion form's.
         .filter(|a| {
-            !matches!(a, Action::Submit | Action::Resubmit)
-                && !(**a == Action::Sign && can_edit_conclusion)
+            !(matches!(a, Action::Submit | Action::Resubmit)
+                || (**a == Action::Sign && can_edit_conclusion))
         })
         .map(|a| ActionButton {
             action: a.as_str(),
