@@ -180,6 +180,11 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
         "min_length" => ("Слишком короткое значение", "The value is too short"),
         "login_taken" => ("Этот логин уже занят", "This login is taken"),
         "number_format" => ("Введите число", "Enter a number"),
+        "common_password" => (
+            "Пароль слишком простой или содержит логин — выберите другой",
+            "The password is too common or contains the login; choose another",
+        ),
+        "totp_wrong" => ("Неверный код подтверждения", "Wrong verification code"),
         "wrong_password" => ("Неверный текущий пароль", "The current password is wrong"),
         "same_password" => (
             "Новый пароль должен отличаться от текущего",

@@ -26,6 +26,14 @@ pub struct ConfigArgs {
     /// Log as JSON lines.
     #[arg(long, global = true, env = "RTMS_LOG_JSON")]
     pub log_json: bool,
+    /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
+    #[arg(
+        long,
+        global = true,
+        env = "RTMS_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -35,6 +43,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     log_json: Option<bool>,
+    trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +52,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub log_json: bool,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -88,6 +98,11 @@ impl Config {
             data_dir,
             database_url,
             log_json: args.log_json || file.log_json.unwrap_or(false),
+            trusted_proxies: if args.trusted_proxies.is_empty() {
+                file.trusted_proxies.unwrap_or_default()
+            } else {
+                args.trusted_proxies.clone()
+            },
         })
     }
 

@@ -34,6 +34,15 @@ enum Command {
     /// Administration from the command line.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the audit log; name the first broken row.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +104,18 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Serve { demo } => serve(config, svc, demo),
         Command::Admin(cmd) => admin(svc, cmd),
+        Command::Audit(AuditCommand::Verify) => {
+            match svc.audit_verify().map_err(|e| anyhow::anyhow!("{e}"))? {
+                rtms_store::audit::Verdict::Intact { rows } => {
+                    println!("audit log intact: {rows} rows");
+                    Ok(())
+                }
+                rtms_store::audit::Verdict::Broken { row_id, reason } => {
+                    println!("audit log BROKEN at row {row_id}: {reason}");
+                    std::process::exit(2);
+                }
+            }
+        }
     }
 }
 
@@ -122,7 +143,13 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "serving");
         println!("РТМС: http://{addr}");
-        rtms_web::serve(listener, svc, shutdown_signal()).await?;
+        rtms_web::serve(
+            listener,
+            svc,
+            config.trusted_proxies.clone(),
+            shutdown_signal(),
+        )
+        .await?;
         Ok(())
     })
 }

@@ -4,18 +4,13 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use chrono::Duration;
-use rand::RngCore;
 use rtms_domain::{OrgKind, Role};
 use rtms_store::models::{NewUser, Organization, User};
 use rtms_store::repo::{self, Visibility};
 use rtms_store::{DbConn, StoreError};
-use sha2::{Digest, Sha256};
 
 use crate::{ServiceError, Services};
 
-/// How long an API token issued at login lives.
-pub const TOKEN_LIFETIME_HOURS: i64 = 12;
 pub const MIN_PASSWORD_LEN: usize = 10;
 
 pub fn hash_password(password: &str) -> Result<String, ServiceError> {
@@ -24,6 +19,78 @@ pub fn hash_password(password: &str) -> Result<String, ServiceError> {
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| ServiceError::Store(StoreError::Other(e.to_string())))
+}
+
+/// Passwords people pick first; refused whatever their length. Our own list of
+/// the well-known ones, Latin and Cyrillic keyboard walks included.
+const COMMON_PASSWORDS: &[&str] = &[
+    "1234567890",
+    "12345678910",
+    "0987654321",
+    "1111111111",
+    "0000000000",
+    "1q2w3e4r5t",
+    "1q2w3e4r5t6y",
+    "qwertyuiop",
+    "qwerty1234",
+    "qwerty12345",
+    "qwerty123456",
+    "asdfghjkl1",
+    "zxcvbnm123",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "administrator",
+    "admin12345",
+    "admin123456",
+    "welcome123",
+    "letmein123",
+    "iloveyou12",
+    "football123",
+    "baseball123",
+    "sunshine123",
+    "princess123",
+    "dragon1234",
+    "monkey12345",
+    "trustno1234",
+    "abc1234567",
+    "abcdefghij",
+    "aaaaaaaaaa",
+    "q1w2e3r4t5",
+    "1qaz2wsx3edc",
+    "zaq12wsx34",
+    "йцукенгшщз",
+    "йцукен1234",
+    "фывапролдж",
+    "пароль1234",
+    "пароль12345",
+    "привет1234",
+    "qazwsxedcrfv",
+    "changeme123",
+    "telemedicine",
+    "rtms123456",
+    "medicine123",
+    "doctor1234",
+    "hospital123",
+];
+
+/// The password policy: long enough, not a well-known one, not the login,
+/// not a single repeated character. Returns the error code.
+pub fn check_password(login: &str, password: &str) -> Result<(), &'static str> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err("min_length");
+    }
+    let lower = password.to_lowercase();
+    let first = lower.chars().next().unwrap_or(' ');
+    if COMMON_PASSWORDS.contains(&lower.as_str())
+        || lower.chars().all(|c| c == first)
+        || (!login.is_empty() && lower.contains(&login.to_lowercase()))
+    {
+        return Err("common_password");
+    }
+    Ok(())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
@@ -36,10 +103,6 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// One role of the caller, in one organization.
 #[derive(Debug, Clone)]
 pub struct RoleIn {
@@ -47,14 +110,25 @@ pub struct RoleIn {
     pub org: Organization,
 }
 
-/// The authenticated caller with every role they hold.
+/// The authenticated caller with every role they hold, and where they call from.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user: User,
     pub roles: Vec<RoleIn>,
+    /// The client's address, for the audit trail (set by the web layer).
+    pub ip: String,
+    /// The session or token the caller came with.
+    pub token_id: Option<i64>,
+    /// What the token allows (`*` for sign-ins; `read`, `write` for API tokens).
+    pub scopes: Vec<String>,
 }
 
 impl Actor {
+    /// Whether the token allows a scope (`read` or `write`).
+    pub fn may(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == "*" || s == scope)
+    }
+
     pub fn load(conn: &mut DbConn, user_id: i64) -> Result<Actor, ServiceError> {
         let user = repo::user(conn, user_id)?;
         let mut roles = Vec::new();
@@ -67,7 +141,13 @@ impl Actor {
             };
             roles.push(RoleIn { role, org });
         }
-        Ok(Actor { user, roles })
+        Ok(Actor {
+            user,
+            roles,
+            ip: String::new(),
+            token_id: None,
+            scopes: vec!["*".into()],
+        })
     }
 
     pub fn has(&self, role: Role) -> bool {
@@ -115,107 +195,11 @@ impl Actor {
 }
 
 impl Services {
-    /// Checks a login and password and issues an API token.
-    pub fn login(&self, login: &str, password: &str) -> Result<(String, Actor), ServiceError> {
-        self.sign_in(login, password, "api")
-    }
-
-    /// Checks a login and password and issues a token of a kind (`api`, `session`).
-    pub fn sign_in(
-        &self,
-        login: &str,
-        password: &str,
-        kind: &str,
-    ) -> Result<(String, Actor), ServiceError> {
-        let now = self.clock.now().naive_utc();
-        let user = self.db.read(|c| repo::user_by_login(c, login.trim()))?;
-        // Verify against a real hash even for unknown logins, so timing does not tell.
-        let hash = user
-            .as_ref()
-            .map(|u| u.password_hash.clone())
-            .unwrap_or_else(|| DUMMY_HASH.to_string());
-        let ok = verify_password(password, &hash);
-        let user = match user {
-            Some(u) if ok && u.active => u,
-            _ => return Err(ServiceError::BadCredentials),
-        };
-        let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let token = hex::encode(bytes);
-        let token_hash = token_hash(&token);
-        let actor = self.db.write(|c| {
-            repo::insert_token(
-                c,
-                user.id,
-                &token_hash,
-                kind,
-                now,
-                now + Duration::hours(TOKEN_LIFETIME_HOURS),
-            )?;
-            Actor::load(c, user.id).map_err(|e| match e {
-                ServiceError::Store(s) => s,
-                other => StoreError::Other(other.to_string()),
-            })
-        })?;
-        Ok((token, actor))
-    }
-
-    /// The caller behind a bearer token.
-    pub fn authenticate(&self, token: &str) -> Result<Actor, ServiceError> {
-        let now = self.clock.now().naive_utc();
-        let hash = token_hash(token);
-        let mut conn = self.db.conn()?;
-        let user_id =
-            repo::token_user(&mut conn, &hash, now)?.ok_or(ServiceError::Unauthenticated)?;
-        let actor = Actor::load(&mut conn, user_id)?;
-        if !actor.user.active {
-            return Err(ServiceError::Unauthenticated);
-        }
-        Ok(actor)
-    }
-
-    /// Ends a session or revokes a token.
-    pub fn sign_out(&self, token: &str) -> Result<(), ServiceError> {
-        let now = self.clock.now().naive_utc();
-        let hash = token_hash(token);
-        self.db.write(|c| repo::revoke_token(c, &hash, now))?;
-        Ok(())
-    }
-
-    /// Changes the caller's own password after checking the current one.
-    pub fn change_password(
-        &self,
-        actor: &Actor,
-        current: &str,
-        new: &str,
-    ) -> Result<(), ServiceError> {
-        if !verify_password(current, &actor.user.password_hash) {
-            return Err(ServiceError::field("current_password", "wrong_password"));
-        }
-        if new.chars().count() < MIN_PASSWORD_LEN {
-            return Err(ServiceError::field("new_password", "min_length"));
-        }
-        if new == current {
-            return Err(ServiceError::field("new_password", "same_password"));
-        }
-        let hash = hash_password(new)?;
-        self.db
-            .write(|c| repo::set_password(c, actor.user.id, &hash, false))?;
-        Ok(())
-    }
-
-    pub fn set_locale(&self, actor: &Actor, locale: &str) -> Result<(), ServiceError> {
-        let locale = if locale == "en" { "en" } else { "ru" };
-        self.db
-            .write(|c| repo::set_locale(c, actor.user.id, locale))?;
-        Ok(())
-    }
-
     /// Creates a user (the `rtms admin create-user` command and the demo seed).
     pub fn create_user(&self, new: &NewUserSpec) -> Result<i64, ServiceError> {
         let mut errors = Vec::new();
-        if new.password.chars().count() < MIN_PASSWORD_LEN {
-            errors.push(rtms_domain::FieldError::new("password", "min_length"));
+        if let Err(code) = check_password(&new.login, &new.password) {
+            errors.push(rtms_domain::FieldError::new("password", code));
         }
         if new.login.trim().is_empty() {
             errors.push(rtms_domain::FieldError::new("login", "required"));
@@ -272,8 +256,8 @@ impl Services {
         password: &str,
         temporary: bool,
     ) -> Result<(), ServiceError> {
-        if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(ServiceError::field("password", "min_length"));
+        if let Err(code) = check_password(login, password) {
+            return Err(ServiceError::field("password", code));
         }
         let hash = hash_password(password)?;
         self.db.write(|c| {
@@ -297,9 +281,6 @@ pub struct NewUserSpec {
     pub must_change_password: bool,
 }
 
-/// A valid argon2id hash of a random string, checked against when the login is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0U1Ffo6vJ7fWlR3H6V6E3yV7y8C8gJmQ0T9V9m1b1yE";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +291,6 @@ mod tests {
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse battery", &h));
         assert!(!verify_password("correct horse batterY", &h));
-        assert!(!verify_password("anything", DUMMY_HASH));
+        assert!(!verify_password("anything", "not a hash"));
     }
 }

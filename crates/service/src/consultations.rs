@@ -352,6 +352,14 @@ impl Services {
                     details: "{}".into(),
                 },
             )?;
+            self.audit_in(
+                conn,
+                actor,
+                Some(Role::Doctor),
+                "create",
+                ("consultation", &id.to_string()),
+                "",
+            )?;
             Ok(id)
         })
     }
@@ -391,6 +399,14 @@ impl Services {
             store_clinical(&mut row, &data);
             row.updated_at = now.naive_utc();
             repo::update_consultation(conn, id, c.version, &row)?;
+            self.audit_in(
+                conn,
+                actor,
+                Some(Role::Doctor),
+                "update",
+                ("consultation", &id.to_string()),
+                "",
+            )?;
             Ok(())
         })
     }
@@ -605,6 +621,14 @@ impl Services {
                 actor,
             )?;
             repo::notify(conn, &outbox.users, id, &outbox.kind, now.naive_utc())?;
+            self.audit_in(
+                conn,
+                actor,
+                Some(decision.role),
+                action.as_str(),
+                ("consultation", &id.to_string()),
+                &format!("{} -> {}", status.as_str(), decision.to.as_str()),
+            )?;
             Ok((decision.to, outbox))
         })?;
         self.live.publish(LiveEvent {
@@ -682,7 +706,9 @@ impl Services {
     pub fn consultation(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<ConsultationView> {
         let mut conn = self.db.conn()?;
         let c = self.visible(&mut conn, actor, id)?;
-        self.view(&mut conn, actor, &c, lang)
+        let view = self.view(&mut conn, actor, &c, lang)?;
+        self.audit_read(actor, "consultation", &id.to_string(), "")?;
+        Ok(view)
     }
 
     fn view(
@@ -859,6 +885,13 @@ impl Services {
                 awaits_me: awaits(actor, c, status),
             });
         }
+        let ids: Vec<String> = items.iter().map(|i| i.id.to_string()).collect();
+        self.audit_read(
+            actor,
+            "consultation_list",
+            "",
+            &format!("{filter:?} -> [{}]", ids.join(",")),
+        )?;
         Ok(ConsultationPage {
             items,
             total,
@@ -911,6 +944,7 @@ impl Services {
                 details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
             });
         }
+        self.audit_read(actor, "consultation_events", &id.to_string(), "")?;
         Ok(out)
     }
 
@@ -988,6 +1022,14 @@ impl Services {
                 actor,
             )?;
             repo::notify(conn, &outbox.users, id, &outbox.kind, now.naive_utc())?;
+            self.audit_in(
+                conn,
+                actor,
+                Some(decision.role),
+                action.as_str(),
+                ("consultation", &id.to_string()),
+                &format!("message {msg}"),
+            )?;
             Ok((msg, outbox))
         })?;
         self.live.publish(LiveEvent {
@@ -1007,6 +1049,7 @@ impl Services {
             &mut conn,
             &msgs.iter().map(|m| m.author_id).collect::<Vec<_>>(),
         )?;
+        self.audit_read(actor, "consultation_messages", &id.to_string(), "")?;
         Ok(msgs
             .into_iter()
             .map(|m| MessageView {
@@ -1090,6 +1133,14 @@ impl Services {
                     repo::insert_conclusion(conn, id, 1, &content)?;
                 }
             }
+            self.audit_in(
+                conn,
+                actor,
+                Some(Role::Consultant),
+                "conclusion_write",
+                ("consultation", &id.to_string()),
+                "",
+            )?;
             Ok(())
         })
     }
@@ -1126,6 +1177,12 @@ impl Services {
             .into_iter()
             .next()
             .map(|(_, n)| n);
+        self.audit_read(
+            actor,
+            "conclusion",
+            &id.to_string(),
+            &format!("version {}", k.version),
+        )?;
         Ok(ConclusionView {
             id: k.id,
             version: k.version,

@@ -7,6 +7,14 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("wrong login or password")]
     BadCredentials,
+    /// Too many failed sign-ins; try again after `until`.
+    #[error("locked until {until}")]
+    Locked {
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// The session was idle too long.
+    #[error("session expired")]
+    SessionExpired,
     #[error("not found")]
     NotFound,
     #[error("forbidden")]

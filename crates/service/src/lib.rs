@@ -2,6 +2,7 @@
 //! are applied. The API and the web UI both call these; neither changes a
 //! status or checks a role on its own.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod consultations;
@@ -9,6 +10,8 @@ pub mod demo;
 pub mod error;
 pub mod live;
 pub mod notifications;
+pub mod sessions;
+pub mod totp;
 pub mod views;
 
 pub use auth::Actor;

@@ -1,6 +1,7 @@
 //! Storage for РТМС: one diesel schema over SQLite and PostgreSQL, embedded
 //! migrations for each, and the repositories the services use.
 
+pub mod audit;
 pub mod conn;
 pub mod models;
 pub mod reference;

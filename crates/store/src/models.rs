@@ -50,6 +50,10 @@ pub struct User {
     pub active: bool,
     pub must_change_password: bool,
     pub created_at: NaiveDateTime,
+    pub failed_logins: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
 }
 
 impl User {
@@ -339,4 +343,39 @@ pub struct Notification {
     pub kind: String,
     pub created_at: NaiveDateTime,
     pub read_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct Token {
+    pub id: i64,
+    pub user_id: i64,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub kind: String,
+    pub last_seen_at: Option<NaiveDateTime>,
+    pub name: String,
+    pub scopes: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub user_id: Option<i64>,
+    pub login: String,
+    pub org_id: Option<i64>,
+    pub role: String,
+    pub ip: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
 }

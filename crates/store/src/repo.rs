@@ -181,36 +181,144 @@ pub fn consultants(
 
 // ---- API tokens ---------------------------------------------------------------
 
-/// `kind`: `api` for API tokens, `session` for a browser's sign-in.
+/// A token to issue: `kind` is `api` (integrations), `session` (a browser's
+/// sign-in) or `pending` (password checked, second factor awaited).
+#[derive(Debug, Clone, Default)]
+pub struct NewToken<'a> {
+    pub user_id: i64,
+    pub token_hash: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub scopes: &'a str,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
 pub fn insert_token(
     conn: &mut DbConn,
-    user_id: i64,
-    token_hash: &str,
-    kind: &str,
+    t: &NewToken,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> R<()> {
-    diesel::insert_into(api_tokens::table)
+) -> R<i64> {
+    Ok(diesel::insert_into(api_tokens::table)
         .values((
-            api_tokens::user_id.eq(user_id),
-            api_tokens::kind.eq(kind),
-            api_tokens::token_hash.eq(token_hash),
+            api_tokens::user_id.eq(t.user_id),
+            api_tokens::kind.eq(t.kind),
+            api_tokens::token_hash.eq(t.token_hash),
+            api_tokens::name.eq(t.name),
+            api_tokens::scopes.eq(t.scopes),
+            api_tokens::ip.eq(t.ip),
+            api_tokens::user_agent.eq(t.user_agent),
             api_tokens::created_at.eq(now),
             api_tokens::expires_at.eq(expires_at),
+        ))
+        .returning(api_tokens::id)
+        .get_result(conn)?)
+}
+
+/// A token by its hash, whatever its state.
+pub fn token_by_hash(conn: &mut DbConn, token_hash: &str) -> R<Option<Token>> {
+    Ok(api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .select(Token::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn touch_token(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> R<()> {
+    diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::last_seen_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A user's live tokens of a kind, newest first.
+pub fn tokens_of(conn: &mut DbConn, user_id: i64, kind: &str, now: NaiveDateTime) -> R<Vec<Token>> {
+    Ok(api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .filter(api_tokens::kind.eq(kind.to_string()))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::expires_at.gt(now))
+        .select(Token::as_select())
+        .order(api_tokens::id.desc())
+        .load(conn)?)
+}
+
+/// Revokes one of a user's tokens; false when it is not theirs.
+pub fn revoke_token_of(conn: &mut DbConn, user_id: i64, id: i64, now: NaiveDateTime) -> R<bool> {
+    let n = diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Revokes every live token of a user of a kind except one (e.g. "end my other sessions").
+pub fn revoke_tokens_of(
+    conn: &mut DbConn,
+    user_id: i64,
+    kind: &str,
+    except_id: Option<i64>,
+    now: NaiveDateTime,
+) -> R<usize> {
+    Ok(diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::kind.eq(kind.to_string()))
+            .filter(api_tokens::revoked_at.is_null())
+            .filter(api_tokens::id.ne(except_id.unwrap_or(-1))),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)?)
+}
+
+pub fn set_login_failures(
+    conn: &mut DbConn,
+    user_id: i64,
+    failed: i32,
+    locked_until: Option<NaiveDateTime>,
+) -> R<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::failed_logins.eq(failed),
+            users::locked_until.eq(locked_until),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// The user a live token belongs to.
-pub fn token_user(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> R<Option<i64>> {
-    Ok(api_tokens::table
-        .filter(api_tokens::token_hash.eq(token_hash))
-        .filter(api_tokens::expires_at.gt(now))
-        .filter(api_tokens::revoked_at.is_null())
-        .select(api_tokens::user_id)
+pub fn set_totp(conn: &mut DbConn, user_id: i64, secret: Option<&str>, enabled: bool) -> R<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::totp_secret.eq(secret),
+            users::totp_enabled.eq(enabled),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn setting(conn: &mut DbConn, key: &str) -> R<Option<String>> {
+    Ok(settings::table
+        .find(key)
+        .select(settings::value)
         .first(conn)
         .optional()?)
+}
+
+pub fn set_setting(conn: &mut DbConn, key: &str, value: &str) -> R<()> {
+    let n = diesel::update(settings::table.find(key))
+        .set(settings::value.eq(value))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(settings::table)
+            .values((settings::key.eq(key), settings::value.eq(value)))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 // ---- routes and deadlines ------------------------------------------------------

@@ -31,6 +31,10 @@ diesel::table! {
         active -> Bool,
         must_change_password -> Bool,
         created_at -> Timestamp,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Text>,
+        totp_enabled -> Bool,
     }
 }
 
@@ -60,6 +64,35 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         kind -> Text,
         last_seen_at -> Nullable<Timestamp>,
+        name -> Text,
+        scopes -> Text,
+        ip -> Text,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        login -> Text,
+        org_id -> Nullable<BigInt>,
+        role -> Text,
+        ip -> Text,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
     }
 }
 
@@ -241,4 +274,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     conclusions,
     notifications,
+    audit_log,
+    settings,
 );

@@ -89,6 +89,32 @@ impl IntoResponse for AppError {
                     None,
                     vec![],
                 ),
+                ServiceError::SessionExpired => (
+                    StatusCode::UNAUTHORIZED,
+                    "session-expired",
+                    t(
+                        lang,
+                        "Сеанс истёк — войдите снова",
+                        "The session expired; sign in again",
+                    ),
+                    None,
+                    vec![],
+                ),
+                ServiceError::Locked { until } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "locked",
+                    t(
+                        lang,
+                        "Слишком много неудачных попыток входа",
+                        "Too many failed sign-in attempts",
+                    ),
+                    Some(format!(
+                        "{} {} UTC",
+                        t(lang, "Повторите после", "Try again after"),
+                        until.format("%d.%m.%Y %H:%M")
+                    )),
+                    vec![],
+                ),
                 ServiceError::NotFound => (
                     StatusCode::NOT_FOUND,
                     "not-found",

@@ -17,6 +17,52 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct AppState {
     pub svc: Services,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
+}
+
+/// Where a request comes from: the peer, or behind a trusted proxy the last
+/// address the proxies did not add themselves.
+pub fn client_of(
+    parts: &axum::http::request::Parts,
+    state: &AppState,
+) -> rtms_service::sessions::Client {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let mut ip = peer;
+    if let Some(p) = peer {
+        if state.trusted_proxies.contains(&p) {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let hops: Vec<std::net::IpAddr> = forwarded
+                .split(',')
+                .filter_map(|h| h.trim().parse().ok())
+                .collect();
+            if let Some(real) = hops
+                .iter()
+                .rev()
+                .find(|h| !state.trusted_proxies.contains(h))
+            {
+                ip = Some(*real);
+            }
+        }
+    }
+    rtms_service::sessions::Client {
+        ip: ip.map(|i| i.to_string()).unwrap_or_default(),
+        user_agent: parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect(),
+    }
 }
 
 /// Runs blocking database work off the async runtime.
@@ -43,8 +89,11 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
-pub fn router(svc: Services) -> Router {
-    let state = AppState { svc };
+pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>) -> Router {
+    let state = AppState {
+        svc,
+        trusted_proxies: std::sync::Arc::new(trusted_proxies),
+    };
     let (api, openapi) = api::router().split_for_parts();
     let openapi = std::sync::Arc::new(openapi);
     Router::new()
@@ -70,9 +119,10 @@ pub fn router(svc: Services) -> Router {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     svc: Services,
+    trusted_proxies: Vec<std::net::IpAddr>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(svc);
+    let app = router(svc, trusted_proxies);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -46,7 +46,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
-            rtms_web::serve(listener, svc, async {
+            rtms_web::serve(listener, svc, vec![], async {
                 let _ = rx.await;
             })
             .await

@@ -194,3 +194,37 @@ thread-write = Message
 thread-send = Send
 
 timeline-title = Timeline
+
+login-locked = Too many failed attempts. Sign-in is locked until { $until } (Moscow time).
+login-code-lead = Enter the code from your authenticator app.
+login-code = Verification code
+login-code-wrong = Wrong code; try again.
+login-again = Please sign in again.
+
+sessions-title = Sessions and API keys
+sessions-lead = Where you are signed in, and the keys issued to integrations. End anything you do not recognise.
+sessions-what = Session
+sessions-created = Started
+sessions-seen = Last active
+sessions-expires = Expires
+sessions-ip = Address
+sessions-api = API key
+sessions-current = this session
+sessions-end = End
+sessions-end-others = End all other sessions
+token-new = New API key for an integration
+token-name = Name (e.g. the hospital's information system)
+token-scopes = Rights
+token-scope-read = read
+token-scope-write = change
+token-days = Valid for, days
+token-create = Issue the key
+token-created = Key issued. Copy it now; it will not be shown again:
+
+totp-title = Two-factor authentication
+totp-manage = Set up sign-in with an app code
+totp-lead = Scan the code with an authenticator app and type the six-digit code to turn on sign-in with confirmation.
+totp-secret = Or type the key by hand
+totp-confirm = Turn on
+totp-on = Sign-in with an app code is on.
+totp-required = The region requires a second factor for administrators; turn it on to continue.

@@ -194,3 +194,37 @@ thread-write = Сообщение
 thread-send = Отправить
 
 timeline-title = История
+
+login-locked = Слишком много неудачных попыток. Вход заблокирован до { $until } (МСК).
+login-code-lead = Введите код из приложения-аутентификатора.
+login-code = Код подтверждения
+login-code-wrong = Неверный код — попробуйте ещё раз.
+login-again = Войдите снова.
+
+sessions-title = Сеансы и ключи API
+sessions-lead = Где вы вошли в систему и какие ключи выданы интеграциям. Завершите всё, что не узнаёте.
+sessions-what = Сеанс
+sessions-created = Начат
+sessions-seen = Активность
+sessions-expires = Истекает
+sessions-ip = Адрес
+sessions-api = Ключ API
+sessions-current = этот сеанс
+sessions-end = Завершить
+sessions-end-others = Завершить все другие сеансы
+token-new = Новый ключ API для интеграции
+token-name = Название (например, МИС больницы)
+token-scopes = Права
+token-scope-read = чтение
+token-scope-write = изменение
+token-days = Срок действия, дней
+token-create = Выпустить ключ
+token-created = Ключ выпущен. Скопируйте его сейчас — второй раз он показан не будет:
+
+totp-title = Двухфакторная аутентификация
+totp-manage = Настроить вход с кодом из приложения
+totp-lead = Отсканируйте код приложением-аутентификатором (например, «Яндекс Ключ» или Google Authenticator) и введите шестизначный код, чтобы включить вход с подтверждением.
+totp-secret = Или введите ключ вручную
+totp-confirm = Включить
+totp-on = Вход с кодом из приложения включён.
+totp-required = Для администраторов регион требует второй фактор — включите его, чтобы продолжить.

@@ -67,6 +67,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
     }
 }
 
+/// Where the request comes from.
+pub struct ClientInfo(pub rtms_service::sessions::Client);
+
+impl FromRequestParts<AppState> for ClientInfo {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientInfo(crate::client_of(parts, state)))
+    }
+}
+
 /// The authenticated caller (`Authorization: Bearer <token>`) and their language.
 pub struct Caller {
     pub actor: Actor,
@@ -91,9 +105,22 @@ impl FromRequestParts<AppState> for Caller {
             return Err(AppError::from(rtms_service::ServiceError::Unauthenticated).in_lang(lang));
         };
         let svc = state.svc.clone();
-        let actor = blocking(move || svc.authenticate(&token))
+        let client = crate::client_of(parts, state);
+        let actor = blocking(move || svc.authenticate(&token, &client))
             .await
             .map_err(|e| e.in_lang(lang))?;
+        // An integration's token does only what its scopes say.
+        let needed = if matches!(
+            parts.method,
+            axum::http::Method::GET | axum::http::Method::HEAD
+        ) {
+            "read"
+        } else {
+            "write"
+        };
+        if !actor.may(needed) {
+            return Err(AppError::from(rtms_service::ServiceError::Forbidden).in_lang(lang));
+        }
         Ok(Caller { actor, lang })
     }
 }
@@ -145,11 +172,12 @@ pub struct LoginResponse {
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem)))]
 async fn login(
     axum::extract::State(state): axum::extract::State<AppState>,
+    ClientInfo(client): ClientInfo,
     ReqLang(lang): ReqLang,
     Body(req): Body<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
     let svc = state.svc.clone();
-    let (token, actor) = blocking(move || svc.login(&req.login, &req.password))
+    let (token, actor) = blocking(move || svc.login(&req.login, &req.password, &client))
         .await
         .map_err(|e| e.in_lang(lang))?;
     Ok(Json(LoginResponse {

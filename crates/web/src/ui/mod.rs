@@ -28,7 +28,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::index))
         .route("/login", get(pages::login_form).post(pages::login))
+        .route("/login/code", post(pages::login_code))
         .route("/logout", post(pages::logout))
+        .route("/sessions", get(pages::sessions))
+        .route("/sessions/{id}/end", post(pages::end_session))
+        .route("/sessions/end-others", post(pages::end_other_sessions))
+        .route("/tokens", post(pages::create_token))
+        .route("/totp", get(pages::totp_form).post(pages::totp_confirm))
         .route("/lang/{lang}", get(pages::set_lang))
         .route(
             "/password",
@@ -125,10 +131,25 @@ impl FromRequestParts<AppState> for UiUser {
         };
         let svc = state.svc.clone();
         let t = token.clone();
-        let actor = match blocking(move || svc.authenticate(&t)).await {
+        let client = crate::client_of(parts, state);
+        let actor = match blocking(move || svc.authenticate(&t, &client)).await {
             Ok(a) => a,
             Err(_) => return Err(to_login()),
         };
+        // A temporary password is changed first; an administrator the region
+        // requires it of enrols a second factor first.
+        let p = parts.uri.path();
+        let exempt = p == "/password"
+            || p == "/logout"
+            || p == "/totp"
+            || p.starts_with("/static/")
+            || p.starts_with("/lang/");
+        if !exempt && actor.user.must_change_password {
+            return Err(Redirect::to("/password").into_response());
+        }
+        if !exempt && !actor.user.totp_enabled && state.svc.totp_required_for(&actor) {
+            return Err(Redirect::to("/totp").into_response());
+        }
         let lang = match cookie(&parts.headers, LANG_COOKIE).as_deref() {
             Some("en") => Lang::En,
             Some("ru") => Lang::Ru,

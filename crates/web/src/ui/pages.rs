@@ -22,7 +22,9 @@ use tokio_stream::StreamExt;
 
 use super::i18n::tr;
 use super::{fmt, render, request_lang, Page, UiUser, LANG_COOKIE, SESSION_COOKIE};
+use crate::api::ClientInfo;
 use crate::{blocking, AppState};
+use rtms_service::sessions::SignIn;
 
 /// Marks a catalogue key written in code, so the catalogue test finds it.
 pub(crate) const fn lbl(key: &'static str) -> &'static str {
@@ -93,6 +95,8 @@ struct LoginTpl {
     login: String,
     next: String,
     error: String,
+    /// Set when the password was right and the second factor is awaited.
+    pending: String,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +117,7 @@ pub async fn login_form(headers: HeaderMap, Query(q): Query<NextQuery>) -> Respo
         login: String::new(),
         next: safe_next(q.next),
         error: String::new(),
+        pending: String::new(),
     })
 }
 
@@ -123,20 +128,20 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+/// The answer to a sign-in step: the cookie and the way on, or the form again.
+fn signed_in(
+    headers: &HeaderMap,
+    outcome: Result<SignIn, crate::error::AppError>,
+    lang: Lang,
+    login: String,
+    next: String,
 ) -> Response {
-    let lang = request_lang(&headers);
-    let svc = state.svc.clone();
-    let (login, password) = (f.login.clone(), f.password.clone());
-    match blocking(move || svc.sign_in(&login, &password, "session")).await {
-        Ok((token, actor)) => {
+    match outcome {
+        Ok(SignIn::Done(token, actor)) => {
             let next = if actor.user.must_change_password {
                 "/password".to_string()
             } else {
-                safe_next(f.next)
+                next
             };
             let mut resp = Redirect::to(&next).into_response();
             let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax");
@@ -144,13 +149,7 @@ pub async fn login(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&cookie).unwrap_or(HeaderValue::from_static("")),
             );
-            if !headers
-                .get(header::COOKIE)
-                .and_then(|c| c.to_str().ok())
-                .unwrap_or("")
-                .contains(LANG_COOKIE)
-                && actor.user.locale == "en"
-            {
+            if super::cookie(headers, LANG_COOKIE).is_none() && actor.user.locale == "en" {
                 resp.headers_mut().append(
                     header::SET_COOKIE,
                     HeaderValue::from_static("rtms_lang=en; Path=/; SameSite=Lax"),
@@ -158,20 +157,53 @@ pub async fn login(
             }
             resp
         }
+        Ok(SignIn::NeedsCode(pending)) => render(LoginTpl {
+            p: Page::public(lang, "login-title", "/login"),
+            login,
+            next,
+            error: String::new(),
+            pending,
+        }),
         Err(e) => {
-            let error = match e {
-                crate::error::AppError::Service(ServiceError::BadCredentials, _) => {
-                    tr(lang, "login-failed")
+            let (status, error, pending) = match e {
+                crate::error::AppError::Service(ServiceError::BadCredentials, _) => (
+                    StatusCode::UNAUTHORIZED,
+                    tr(lang, "login-failed"),
+                    String::new(),
+                ),
+                crate::error::AppError::Service(ServiceError::Locked { until }, _) => {
+                    let local = until
+                        .with_timezone(&chrono_tz::Europe::Moscow)
+                        .format("%H:%M");
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        super::i18n::tr_args(
+                            lang,
+                            "login-locked",
+                            &[("until", local.to_string().into())],
+                        ),
+                        String::new(),
+                    )
                 }
-                _ => tr(lang, "err-internal"),
+                crate::error::AppError::Service(ServiceError::Invalid(_), _) => (
+                    StatusCode::UNAUTHORIZED,
+                    tr(lang, "login-code-wrong"),
+                    String::new(),
+                ),
+                _ => (
+                    StatusCode::UNAUTHORIZED,
+                    tr(lang, "login-again"),
+                    String::new(),
+                ),
             };
             (
-                StatusCode::UNAUTHORIZED,
+                status,
                 render(LoginTpl {
                     p: Page::public(lang, "login-title", "/login"),
-                    login: f.login,
-                    next: safe_next(f.next),
+                    login,
+                    next,
                     error,
+                    pending,
                 }),
             )
                 .into_response()
@@ -179,16 +211,281 @@ pub async fn login(
     }
 }
 
+pub async fn login(
+    State(state): State<AppState>,
+    ClientInfo(client): ClientInfo,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let lang = request_lang(&headers);
+    let svc = state.svc.clone();
+    let (login, password) = (f.login.clone(), f.password.clone());
+    let outcome = blocking(move || svc.sign_in(&login, &password, "session", &client)).await;
+    signed_in(&headers, outcome, lang, f.login, safe_next(f.next))
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    pending: String,
+    code: String,
+    login: Option<String>,
+    next: Option<String>,
+}
+
+/// The second step of signing in: the authenticator app's code.
+pub async fn login_code(
+    State(state): State<AppState>,
+    ClientInfo(client): ClientInfo,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let lang = request_lang(&headers);
+    let svc = state.svc.clone();
+    let (pending, code) = (f.pending.clone(), f.code.clone());
+    let outcome = blocking(move || svc.sign_in_code(&pending, &code, &client)).await;
+    let wrong_code = matches!(
+        &outcome,
+        Err(crate::error::AppError::Service(ServiceError::Invalid(_), _))
+    );
+    let resp = signed_in(
+        &headers,
+        outcome,
+        lang,
+        f.login.unwrap_or_default(),
+        safe_next(f.next.clone()),
+    );
+    if wrong_code {
+        // Let them try the code again with the same pending sign-in.
+        let mut again = render(LoginTpl {
+            p: Page::public(lang, "login-title", "/login"),
+            login: String::new(),
+            next: safe_next(f.next),
+            error: tr(lang, "login-code-wrong"),
+            pending: f.pending,
+        });
+        *again.status_mut() = StatusCode::UNAUTHORIZED;
+        return again;
+    }
+    resp
+}
+
 pub async fn logout(State(state): State<AppState>, u: UiUser) -> Response {
     let svc = state.svc.clone();
-    let token = u.token.clone();
-    let _ = blocking(move || svc.sign_out(&token)).await;
+    let actor = u.actor.clone();
+    let _ = blocking(move || svc.sign_out(&actor)).await;
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("rtms_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
     );
     resp
+}
+
+// ---- sessions, API tokens, the second factor ------------------------------------
+
+pub struct SessionRow {
+    pub id: i64,
+    pub api: bool,
+    pub name: String,
+    pub created: String,
+    pub seen: String,
+    pub expires: String,
+    pub place: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsTpl {
+    p: Page,
+    rows: Vec<SessionRow>,
+    new_token: String,
+    error: String,
+}
+
+async fn render_sessions(
+    state: &AppState,
+    u: &UiUser,
+    new_token: String,
+    error: String,
+) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let list = match blocking(move || svc.sessions(&actor)).await {
+        Ok(l) => l,
+        Err(crate::error::AppError::Service(e, _)) => return error_page(u, &e),
+        Err(_) => return error_page(u, &ServiceError::NotFound),
+    };
+    let n = unread(state, u).await;
+    let p = Page::for_user(u, tr(u.lang, "sessions-title"), "", n);
+    let rows = list
+        .iter()
+        .map(|s| SessionRow {
+            id: s.id,
+            api: s.kind == "api",
+            name: if s.kind == "api" {
+                format!("{} ({})", s.name, s.scopes)
+            } else {
+                s.user_agent.clone()
+            },
+            created: fmt::datetime(s.created_at, p.tz, None),
+            seen: s
+                .last_seen_at
+                .map(|t| fmt::datetime(t, p.tz, None))
+                .unwrap_or_default(),
+            expires: fmt::datetime(s.expires_at, p.tz, None),
+            place: s.ip.clone(),
+            current: s.current,
+        })
+        .collect();
+    render(SessionsTpl {
+        p,
+        rows,
+        new_token,
+        error,
+    })
+}
+
+pub async fn sessions(State(state): State<AppState>, u: UiUser) -> Response {
+    render_sessions(&state, &u, String::new(), String::new()).await
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let _ = blocking(move || svc.end_session(&actor, id)).await;
+    Redirect::to("/sessions").into_response()
+}
+
+pub async fn end_other_sessions(State(state): State<AppState>, u: UiUser) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let _ = blocking(move || svc.end_other_sessions(&actor)).await;
+    Redirect::to("/sessions").into_response()
+}
+
+/// A new API token for an integration; shown once.
+pub async fn create_token(
+    State(state): State<AppState>,
+    u: UiUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let name = pairs
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let days = pairs
+        .iter()
+        .find(|(k, _)| k == "days")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(90);
+    let scopes: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.create_api_token(&actor, &name, &scopes, days)).await {
+        Ok((token, _)) => render_sessions(&state, &u, token, String::new()).await,
+        Err(crate::error::AppError::Service(e, _)) => {
+            let msg = error_text(&e, u.lang);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_sessions(&state, &u, String::new(), msg).await,
+            )
+                .into_response()
+        }
+        Err(_) => error_page(&u, &ServiceError::NotFound),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpTpl {
+    p: Page,
+    enabled: bool,
+    required: bool,
+    secret: String,
+    uri: String,
+    error: String,
+}
+
+impl TotpTpl {
+    /// The enrolment address as a QR code, inline SVG (no script, no external image).
+    fn qr_svg(&self) -> String {
+        qrcode::QrCode::new(self.uri.as_bytes())
+            .map(|code| {
+                code.render::<qrcode::render::svg::Color>()
+                    .min_dimensions(200, 200)
+                    .quiet_zone(true)
+                    .build()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub async fn totp_form(State(state): State<AppState>, u: UiUser) -> Response {
+    let required = state.svc.totp_required_for(&u.actor);
+    let n = unread(&state, &u).await;
+    let p = Page::for_user(&u, tr(u.lang, "totp-title"), "", n);
+    if u.actor.user.totp_enabled {
+        return render(TotpTpl {
+            p,
+            enabled: true,
+            required,
+            secret: String::new(),
+            uri: String::new(),
+            error: String::new(),
+        });
+    }
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.totp_begin(&actor)).await {
+        Ok((secret, uri)) => render(TotpTpl {
+            p,
+            enabled: false,
+            required,
+            secret,
+            uri,
+            error: String::new(),
+        }),
+        Err(_) => error_page(&u, &ServiceError::NotFound),
+    }
+}
+
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    u: UiUser,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let code = f.get("code").cloned().unwrap_or_default();
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.totp_confirm(&actor, &code)).await {
+        Ok(()) => Redirect::to("/totp").into_response(),
+        Err(_) => {
+            let required = state.svc.totp_required_for(&u.actor);
+            let n = unread(&state, &u).await;
+            let p = Page::for_user(&u, tr(u.lang, "totp-title"), "", n);
+            let secret = f.get("secret").cloned().unwrap_or_default();
+            let uri = rtms_service::totp::otpauth_uri(&secret, &u.actor.user.login, "РТМС");
+            let tpl = TotpTpl {
+                p,
+                enabled: false,
+                required,
+                secret,
+                uri,
+                error: tr(u.lang, "login-code-wrong"),
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, render(tpl)).into_response()
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -207,8 +504,9 @@ pub async fn set_lang(
     if let Some(token) = super::cookie(&headers, SESSION_COOKIE) {
         let svc = state.svc.clone();
         let l = lang.to_string();
+        let client = rtms_service::sessions::Client::default();
         let _ = blocking(move || {
-            let actor = svc.authenticate(&token)?;
+            let actor = svc.authenticate(&token, &client)?;
             svc.set_locale(&actor, &l)
         })
         .await;

@@ -1,0 +1,543 @@
+//! Signing in and staying signed in: password check with lockout, the second
+//! factor, sessions with idle and absolute timeouts, API tokens with scopes.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use rtms_domain::Role;
+use rtms_store::models::Token;
+use rtms_store::repo::{self, NewToken};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::auth::{check_password, hash_password, verify_password};
+use crate::{totp, Actor, ServiceError, Services};
+
+/// A session lives at most this long, however active.
+pub const SESSION_ABSOLUTE_HOURS: i64 = 12;
+/// An API login token lives this long.
+pub const API_LOGIN_HOURS: i64 = 12;
+/// Time to type the second factor after the password.
+pub const PENDING_MINUTES: i64 = 5;
+/// Failures before the first lock; each further failure doubles the lock.
+pub const FREE_ATTEMPTS: i32 = 5;
+pub const MAX_LOCK_MINUTES: i64 = 60;
+/// Default idle timeout of a session (setting `session_idle_minutes`).
+pub const DEFAULT_IDLE_MINUTES: i64 = 30;
+/// Scopes an API token may carry.
+pub const SCOPES: &[&str] = &["read", "write"];
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// How long a lock lasts after `failed` consecutive failures.
+pub fn lock_duration(failed: i32) -> Option<Duration> {
+    if failed < FREE_ATTEMPTS {
+        return None;
+    }
+    let minutes = 1i64 << (failed - FREE_ATTEMPTS).min(6);
+    Some(Duration::minutes(minutes.min(MAX_LOCK_MINUTES)))
+}
+
+/// Where a request comes from, for sessions and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// What a correct password leads to.
+pub enum SignIn {
+    /// Signed in: the token and who.
+    Done(String, Box<Actor>),
+    /// The second factor is needed: a short-lived token to present with the code.
+    NeedsCode(String),
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub scopes: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub ip: String,
+    pub user_agent: String,
+    pub current: bool,
+}
+
+fn session_view(t: &Token, current: Option<i64>) -> SessionView {
+    SessionView {
+        id: t.id,
+        kind: t.kind.clone(),
+        name: t.name.clone(),
+        scopes: t.scopes.clone(),
+        created_at: t.created_at.and_utc(),
+        last_seen_at: t.last_seen_at.map(|x| x.and_utc()),
+        expires_at: t.expires_at.and_utc(),
+        ip: t.ip.clone(),
+        user_agent: t.user_agent.clone(),
+        current: Some(t.id) == current,
+    }
+}
+
+impl Services {
+    fn idle_limit(&self) -> Duration {
+        let minutes = self
+            .db
+            .read(|c| repo::setting(c, "session_idle_minutes"))
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_IDLE_MINUTES);
+        Duration::minutes(minutes)
+    }
+
+    /// Whether administrators must use a second factor (setting `require_totp_admins`).
+    pub fn totp_required_for(&self, actor: &Actor) -> bool {
+        actor.has(Role::Admin)
+            && self
+                .db
+                .read(|c| repo::setting(c, "require_totp_admins"))
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some("1")
+    }
+
+    fn issue(
+        &self,
+        user_id: i64,
+        kind: &str,
+        lifetime: Duration,
+        client: &Client,
+        name: &str,
+        scopes: &str,
+    ) -> Result<String, ServiceError> {
+        let now = self.clock.now().naive_utc();
+        let token = new_token();
+        let hash = token_hash(&token);
+        self.db.write(|c| {
+            repo::insert_token(
+                c,
+                &NewToken {
+                    user_id,
+                    token_hash: &hash,
+                    kind,
+                    name,
+                    scopes,
+                    ip: &client.ip,
+                    user_agent: &client.user_agent,
+                },
+                now,
+                now + lifetime,
+            )
+        })?;
+        Ok(token)
+    }
+
+    /// Checks a login and password. Failures are counted in the database (so a
+    /// lock holds across instances); from the fifth, the account locks for a
+    /// growing time.
+    pub fn sign_in(
+        &self,
+        login: &str,
+        password: &str,
+        kind: &str,
+        client: &Client,
+    ) -> Result<SignIn, ServiceError> {
+        let now = self.clock.now();
+        let login = login.trim();
+        let user = self.db.read(|c| repo::user_by_login(c, login))?;
+        let Some(user) = user.filter(|u| u.active) else {
+            // Same work as for a real account, so timing does not tell which logins exist.
+            verify_password(password, DUMMY_HASH);
+            self.audit_anonymous(
+                login,
+                &client.ip,
+                "login_failed",
+                "unknown or inactive login",
+            )?;
+            return Err(ServiceError::BadCredentials);
+        };
+        if let Some(until) = user.locked_until.filter(|t| *t > now.naive_utc()) {
+            self.audit_anonymous(login, &client.ip, "login_refused", "locked")?;
+            return Err(ServiceError::Locked {
+                until: until.and_utc(),
+            });
+        }
+        if !verify_password(password, &user.password_hash) {
+            let failed = user.failed_logins + 1;
+            let until = lock_duration(failed).map(|d| now.naive_utc() + d);
+            self.db
+                .write(|c| repo::set_login_failures(c, user.id, failed, until))?;
+            self.audit_anonymous(
+                login,
+                &client.ip,
+                "login_failed",
+                &format!("attempt {failed}"),
+            )?;
+            return Err(match until {
+                Some(until) => ServiceError::Locked {
+                    until: until.and_utc(),
+                },
+                None => ServiceError::BadCredentials,
+            });
+        }
+        if user.failed_logins > 0 || user.locked_until.is_some() {
+            self.db
+                .write(|c| repo::set_login_failures(c, user.id, 0, None))?;
+        }
+        if user.totp_enabled && kind == "session" {
+            let pending = self.issue(
+                user.id,
+                "pending",
+                Duration::minutes(PENDING_MINUTES),
+                client,
+                "",
+                "",
+            )?;
+            return Ok(SignIn::NeedsCode(pending));
+        }
+        self.finish_sign_in(user.id, kind, client)
+    }
+
+    fn finish_sign_in(
+        &self,
+        user_id: i64,
+        kind: &str,
+        client: &Client,
+    ) -> Result<SignIn, ServiceError> {
+        let lifetime = Duration::hours(if kind == "session" {
+            SESSION_ABSOLUTE_HOURS
+        } else {
+            API_LOGIN_HOURS
+        });
+        let token = self.issue(user_id, kind, lifetime, client, "", "*")?;
+        let mut actor = self.db.read(|c| {
+            Actor::load(c, user_id).map_err(|e| rtms_store::StoreError::Other(e.to_string()))
+        })?;
+        actor.ip = client.ip.clone();
+        self.db.write(|c| {
+            self.audit_in(
+                c,
+                &actor,
+                None,
+                "login",
+                ("session", kind),
+                &client.user_agent,
+            )
+        })?;
+        Ok(SignIn::Done(token, Box::new(actor)))
+    }
+
+    /// The second step: the code from the authenticator app.
+    pub fn sign_in_code(
+        &self,
+        pending: &str,
+        code: &str,
+        client: &Client,
+    ) -> Result<SignIn, ServiceError> {
+        let now = self.clock.now();
+        let hash = token_hash(pending);
+        let token = self.db.read(|c| repo::token_by_hash(c, &hash))?;
+        let Some(t) = token.filter(|t| {
+            t.kind == "pending" && t.revoked_at.is_none() && t.expires_at > now.naive_utc()
+        }) else {
+            return Err(ServiceError::Unauthenticated);
+        };
+        let user = self.db.read(|c| repo::user(c, t.user_id))?;
+        let secret = user.totp_secret.clone().unwrap_or_default();
+        if !totp::verify(&secret, code, now.timestamp()) {
+            let failed = user.failed_logins + 1;
+            let until = lock_duration(failed).map(|d| now.naive_utc() + d);
+            self.db
+                .write(|c| repo::set_login_failures(c, user.id, failed, until))?;
+            self.audit_anonymous(
+                &user.login,
+                &client.ip,
+                "login_failed",
+                "wrong second-factor code",
+            )?;
+            if until.is_some() {
+                self.db.write(|c| {
+                    repo::revoke_token_of(c, user.id, t.id, now.naive_utc()).map(|_| ())
+                })?;
+            }
+            return Err(ServiceError::field("code", "totp_wrong"));
+        }
+        self.db.write(|c| {
+            repo::revoke_token_of(c, user.id, t.id, now.naive_utc())?;
+            repo::set_login_failures(c, user.id, 0, None)
+        })?;
+        self.finish_sign_in(user.id, "session", client)
+    }
+
+    /// API login (`POST /api/v1/auth/login`): no second factor step, so accounts
+    /// with one must use an API token made in the interface instead.
+    pub fn login(
+        &self,
+        login: &str,
+        password: &str,
+        client: &Client,
+    ) -> Result<(String, Actor), ServiceError> {
+        match self.sign_in(login, password, "api", client)? {
+            SignIn::Done(token, actor) => Ok((token, *actor)),
+            SignIn::NeedsCode(_) => Err(ServiceError::BadCredentials),
+        }
+    }
+
+    /// The caller behind a session cookie or a bearer token; a session idle
+    /// longer than the region's limit has ended.
+    pub fn authenticate(&self, token: &str, client: &Client) -> Result<Actor, ServiceError> {
+        let now = self.clock.now().naive_utc();
+        let hash = token_hash(token);
+        let mut conn = self.db.conn()?;
+        let t = repo::token_by_hash(&mut conn, &hash)?.ok_or(ServiceError::Unauthenticated)?;
+        if t.revoked_at.is_some() || t.expires_at <= now || t.kind == "pending" {
+            return Err(ServiceError::Unauthenticated);
+        }
+        if t.kind == "session" {
+            let last = t.last_seen_at.unwrap_or(t.created_at);
+            if now - last > self.idle_limit() {
+                drop(conn);
+                self.db
+                    .write(|c| repo::revoke_token_of(c, t.user_id, t.id, now).map(|_| ()))?;
+                return Err(ServiceError::SessionExpired);
+            }
+        }
+        // Remember activity at most once a minute: a write per request would be waste.
+        if t.last_seen_at
+            .is_none_or(|seen| now - seen > Duration::seconds(60))
+        {
+            drop(conn);
+            self.db.write(|c| repo::touch_token(c, t.id, now))?;
+            conn = self.db.conn()?;
+        }
+        let mut actor = Actor::load(&mut conn, t.user_id)?;
+        if !actor.user.active {
+            return Err(ServiceError::Unauthenticated);
+        }
+        actor.ip = client.ip.clone();
+        actor.token_id = Some(t.id);
+        actor.scopes = t
+            .scopes
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        Ok(actor)
+    }
+
+    /// Ends a session or revokes a token.
+    pub fn sign_out(&self, actor: &Actor) -> Result<(), ServiceError> {
+        let now = self.clock.now().naive_utc();
+        if let Some(id) = actor.token_id {
+            self.db.write(|c| {
+                repo::revoke_token_of(c, actor.user.id, id, now)?;
+                self.audit_in(c, actor, None, "logout", ("session", &id.to_string()), "")
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The caller's browser sessions and API tokens.
+    pub fn sessions(&self, actor: &Actor) -> Result<Vec<SessionView>, ServiceError> {
+        let now = self.clock.now().naive_utc();
+        let mut conn = self.db.conn()?;
+        let mut out: Vec<SessionView> = repo::tokens_of(&mut conn, actor.user.id, "session", now)?
+            .iter()
+            .map(|t| session_view(t, actor.token_id))
+            .collect();
+        out.extend(
+            repo::tokens_of(&mut conn, actor.user.id, "api", now)?
+                .iter()
+                .map(|t| session_view(t, actor.token_id)),
+        );
+        Ok(out)
+    }
+
+    /// Ends one of the caller's sessions or tokens.
+    pub fn end_session(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+        let now = self.clock.now().naive_utc();
+        self.db.write(|c| {
+            if !repo::revoke_token_of(c, actor.user.id, id, now)? {
+                return Err(ServiceError::NotFound);
+            }
+            self.audit_in(
+                c,
+                actor,
+                None,
+                "session_end",
+                ("session", &id.to_string()),
+                "",
+            )
+        })
+    }
+
+    /// Ends every browser session of the caller but the current one.
+    pub fn end_other_sessions(&self, actor: &Actor) -> Result<usize, ServiceError> {
+        let now = self.clock.now().naive_utc();
+        self.db.write(|c| {
+            let n = repo::revoke_tokens_of(c, actor.user.id, "session", actor.token_id, now)?;
+            self.audit_in(
+                c,
+                actor,
+                None,
+                "session_end_others",
+                ("session", ""),
+                &n.to_string(),
+            )?;
+            Ok(n)
+        })
+    }
+
+    /// A token for an integration (a МИС): named, scoped, expiring.
+    pub fn create_api_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scopes: &[String],
+        days: i64,
+    ) -> Result<(String, i64), ServiceError> {
+        let mut errors = Vec::new();
+        if name.trim().is_empty() {
+            errors.push(rtms_domain::FieldError::new("name", "required"));
+        }
+        if scopes.is_empty() || scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
+            errors.push(rtms_domain::FieldError::new("scopes", "unknown_value"));
+        }
+        if !(1..=366).contains(&days) {
+            errors.push(rtms_domain::FieldError::new("days", "out_of_range"));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let token = self.issue(
+            actor.user.id,
+            "api",
+            Duration::days(days),
+            &Client {
+                ip: actor.ip.clone(),
+                user_agent: String::new(),
+            },
+            name.trim(),
+            &scopes.join(","),
+        )?;
+        let hash = token_hash(&token);
+        let id = self
+            .db
+            .read(|c| repo::token_by_hash(c, &hash))?
+            .map(|t| t.id)
+            .unwrap_or(0);
+        self.db.write(|c| {
+            self.audit_in(
+                c,
+                actor,
+                None,
+                "token_create",
+                ("api_token", &id.to_string()),
+                &scopes.join(","),
+            )
+        })?;
+        Ok((token, id))
+    }
+
+    /// Changes the caller's own password after checking the current one.
+    pub fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ServiceError> {
+        if !verify_password(current, &actor.user.password_hash) {
+            return Err(ServiceError::field("current_password", "wrong_password"));
+        }
+        if let Err(code) = check_password(&actor.user.login, new) {
+            return Err(ServiceError::field("new_password", code));
+        }
+        if new == current {
+            return Err(ServiceError::field("new_password", "same_password"));
+        }
+        let hash = hash_password(new)?;
+        self.db.write(|c| {
+            repo::set_password(c, actor.user.id, &hash, false)?;
+            self.audit_in(
+                c,
+                actor,
+                None,
+                "password_change",
+                ("user", &actor.user.id.to_string()),
+                "",
+            )
+        })
+    }
+
+    pub fn set_locale(&self, actor: &Actor, locale: &str) -> Result<(), ServiceError> {
+        let locale = if locale == "en" { "en" } else { "ru" };
+        self.db
+            .write(|c| repo::set_locale(c, actor.user.id, locale))?;
+        Ok(())
+    }
+
+    /// Starts enrolment: a new secret, not yet in force until a code proves the app has it.
+    pub fn totp_begin(&self, actor: &Actor) -> Result<(String, String), ServiceError> {
+        let mut key = [0u8; 20];
+        rand::thread_rng().fill_bytes(&mut key);
+        let secret = totp::base32_encode(&key);
+        self.db
+            .write(|c| repo::set_totp(c, actor.user.id, Some(&secret), false))?;
+        Ok((
+            secret.clone(),
+            totp::otpauth_uri(&secret, &actor.user.login, "РТМС"),
+        ))
+    }
+
+    /// Confirms enrolment with a code from the app.
+    pub fn totp_confirm(&self, actor: &Actor, code: &str) -> Result<(), ServiceError> {
+        let user = self.db.read(|c| repo::user(c, actor.user.id))?;
+        let secret = user
+            .totp_secret
+            .ok_or_else(|| ServiceError::field("code", "totp_wrong"))?;
+        if !totp::verify(&secret, code, self.clock.now().timestamp()) {
+            return Err(ServiceError::field("code", "totp_wrong"));
+        }
+        self.db.write(|c| {
+            repo::set_totp(c, actor.user.id, Some(&secret), true)?;
+            self.audit_in(
+                c,
+                actor,
+                None,
+                "totp_enable",
+                ("user", &actor.user.id.to_string()),
+                "",
+            )
+        })
+    }
+}
+
+/// A valid argon2id hash of a random string, checked against when the login is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0U1Ffo6vJ7fWlR3H6V6E3yV7y8C8gJmQ0T9V9m1b1yE";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_grow_after_the_free_attempts_and_are_capped() {
+        assert_eq!(lock_duration(4), None);
+        assert_eq!(lock_duration(5), Some(Duration::minutes(1)));
+        assert_eq!(lock_duration(6), Some(Duration::minutes(2)));
+        assert_eq!(lock_duration(8), Some(Duration::minutes(8)));
+        assert_eq!(lock_duration(40), Some(Duration::minutes(MAX_LOCK_MINUTES)));
+    }
+}

@@ -1,0 +1,11 @@
+DROP TABLE settings;
+DROP INDEX api_tokens_user;
+ALTER TABLE api_tokens DROP COLUMN user_agent;
+ALTER TABLE api_tokens DROP COLUMN ip;
+ALTER TABLE api_tokens DROP COLUMN scopes;
+ALTER TABLE api_tokens DROP COLUMN name;
+ALTER TABLE users DROP COLUMN totp_enabled;
+ALTER TABLE users DROP COLUMN totp_secret;
+ALTER TABLE users DROP COLUMN locked_until;
+ALTER TABLE users DROP COLUMN failed_logins;
+DROP TABLE audit_log;
