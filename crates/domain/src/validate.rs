@@ -185,6 +185,39 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "The password is too common or contains the login; choose another",
         ),
         "totp_wrong" => ("Неверный код подтверждения", "Wrong verification code"),
+        "login_format" => (
+            "Логин: латинские буквы, цифры, точка, дефис, подчёркивание",
+            "Login: Latin letters, digits, dot, hyphen, underscore",
+        ),
+        "role_org_mismatch" => (
+            "Эта роль не бывает в организации такого типа",
+            "This role does not exist in this kind of organization",
+        ),
+        "role_exists" => ("Эта роль уже назначена", "This role is already assigned"),
+        "cannot_deactivate_self" => (
+            "Нельзя отключить собственную учётную запись",
+            "You cannot deactivate your own account",
+        ),
+        "oid_format" => (
+            "OID имеет вид 1.2.643.5.1…",
+            "An OID looks like 1.2.643.5.1…",
+        ),
+        "csv_format" => (
+            "Файл не удалось прочитать как CSV",
+            "The file could not be read as CSV",
+        ),
+        "csv_header" => (
+            "В первой строке нужны столбцы login, last_name, first_name, role, organization",
+            "The first line needs the columns login, last_name, first_name, role, organization",
+        ),
+        "icd10_too_small" => (
+            "Файл слишком мал для справочника МКБ-10",
+            "The file is too small to be the ICD-10 reference",
+        ),
+        "totp_self_first" => (
+            "Сначала включите второй фактор для своей учётной записи",
+            "Turn on the second factor for your own account first",
+        ),
         "wrong_password" => ("Неверный текущий пароль", "The current password is wrong"),
         "same_password" => (
             "Новый пароль должен отличаться от текущего",

@@ -2,6 +2,7 @@
 //! are applied. The API and the web UI both call these; neither changes a
 //! status or checks a role on its own.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -38,4 +39,9 @@ impl Services {
             live: live::LiveHub::new(),
         }
     }
+}
+
+/// A validation message in Russian, for reports read by the administrator.
+pub(crate) fn text(code: &str) -> String {
+    rtms_domain::validate::message(code, rtms_domain::Lang::Ru).to_string()
 }

@@ -816,3 +816,116 @@ pub fn set_unsaved_input(conn: &mut DbConn, id: i64, json: &str) -> R<()> {
         .execute(conn)?;
     Ok(())
 }
+
+// ---- administration ------------------------------------------------------------
+
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationChanges<'a> {
+    pub name: &'a str,
+    pub short_name: &'a str,
+    pub kind: &'a str,
+    pub level: Option<i32>,
+    pub frmo_oid: Option<&'a str>,
+    pub time_zone: &'a str,
+    pub requires_head_approval: bool,
+    pub active: bool,
+}
+
+pub fn update_organization(conn: &mut DbConn, id: i64, changes: &OrganizationChanges) -> R<()> {
+    let n = diesel::update(organizations::table.find(id))
+        .set(changes)
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn users_all(conn: &mut DbConn) -> R<Vec<User>> {
+    Ok(users::table
+        .select(User::as_select())
+        .order((users::last_name.asc(), users::first_name.asc()))
+        .load(conn)?)
+}
+
+pub fn memberships_all(conn: &mut DbConn) -> R<Vec<Membership>> {
+    Ok(memberships::table
+        .select(Membership::as_select())
+        .order(memberships::id.asc())
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges<'a> {
+    pub last_name: &'a str,
+    pub first_name: &'a str,
+    pub middle_name: &'a str,
+    pub position: &'a str,
+    pub phone: &'a str,
+    pub email: &'a str,
+    pub active: bool,
+}
+
+pub fn update_user(conn: &mut DbConn, id: i64, changes: &UserChanges) -> R<()> {
+    let n = diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn remove_membership(conn: &mut DbConn, user_id: i64, membership_id: i64) -> R<bool> {
+    let n = diesel::delete(
+        memberships::table
+            .filter(memberships::id.eq(membership_id))
+            .filter(memberships::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+pub fn set_user_profiles(conn: &mut DbConn, user_id: i64, profiles: &[String]) -> R<()> {
+    diesel::delete(user_profiles::table.filter(user_profiles::user_id.eq(user_id)))
+        .execute(conn)?;
+    for p in profiles {
+        add_user_profile(conn, user_id, p)?;
+    }
+    Ok(())
+}
+
+pub fn routes_all(conn: &mut DbConn) -> R<Vec<Route>> {
+    Ok(routes::table
+        .select(Route::as_select())
+        .order((routes::profile_code.asc(), routes::form_of_care.asc()))
+        .load(conn)?)
+}
+
+/// Sets the route of a profile and form; `None` removes it.
+pub fn set_route(
+    conn: &mut DbConn,
+    profile: &str,
+    form: &str,
+    target: Option<(i64, Option<i64>)>,
+) -> R<()> {
+    diesel::delete(
+        routes::table
+            .filter(routes::profile_code.eq(profile))
+            .filter(routes::form_of_care.eq(form)),
+    )
+    .execute(conn)?;
+    if let Some((tkc, consultant)) = target {
+        insert_route(conn, profile, form, tkc, consultant)?;
+    }
+    Ok(())
+}
+
+pub fn settings_all(conn: &mut DbConn) -> R<Vec<(String, String)>> {
+    Ok(settings::table
+        .select((settings::key, settings::value))
+        .order(settings::key.asc())
+        .load(conn)?)
+}

@@ -1,6 +1,7 @@
 //! REST API v1. Every route is declared with `utoipa::path` and collected by
 //! `OpenApiRouter`, so `/api/openapi.json` always lists exactly what is served.
 
+pub(crate) mod admin;
 mod consultations;
 mod notifications;
 mod reference;
@@ -49,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(consultations::router())
         .merge(reference::router())
         .merge(notifications::router())
+        .merge(admin::router())
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).

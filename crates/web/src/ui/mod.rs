@@ -2,6 +2,7 @@
 //! Handlers here only translate between forms and services; the rules live in
 //! the service layer.
 
+mod admin_pages;
 pub mod fmt;
 pub mod i18n;
 mod pages;
@@ -58,6 +59,38 @@ pub fn router() -> Router<AppState> {
         .route("/notifications", get(pages::notifications))
         .route("/notifications/read", post(pages::notifications_read))
         .route("/live", get(pages::live))
+        .route("/admin", get(|| async { Redirect::to("/admin/users") }))
+        .route(
+            "/admin/orgs",
+            get(admin_pages::orgs).post(admin_pages::save_org),
+        )
+        .route(
+            "/admin/users",
+            get(admin_pages::users).post(admin_pages::create_user),
+        )
+        .route("/admin/users/import", post(admin_pages::import_users))
+        .route(
+            "/admin/users/{id}",
+            get(admin_pages::user).post(admin_pages::update_user),
+        )
+        .route("/admin/users/{id}/roles", post(admin_pages::add_role))
+        .route(
+            "/admin/users/{id}/roles/{membership}/remove",
+            post(admin_pages::remove_role),
+        )
+        .route(
+            "/admin/users/{id}/reset-password",
+            post(admin_pages::reset_password),
+        )
+        .route("/admin/routes", get(admin_pages::routes))
+        .route("/admin/routes/{profile}", post(admin_pages::save_route))
+        .route(
+            "/admin/settings",
+            get(admin_pages::settings).post(admin_pages::save_settings),
+        )
+        .route("/admin/reference/icd10", post(admin_pages::import_icd10))
+        .route("/audit", get(admin_pages::audit))
+        .route("/audit.csv", get(admin_pages::audit_csv))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
@@ -183,6 +216,9 @@ pub struct Page {
     pub signed_in: bool,
     pub unread: i64,
     pub can_create: bool,
+    pub is_admin: bool,
+    pub is_auditor: bool,
+    pub is_clinical: bool,
 }
 
 impl Page {
@@ -198,6 +234,9 @@ impl Page {
             signed_in: false,
             unread: 0,
             can_create: false,
+            is_admin: false,
+            is_auditor: false,
+            is_clinical: false,
         }
     }
 
@@ -224,6 +263,9 @@ impl Page {
             signed_in: true,
             unread,
             can_create: a.has(Role::Doctor),
+            is_admin: a.has(Role::Admin),
+            is_auditor: a.has(Role::Auditor),
+            is_clinical: a.has_clinical_role(),
         }
     }
 

@@ -520,9 +520,19 @@ pub async fn set_lang(
     resp
 }
 
+/// Each role starts where its work is.
 pub async fn index(u: UiUser) -> Response {
-    let _ = u;
-    Redirect::to("/queue").into_response()
+    let a = &u.actor;
+    let to = if a.has_clinical_role() {
+        "/queue"
+    } else if a.has(Role::Admin) {
+        "/admin/users"
+    } else if a.has(Role::Auditor) {
+        "/audit"
+    } else {
+        "/sessions"
+    };
+    Redirect::to(to).into_response()
 }
 
 // ---- password -------------------------------------------------------------------

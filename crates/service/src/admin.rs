@@ -1,0 +1,876 @@
+//! Administration: organizations, users and their roles, the route table,
+//! deadlines, region settings and reference updates. Administrators only; every
+//! change is in the audit trail.
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use rtms_domain::{FieldError, FormOfCare, OrgKind, Role};
+use rtms_store::models::NewOrganization;
+use rtms_store::repo::{self, OrganizationChanges, UserChanges};
+use rtms_store::{reference, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{check_password, hash_password, NewUserSpec};
+use crate::{Actor, ServiceError, Services};
+
+type SResult<T> = Result<T, ServiceError>;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+pub struct OrgInput {
+    pub name: String,
+    pub short_name: String,
+    /// `mo`, `tkc`, `ktc` or `federal`.
+    pub kind: String,
+    /// 1, 2 or 3 for medical organizations.
+    pub level: Option<i32>,
+    /// ФРМО OID.
+    pub frmo_oid: Option<String>,
+    /// IANA time zone, e.g. `Europe/Moscow`, `Asia/Yekaterinburg`.
+    pub time_zone: String,
+    #[serde(default)]
+    pub requires_head_approval: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrgAdminView {
+    pub id: i64,
+    pub name: String,
+    pub short_name: String,
+    pub kind: String,
+    pub level: Option<i32>,
+    pub frmo_oid: Option<String>,
+    pub time_zone: String,
+    pub requires_head_approval: bool,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+pub struct UserInput {
+    pub login: String,
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: String,
+    #[serde(default)]
+    pub position: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    /// A temporary password; generated when empty. Changed at first sign-in.
+    #[serde(default)]
+    pub password: String,
+    /// Role and organization id.
+    #[serde(default)]
+    pub roles: Vec<RoleAssignment>,
+    /// Specialty profile codes (consultants).
+    #[serde(default)]
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct RoleAssignment {
+    pub role: Role,
+    pub organization_id: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+pub struct UserUpdate {
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: String,
+    #[serde(default)]
+    pub position: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    pub active: bool,
+    #[serde(default)]
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MembershipAdminView {
+    pub id: i64,
+    pub role: Role,
+    pub organization_id: i64,
+    pub organization: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserAdminView {
+    pub id: i64,
+    pub login: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub position: String,
+    pub phone: String,
+    pub email: String,
+    pub active: bool,
+    pub must_change_password: bool,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub totp_enabled: bool,
+    pub roles: Vec<MembershipAdminView>,
+    pub profiles: Vec<String>,
+}
+
+/// A user created with a temporary password, shown once to the administrator.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedUser {
+    pub id: i64,
+    pub login: String,
+    pub temporary_password: String,
+}
+
+/// One line of a CSV import: created, or refused with reasons.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportRow {
+    pub line: usize,
+    pub login: String,
+    pub created: Option<CreatedUser>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RouteAdminView {
+    pub profile: String,
+    pub profile_name: String,
+    pub form_of_care: FormOfCare,
+    pub tkc_id: i64,
+    pub tkc: String,
+    pub consultant_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct RouteInput {
+    pub profile: String,
+    pub form_of_care: FormOfCare,
+    /// None removes the route.
+    pub tkc_id: Option<i64>,
+    pub consultant_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct RegionSettings {
+    pub emergency_minutes: i64,
+    pub urgent_minutes: i64,
+    pub planned_minutes: i64,
+    /// Administrators must use a second factor.
+    pub require_totp_admins: bool,
+    pub session_idle_minutes: i64,
+}
+
+/// A readable temporary password: four groups of four, no look-alike characters.
+pub fn temporary_password() -> String {
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn validate_org(input: &OrgInput) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if input.name.trim().is_empty() {
+        e.push(FieldError::new("name", "required"));
+    }
+    if input.short_name.trim().is_empty() {
+        e.push(FieldError::new("short_name", "required"));
+    }
+    match OrgKind::parse(&input.kind) {
+        None => e.push(FieldError::new("kind", "unknown_value")),
+        Some(OrgKind::Mo) if !matches!(input.level, Some(1..=3)) => {
+            e.push(FieldError::new("level", "out_of_range"))
+        }
+        _ => {}
+    }
+    if input.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        e.push(FieldError::new("time_zone", "unknown_value"));
+    }
+    if let Some(oid) = input.frmo_oid.as_deref().filter(|o| !o.is_empty()) {
+        if !oid
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        {
+            e.push(FieldError::new("frmo_oid", "oid_format"));
+        }
+    }
+    e
+}
+
+impl Services {
+    fn require_admin(&self, actor: &Actor) -> SResult<()> {
+        if actor.has(Role::Admin) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+
+    pub fn admin_organizations(&self, actor: &Actor) -> SResult<Vec<OrgAdminView>> {
+        self.require_admin(actor)?;
+        let mut conn = self.db.conn()?;
+        Ok(repo::organizations(&mut conn, None)?
+            .into_iter()
+            .map(|o| OrgAdminView {
+                id: o.id,
+                name: o.name,
+                short_name: o.short_name,
+                kind: o.kind,
+                level: o.level,
+                frmo_oid: o.frmo_oid,
+                time_zone: o.time_zone,
+                requires_head_approval: o.requires_head_approval,
+                active: o.active,
+            })
+            .collect())
+    }
+
+    pub fn create_organization(&self, actor: &Actor, input: &OrgInput) -> SResult<i64> {
+        self.require_admin(actor)?;
+        let errors = validate_org(input);
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let now = self.clock.now().naive_utc();
+        self.db.write(|c| {
+            let id = repo::insert_organization(
+                c,
+                &NewOrganization {
+                    name: input.name.trim(),
+                    short_name: input.short_name.trim(),
+                    kind: &input.kind,
+                    level: input.level,
+                    frmo_oid: input.frmo_oid.as_deref().filter(|o| !o.is_empty()),
+                    time_zone: &input.time_zone,
+                    requires_head_approval: input.requires_head_approval,
+                    active: input.active,
+                    created_at: now,
+                },
+            )?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "org_create",
+                ("organization", &id.to_string()),
+                input.name.trim(),
+            )?;
+            Ok(id)
+        })
+    }
+
+    pub fn update_organization(&self, actor: &Actor, id: i64, input: &OrgInput) -> SResult<()> {
+        self.require_admin(actor)?;
+        let errors = validate_org(input);
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        self.db.write(|c| {
+            repo::update_organization(
+                c,
+                id,
+                &OrganizationChanges {
+                    name: input.name.trim(),
+                    short_name: input.short_name.trim(),
+                    kind: &input.kind,
+                    level: input.level,
+                    frmo_oid: input.frmo_oid.as_deref().filter(|o| !o.is_empty()),
+                    time_zone: &input.time_zone,
+                    requires_head_approval: input.requires_head_approval,
+                    active: input.active,
+                },
+            )?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "org_update",
+                ("organization", &id.to_string()),
+                input.name.trim(),
+            )
+        })
+    }
+
+    pub fn admin_users(&self, actor: &Actor) -> SResult<Vec<UserAdminView>> {
+        self.require_admin(actor)?;
+        let mut conn = self.db.conn()?;
+        let users = repo::users_all(&mut conn)?;
+        let memberships = repo::memberships_all(&mut conn)?;
+        let orgs = repo::organizations(&mut conn, None)?;
+        let mut out = Vec::with_capacity(users.len());
+        for u in users {
+            let profiles = repo::profiles_of(&mut conn, u.id)?;
+            out.push(UserAdminView {
+                roles: memberships
+                    .iter()
+                    .filter(|m| m.user_id == u.id)
+                    .filter_map(|m| {
+                        Some(MembershipAdminView {
+                            id: m.id,
+                            role: Role::parse(&m.role)?,
+                            organization_id: m.organization_id,
+                            organization: orgs
+                                .iter()
+                                .find(|o| o.id == m.organization_id)
+                                .map(|o| o.short_name.clone())
+                                .unwrap_or_default(),
+                        })
+                    })
+                    .collect(),
+                profiles,
+                id: u.id,
+                login: u.login,
+                last_name: u.last_name,
+                first_name: u.first_name,
+                middle_name: u.middle_name,
+                position: u.position,
+                phone: u.phone,
+                email: u.email,
+                active: u.active,
+                must_change_password: u.must_change_password,
+                locked_until: u.locked_until.map(|t| t.and_utc()),
+                totp_enabled: u.totp_enabled,
+            });
+        }
+        Ok(out)
+    }
+
+    fn check_assignments(
+        &self,
+        roles: &[RoleAssignment],
+        profiles: &[String],
+    ) -> SResult<Vec<FieldError>> {
+        let mut conn = self.db.conn()?;
+        let mut errors = Vec::new();
+        for (i, r) in roles.iter().enumerate() {
+            match repo::organization(&mut conn, r.organization_id) {
+                Ok(o) => {
+                    let kind = OrgKind::parse(&o.kind);
+                    let fits = match r.role {
+                        Role::Doctor | Role::Head => kind == Some(OrgKind::Mo),
+                        Role::Coordinator | Role::Consultant => {
+                            matches!(kind, Some(OrgKind::Tkc | OrgKind::Federal))
+                        }
+                        Role::Dispatcher => matches!(kind, Some(OrgKind::Ktc | OrgKind::Federal)),
+                        Role::Admin | Role::Analyst | Role::Auditor => true,
+                    };
+                    if !fits {
+                        errors.push(FieldError::new(format!("roles[{i}]"), "role_org_mismatch"));
+                    }
+                }
+                Err(_) => errors.push(FieldError::new(
+                    format!("roles[{i}].organization_id"),
+                    "unknown_organization",
+                )),
+            }
+        }
+        for (i, p) in profiles.iter().enumerate() {
+            if reference::profile(&mut conn, p)?.is_none() {
+                errors.push(FieldError::new(format!("profiles[{i}]"), "unknown_profile"));
+            }
+        }
+        Ok(errors)
+    }
+
+    /// Creates a user who must change the (temporary) password at first sign-in.
+    pub fn admin_create_user(&self, actor: &Actor, input: &UserInput) -> SResult<CreatedUser> {
+        self.require_admin(actor)?;
+        let mut errors = Vec::new();
+        let login = input.login.trim().to_lowercase();
+        if login.is_empty()
+            || !login
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            errors.push(FieldError::new(
+                "login",
+                if login.is_empty() {
+                    "required"
+                } else {
+                    "login_format"
+                },
+            ));
+        }
+        for (f, v) in [
+            ("last_name", &input.last_name),
+            ("first_name", &input.first_name),
+        ] {
+            if v.trim().is_empty() {
+                errors.push(FieldError::new(f, "required"));
+            }
+        }
+        let password = if input.password.is_empty() {
+            temporary_password()
+        } else {
+            input.password.clone()
+        };
+        if let Err(code) = check_password(&login, &password) {
+            errors.push(FieldError::new("password", code));
+        }
+        errors.extend(self.check_assignments(&input.roles, &input.profiles)?);
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let hash = hash_password(&password)?;
+        let id = self.insert_user_with_hash(
+            &NewUserSpec {
+                login: login.clone(),
+                password: String::new(),
+                last_name: input.last_name.trim().into(),
+                first_name: input.first_name.trim().into(),
+                middle_name: input.middle_name.trim().into(),
+                position: input.position.trim().into(),
+                roles: input
+                    .roles
+                    .iter()
+                    .map(|r| (r.role, r.organization_id))
+                    .collect(),
+                profiles: input.profiles.clone(),
+                must_change_password: true,
+            },
+            &hash,
+        )?;
+        self.db.write(|c| {
+            repo::update_user(
+                c,
+                id,
+                &UserChanges {
+                    last_name: input.last_name.trim(),
+                    first_name: input.first_name.trim(),
+                    middle_name: input.middle_name.trim(),
+                    position: input.position.trim(),
+                    phone: input.phone.trim(),
+                    email: input.email.trim(),
+                    active: true,
+                },
+            )?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "user_create",
+                ("user", &id.to_string()),
+                &login,
+            )
+        })?;
+        Ok(CreatedUser {
+            id,
+            login,
+            temporary_password: password,
+        })
+    }
+
+    /// Changes a user's card; deactivating ends their sessions but keeps their history.
+    pub fn admin_update_user(&self, actor: &Actor, id: i64, input: &UserUpdate) -> SResult<()> {
+        self.require_admin(actor)?;
+        let mut errors = Vec::new();
+        for (f, v) in [
+            ("last_name", &input.last_name),
+            ("first_name", &input.first_name),
+        ] {
+            if v.trim().is_empty() {
+                errors.push(FieldError::new(f, "required"));
+            }
+        }
+        errors.extend(self.check_assignments(&[], &input.profiles)?);
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        if id == actor.user.id && !input.active {
+            return Err(ServiceError::field("active", "cannot_deactivate_self"));
+        }
+        let now = self.clock.now().naive_utc();
+        self.db.write(|c| {
+            repo::update_user(
+                c,
+                id,
+                &UserChanges {
+                    last_name: input.last_name.trim(),
+                    first_name: input.first_name.trim(),
+                    middle_name: input.middle_name.trim(),
+                    position: input.position.trim(),
+                    phone: input.phone.trim(),
+                    email: input.email.trim(),
+                    active: input.active,
+                },
+            )?;
+            repo::set_user_profiles(c, id, &input.profiles)?;
+            if !input.active {
+                repo::revoke_tokens_of(c, id, "session", None, now)?;
+                repo::revoke_tokens_of(c, id, "api", None, now)?;
+            }
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                if input.active {
+                    "user_update"
+                } else {
+                    "user_deactivate"
+                },
+                ("user", &id.to_string()),
+                "",
+            )
+        })
+    }
+
+    pub fn admin_add_role(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        role: &RoleAssignment,
+    ) -> SResult<()> {
+        self.require_admin(actor)?;
+        let errors = self.check_assignments(std::slice::from_ref(role), &[])?;
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let result = self.db.write(|c| {
+            repo::add_membership(c, user_id, role.organization_id, role.role.as_str())?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "role_add",
+                ("user", &user_id.to_string()),
+                &format!("{}@{}", role.role, role.organization_id),
+            )
+        });
+        match result {
+            Err(ServiceError::Store(StoreError::Duplicate)) => {
+                Err(ServiceError::field("role", "role_exists"))
+            }
+            other => other,
+        }
+    }
+
+    pub fn admin_remove_role(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        membership_id: i64,
+    ) -> SResult<()> {
+        self.require_admin(actor)?;
+        self.db.write(|c| {
+            if !repo::remove_membership(c, user_id, membership_id)? {
+                return Err(ServiceError::NotFound);
+            }
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "role_remove",
+                ("user", &user_id.to_string()),
+                &membership_id.to_string(),
+            )
+        })
+    }
+
+    /// A new temporary password (to be changed at next sign-in); unlocks the account.
+    pub fn admin_reset_password(&self, actor: &Actor, user_id: i64) -> SResult<String> {
+        self.require_admin(actor)?;
+        let password = temporary_password();
+        let hash = hash_password(&password)?;
+        self.db.write(|c| {
+            repo::set_password(c, user_id, &hash, true)?;
+            repo::set_login_failures(c, user_id, 0, None)?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "password_reset",
+                ("user", &user_id.to_string()),
+                "",
+            )
+        })?;
+        Ok(password)
+    }
+
+    /// Users from CSV (header: login,last_name,first_name,middle_name,position,phone,email,role,organization,profiles).
+    /// `organization` is an id or a short name; `profiles` are separated by `;`.
+    /// Every row is checked on its own: good rows are created, bad ones reported.
+    pub fn admin_import_users(&self, actor: &Actor, csv_text: &str) -> SResult<Vec<ImportRow>> {
+        self.require_admin(actor)?;
+        let orgs = self.db.read(|c| repo::organizations(c, None))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(csv_text.as_bytes());
+        let headers = reader
+            .headers()
+            .map_err(|_| ServiceError::field("file", "csv_format"))?
+            .clone();
+        let col = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}') == name)
+        };
+        for required in ["login", "last_name", "first_name", "role", "organization"] {
+            if col(required).is_none() {
+                return Err(ServiceError::field("file", "csv_header"));
+            }
+        }
+        let mut report = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            let Ok(r) = record else {
+                report.push(ImportRow {
+                    line,
+                    login: String::new(),
+                    created: None,
+                    errors: vec![crate::text("csv_format")],
+                });
+                continue;
+            };
+            let get = |name: &str| col(name).and_then(|c| r.get(c)).unwrap_or("").to_string();
+            let login = get("login");
+            let mut errors = Vec::new();
+            let role = Role::parse(&get("role"));
+            if role.is_none() {
+                errors.push(format!("role: {}", crate::text("unknown_value")));
+            }
+            let org_ref = get("organization");
+            let org = orgs.iter().find(|o| {
+                o.id.to_string() == org_ref || o.short_name == org_ref || o.name == org_ref
+            });
+            if org.is_none() {
+                errors.push(format!(
+                    "organization: {}",
+                    crate::text("unknown_organization")
+                ));
+            }
+            if !errors.is_empty() {
+                report.push(ImportRow {
+                    line,
+                    login,
+                    created: None,
+                    errors,
+                });
+                continue;
+            }
+            let input = UserInput {
+                login: login.clone(),
+                last_name: get("last_name"),
+                first_name: get("first_name"),
+                middle_name: get("middle_name"),
+                position: get("position"),
+                phone: get("phone"),
+                email: get("email"),
+                password: String::new(),
+                roles: vec![RoleAssignment {
+                    role: role.unwrap_or(Role::Doctor),
+                    organization_id: org.map(|o| o.id).unwrap_or(0),
+                }],
+                profiles: get("profiles")
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            };
+            match self.admin_create_user(actor, &input) {
+                Ok(created) => report.push(ImportRow {
+                    line,
+                    login,
+                    created: Some(created),
+                    errors: vec![],
+                }),
+                Err(ServiceError::Invalid(list)) => report.push(ImportRow {
+                    line,
+                    login,
+                    created: None,
+                    errors: list
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message(rtms_domain::Lang::Ru)))
+                        .collect(),
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+
+    pub fn admin_routes(&self, actor: &Actor) -> SResult<Vec<RouteAdminView>> {
+        self.require_admin(actor)?;
+        let mut conn = self.db.conn()?;
+        let orgs = repo::organizations(&mut conn, None)?;
+        let profiles = reference::profiles(&mut conn)?;
+        Ok(repo::routes_all(&mut conn)?
+            .into_iter()
+            .filter_map(|r| {
+                Some(RouteAdminView {
+                    profile_name: profiles
+                        .iter()
+                        .find(|p| p.code == r.profile_code)
+                        .map(|p| p.name_ru.clone())
+                        .unwrap_or_default(),
+                    tkc: orgs
+                        .iter()
+                        .find(|o| o.id == r.tkc_id)
+                        .map(|o| o.short_name.clone())
+                        .unwrap_or_default(),
+                    form_of_care: FormOfCare::parse(&r.form_of_care)?,
+                    profile: r.profile_code,
+                    tkc_id: r.tkc_id,
+                    consultant_id: r.consultant_id,
+                })
+            })
+            .collect())
+    }
+
+    pub fn admin_set_route(&self, actor: &Actor, input: &RouteInput) -> SResult<()> {
+        self.require_admin(actor)?;
+        let mut conn = self.db.conn()?;
+        if reference::profile(&mut conn, &input.profile)?.is_none() {
+            return Err(ServiceError::field("profile", "unknown_profile"));
+        }
+        if let Some(tkc) = input.tkc_id {
+            let org = repo::organization(&mut conn, tkc)
+                .map_err(|_| ServiceError::field("tkc_id", "unknown_organization"))?;
+            if !matches!(
+                OrgKind::parse(&org.kind),
+                Some(OrgKind::Tkc | OrgKind::Federal)
+            ) {
+                return Err(ServiceError::field("tkc_id", "not_a_tkc"));
+            }
+            if let Some(c) = input.consultant_id {
+                if !repo::memberships_of(&mut conn, c)?
+                    .iter()
+                    .any(|m| m.role == "consultant" && m.organization_id == tkc)
+                {
+                    return Err(ServiceError::field("consultant_id", "not_in_tkc"));
+                }
+            }
+        }
+        drop(conn);
+        self.db.write(|c| {
+            repo::set_route(
+                c,
+                &input.profile,
+                input.form_of_care.as_str(),
+                input.tkc_id.map(|t| (t, input.consultant_id)),
+            )?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "route_set",
+                (
+                    "route",
+                    &format!("{}/{}", input.profile, input.form_of_care),
+                ),
+                &format!("{:?}", input.tkc_id),
+            )
+        })
+    }
+
+    pub fn region_settings(&self, actor: &Actor) -> SResult<RegionSettings> {
+        self.require_admin(actor)?;
+        let mut conn = self.db.conn()?;
+        let deadlines = repo::deadline_minutes(&mut conn)?;
+        let d = rtms_domain::DeadlinePolicy::default();
+        let minutes = |form: &str, default: i64| {
+            deadlines
+                .iter()
+                .find(|(f, _)| f == form)
+                .map(|(_, m)| *m)
+                .unwrap_or(default)
+        };
+        Ok(RegionSettings {
+            emergency_minutes: minutes("emergency", d.emergency_minutes),
+            urgent_minutes: minutes("urgent", d.urgent_minutes),
+            planned_minutes: minutes("planned", d.planned_minutes),
+            require_totp_admins: repo::setting(&mut conn, "require_totp_admins")?.as_deref()
+                == Some("1"),
+            session_idle_minutes: repo::setting(&mut conn, "session_idle_minutes")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(crate::sessions::DEFAULT_IDLE_MINUTES),
+        })
+    }
+
+    pub fn set_region_settings(&self, actor: &Actor, s: &RegionSettings) -> SResult<()> {
+        self.require_admin(actor)?;
+        let mut errors = Vec::new();
+        for (f, v, lo, hi) in [
+            ("emergency_minutes", s.emergency_minutes, 15, 24 * 60),
+            ("urgent_minutes", s.urgent_minutes, 60, 7 * 24 * 60),
+            ("planned_minutes", s.planned_minutes, 24 * 60, 90 * 24 * 60),
+            ("session_idle_minutes", s.session_idle_minutes, 5, 12 * 60),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                errors.push(FieldError::new(f, "out_of_range"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        if s.require_totp_admins && !actor.user.totp_enabled {
+            // Turning it on without a second factor of one's own would lock oneself out.
+            return Err(ServiceError::field(
+                "require_totp_admins",
+                "totp_self_first",
+            ));
+        }
+        self.db.write(|c| {
+            repo::set_deadline_minutes(c, "emergency", s.emergency_minutes)?;
+            repo::set_deadline_minutes(c, "urgent", s.urgent_minutes)?;
+            repo::set_deadline_minutes(c, "planned", s.planned_minutes)?;
+            repo::set_setting(
+                c,
+                "require_totp_admins",
+                if s.require_totp_admins { "1" } else { "0" },
+            )?;
+            repo::set_setting(
+                c,
+                "session_idle_minutes",
+                &s.session_idle_minutes.to_string(),
+            )?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "settings_update",
+                ("settings", "region"),
+                &format!("{s:?}"),
+            )
+        })
+    }
+
+    /// Replaces МКБ-10 with a newer НСИ release (same CSV format as the shipped one).
+    pub fn admin_import_icd10(&self, actor: &Actor, csv_text: &str) -> SResult<usize> {
+        self.require_admin(actor)?;
+        let rows = reference::parse_icd10_csv(csv_text)
+            .map_err(|_| ServiceError::field("file", "csv_format"))?;
+        if rows.len() < 1000 {
+            return Err(ServiceError::field("file", "icd10_too_small"));
+        }
+        self.db.write(|c| {
+            let n = reference::load_icd10_csv(c, csv_text)?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "icd10_import",
+                ("reference", "icd10"),
+                &n.to_string(),
+            )?;
+            Ok(n)
+        })
+    }
+}
