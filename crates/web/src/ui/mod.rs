@@ -25,74 +25,219 @@ use crate::{blocking, AppState};
 pub const SESSION_COOKIE: &str = "rtms_session";
 pub const LANG_COOKIE: &str = "rtms_lang";
 
+/// One page route: its path, the methods it answers, its handler. The router is
+/// built from this list, and the access tests walk the same list, so a page
+/// cannot be added without its access being tested.
+pub struct UiRoute {
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    pub handler: axum::routing::MethodRouter<AppState>,
+}
+
+pub fn ui_routes() -> Vec<UiRoute> {
+    vec![
+        UiRoute {
+            path: "/",
+            methods: &["GET"],
+            handler: get(pages::index),
+        },
+        UiRoute {
+            path: "/login",
+            methods: &["GET", "POST"],
+            handler: get(pages::login_form).post(pages::login),
+        },
+        UiRoute {
+            path: "/login/code",
+            methods: &["POST"],
+            handler: post(pages::login_code),
+        },
+        UiRoute {
+            path: "/logout",
+            methods: &["POST"],
+            handler: post(pages::logout),
+        },
+        UiRoute {
+            path: "/lang/{lang}",
+            methods: &["GET"],
+            handler: get(pages::set_lang),
+        },
+        UiRoute {
+            path: "/password",
+            methods: &["GET", "POST"],
+            handler: get(pages::password_form).post(pages::change_password),
+        },
+        UiRoute {
+            path: "/sessions",
+            methods: &["GET"],
+            handler: get(pages::sessions),
+        },
+        UiRoute {
+            path: "/sessions/{id}/end",
+            methods: &["POST"],
+            handler: post(pages::end_session),
+        },
+        UiRoute {
+            path: "/sessions/end-others",
+            methods: &["POST"],
+            handler: post(pages::end_other_sessions),
+        },
+        UiRoute {
+            path: "/tokens",
+            methods: &["POST"],
+            handler: post(pages::create_token),
+        },
+        UiRoute {
+            path: "/totp",
+            methods: &["GET", "POST"],
+            handler: get(pages::totp_form).post(pages::totp_confirm),
+        },
+        UiRoute {
+            path: "/queue",
+            methods: &["GET"],
+            handler: get(pages::queue),
+        },
+        UiRoute {
+            path: "/requests",
+            methods: &["POST"],
+            handler: post(pages::create_request),
+        },
+        UiRoute {
+            path: "/requests/{id}",
+            methods: &["GET"],
+            handler: get(request_page::show),
+        },
+        UiRoute {
+            path: "/requests/{id}/edit",
+            methods: &["GET", "POST"],
+            handler: get(pages::edit_form).post(pages::save_form),
+        },
+        UiRoute {
+            path: "/requests/{id}/autosave",
+            methods: &["POST"],
+            handler: post(pages::autosave),
+        },
+        UiRoute {
+            path: "/requests/{id}/act/{action}",
+            methods: &["POST"],
+            handler: post(request_page::act),
+        },
+        UiRoute {
+            path: "/requests/{id}/messages",
+            methods: &["POST"],
+            handler: post(request_page::post_message),
+        },
+        UiRoute {
+            path: "/requests/{id}/conclusion",
+            methods: &["POST"],
+            handler: post(request_page::save_conclusion),
+        },
+        UiRoute {
+            path: "/icd10",
+            methods: &["GET"],
+            handler: get(pages::icd10_suggest),
+        },
+        UiRoute {
+            path: "/notifications",
+            methods: &["GET"],
+            handler: get(pages::notifications),
+        },
+        UiRoute {
+            path: "/notifications/read",
+            methods: &["POST"],
+            handler: post(pages::notifications_read),
+        },
+        UiRoute {
+            path: "/live",
+            methods: &["GET"],
+            handler: get(pages::live),
+        },
+        UiRoute {
+            path: "/admin",
+            methods: &["GET"],
+            handler: get(|| async { Redirect::to("/admin/users") }),
+        },
+        UiRoute {
+            path: "/admin/orgs",
+            methods: &["GET", "POST"],
+            handler: get(admin_pages::orgs).post(admin_pages::save_org),
+        },
+        UiRoute {
+            path: "/admin/users",
+            methods: &["GET", "POST"],
+            handler: get(admin_pages::users).post(admin_pages::create_user),
+        },
+        UiRoute {
+            path: "/admin/users/import",
+            methods: &["POST"],
+            handler: post(admin_pages::import_users),
+        },
+        UiRoute {
+            path: "/admin/users/{id}",
+            methods: &["GET", "POST"],
+            handler: get(admin_pages::user).post(admin_pages::update_user),
+        },
+        UiRoute {
+            path: "/admin/users/{id}/roles",
+            methods: &["POST"],
+            handler: post(admin_pages::add_role),
+        },
+        UiRoute {
+            path: "/admin/users/{id}/roles/{membership}/remove",
+            methods: &["POST"],
+            handler: post(admin_pages::remove_role),
+        },
+        UiRoute {
+            path: "/admin/users/{id}/reset-password",
+            methods: &["POST"],
+            handler: post(admin_pages::reset_password),
+        },
+        UiRoute {
+            path: "/admin/routes",
+            methods: &["GET"],
+            handler: get(admin_pages::routes),
+        },
+        UiRoute {
+            path: "/admin/routes/{profile}",
+            methods: &["POST"],
+            handler: post(admin_pages::save_route),
+        },
+        UiRoute {
+            path: "/admin/settings",
+            methods: &["GET", "POST"],
+            handler: get(admin_pages::settings).post(admin_pages::save_settings),
+        },
+        UiRoute {
+            path: "/admin/reference/icd10",
+            methods: &["POST"],
+            handler: post(admin_pages::import_icd10),
+        },
+        UiRoute {
+            path: "/audit",
+            methods: &["GET"],
+            handler: get(admin_pages::audit),
+        },
+        UiRoute {
+            path: "/audit.csv",
+            methods: &["GET"],
+            handler: get(admin_pages::audit_csv),
+        },
+        UiRoute {
+            path: "/static/{file}",
+            methods: &["GET"],
+            handler: get(static_file),
+        },
+        UiRoute {
+            path: "/favicon.ico",
+            methods: &["GET"],
+            handler: get(|| async { StatusCode::NO_CONTENT }),
+        },
+    ]
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(pages::index))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/login/code", post(pages::login_code))
-        .route("/logout", post(pages::logout))
-        .route("/sessions", get(pages::sessions))
-        .route("/sessions/{id}/end", post(pages::end_session))
-        .route("/sessions/end-others", post(pages::end_other_sessions))
-        .route("/tokens", post(pages::create_token))
-        .route("/totp", get(pages::totp_form).post(pages::totp_confirm))
-        .route("/lang/{lang}", get(pages::set_lang))
-        .route(
-            "/password",
-            get(pages::password_form).post(pages::change_password),
-        )
-        .route("/queue", get(pages::queue))
-        .route("/requests", post(pages::create_request))
-        .route("/requests/{id}", get(request_page::show))
-        .route(
-            "/requests/{id}/edit",
-            get(pages::edit_form).post(pages::save_form),
-        )
-        .route("/requests/{id}/autosave", post(pages::autosave))
-        .route("/requests/{id}/act/{action}", post(request_page::act))
-        .route("/requests/{id}/messages", post(request_page::post_message))
-        .route(
-            "/requests/{id}/conclusion",
-            post(request_page::save_conclusion),
-        )
-        .route("/icd10", get(pages::icd10_suggest))
-        .route("/notifications", get(pages::notifications))
-        .route("/notifications/read", post(pages::notifications_read))
-        .route("/live", get(pages::live))
-        .route("/admin", get(|| async { Redirect::to("/admin/users") }))
-        .route(
-            "/admin/orgs",
-            get(admin_pages::orgs).post(admin_pages::save_org),
-        )
-        .route(
-            "/admin/users",
-            get(admin_pages::users).post(admin_pages::create_user),
-        )
-        .route("/admin/users/import", post(admin_pages::import_users))
-        .route(
-            "/admin/users/{id}",
-            get(admin_pages::user).post(admin_pages::update_user),
-        )
-        .route("/admin/users/{id}/roles", post(admin_pages::add_role))
-        .route(
-            "/admin/users/{id}/roles/{membership}/remove",
-            post(admin_pages::remove_role),
-        )
-        .route(
-            "/admin/users/{id}/reset-password",
-            post(admin_pages::reset_password),
-        )
-        .route("/admin/routes", get(admin_pages::routes))
-        .route("/admin/routes/{profile}", post(admin_pages::save_route))
-        .route(
-            "/admin/settings",
-            get(admin_pages::settings).post(admin_pages::save_settings),
-        )
-        .route("/admin/reference/icd10", post(admin_pages::import_icd10))
-        .route("/audit", get(admin_pages::audit))
-        .route("/audit.csv", get(admin_pages::audit_csv))
-        .route("/static/{file}", get(static_file))
-        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+    ui_routes()
+        .into_iter()
+        .fold(Router::new(), |r, route| r.route(route.path, route.handler))
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -49,15 +49,32 @@ pub(crate) fn error_text(e: &ServiceError, lang: Lang) -> String {
     }
 }
 
-pub(crate) fn error_page(u: &UiUser, e: &ServiceError) -> Response {
-    let lang = u.lang;
-    let status = match e {
+/// The HTTP status a service error means.
+pub(crate) fn status_of(e: &ServiceError) -> StatusCode {
+    match e {
         ServiceError::NotFound => StatusCode::NOT_FOUND,
         ServiceError::Forbidden => StatusCode::FORBIDDEN,
         ServiceError::WrongState { .. } | ServiceError::Concurrent => StatusCode::CONFLICT,
         ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
+        ServiceError::Unauthenticated
+        | ServiceError::BadCredentials
+        | ServiceError::SessionExpired => StatusCode::UNAUTHORIZED,
+        ServiceError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A page that shows an error of an action keeps the status that error means.
+pub(crate) fn with_error_status(mut r: Response, e: &ServiceError) -> Response {
+    if r.status() == StatusCode::UNPROCESSABLE_ENTITY {
+        *r.status_mut() = status_of(e);
+    }
+    r
+}
+
+pub(crate) fn error_page(u: &UiUser, e: &ServiceError) -> Response {
+    let lang = u.lang;
+    let status = status_of(e);
     let p = Page::for_user(u, tr(lang, "err-title"), "", 0);
     (
         status,
@@ -1701,7 +1718,15 @@ pub async fn autosave(
                 .format("%H:%M:%S")
         ),
         Ok(p) => format!("{} ({})", tr(lang, "edit-saved-partly"), p.len()),
-        Err(e) => error_text(&e, lang),
+        Err(e) => {
+            let status = status_of(&e);
+            return (
+                status,
+                [(header::CACHE_CONTROL, "no-store")],
+                error_text(&e, lang),
+            )
+                .into_response();
+        }
     };
     (
         [(header::CACHE_CONTROL, "no-store")],

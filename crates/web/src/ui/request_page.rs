@@ -19,7 +19,7 @@ use rtms_service::views::{
 use rtms_service::ServiceError;
 
 use super::i18n::tr;
-use super::pages::{error_page, error_text, lbl};
+use super::pages::{error_page, error_text, lbl, with_error_status};
 use super::{fmt, render, Page, UiUser};
 use crate::{blocking, AppState};
 
@@ -767,15 +767,18 @@ pub async fn act(
             Some(t) => params.starts_at = Some(t),
             None => {
                 let e = ServiceError::field("starts_at", "datetime_format");
-                return render_page(
-                    &state,
-                    &u,
-                    id,
-                    error_text(&e, lang),
-                    field_errors(&e, lang),
-                    BTreeMap::new(),
-                )
-                .await;
+                return with_error_status(
+                    render_page(
+                        &state,
+                        &u,
+                        id,
+                        error_text(&e, lang),
+                        field_errors(&e, lang),
+                        BTreeMap::new(),
+                    )
+                    .await,
+                    &e,
+                );
             }
         }
     }
@@ -789,7 +792,10 @@ pub async fn act(
         Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(crate::error::AppError::Service(e, _)) => {
             let msg = format!("{}: {}", action.label(lang), error_text(&e, lang));
-            render_page(&state, &u, id, msg, field_errors(&e, lang), BTreeMap::new()).await
+            with_error_status(
+                render_page(&state, &u, id, msg, field_errors(&e, lang), BTreeMap::new()).await,
+                &e,
+            )
         }
         Err(_) => error_page(&u, &ServiceError::NotFound),
     }
@@ -811,15 +817,18 @@ pub async fn post_message(
         Err(crate::error::AppError::Service(e, _)) => {
             let mut cf = BTreeMap::new();
             cf.insert("message".to_string(), body);
-            render_page(
-                &state,
-                &u,
-                id,
-                error_text(&e, lang),
-                field_errors(&e, lang),
-                cf,
+            with_error_status(
+                render_page(
+                    &state,
+                    &u,
+                    id,
+                    error_text(&e, lang),
+                    field_errors(&e, lang),
+                    cf,
+                )
+                .await,
+                &e,
             )
-            .await
         }
         Err(_) => error_page(&u, &ServiceError::NotFound),
     }
@@ -855,7 +864,7 @@ pub async fn save_conclusion(
     .await;
     match result {
         Ok(()) => Redirect::to(&format!("/requests/{id}#conclusion")).into_response(),
-        Err(crate::error::AppError::Service(e, _)) => {
+        Err(crate::error::AppError::Service(e, _)) => with_error_status(
             render_page(
                 &state,
                 &u,
@@ -864,8 +873,9 @@ pub async fn save_conclusion(
                 field_errors(&e, lang),
                 form,
             )
-            .await
-        }
+            .await,
+            &e,
+        ),
         Err(_) => error_page(&u, &ServiceError::NotFound),
     }
 }
