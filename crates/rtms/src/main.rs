@@ -97,25 +97,33 @@ fn main() -> anyhow::Result<()> {
         tracing::info!(applied, "migrations applied");
     }
     let svc = Services::new(db, Arc::new(SystemClock));
-    match cli.command {
+    let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");
-            Ok(())
+            Ok(0)
         }
-        Command::Serve { demo } => serve(config, svc, demo),
-        Command::Admin(cmd) => admin(svc, cmd),
+        Command::Serve { demo } => serve(config, svc.clone(), demo).map(|_| 0),
+        Command::Admin(cmd) => admin(svc.clone(), cmd).map(|_| 0),
         Command::Audit(AuditCommand::Verify) => {
-            match svc.audit_verify().map_err(|e| anyhow::anyhow!("{e}"))? {
-                rtms_store::audit::Verdict::Intact { rows } => {
+            match svc.audit_verify().map_err(|e| anyhow::anyhow!("{e}")) {
+                Ok(rtms_store::audit::Verdict::Intact { rows }) => {
                     println!("audit log intact: {rows} rows");
-                    Ok(())
+                    Ok(0)
                 }
-                rtms_store::audit::Verdict::Broken { row_id, reason } => {
+                Ok(rtms_store::audit::Verdict::Broken { row_id, reason }) => {
                     println!("audit log BROKEN at row {row_id}: {reason}");
-                    std::process::exit(2);
+                    Ok(2)
                 }
+                Err(e) => Err(e),
             }
         }
+    };
+    // Close the database connections before the process exits: libpq's TLS state
+    // must not outlive the C library's exit handlers.
+    drop(svc);
+    match outcome? {
+        0 => Ok(()),
+        code => std::process::exit(code),
     }
 }
 

@@ -951,12 +951,6 @@ impl Services {
     /// A question (from a consultant) or an answer (from the requesting side).
     pub fn post_message(&self, actor: &Actor, id: i64, body: &str) -> SResult<i64> {
         let body = body.trim();
-        if body.is_empty() {
-            return Err(ServiceError::field("body", "required"));
-        }
-        if body.chars().count() > 20_000 {
-            return Err(ServiceError::field("body", "too_long"));
-        }
         let now = self.clock.now();
         let (msg, outbox) = write_tx(self, |conn| {
             let c = self.visible(conn, actor, id)?;
@@ -976,6 +970,13 @@ impl Services {
                     }
                     TransitionError::Forbidden { .. } => ServiceError::Forbidden,
                 })?;
+            // Access first, then content: a stranger learns nothing from the validation.
+            if body.is_empty() {
+                return Err(ServiceError::field("body", "required"));
+            }
+            if body.chars().count() > 20_000 {
+                return Err(ServiceError::field("body", "too_long"));
+            }
             let kind = if action == Action::Ask {
                 "question"
             } else {

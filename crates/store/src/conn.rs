@@ -69,7 +69,9 @@ impl Db {
         let manager = ConnectionManager::<DbConn>::new(url);
         let pool = Pool::builder()
             .max_size(max_connections)
-            .min_idle(Some(1))
+            // No background replenishing: a connection being opened by a pool thread
+            // while the process exits crashes in OpenSSL's exit handler (libpq + TLS).
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use reqwest::{Client, Method, StatusCode};
-use rtms_service::{Services, SystemClock};
+use rtms_service::{Clock, Services, SystemClock};
 use rtms_store::testing::TestDatabase;
 use rtms_store::BackendKind;
 use serde_json::{json, Value};
@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// For pages: follows no redirects, so a test sees where it is sent.
+    pub browser: Client,
     pub db: Arc<TestDatabase>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -21,6 +23,11 @@ pub struct TestApp {
 impl TestApp {
     /// A new database with the demo region, and a server on it.
     pub async fn spawn(backend: BackendKind) -> TestApp {
+        TestApp::spawn_with_clock(backend, Arc::new(SystemClock)).await
+    }
+
+    /// The same, with a clock the test moves.
+    pub async fn spawn_with_clock(backend: BackendKind, clock: Arc<dyn Clock>) -> TestApp {
         let db = Arc::new(TestDatabase::new(backend));
         let url = db.url.clone();
         tokio::task::spawn_blocking(move || {
@@ -34,14 +41,18 @@ impl TestApp {
         })
         .await
         .unwrap();
-        TestApp::start(db).await
+        TestApp::start_with_clock(db, clock).await
     }
 
     /// A server on an existing database (as after a restart).
     pub async fn start(db: Arc<TestDatabase>) -> TestApp {
+        TestApp::start_with_clock(db, Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(db: Arc<TestDatabase>, clock: Arc<dyn Clock>) -> TestApp {
         let store = rtms_store::Db::connect(&db.url, 4).unwrap();
         store.migrate().unwrap();
-        let svc = Services::new(store, Arc::new(SystemClock));
+        let svc = Services::new(store, clock);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -52,9 +63,14 @@ impl TestApp {
             .await
             .unwrap();
         });
+        let browser = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         TestApp {
             base,
             client: Client::new(),
+            browser,
             db,
             stop: Some(tx),
             handle: Some(handle),
@@ -172,6 +188,47 @@ impl TestApp {
         assert_eq!(created["status"], "draft");
         created["id"].as_i64().unwrap()
     }
+}
+
+impl TestApp {
+    /// Signs in through the sign-in page; returns the session cookie (`rtms_session=…`).
+    pub async fn ui_login(&self, login: &str) -> String {
+        let resp = self
+            .browser
+            .post(format!("{}/login", self.base))
+            .form(&[("login", login), ("password", "rtms-demo-password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "sign-in of {login}");
+        session_cookie(&resp).unwrap_or_else(|| panic!("no session cookie for {login}"))
+    }
+
+    /// A page request with a session cookie (or none); no redirects followed.
+    pub async fn page(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .browser
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+}
+
+/// The `rtms_session=…` pair a response sets.
+pub fn session_cookie(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("rtms_session=") && !v.starts_with("rtms_session=;"))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
 }
 
 /// A complete planned cardiology request as a doctor would fill it in.

@@ -1,0 +1,963 @@
+//! Access control, sign-in protection, web security and the audit trail, as a
+//! user (or an attacker) meets them: a real server, a real database.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use common::{complete_request, session_cookie, TestApp};
+use reqwest::{Method, StatusCode};
+use rtms_service::{Clock, ManualClock};
+use rtms_store::BackendKind;
+use serde_json::{json, Value};
+
+const ROLES: &[&str] = &[
+    "admin",
+    "dispatcher",
+    "doctor",
+    "head",
+    "coordinator",
+    "consultant",
+    "consultant2",
+    "analyst",
+    "auditor",
+];
+
+/// Who may use a route: a list of demo logins, or everybody signed in, or everybody.
+#[derive(Clone, Copy)]
+enum Who {
+    Public,
+    SignedIn,
+    Only(&'static [&'static str]),
+}
+
+const CLINICAL: &[&str] = &[
+    "dispatcher",
+    "doctor",
+    "head",
+    "coordinator",
+    "consultant",
+    "consultant2",
+];
+/// Who sees the fixture request: its organization (doctor, head), the region (dispatcher),
+/// its centre (coordinator), its consultant.
+const SEES_REQUEST: &[&str] = &["dispatcher", "doctor", "head", "coordinator", "consultant"];
+
+fn allows(who: Who, role: Option<&str>) -> bool {
+    match (who, role) {
+        (Who::Public, _) => true,
+        (_, None) => false,
+        (Who::SignedIn, Some(_)) => true,
+        (Who::Only(list), Some(r)) => list.contains(&r),
+    }
+}
+
+/// Denied means: not signed in (401, or sent to the sign-in page), forbidden (403), or
+/// not even shown to exist (404).
+fn denied(resp: &reqwest::Response) -> bool {
+    let s = resp.status();
+    // The sign-in redirect carries where the user wanted to go; signing out goes to plain /login.
+    let to_login = s.is_redirection()
+        && resp
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/login?"));
+    matches!(
+        s,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ) || to_login
+}
+
+/// An in-progress request of the doctor's organization, assigned to `consultant`,
+/// with a draft conclusion when asked.
+async fn fixture(app: &TestApp, with_conclusion: bool) -> i64 {
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let consultant = app.login("consultant").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    app.act(&dispatcher, id, "take", json!({})).await;
+    let me = app.get(&consultant, "/api/v1/me").await;
+    let consultant_id = me["id"].as_i64().unwrap();
+    app.act(
+        &dispatcher,
+        id,
+        "assign",
+        json!({"consultant_id": consultant_id}),
+    )
+    .await;
+    app.act(&consultant, id, "accept", json!({})).await;
+    app.act(&consultant, id, "start", json!({})).await;
+    if !with_conclusion {
+        return id;
+    }
+    let (s, _) = app
+        .call(
+            Some(&consultant),
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/conclusion"),
+            Some(json!({"diagnosis_main": "I21.0", "findings": "—", "recommendations": "—"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    id
+}
+
+/// Every page route and every API route, for every role: allowed or denied as
+/// the access rules say. A route added without a line here fails the test.
+async fn route_role_matrix(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let req = fixture(&app, true).await;
+    // Signing needs a conclusion: here the consultant's attempt fails on content, not on access.
+    let unsigned = fixture(&app, false).await;
+    let admin_token = app.login("admin").await;
+    let users = app.get(&admin_token, "/api/v1/admin/users").await;
+    let doctor4 = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "doctor4")
+        .unwrap();
+    let (d4, d4_membership) = (
+        doctor4["id"].as_i64().unwrap(),
+        doctor4["roles"][0]["id"].as_i64().unwrap(),
+    );
+
+    // ---- pages --------------------------------------------------------------------
+    let ui: BTreeMap<(&str, &str), (String, Who)> = [
+        (("GET", "/"), ("/".to_string(), Who::SignedIn)),
+        (("GET", "/login"), ("/login".into(), Who::Public)),
+        (("POST", "/login"), ("/login".into(), Who::Public)),
+        (("POST", "/login/code"), ("/login/code".into(), Who::Public)),
+        (("POST", "/logout"), ("/logout".into(), Who::SignedIn)),
+        (("GET", "/lang/{lang}"), ("/lang/en".into(), Who::Public)),
+        (("GET", "/password"), ("/password".into(), Who::SignedIn)),
+        (("POST", "/password"), ("/password".into(), Who::SignedIn)),
+        (("GET", "/sessions"), ("/sessions".into(), Who::SignedIn)),
+        (
+            ("POST", "/sessions/{id}/end"),
+            ("/sessions/999999/end".into(), Who::SignedIn),
+        ),
+        (
+            ("POST", "/sessions/end-others"),
+            ("/sessions/end-others".into(), Who::SignedIn),
+        ),
+        (("POST", "/tokens"), ("/tokens".into(), Who::SignedIn)),
+        (("GET", "/totp"), ("/totp".into(), Who::SignedIn)),
+        (("POST", "/totp"), ("/totp".into(), Who::SignedIn)),
+        (("GET", "/queue"), ("/queue".into(), Who::Only(CLINICAL))),
+        (
+            ("POST", "/requests"),
+            ("/requests".into(), Who::Only(&["doctor"])),
+        ),
+        (
+            ("GET", "/requests/{id}"),
+            (format!("/requests/{req}"), Who::Only(SEES_REQUEST)),
+        ),
+        (
+            ("GET", "/requests/{id}/edit"),
+            (format!("/requests/{req}/edit"), Who::Only(SEES_REQUEST)),
+        ),
+        (
+            ("POST", "/requests/{id}/edit"),
+            (format!("/requests/{req}/edit"), Who::Only(&["doctor"])),
+        ),
+        (
+            ("POST", "/requests/{id}/autosave"),
+            (format!("/requests/{req}/autosave"), Who::Only(&["doctor"])),
+        ),
+        (
+            ("POST", "/requests/{id}/act/{action}"),
+            (
+                format!("/requests/{unsigned}/act/sign"),
+                Who::Only(&["consultant"]),
+            ),
+        ),
+        (
+            ("POST", "/requests/{id}/messages"),
+            (
+                format!("/requests/{req}/messages"),
+                Who::Only(&["doctor", "consultant"]),
+            ),
+        ),
+        (
+            ("POST", "/requests/{id}/conclusion"),
+            (
+                format!("/requests/{req}/conclusion"),
+                Who::Only(&["consultant"]),
+            ),
+        ),
+        (("GET", "/icd10"), ("/icd10?q=I21".into(), Who::SignedIn)),
+        (
+            ("GET", "/notifications"),
+            ("/notifications".into(), Who::SignedIn),
+        ),
+        (
+            ("POST", "/notifications/read"),
+            ("/notifications/read".into(), Who::SignedIn),
+        ),
+        (("GET", "/live"), ("/live".into(), Who::SignedIn)),
+        (("GET", "/admin"), ("/admin".into(), Who::Public)), // a plain redirect to /admin/users, which is guarded
+        (
+            ("GET", "/admin/orgs"),
+            ("/admin/orgs".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/orgs"),
+            ("/admin/orgs".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("GET", "/admin/users"),
+            ("/admin/users".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/users"),
+            ("/admin/users".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/users/import"),
+            ("/admin/users/import".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("GET", "/admin/users/{id}"),
+            (format!("/admin/users/{d4}"), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/users/{id}"),
+            (format!("/admin/users/{d4}"), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/users/{id}/roles"),
+            (format!("/admin/users/{d4}/roles"), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/users/{id}/roles/{membership}/remove"),
+            (
+                format!("/admin/users/{d4}/roles/{d4_membership}/remove"),
+                Who::Only(&["admin"]),
+            ),
+        ),
+        (
+            ("POST", "/admin/users/{id}/reset-password"),
+            (
+                format!("/admin/users/{d4}/reset-password"),
+                Who::Only(&["admin"]),
+            ),
+        ),
+        (
+            ("GET", "/admin/routes"),
+            ("/admin/routes".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/routes/{profile}"),
+            ("/admin/routes/geriatrics".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("GET", "/admin/settings"),
+            ("/admin/settings".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/settings"),
+            ("/admin/settings".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("POST", "/admin/reference/icd10"),
+            ("/admin/reference/icd10".into(), Who::Only(&["admin"])),
+        ),
+        (
+            ("GET", "/audit"),
+            ("/audit".into(), Who::Only(&["auditor"])),
+        ),
+        (
+            ("GET", "/audit.csv"),
+            ("/audit.csv".into(), Who::Only(&["auditor"])),
+        ),
+        (
+            ("GET", "/static/{file}"),
+            ("/static/app.css".into(), Who::Public),
+        ),
+        (
+            ("GET", "/favicon.ico"),
+            ("/favicon.ico".into(), Who::Public),
+        ),
+    ]
+    .into_iter()
+    .collect();
+
+    let registered: Vec<(&str, &str)> = rtms_web::ui::ui_routes()
+        .iter()
+        .flat_map(|r| r.methods.iter().map(move |m| (*m, r.path)))
+        .collect();
+    for key in &registered {
+        assert!(
+            ui.contains_key(key),
+            "page route {key:?} is not in the access matrix"
+        );
+    }
+    assert_eq!(
+        registered.len(),
+        ui.len(),
+        "the matrix names routes the server does not have"
+    );
+
+    let mut cookies: BTreeMap<&str, String> = BTreeMap::new();
+    for role in ROLES {
+        cookies.insert(role, app.ui_login(role).await);
+    }
+    let mut failures = Vec::new();
+    for ((method, _), (path, who)) in &ui {
+        for role in std::iter::once(None).chain(ROLES.iter().map(|r| Some(*r))) {
+            // Signing out ends the session: give it a session of its own.
+            let cookie = match (role, *path == "/logout") {
+                (Some(r), true) => Some(app.ui_login(r).await),
+                (Some(r), false) => Some(cookies[r].clone()),
+                (None, _) => None,
+            };
+            let mut req = app
+                .browser
+                .request(method.parse().unwrap(), format!("{}{}", app.base, path));
+            if let Some(c) = &cookie {
+                req = req.header("cookie", c);
+            }
+            if path.ends_with("/import") || path.ends_with("/icd10") && *method == "POST" {
+                req = req.multipart(reqwest::multipart::Form::new().text("file", ""));
+            } else if *method == "POST" {
+                req = req.form(&[("x", "")]);
+            }
+            let resp = req.send().await.unwrap();
+            assert!(
+                !resp.status().is_server_error(),
+                "{method} {path} as {role:?}: {}",
+                resp.status()
+            );
+            assert_ne!(
+                resp.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is registered but not answered"
+            );
+            let expected = allows(*who, role);
+            if denied(&resp) == expected {
+                failures.push(format!(
+                    "{method} {path} as {}: {} (expected {})",
+                    role.unwrap_or("anonymous"),
+                    resp.status(),
+                    if expected { "allowed" } else { "denied" }
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "page access wrong:\n{}",
+        failures.join("\n")
+    );
+
+    // ---- the API ----------------------------------------------------------------------
+    // The page matrix took doctor4's role away; give it back to take it away again.
+    let d4_org = doctor4["roles"][0]["organization_id"].as_i64().unwrap();
+    let (s, _) = app
+        .call(
+            Some(&admin_token),
+            Method::POST,
+            &format!("/api/v1/admin/users/{d4}/roles"),
+            Some(json!({"role": "doctor", "organization_id": d4_org})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let users = app.get(&admin_token, "/api/v1/admin/users").await;
+    let d4_membership = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "doctor4")
+        .unwrap()["roles"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let org_body =
+        json!({"name": "", "short_name": "", "kind": "mo", "time_zone": "Europe/Moscow"});
+    let api: BTreeMap<(&str, &str), (String, Who, Option<Value>)> = [
+        (("post", "/api/v1/auth/login"), ("/api/v1/auth/login".to_string(), Who::SignedIn, None)),
+        (("get", "/api/v1/me"), ("/api/v1/me".into(), Who::SignedIn, None)),
+        (("get", "/api/v1/consultations"), ("/api/v1/consultations".into(), Who::Only(CLINICAL), None)),
+        (("post", "/api/v1/consultations"), ("/api/v1/consultations".into(), Who::Only(&["doctor"]), Some(json!({})))),
+        (("get", "/api/v1/consultations/{id}"), (format!("/api/v1/consultations/{req}"), Who::Only(SEES_REQUEST), None)),
+        (("patch", "/api/v1/consultations/{id}"), (format!("/api/v1/consultations/{req}"), Who::Only(&["doctor"]), Some(json!({})))),
+        (("post", "/api/v1/consultations/{id}/actions/{action}"), (format!("/api/v1/consultations/{unsigned}/actions/sign"), Who::Only(&["consultant"]), Some(json!({})))),
+        (("get", "/api/v1/consultations/{id}/events"), (format!("/api/v1/consultations/{req}/events"), Who::Only(SEES_REQUEST), None)),
+        (("get", "/api/v1/consultations/{id}/messages"), (format!("/api/v1/consultations/{req}/messages"), Who::Only(SEES_REQUEST), None)),
+        (("post", "/api/v1/consultations/{id}/messages"), (format!("/api/v1/consultations/{req}/messages"), Who::Only(&["doctor", "consultant"]), Some(json!({"body": "?"})))),
+        (("get", "/api/v1/consultations/{id}/conclusion"), (format!("/api/v1/consultations/{req}/conclusion"), Who::Only(&["consultant"]), None)),
+        (("put", "/api/v1/consultations/{id}/conclusion"), (format!("/api/v1/consultations/{req}/conclusion"), Who::Only(&["consultant"]), Some(json!({"diagnosis_main": "I21.0", "findings": "", "recommendations": ""})))),
+        (("get", "/api/v1/consultants"), ("/api/v1/consultants".into(), Who::Only(&["admin", "dispatcher", "doctor", "head", "coordinator", "consultant", "consultant2"]), None)),
+        (("get", "/api/v1/reference/icd10"), ("/api/v1/reference/icd10?q=I21".into(), Who::SignedIn, None)),
+        (("get", "/api/v1/reference/profiles"), ("/api/v1/reference/profiles".into(), Who::Public, None)),
+        (("get", "/api/v1/reference/purposes"), ("/api/v1/reference/purposes".into(), Who::Public, None)),
+        (("get", "/api/v1/notifications"), ("/api/v1/notifications".into(), Who::SignedIn, None)),
+        (("post", "/api/v1/notifications/read"), ("/api/v1/notifications/read".into(), Who::SignedIn, None)),
+        (("get", "/api/v1/admin/organizations"), ("/api/v1/admin/organizations".into(), Who::Only(&["admin"]), None)),
+        (("post", "/api/v1/admin/organizations"), ("/api/v1/admin/organizations".into(), Who::Only(&["admin"]), Some(org_body.clone()))),
+        (("put", "/api/v1/admin/organizations/{id}"), ("/api/v1/admin/organizations/1".into(), Who::Only(&["admin"]), Some(org_body))),
+        (("get", "/api/v1/admin/users"), ("/api/v1/admin/users".into(), Who::Only(&["admin"]), None)),
+        (("post", "/api/v1/admin/users"), ("/api/v1/admin/users".into(), Who::Only(&["admin"]), Some(json!({"login": "", "last_name": "", "first_name": ""})))),
+        (("put", "/api/v1/admin/users/{id}"), (format!("/api/v1/admin/users/{d4}"), Who::Only(&["admin"]), Some(json!({"last_name": "", "first_name": "", "active": true})))),
+        (("post", "/api/v1/admin/users/{id}/roles"), (format!("/api/v1/admin/users/{d4}/roles"), Who::Only(&["admin"]), Some(json!({"role": "doctor", "organization_id": 1})))),
+        (("delete", "/api/v1/admin/users/{id}/roles/{membership_id}"), (format!("/api/v1/admin/users/{d4}/roles/{d4_membership}"), Who::Only(&["admin"]), None)),
+        (("post", "/api/v1/admin/users/{id}/reset-password"), (format!("/api/v1/admin/users/{d4}/reset-password"), Who::Only(&["admin"]), None)),
+        (("post", "/api/v1/admin/users/import"), ("/api/v1/admin/users/import".into(), Who::Only(&["admin"]), None)),
+        (("get", "/api/v1/admin/routes"), ("/api/v1/admin/routes".into(), Who::Only(&["admin"]), None)),
+        (("put", "/api/v1/admin/routes"), ("/api/v1/admin/routes".into(), Who::Only(&["admin"]), Some(json!({"profile": "nope", "form_of_care": "planned", "tkc_id": null})))),
+        (("get", "/api/v1/admin/settings"), ("/api/v1/admin/settings".into(), Who::Only(&["admin"]), None)),
+        (("put", "/api/v1/admin/settings"), ("/api/v1/admin/settings".into(), Who::Only(&["admin"]), Some(json!({"emergency_minutes": 0, "urgent_minutes": 0, "planned_minutes": 0, "require_totp_admins": false, "session_idle_minutes": 0})))),
+        (("post", "/api/v1/admin/reference/icd10"), ("/api/v1/admin/reference/icd10".into(), Who::Only(&["admin"]), None)),
+        (("get", "/api/v1/audit"), ("/api/v1/audit".into(), Who::Only(&["auditor"]), None)),
+    ]
+    .into_iter()
+    .collect();
+    let (_, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push((method.clone(), path.clone()));
+        }
+    }
+    for (m, p) in &documented {
+        assert!(
+            api.contains_key(&(m.as_str(), p.as_str())),
+            "API route {m} {p} is not in the access matrix"
+        );
+    }
+    assert_eq!(
+        documented.len(),
+        api.len(),
+        "the matrix names API routes the server does not have"
+    );
+
+    let mut tokens: BTreeMap<&str, String> = BTreeMap::new();
+    for role in ROLES {
+        tokens.insert(role, app.login(role).await);
+    }
+    for ((method, template), (path, who, body)) in &api {
+        for role in std::iter::once(None).chain(ROLES.iter().map(|r| Some(*r))) {
+            let mut req = app.client.request(
+                method.to_uppercase().parse().unwrap(),
+                format!("{}{}", app.base, path),
+            );
+            if *template == "/api/v1/auth/login" {
+                // Signing in is the route that checks the password itself.
+                req = req.json(
+                    &json!({"login": role.unwrap_or("nobody"), "password": "rtms-demo-password"}),
+                );
+            } else if let Some(r) = role {
+                req = req.bearer_auth(&tokens[r]);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            } else if template.ends_with("/import")
+                || template.ends_with("/icd10") && *method == "post"
+            {
+                req = req.header("content-type", "text/csv").body("");
+            }
+            let resp = req.send().await.unwrap();
+            assert!(
+                !resp.status().is_server_error(),
+                "{method} {path} as {role:?}: {}",
+                resp.status()
+            );
+            let expected = allows(*who, role);
+            if denied(&resp) == expected {
+                failures.push(format!(
+                    "{method} {path} as {}: {} (expected {})",
+                    role.unwrap_or("anonymous"),
+                    resp.status(),
+                    if expected { "allowed" } else { "denied" }
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "API access wrong:\n{}",
+        failures.join("\n")
+    );
+}
+both_backends!(
+    every_route_allows_exactly_the_roles_it_should,
+    super::route_role_matrix
+);
+
+async fn cross_organization(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    // A doctor of another organization guesses the id: neither the API nor the page shows it.
+    let doctor2 = app.login("doctor2").await;
+    let (s, body) = app
+        .call(
+            Some(&doctor2),
+            Method::GET,
+            &format!("/api/v1/consultations/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    let cookie = app.ui_login("doctor2").await;
+    let resp = app
+        .page(Method::GET, &format!("/requests/{id}"), Some(&cookie))
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let html = resp.text().await.unwrap();
+    assert!(
+        !html.contains("Тестов"),
+        "the patient's name leaked into the page"
+    );
+    // Nor does it appear in their list.
+    let list = app.get(&doctor2, "/api/v1/consultations?q=тестов").await;
+    assert_eq!(list["total"], 0);
+}
+both_backends!(
+    a_doctor_cannot_open_another_organizations_request,
+    super::cross_organization
+);
+
+async fn lockout(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let wrong = json!({"login": "doctor", "password": "not-the-password"});
+    for attempt in 1..=4 {
+        let (s, _) = app
+            .call(
+                None,
+                Method::POST,
+                "/api/v1/auth/login",
+                Some(wrong.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let (s, body) = app
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(wrong.clone()),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the fifth failure locks: {body}"
+    );
+    // Even the right password is refused while locked, and the page says until when.
+    let (s, _) = app
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"login": "doctor", "password": "rtms-demo-password"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    let resp = app
+        .browser
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "doctor"), ("password", "rtms-demo-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.text().await.unwrap().contains("Вход заблокирован до"));
+    // The lock is in the database: a second server on the same database refuses too.
+    let db = app.stop().await;
+    let again = TestApp::start(db).await;
+    let (s, _) = again
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"login": "doctor", "password": "rtms-demo-password"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    // Others are not affected.
+    again.login("dispatcher").await;
+}
+both_backends!(
+    repeated_failures_lock_the_account_across_restarts,
+    super::lockout
+);
+
+async fn csrf(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let cookie = app.ui_login("doctor").await;
+    let foreign = |req: reqwest::RequestBuilder| {
+        req.header("cookie", &cookie)
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+    };
+    let resp = foreign(app.browser.post(format!("{}/requests", app.base)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = app
+        .browser
+        .post(format!("{}/logout", app.base))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "Origin alone must be checked when Fetch Metadata is absent"
+    );
+    // The session survived both attempts, and the same request from the site itself works.
+    let resp = app
+        .browser
+        .post(format!("{}/requests", app.base))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(resp.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("/edit"));
+    // Every page carries the strict policy.
+    let resp = app.page(Method::GET, "/queue", Some(&cookie)).await;
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(resp.headers()["x-frame-options"], "DENY");
+}
+both_backends!(cross_site_requests_are_refused, super::csrf);
+
+async fn session_expiry(backend: BackendKind) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+    let cookie = app.ui_login("dispatcher").await;
+    assert_eq!(
+        app.page(Method::GET, "/queue", Some(&cookie))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Active use keeps it alive…
+    for _ in 0..3 {
+        clock.advance(Duration::minutes(20));
+        assert_eq!(
+            app.page(Method::GET, "/queue", Some(&cookie))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    // …half an hour of silence ends it.
+    clock.advance(Duration::minutes(31));
+    let resp = app.page(Method::GET, "/queue", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(resp.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
+    // And a session never outlives its absolute limit, however active.
+    let cookie = app.ui_login("dispatcher").await;
+    for _ in 0..26 {
+        clock.advance(Duration::minutes(29));
+        let _ = app.page(Method::GET, "/queue", Some(&cookie)).await;
+    }
+    assert_eq!(
+        app.page(Method::GET, "/queue", Some(&cookie))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+both_backends!(idle_and_absolute_session_timeouts, super::session_expiry);
+
+async fn totp(backend: BackendKind) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+    let cookie = app.ui_login("admin").await;
+    let page = app
+        .page(Method::GET, "/totp", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let secret = page
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("secret shown")
+        .to_string();
+    let key = rtms_service::totp::base32_decode(&secret).unwrap();
+    let code = |at: i64| format!("{:06}", rtms_service::totp::totp(&key, at));
+    // A wrong code does not enrol.
+    let resp = app
+        .browser
+        .post(format!("{}/totp", app.base))
+        .header("cookie", &cookie)
+        .form(&[("code", "000000"), ("secret", &secret)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = app
+        .browser
+        .post(format!("{}/totp", app.base))
+        .header("cookie", &cookie)
+        .form(&[("code", code(clock.now().timestamp()).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(app
+        .page(Method::GET, "/totp", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("включён"));
+
+    // Signing in now asks for the code after the password.
+    let resp = app
+        .browser
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "admin"), ("password", "rtms-demo-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        session_cookie(&resp).is_none(),
+        "no session before the second factor"
+    );
+    let html = resp.text().await.unwrap();
+    let pending = html
+        .split("name=\"pending\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let resp = app
+        .browser
+        .post(format!("{}/login/code", app.base))
+        .form(&[("pending", pending.as_str()), ("code", "123456")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    clock.advance(Duration::seconds(30));
+    let resp = app
+        .browser
+        .post(format!("{}/login/code", app.base))
+        .form(&[
+            ("pending", pending.as_str()),
+            ("code", code(clock.now().timestamp()).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let session = session_cookie(&resp).expect("signed in after the code");
+    assert_eq!(
+        app.page(Method::GET, "/admin/users", Some(&session))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // The pending step cannot be replayed.
+    let resp = app
+        .browser
+        .post(format!("{}/login/code", app.base))
+        .form(&[
+            ("pending", pending.as_str()),
+            ("code", code(clock.now().timestamp()).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(resp.status(), StatusCode::SEE_OTHER);
+}
+both_backends!(second_factor_enrolment_and_sign_in, super::totp);
+
+async fn temporary_password_flow(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin").await;
+    let orgs = app.get(&admin, "/api/v1/admin/organizations").await;
+    let org_id = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["short_name"] == "Лесновская РБ")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (s, created) = app
+        .call(Some(&admin), Method::POST, "/api/v1/admin/users", Some(json!({"login": "sidorova", "last_name": "Сидорова", "first_name": "Анна", "roles": [{"role": "doctor", "organization_id": org_id}]})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let temp = created["temporary_password"].as_str().unwrap().to_string();
+    // The new user is sent to change the password before anything else.
+    let resp = app
+        .browser
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "sidorova"), ("password", temp.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["location"], "/password");
+    let cookie = session_cookie(&resp).unwrap();
+    let resp = app.page(Method::GET, "/queue", Some(&cookie)).await;
+    assert_eq!(resp.headers()["location"], "/password");
+    let resp = app
+        .browser
+        .post(format!("{}/password", app.base))
+        .header("cookie", &cookie)
+        .form(&[
+            ("current_password", temp.as_str()),
+            ("new_password", "qwerty1234"),
+            ("repeat_password", "qwerty1234"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a common password is refused"
+    );
+    assert!(resp.text().await.unwrap().contains("слишком простой"));
+    let resp = app
+        .browser
+        .post(format!("{}/password", app.base))
+        .header("cookie", &cookie)
+        .form(&[
+            ("current_password", temp.as_str()),
+            ("new_password", "Лесная-тропа-2026"),
+            ("repeat_password", "Лесная-тропа-2026"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Now she sees exactly her organization's requests: none yet, and the queue opens.
+    assert_eq!(
+        app.page(Method::GET, "/queue", Some(&cookie))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Her reads are in the auditor's journal.
+    let auditor = app.login("auditor").await;
+    let journal = app.get(&auditor, "/api/v1/audit?login=sidorova").await;
+    let actions: Vec<&str> = journal["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"login")
+            && actions.contains(&"password_change")
+            && actions.contains(&"read"),
+        "{actions:?}"
+    );
+    // Deactivating keeps history and ends her sessions.
+    let (s, _) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/admin/users/{}", created["id"]),
+            Some(json!({"last_name": "Сидорова", "first_name": "Анна", "active": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.page(Method::GET, "/queue", Some(&cookie))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let journal = app.get(&auditor, "/api/v1/audit?login=sidorova").await;
+    assert!(journal["total"].as_i64().unwrap() >= 3);
+}
+both_backends!(
+    a_new_user_changes_the_temporary_password_first,
+    super::temporary_password_flow
+);
+
+async fn audit_tamper(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    let verify = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rtms"))
+            .args(["--database-url", &app.db.url, "audit", "verify"])
+            .env("RTMS_DATA_DIR", std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
+    let out = verify();
+    assert!(
+        out.status.success(),
+        "{:?} {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+
+    // Someone with database access rewrites who read the record: triggers off, row changed.
+    let rows = app
+        .get(
+            &app.login("auditor").await,
+            &format!("/api/v1/audit?object_type=consultation&object_id={id}&action=read"),
+        )
+        .await;
+    let row_id = rows["items"][0]["id"].as_i64().unwrap();
+    let db = rtms_store::Db::connect(&app.db.url, 1).unwrap();
+    db.write(|c| {
+        use diesel::connection::SimpleConnection;
+        let sql = match c {
+            rtms_store::DbConn::Pg(_) => format!(
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only; UPDATE audit_log SET login = 'someone_else' WHERE id = {row_id}; ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;"
+            ),
+            rtms_store::DbConn::Sqlite(_) => format!("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET login = 'someone_else' WHERE id = {row_id};"),
+        };
+        c.batch_execute(&sql).map_err(rtms_store::StoreError::from)
+    })
+    .unwrap();
+    let tampered = app
+        .get(
+            &app.login("auditor").await,
+            &format!("/api/v1/audit?login=someone_else"),
+        )
+        .await;
+    assert_eq!(
+        tampered["total"], 1,
+        "the tampering itself worked: {tampered}"
+    );
+    let out = verify();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "verify must fail: {stdout}");
+    assert!(
+        stdout.contains(&format!("row {row_id}")),
+        "it names the first broken row: {stdout}"
+    );
+}
+both_backends!(
+    tampering_with_the_audit_log_is_detected,
+    super::audit_tamper
+);
