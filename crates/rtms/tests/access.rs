@@ -942,7 +942,7 @@ async fn audit_tamper(backend: BackendKind) {
     let tampered = app
         .get(
             &app.login("auditor").await,
-            &format!("/api/v1/audit?login=someone_else"),
+            "/api/v1/audit?login=someone_else",
         )
         .await;
     assert_eq!(
