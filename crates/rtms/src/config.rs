@@ -26,6 +26,12 @@ pub struct ConfigArgs {
     /// Log as JSON lines.
     #[arg(long, global = true, env = "RTMS_LOG_JSON")]
     pub log_json: bool,
+    /// HTTPS: the certificate chain (PEM). Needs --tls-key too.
+    #[arg(long, global = true, env = "RTMS_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS: the private key (PEM).
+    #[arg(long, global = true, env = "RTMS_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
     /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
     #[arg(
         long,
@@ -44,6 +50,8 @@ struct FileConfig {
     database_url: Option<String>,
     log_json: Option<bool>,
     trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +61,8 @@ pub struct Config {
     pub database_url: String,
     pub log_json: bool,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// (certificate, key) when serving HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Config {
@@ -102,6 +112,14 @@ impl Config {
                 file.trusted_proxies.unwrap_or_default()
             } else {
                 args.trusted_proxies.clone()
+            },
+            tls: match (
+                args.tls_cert.clone().or(file.tls_cert),
+                args.tls_key.clone().or(file.tls_key),
+            ) {
+                (Some(c), Some(k)) => Some((c, k)),
+                (None, None) => None,
+                _ => anyhow::bail!("HTTPS needs both --tls-cert and --tls-key"),
             },
         })
     }

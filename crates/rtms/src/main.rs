@@ -149,15 +149,19 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, data_dir = %config.data_dir.display(), "serving");
-        println!("РТМС: http://{addr}");
-        rtms_web::serve(
-            listener,
-            svc,
-            config.trusted_proxies.clone(),
-            shutdown_signal(),
-        )
-        .await?;
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), tls = config.tls.is_some(), "serving");
+        match &config.tls {
+            Some((cert, key)) => {
+                println!("РТМС: https://{addr}");
+                rtms_web::serve_tls(listener, svc, config.trusted_proxies.clone(), cert, key, shutdown_signal())
+                    .await
+                    .with_context(|| format!("HTTPS with {} and {}", cert.display(), key.display()))?;
+            }
+            None => {
+                println!("РТМС: http://{addr}");
+                rtms_web::serve(listener, svc, config.trusted_proxies.clone(), shutdown_signal()).await?;
+            }
+        }
         Ok(())
     })
 }

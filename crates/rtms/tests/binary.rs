@@ -1,0 +1,183 @@
+//! The `rtms` binary as an operator runs it: HTTPS with a certificate, one
+//! instance per SQLite file, configuration precedence.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtms-bin-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rtms(dir: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RTMS_DATABASE_URL")
+        .env_remove("RTMS_LISTEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn curl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "5"])
+        .args(args)
+        .output()
+        .expect("curl is installed");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn wait_until(mut ok: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+#[test]
+fn serves_https_with_the_given_certificate() {
+    let dir = temp_dir("tls");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ])
+        .current_dir(&dir)
+        .output()
+        .expect("openssl is installed");
+    assert!(made.status.success());
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = rtms(
+        &dir,
+        &[
+            "serve",
+            "--listen",
+            &listen,
+            "--tls-cert",
+            "cert.pem",
+            "--tls-key",
+            "key.pem",
+        ],
+    );
+    let url = format!("https://localhost:{port}/healthz");
+    let ca = dir.join("cert.pem").to_string_lossy().into_owned();
+    let up = wait_until(|| {
+        curl(&[
+            "--cacert",
+            &ca,
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &url,
+        ])
+        .1 == "ok"
+    });
+    // Plain HTTP on the same port is not served.
+    let plain = curl(&[&format!("http://127.0.0.1:{port}/healthz")]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(up, "no HTTPS answer verified against the certificate");
+    assert_ne!(plain.1, "ok");
+}
+
+#[test]
+fn a_second_instance_on_one_sqlite_file_is_refused() {
+    let dir = temp_dir("lock");
+    let port = free_port();
+    let mut first = rtms(&dir, &["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    assert!(wait_until(|| curl(&[&format!(
+        "http://127.0.0.1:{port}/readyz"
+    )])
+    .1 == "ready"));
+    let second = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .current_dir(&dir)
+        .env_remove("RTMS_DATABASE_URL")
+        .output()
+        .unwrap();
+    let _ = first.kill();
+    let _ = first.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another rtms instance is already using"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+}
+
+#[test]
+fn flags_beat_environment_beat_the_configuration_file() {
+    let dir = temp_dir("config");
+    let (p_file, p_env, p_flag) = (free_port(), free_port(), free_port());
+    std::fs::write(
+        dir.join("rtms.toml"),
+        format!("listen = \"127.0.0.1:{p_file}\"\n"),
+    )
+    .unwrap();
+    let check = |extra_env: Option<u16>, flag: Option<u16>, expect: u16| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtms"));
+        cmd.arg("serve")
+            .current_dir(&dir)
+            .env_remove("RTMS_LISTEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(p) = extra_env {
+            cmd.env("RTMS_LISTEN", format!("127.0.0.1:{p}"));
+        }
+        if let Some(p) = flag {
+            cmd.args(["--listen", &format!("127.0.0.1:{p}")]);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let up = wait_until(|| curl(&[&format!("http://127.0.0.1:{expect}/healthz")]).1 == "ok");
+        let _ = child.kill();
+        let _ = child.wait();
+        // The lock file is released with the process.
+        std::thread::sleep(Duration::from_millis(200));
+        up
+    };
+    let file_wins = check(None, None, p_file);
+    let env_wins = check(Some(p_env), None, p_env);
+    let flag_wins = check(Some(p_env), Some(p_flag), p_flag);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        file_wins && env_wins && flag_wins,
+        "file {file_wins}, env {env_wins}, flag {flag_wins}"
+    );
+}
