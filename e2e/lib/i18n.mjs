@@ -57,6 +57,11 @@ export async function chromeTexts(page, { h1IsData = false } = {}) {
         push(el, ownText(el).split(":")[0]);
         continue;
       }
+      // "Returned for revision: <the dispatcher's comment>": the label is chrome, the comment is not.
+      if (el.matches(".alert.warn") && el.querySelector("b")) {
+        push(el, ownText(el.querySelector("b")));
+        continue;
+      }
       // "Dispatcher · КТЦ МИАЦ" (a role in an organization): the role is chrome.
       if (el.matches(".status") && el.textContent.includes("·")) {
         push(el, squeeze(el.textContent.split("·")[0]), " (role)");

@@ -199,7 +199,7 @@ async fn planned_path(backend: BackendKind) {
     let take = &events[2];
     assert_eq!(take["actor_role"], "dispatcher");
     assert_eq!(take["actor_organization"]["name"], "КТЦ МИАЦ");
-    assert_eq!(take["action_label"], "Взять в работу");
+    assert_eq!(take["action_label"], "Взят в работу");
 }
 both_backends!(
     planned_consultation_from_draft_to_acknowledged_conclusion,

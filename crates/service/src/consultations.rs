@@ -913,13 +913,28 @@ impl Services {
         )?;
         let mut out = Vec::with_capacity(events.len());
         for e in events {
-            let label = Action::parse(&e.action)
-                .map(|a| a.label(lang).to_string())
-                .unwrap_or_else(|| match (e.action.as_str(), lang) {
-                    ("create", Lang::Ru) => "Создан черновик".into(),
-                    ("create", Lang::En) => "Draft created".into(),
-                    (other, _) => other.to_string(),
-                });
+            let mut label = event_label(&e.action, lang);
+            // Say where an assignment went.
+            if e.action == "assign" || e.details.contains("\"routed\"") {
+                let details: serde_json::Value =
+                    serde_json::from_str(&e.details).unwrap_or_default();
+                let mut to = Vec::new();
+                if let Some(t) = details["tkc_id"].as_i64() {
+                    if let Ok(o) = repo::organization(&mut conn, t) {
+                        to.push(o.short_name);
+                    }
+                }
+                let ids: Vec<i64> = details["consultant_ids"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
+                    .unwrap_or_default();
+                for u in repo::users_by_ids(&mut conn, &ids)? {
+                    to.push(u.short_name());
+                }
+                if !to.is_empty() {
+                    label = format!("{label} → {}", to.join(", "));
+                }
+            }
             out.push(EventView {
                 id: e.id,
                 at: utc(e.at),
@@ -1311,6 +1326,40 @@ impl Services {
                 .collect(),
         }
     }
+}
+
+/// What happened, in the past tense, for the timeline.
+fn event_label(action: &str, lang: Lang) -> String {
+    let (ru, en) = match action {
+        "create" => ("Создан черновик", "Draft created"),
+        "submit" => ("Отправлен", "Submitted"),
+        "approve" => ("Согласован руководителем", "Approved by the head"),
+        "send_back" => ("Возвращён руководителем", "Sent back by the head"),
+        "take" => ("Взят в работу", "Taken for review"),
+        "return" => ("Возвращён на доработку", "Returned for revision"),
+        "resubmit" => ("Отправлен повторно", "Resubmitted"),
+        "reject" => ("Отклонён", "Rejected"),
+        "assign" => ("Назначен", "Assigned"),
+        "accept" => ("Принят консультантом", "Accepted by the consultant"),
+        "decline" => ("Консультант отказался", "Declined by the consultant"),
+        "schedule" => ("Запланирована ВКС", "Video session scheduled"),
+        "start" => ("Консультация начата", "Consultation started"),
+        "ask" => ("Вопрос консультанта", "Question from the consultant"),
+        "answer" => ("Ответ врача", "Answer from the doctor"),
+        "sign" => ("Заключение подписано", "Conclusion signed"),
+        "acknowledge" => ("Врач ознакомлен с заключением", "Conclusion acknowledged"),
+        "escalate" => (
+            "Передан на федеральный уровень",
+            "Escalated to the federal level",
+        ),
+        "record_federal_conclusion" => (
+            "Внесено федеральное заключение",
+            "Federal conclusion recorded",
+        ),
+        "cancel" => ("Отменён", "Cancelled"),
+        other => return other.to_string(),
+    };
+    if lang == Lang::En { en } else { ru }.to_string()
 }
 
 /// Whether the caller's next step is due on this request, as a list can tell

@@ -454,10 +454,11 @@ type BoxedConsultations<'a> = consultations::BoxedQuery<'a, MultiBackend>;
 fn filtered<'a>(vis: &Visibility, f: &ConsultationFilter) -> BoxedConsultations<'a> {
     let mut q = consultations::table.into_boxed::<MultiBackend>();
     if vis.all {
-        // A draft is the doctor's own workspace until it is submitted.
+        // A draft, and a planned request awaiting the head's approval, stay inside
+        // the requesting organization until they are sent to the region.
         q = q.filter(
             consultations::status
-                .ne("draft")
+                .ne_all(["draft", "awaiting_approval"])
                 .or(consultations::requesting_org_id.eq_any(vis.requesting_orgs.clone())),
         );
     } else {

@@ -109,10 +109,16 @@
       var badge = document.getElementById("notif-count");
       setBadge((parseInt(badge ? badge.textContent : "0", 10) || 0) + 1);
       banner(data);
+      refreshQueue();
     });
-    source.addEventListener("queue", function () {
-      var form = document.getElementById("queue-filters");
-      if (form && window.htmx) window.htmx.trigger(form, "refresh");
-    });
+    source.addEventListener("queue", refreshQueue);
+  }
+
+  // Reloads the queue's rows with the current filters, without a history entry.
+  function refreshQueue() {
+    var form = document.getElementById("queue-filters");
+    if (!form || !window.htmx) return;
+    var query = new URLSearchParams(new FormData(form)).toString();
+    window.htmx.ajax("GET", "/queue?" + query, { target: "#queue-rows", swap: "outerHTML" });
   }
 })();

@@ -294,3 +294,7 @@ audit-from = From
 audit-to = To
 audit-time = Time
 audit-details = Details
+
+date-placeholder = DD.MM.YYYY
+per-min = /min
+token-name-example = Hospital information system

@@ -294,3 +294,7 @@ audit-from = С
 audit-to = По
 audit-time = Время
 audit-details = Подробности
+
+date-placeholder = ДД.ММ.ГГГГ
+per-min = /мин
+token-name-example = МИС ЦРБ

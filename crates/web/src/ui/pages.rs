@@ -924,7 +924,7 @@ pub struct Field {
     pub value: String,
     pub checked: bool,
     pub error: String,
-    pub placeholder: &'static str,
+    pub placeholder: String,
     pub options: Vec<(String, String, String)>,
     pub wide: bool,
     pub required: bool,
@@ -1026,7 +1026,7 @@ fn form_layout() -> Vec<(&'static str, &'static str, Vec<Spec>)> {
                     "patient.birth_date",
                     lbl("f-patient-birth_date"),
                     Text,
-                    "ДД.ММ.ГГГГ",
+                    lbl("date-placeholder"),
                     false,
                     true,
                 ),
@@ -1571,7 +1571,12 @@ async fn render_edit(
                 error: errors.get(sp.name).cloned().unwrap_or_default(),
                 value,
                 checked,
-                placeholder: sp.placeholder,
+                // Placeholders are examples, except the date's pattern, which is words.
+                placeholder: if sp.placeholder.starts_with("date-") {
+                    tr(lang, sp.placeholder)
+                } else {
+                    sp.placeholder.to_string()
+                },
                 options,
                 wide: sp.wide,
                 required: sp.required,

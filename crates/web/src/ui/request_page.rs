@@ -465,9 +465,10 @@ async fn render_page(
     if let (Some(s), Some(di)) = (vt.bp_systolic, vt.bp_diastolic) {
         vitals.push(format!("{} {s}/{di}", tr(lang, "vital-bp")));
     }
+    let per_min = tr(lang, "per-min");
     for (key, val, unit) in [
-        (lbl("vital-hr"), vt.heart_rate, "/мин"),
-        (lbl("vital-rr"), vt.resp_rate, "/мин"),
+        (lbl("vital-hr"), vt.heart_rate, per_min.as_str()),
+        (lbl("vital-rr"), vt.resp_rate, per_min.as_str()),
         (lbl("vital-spo2"), vt.spo2, "%"),
     ] {
         if let Some(x) = val {
@@ -475,7 +476,13 @@ async fn render_page(
         }
     }
     if let Some(t) = vt.temperature {
-        vitals.push(format!("t° {}", t.to_string().replace('.', ",")));
+        // Russian writes a decimal comma, English a point.
+        let t = if lang == Lang::Ru {
+            t.to_string().replace('.', ",")
+        } else {
+            t.to_string()
+        };
+        vitals.push(format!("t° {t}"));
     }
 
     let timeline = l
