@@ -913,33 +913,29 @@ impl Services {
         )?;
         let mut out = Vec::with_capacity(events.len());
         for e in events {
-            let mut label = event_label(&e.action, lang);
-            // Say where an assignment went.
+            let label = event_label(&e.action, lang);
+            // Where an assignment went (names are data, kept apart from the label).
+            let mut target = None;
             if e.action == "assign" || e.details.contains("\"routed\"") {
-                let details: serde_json::Value =
-                    serde_json::from_str(&e.details).unwrap_or_default();
+                let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
                 let mut to = Vec::new();
                 if let Some(t) = details["tkc_id"].as_i64() {
                     if let Ok(o) = repo::organization(&mut conn, t) {
                         to.push(o.short_name);
                     }
                 }
-                let ids: Vec<i64> = details["consultant_ids"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
-                    .unwrap_or_default();
+                let ids: Vec<i64> = details["consultant_ids"].as_array().map(|a| a.iter().filter_map(|v| v.as_i64()).collect()).unwrap_or_default();
                 for u in repo::users_by_ids(&mut conn, &ids)? {
                     to.push(u.short_name());
                 }
-                if !to.is_empty() {
-                    label = format!("{label} → {}", to.join(", "));
-                }
+                target = Some(to.join(", ")).filter(|t| !t.is_empty());
             }
             out.push(EventView {
                 id: e.id,
                 at: utc(e.at),
                 action: e.action.clone(),
                 action_label: label,
+                target,
                 from_status: e.from_status.as_deref().and_then(Status::parse),
                 to_status: Status::parse(&e.to_status).unwrap_or(Status::Draft),
                 actor: e

@@ -119,6 +119,8 @@ pub struct EventView {
     pub at: DateTime<Utc>,
     pub action: String,
     pub action_label: String,
+    /// Where an assignment went: the centre and consultants.
+    pub target: Option<String>,
     pub from_status: Option<Status>,
     pub to_status: Status,
     pub actor: Option<UserRef>,

@@ -31,6 +31,7 @@ pub struct Line {
 pub struct TimelineItem {
     pub at: String,
     pub what: String,
+    pub target: String,
     pub who: String,
     pub comment: String,
 }
@@ -491,6 +492,7 @@ async fn render_page(
         .map(|e| TimelineItem {
             at: fmt::datetime(e.at, tz, None),
             what: e.action_label.clone(),
+            target: e.target.clone().unwrap_or_default(),
             who: match (&e.actor, &e.actor_organization, e.actor_role) {
                 (Some(a), Some(o), Some(r)) => {
                     format!("{} ({}, {})", a.name, r.label(lang), o.name)
