@@ -87,7 +87,7 @@
     if (!el) return;
     el.textContent = "";
     var text = document.createElement("span");
-    text.textContent = (data.emergency ? "🚨 " : "🔔 ") + data.text + " · № " + data.consultation_id + " ";
+    text.textContent = data.text + " · № " + data.consultation_id + " ";
     var link = document.createElement("a");
     link.href = "/requests/" + data.consultation_id;
     link.textContent = words.open;
