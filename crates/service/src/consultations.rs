@@ -917,14 +917,18 @@ impl Services {
             // Where an assignment went (names are data, kept apart from the label).
             let mut target = None;
             if e.action == "assign" || e.details.contains("\"routed\"") {
-                let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+                let details: serde_json::Value =
+                    serde_json::from_str(&e.details).unwrap_or_default();
                 let mut to = Vec::new();
                 if let Some(t) = details["tkc_id"].as_i64() {
                     if let Ok(o) = repo::organization(&mut conn, t) {
                         to.push(o.short_name);
                     }
                 }
-                let ids: Vec<i64> = details["consultant_ids"].as_array().map(|a| a.iter().filter_map(|v| v.as_i64()).collect()).unwrap_or_default();
+                let ids: Vec<i64> = details["consultant_ids"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
+                    .unwrap_or_default();
                 for u in repo::users_by_ids(&mut conn, &ids)? {
                     to.push(u.short_name());
                 }
