@@ -568,7 +568,20 @@ impl ConsultationPatch {
             "consent_given" => self.consent_given = None,
             "consent_ground" => self.consent_ground = None,
             "contact_phone" => self.contact_phone = None,
-            b if b.starts_with("vitals.") => self.vitals = None,
+            b if b.starts_with("vitals.") => {
+                // Only the bad value: the other vital signs typed with it are kept.
+                if let Some(v) = self.vitals.as_mut() {
+                    match &b["vitals.".len()..] {
+                        "bp_systolic" => v.bp_systolic = None,
+                        "bp_diastolic" => v.bp_diastolic = None,
+                        "heart_rate" => v.heart_rate = None,
+                        "resp_rate" => v.resp_rate = None,
+                        "spo2" => v.spo2 = None,
+                        "temperature" => v.temperature = None,
+                        _ => {}
+                    }
+                }
+            }
             b if b.starts_with("diagnosis.") => {
                 if let Some(d) = self.diagnosis.as_mut() {
                     match &b["diagnosis.".len()..] {
@@ -612,7 +625,7 @@ mod clear_field_tests {
         let mut patch: ConsultationPatch = serde_json::from_value(serde_json::json!({
             "patient": {"last_name": "Иванов", "snils": "bad"},
             "diagnosis": {"main": "I21.0", "comorbidities": ["E11.9", "nope"]},
-            "vitals": {"spo2": 300}
+            "vitals": {"spo2": 300, "heart_rate": 88}
         }))
         .unwrap();
         let mut data = ClinicalData::default();
@@ -625,5 +638,11 @@ mod clear_field_tests {
         assert_eq!(data.diagnosis.main.as_deref(), Some("I21.0"));
         assert!(data.patient.snils.is_none());
         assert!(data.diagnosis.comorbidities.is_empty());
+        assert_eq!(data.vitals.spo2, None);
+        assert_eq!(
+            data.vitals.heart_rate,
+            Some(88),
+            "a good vital sign typed with a bad one is kept"
+        );
     }
 }

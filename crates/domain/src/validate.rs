@@ -185,6 +185,10 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "The password is too common or contains the login; choose another",
         ),
         "totp_wrong" => ("Неверный код подтверждения", "Wrong verification code"),
+        "api_login_needs_token" => (
+            "У учётной записи включён второй фактор: для программного доступа выпустите ключ API на странице «Сеансы и ключи API»",
+            "This account uses a second factor: for programmatic access, issue an API key on the Sessions page",
+        ),
         "login_format" => (
             "Логин: латинские буквы, цифры, точка, дефис, подчёркивание",
             "Login: Latin letters, digits, dot, hyphen, underscore",

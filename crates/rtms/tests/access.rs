@@ -629,6 +629,25 @@ async fn csrf(backend: BackendKind) {
         .to_str()
         .unwrap()
         .ends_with("/edit"));
+    // A cookie-carrying POST that says nothing of where it comes from is refused too.
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = bare
+        .post(format!("{}/requests", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // No open redirects: a back-slashed "path" leaves the site in browsers.
+    for evil in ["/%5Cevil.example", "//evil.example", "https://evil.example"] {
+        let resp = app
+            .page(Method::GET, &format!("/lang/ru?back={evil}"), None)
+            .await;
+        assert_eq!(resp.headers()["location"], "/", "back={evil}");
+    }
     // Every page carries the strict policy.
     let resp = app.page(Method::GET, "/queue", Some(&cookie)).await;
     let csp = resp.headers()["content-security-policy"].to_str().unwrap();
@@ -774,6 +793,61 @@ async fn totp(backend: BackendKind) {
             .await
             .status(),
         StatusCode::OK
+    );
+    // The API has no second step, so the password alone opens nothing there.
+    let (s, body) = app
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"login": "admin", "password": "rtms-demo-password"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ключ API"),
+        "{body}"
+    );
+    // Nor can codes be guessed forever by signing in again and again.
+    let mut locked = false;
+    for _ in 0..3 {
+        let resp = app
+            .browser
+            .post(format!("{}/login", app.base))
+            .form(&[("login", "admin"), ("password", "rtms-demo-password")])
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            locked = true;
+            break;
+        }
+        let html = resp.text().await.unwrap();
+        let p = html
+            .split("name=\"pending\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        for _ in 0..2 {
+            let r = app
+                .browser
+                .post(format!("{}/login/code", app.base))
+                .form(&[("pending", p.as_str()), ("code", "000001")])
+                .send()
+                .await
+                .unwrap();
+            if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                locked = true;
+            }
+        }
+    }
+    assert!(
+        locked,
+        "wrong codes across fresh sign-ins must lock the account"
     );
     // The pending step cannot be replayed.
     let resp = app

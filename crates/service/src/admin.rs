@@ -590,6 +590,10 @@ impl Services {
         self.db.write(|c| {
             repo::set_password(c, user_id, &hash, true)?;
             repo::set_login_failures(c, user_id, 0, None)?;
+            let now = self.clock.now().naive_utc();
+            for kind in ["session", "api", "pending"] {
+                repo::revoke_tokens_of(c, user_id, kind, None, now)?;
+            }
             self.audit_in(
                 c,
                 actor,

@@ -262,7 +262,14 @@ impl Services {
         let hash = hash_password(password)?;
         self.db.write(|c| {
             let user = repo::user_by_login(c, login)?.ok_or(StoreError::NotFound)?;
-            repo::set_password(c, user.id, &hash, temporary)
+            repo::set_password(c, user.id, &hash, temporary)?;
+            // A reset also unlocks the account and ends every session and token.
+            repo::set_login_failures(c, user.id, 0, None)?;
+            let now = self.clock.now().naive_utc();
+            for kind in ["session", "api", "pending"] {
+                repo::revoke_tokens_of(c, user.id, kind, None, now)?;
+            }
+            Ok::<(), StoreError>(())
         })?;
         Ok(())
     }

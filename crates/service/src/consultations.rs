@@ -364,7 +364,7 @@ impl Services {
         })
     }
 
-    /// Edits a draft or a returned request (the requesting doctor's organization).
+    /// Edits a draft or a returned request (its requesting doctor only).
     pub fn update_consultation(
         &self,
         actor: &Actor,
@@ -482,8 +482,7 @@ impl Services {
                     }
                 }
                 Action::Assign => {
-                    let (tkc, members) =
-                        self.assignment_target(conn, actor, &c, decision.role, params)?;
+                    let (tkc, members) = self.assignment_target(conn, &c, decision.role, params)?;
                     row.assigned_tkc_id = Some(tkc);
                     repo::set_consultants(conn, id, &members, now.naive_utc())?;
                     details = serde_json::json!({"tkc_id": tkc, "consultant_ids": members});
@@ -516,7 +515,14 @@ impl Services {
                     }
                     if conclusion.signed_at.is_none() {
                         let hash = conclusion_hash(&conclusion);
-                        repo::seal_conclusion(conn, conclusion.id, &hash, now.naive_utc())?;
+                        // Seals exactly the text read here: a save in between makes this fail.
+                        repo::seal_conclusion(
+                            conn,
+                            conclusion.id,
+                            &hash,
+                            conclusion.updated_at,
+                            now.naive_utc(),
+                        )?;
                         details = serde_json::json!({"conclusion_id": conclusion.id, "content_hash": hash});
                     }
                     repo::mark_signed(conn, id, actor.user.id, now.naive_utc())?;
@@ -644,7 +650,6 @@ impl Services {
     fn assignment_target(
         &self,
         conn: &mut DbConn,
-        actor: &Actor,
         c: &Consultation,
         role: Role,
         params: &ActionParams,
@@ -653,7 +658,9 @@ impl Services {
         if let Some(one) = params.consultant_id {
             members.insert(0, one);
         }
-        members.dedup();
+        // Each consultant once, in the order given (the first is the lead).
+        let mut seen = std::collections::HashSet::new();
+        members.retain(|m| seen.insert(*m));
         // A coordinator assigns within their own centre only.
         let tkc = if role == Role::Coordinator {
             c.assigned_tkc_id
@@ -699,7 +706,6 @@ impl Services {
                 return Err(ServiceError::field(&field, "not_in_tkc"));
             }
         }
-        let _ = actor;
         Ok((tkc, members))
     }
 
@@ -707,6 +713,8 @@ impl Services {
         let mut conn = self.db.conn()?;
         let c = self.visible(&mut conn, actor, id)?;
         let view = self.view(&mut conn, actor, &c, lang)?;
+        // One connection at a time: the audit write takes its own.
+        drop(conn);
         self.audit_read(actor, "consultation", &id.to_string(), "")?;
         Ok(view)
     }
@@ -886,6 +894,8 @@ impl Services {
             });
         }
         let ids: Vec<String> = items.iter().map(|i| i.id.to_string()).collect();
+        // One connection at a time: the audit write takes its own.
+        drop(conn);
         self.audit_read(
             actor,
             "consultation_list",
@@ -959,6 +969,8 @@ impl Services {
                 details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
             });
         }
+        // One connection at a time: the audit write takes its own.
+        drop(conn);
         self.audit_read(actor, "consultation_events", &id.to_string(), "")?;
         Ok(out)
     }
@@ -1065,6 +1077,8 @@ impl Services {
             &mut conn,
             &msgs.iter().map(|m| m.author_id).collect::<Vec<_>>(),
         )?;
+        // One connection at a time: the audit write takes its own.
+        drop(conn);
         self.audit_read(actor, "consultation_messages", &id.to_string(), "")?;
         Ok(msgs
             .into_iter()
@@ -1193,6 +1207,8 @@ impl Services {
             .into_iter()
             .next()
             .map(|(_, n)| n);
+        // One connection at a time: the audit write takes its own.
+        drop(conn);
         self.audit_read(
             actor,
             "conclusion",

@@ -128,7 +128,6 @@ pub struct NotificationView {
     pub consultation_id: i64,
     pub kind: String,
     pub text: String,
-    pub patient_name: String,
     pub created_at: DateTime<Utc>,
     pub read: bool,
 }
@@ -148,17 +147,15 @@ impl Services {
     ) -> Result<NotificationList, ServiceError> {
         let mut conn = self.db.conn()?;
         let (rows, unread) = repo::notifications_of(&mut conn, actor.user.id, limit)?;
+        // No patient data here: a notification outlives the reader's access to the
+        // request (a declined consultant, a reassigned centre), and is not audited.
         let mut items = Vec::with_capacity(rows.len());
         for n in rows {
-            let patient = repo::consultation(&mut conn, n.consultation_id)
-                .map(|c| c.patient_name)
-                .unwrap_or_default();
             items.push(NotificationView {
                 id: n.id,
                 consultation_id: n.consultation_id,
                 text: kind_label(&n.kind, lang).to_string(),
                 kind: n.kind,
-                patient_name: patient,
                 created_at: n.created_at.and_utc(),
                 read: n.read_at.is_some(),
             });

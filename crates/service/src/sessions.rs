@@ -157,6 +157,9 @@ impl Services {
     ) -> Result<SignIn, ServiceError> {
         let now = self.clock.now();
         let login = login.trim();
+        if login.chars().count() > 100 {
+            return Err(ServiceError::BadCredentials);
+        }
         let user = self.db.read(|c| repo::user_by_login(c, login))?;
         let Some(user) = user.filter(|u| u.active) else {
             // Same work as for a real account, so timing does not tell which logins exist.
@@ -176,28 +179,17 @@ impl Services {
             });
         }
         if !verify_password(password, &user.password_hash) {
-            let failed = user.failed_logins + 1;
-            let until = lock_duration(failed).map(|d| now.naive_utc() + d);
-            self.db
-                .write(|c| repo::set_login_failures(c, user.id, failed, until))?;
-            self.audit_anonymous(
-                login,
-                &client.ip,
-                "login_failed",
-                &format!("attempt {failed}"),
-            )?;
-            return Err(match until {
-                Some(until) => ServiceError::Locked {
-                    until: until.and_utc(),
-                },
-                None => ServiceError::BadCredentials,
-            });
+            self.audit_anonymous(login, &client.ip, "login_failed", "wrong password")?;
+            return Err(self.count_failure(user.id)?);
         }
-        if user.failed_logins > 0 || user.locked_until.is_some() {
-            self.db
-                .write(|c| repo::set_login_failures(c, user.id, 0, None))?;
+        if kind != "session" && (user.totp_enabled || self.totp_required_for_user(user.id)?) {
+            // The API has no second step: such accounts use API tokens made in the interface.
+            self.audit_anonymous(login, &client.ip, "login_refused", "second factor required")?;
+            return Err(ServiceError::field("login", "api_login_needs_token"));
         }
-        if user.totp_enabled && kind == "session" {
+        if user.totp_enabled {
+            // The failure count is reset only once the code is right too, or a
+            // password holder could guess codes forever.
             let pending = self.issue(
                 user.id,
                 "pending",
@@ -208,7 +200,38 @@ impl Services {
             )?;
             return Ok(SignIn::NeedsCode(pending));
         }
+        if user.failed_logins > 0 || user.locked_until.is_some() {
+            self.db
+                .write(|c| repo::set_login_failures(c, user.id, 0, None))?;
+        }
         self.finish_sign_in(user.id, kind, client)
+    }
+
+    /// Counts a failure (atomically, so parallel guesses all count) and locks the
+    /// account when the count calls for it. Returns the error to answer with.
+    fn count_failure(&self, user_id: i64) -> Result<ServiceError, ServiceError> {
+        let now = self.clock.now().naive_utc();
+        self.db.write(|c| {
+            let failed = repo::count_login_failure(c, user_id)?;
+            match lock_duration(failed) {
+                Some(d) => {
+                    repo::set_locked_until(c, user_id, Some(now + d))?;
+                    // Every half-finished sign-in ends with the lock.
+                    repo::revoke_tokens_of(c, user_id, "pending", None, now)?;
+                    Ok(ServiceError::Locked {
+                        until: (now + d).and_utc(),
+                    })
+                }
+                None => Ok(ServiceError::BadCredentials),
+            }
+        })
+    }
+
+    fn totp_required_for_user(&self, user_id: i64) -> Result<bool, ServiceError> {
+        let actor = self.db.read(|c| {
+            Actor::load(c, user_id).map_err(|e| rtms_store::StoreError::Other(e.to_string()))
+        })?;
+        Ok(self.totp_required_for(&actor) && !actor.user.totp_enabled)
     }
 
     fn finish_sign_in(
@@ -256,24 +279,23 @@ impl Services {
             return Err(ServiceError::Unauthenticated);
         };
         let user = self.db.read(|c| repo::user(c, t.user_id))?;
+        if let Some(until) = user.locked_until.filter(|u| *u > now.naive_utc()) {
+            return Err(ServiceError::Locked {
+                until: until.and_utc(),
+            });
+        }
         let secret = user.totp_secret.clone().unwrap_or_default();
         if !totp::verify(&secret, code, now.timestamp()) {
-            let failed = user.failed_logins + 1;
-            let until = lock_duration(failed).map(|d| now.naive_utc() + d);
-            self.db
-                .write(|c| repo::set_login_failures(c, user.id, failed, until))?;
             self.audit_anonymous(
                 &user.login,
                 &client.ip,
                 "login_failed",
                 "wrong second-factor code",
             )?;
-            if until.is_some() {
-                self.db.write(|c| {
-                    repo::revoke_token_of(c, user.id, t.id, now.naive_utc()).map(|_| ())
-                })?;
-            }
-            return Err(ServiceError::field("code", "totp_wrong"));
+            return match self.count_failure(user.id)? {
+                locked @ ServiceError::Locked { .. } => Err(locked),
+                _ => Err(ServiceError::field("code", "totp_wrong")),
+            };
         }
         self.db.write(|c| {
             repo::revoke_token_of(c, user.id, t.id, now.naive_utc())?;
@@ -282,8 +304,8 @@ impl Services {
         self.finish_sign_in(user.id, "session", client)
     }
 
-    /// API login (`POST /api/v1/auth/login`): no second factor step, so accounts
-    /// with one must use an API token made in the interface instead.
+    /// API login (`POST /api/v1/auth/login`). It has no second-factor step:
+    /// `sign_in` refuses accounts with one; they use API tokens instead.
     pub fn login(
         &self,
         login: &str,
@@ -292,23 +314,30 @@ impl Services {
     ) -> Result<(String, Actor), ServiceError> {
         match self.sign_in(login, password, "api", client)? {
             SignIn::Done(token, actor) => Ok((token, *actor)),
-            SignIn::NeedsCode(_) => Err(ServiceError::BadCredentials),
+            SignIn::NeedsCode(_) => Err(ServiceError::field("login", "api_login_needs_token")),
         }
     }
 
     /// The caller behind a session cookie or a bearer token; a session idle
     /// longer than the region's limit has ended.
-    pub fn authenticate(&self, token: &str, client: &Client) -> Result<Actor, ServiceError> {
+    /// `kinds`: the tokens this door takes (`session` for pages, `api` for the API).
+    pub fn authenticate(
+        &self,
+        token: &str,
+        client: &Client,
+        kinds: &[&str],
+    ) -> Result<Actor, ServiceError> {
         let now = self.clock.now().naive_utc();
         let hash = token_hash(token);
+        let idle_limit = self.idle_limit();
         let mut conn = self.db.conn()?;
         let t = repo::token_by_hash(&mut conn, &hash)?.ok_or(ServiceError::Unauthenticated)?;
-        if t.revoked_at.is_some() || t.expires_at <= now || t.kind == "pending" {
+        if t.revoked_at.is_some() || t.expires_at <= now || !kinds.contains(&t.kind.as_str()) {
             return Err(ServiceError::Unauthenticated);
         }
         if t.kind == "session" {
             let last = t.last_seen_at.unwrap_or(t.created_at);
-            if now - last > self.idle_limit() {
+            if now - last > idle_limit {
                 drop(conn);
                 self.db
                     .write(|c| repo::revoke_token_of(c, t.user_id, t.id, now).map(|_| ()))?;
@@ -469,8 +498,13 @@ impl Services {
             return Err(ServiceError::field("new_password", "same_password"));
         }
         let hash = hash_password(new)?;
+        let now = self.clock.now().naive_utc();
         self.db.write(|c| {
             repo::set_password(c, actor.user.id, &hash, false)?;
+            // Whoever else held a session or a token with the old password loses it.
+            for kind in ["session", "api", "pending"] {
+                repo::revoke_tokens_of(c, actor.user.id, kind, actor.token_id, now)?;
+            }
             self.audit_in(
                 c,
                 actor,

@@ -557,13 +557,6 @@ pub fn assigned_consultants(conn: &mut DbConn, consultation_id: i64) -> R<Vec<As
         .load(conn)?)
 }
 
-pub fn assigned_consultants_of(conn: &mut DbConn, ids: &[i64]) -> R<Vec<AssignedConsultant>> {
-    Ok(consultation_consultants::table
-        .filter(consultation_consultants::consultation_id.eq_any(ids))
-        .select(AssignedConsultant::as_select())
-        .load(conn)?)
-}
-
 /// Replaces the consultants of a consultation.
 pub fn set_consultants(
     conn: &mut DbConn,
@@ -703,11 +696,20 @@ pub fn update_conclusion(conn: &mut DbConn, id: i64, content: &ConclusionContent
     Ok(())
 }
 
-pub fn seal_conclusion(conn: &mut DbConn, id: i64, hash: &str, now: NaiveDateTime) -> R<()> {
+/// Seals a conclusion read at `read_at` (its `updated_at`); fails with `Conflict`
+/// when it was signed or rewritten since.
+pub fn seal_conclusion(
+    conn: &mut DbConn,
+    id: i64,
+    hash: &str,
+    read_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> R<()> {
     let n = diesel::update(
         conclusions::table
             .filter(conclusions::id.eq(id))
-            .filter(conclusions::signed_at.is_null()),
+            .filter(conclusions::signed_at.is_null())
+            .filter(conclusions::updated_at.eq(read_at)),
     )
     .set((
         conclusions::signed_at.eq(now),
@@ -717,13 +719,6 @@ pub fn seal_conclusion(conn: &mut DbConn, id: i64, hash: &str, now: NaiveDateTim
     if n == 0 {
         return Err(StoreError::Conflict);
     }
-    Ok(())
-}
-
-pub fn revoke_token(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> R<()> {
-    diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(token_hash)))
-        .set(api_tokens::revoked_at.eq(now))
-        .execute(conn)?;
     Ok(())
 }
 
@@ -929,4 +924,22 @@ pub fn settings_all(conn: &mut DbConn) -> R<Vec<(String, String)>> {
         .select((settings::key, settings::value))
         .order(settings::key.asc())
         .load(conn)?)
+}
+
+/// Counts one more failed sign-in atomically and returns the new count.
+pub fn count_login_failure(conn: &mut DbConn, user_id: i64) -> R<i32> {
+    diesel::update(users::table.find(user_id))
+        .set(users::failed_logins.eq(users::failed_logins + 1))
+        .execute(conn)?;
+    Ok(users::table
+        .find(user_id)
+        .select(users::failed_logins)
+        .first(conn)?)
+}
+
+pub fn set_locked_until(conn: &mut DbConn, user_id: i64, until: Option<NaiveDateTime>) -> R<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::locked_until.eq(until))
+        .execute(conn)?;
+    Ok(())
 }

@@ -1201,7 +1201,12 @@ fn signed_conclusions_are_frozen(backend: BackendKind) {
     )
     .expect("an unsigned conclusion may be changed");
 
-    repo::seal_conclusion(conn, id, "sha256:abc", t3).unwrap();
+    // Sealing what was read before the last edit fails: the signer must see what they sign.
+    match repo::seal_conclusion(conn, id, "sha256:stale", t1, t3) {
+        Err(StoreError::Conflict) => {}
+        other => panic!("sealing a text changed since it was read gave {other:?}"),
+    }
+    repo::seal_conclusion(conn, id, "sha256:abc", t2, t3).unwrap();
     let signed = repo::current_conclusion(conn, cid).unwrap().unwrap();
     assert_eq!(signed.signed_at, Some(t3));
     assert_eq!(signed.content_hash.as_deref(), Some("sha256:abc"));
@@ -1211,7 +1216,7 @@ fn signed_conclusions_are_frozen(backend: BackendKind) {
         Err(StoreError::Conflict) => {}
         other => panic!("rewriting a signed conclusion gave {other:?}"),
     }
-    match repo::seal_conclusion(conn, id, "sha256:other", t3) {
+    match repo::seal_conclusion(conn, id, "sha256:other", t2, t3) {
         Err(StoreError::Conflict) => {}
         other => panic!("signing twice gave {other:?}"),
     }

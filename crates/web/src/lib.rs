@@ -19,6 +19,8 @@ pub struct AppState {
     pub svc: Services,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
+    /// Served over HTTPS: cookies get the `Secure` attribute.
+    pub https: bool,
 }
 
 /// Where a request comes from: the peer, or behind a trusted proxy the last
@@ -89,10 +91,11 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
-pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>) -> Router {
+pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool) -> Router {
     let state = AppState {
         svc,
         trusted_proxies: std::sync::Arc::new(trusted_proxies),
+        https,
     };
     let (api, openapi) = api::router().split_for_parts();
     let openapi = std::sync::Arc::new(openapi);
@@ -122,7 +125,7 @@ pub async fn serve(
     trusted_proxies: Vec<std::net::IpAddr>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(svc, trusted_proxies);
+    let app = router(svc, trusted_proxies, false);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -144,7 +147,7 @@ pub async fn serve_tls(
     // One process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
-    let app = router(svc, trusted_proxies);
+    let app = router(svc, trusted_proxies, true);
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {

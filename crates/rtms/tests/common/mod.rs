@@ -63,8 +63,12 @@ impl TestApp {
             .await
             .unwrap();
         });
+        // Like a browser on the site itself: an Origin on every request (the CSRF guard wants one).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("origin", base.parse().unwrap());
         let browser = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
             .build()
             .unwrap();
         TestApp {

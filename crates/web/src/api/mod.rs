@@ -108,7 +108,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         let svc = state.svc.clone();
         let client = crate::client_of(parts, state);
-        let actor = blocking(move || svc.authenticate(&token, &client))
+        let actor = blocking(move || svc.authenticate(&token, &client, &["api"]))
             .await
             .map_err(|e| e.in_lang(lang))?;
         // An integration's token does only what its scopes say.
@@ -121,6 +121,18 @@ impl FromRequestParts<AppState> for Caller {
             "write"
         };
         if !actor.may(needed) {
+            return Err(AppError::from(rtms_service::ServiceError::Forbidden).in_lang(lang));
+        }
+        // A temporary password is changed, and a required second factor enrolled,
+        // in the interface before the API serves the account.
+        let svc = state.svc.clone();
+        let check = actor.clone();
+        let blocked = blocking(move || {
+            Ok(check.user.must_change_password
+                || (!check.user.totp_enabled && svc.totp_required_for(&check)))
+        })
+        .await?;
+        if blocked {
             return Err(AppError::from(rtms_service::ServiceError::Forbidden).in_lang(lang));
         }
         Ok(Caller { actor, lang })

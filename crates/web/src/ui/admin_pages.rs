@@ -1015,7 +1015,7 @@ pub async fn audit_csv(
         "details",
     ]);
     for l in lines {
-        let _ = w.write_record([
+        let cells = [
             l.id.to_string(),
             l.at,
             l.login,
@@ -1025,7 +1025,8 @@ pub async fn audit_csv(
             l.action,
             l.object,
             l.details,
-        ]);
+        ];
+        let _ = w.write_record(cells.map(|c| spreadsheet_safe(&c)));
     }
     let body = w.into_inner().unwrap_or_default();
     (
@@ -1039,4 +1040,14 @@ pub async fn audit_csv(
         body,
     )
         .into_response()
+}
+
+/// A cell a spreadsheet will not run as a formula: text that starts like one gets
+/// a leading apostrophe (anyone can type a login that ends up in the journal).
+fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }

@@ -310,7 +310,7 @@ impl FromRequestParts<AppState> for UiUser {
         let svc = state.svc.clone();
         let t = token.clone();
         let client = crate::client_of(parts, state);
-        let actor = match blocking(move || svc.authenticate(&t, &client)).await {
+        let actor = match blocking(move || svc.authenticate(&t, &client, &["session"])).await {
             Ok(a) => a,
             Err(_) => return Err(to_login()),
         };
@@ -461,8 +461,9 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
             h.get(header::HOST).and_then(|v| v.to_str().ok()),
         ) {
             (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
-            // No browser metadata at all: not a browser request (API clients use tokens, not cookies).
-            (None, _) => true,
+            // No browser metadata at all: fine for API clients (bearer tokens), but a
+            // request carrying the session cookie must say where it comes from.
+            (None, _) => cookie(h, SESSION_COOKIE).is_none(),
             (Some(_), None) => false,
         },
     };

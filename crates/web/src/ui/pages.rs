@@ -122,9 +122,15 @@ pub struct NextQuery {
 }
 
 fn safe_next(next: Option<String>) -> String {
-    // Only paths of this site: never an open redirect.
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/".into())
+    // Only paths of this site: never an open redirect. Browsers read `\` as `/`,
+    // so `/\evil.example` would leave the site; control characters are refused too.
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(|c| c.is_control())
+    })
+    .unwrap_or_else(|| "/".into())
 }
 
 pub async fn login_form(headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
@@ -147,6 +153,7 @@ pub struct LoginForm {
 
 /// The answer to a sign-in step: the cookie and the way on, or the form again.
 fn signed_in(
+    state: &AppState,
     headers: &HeaderMap,
     outcome: Result<SignIn, crate::error::AppError>,
     lang: Lang,
@@ -161,7 +168,18 @@ fn signed_in(
                 next
             };
             let mut resp = Redirect::to(&next).into_response();
-            let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax");
+            // Over HTTPS (here, or at a trusted proxy) the cookie never travels in clear.
+            let behind_https = headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                == Some("https");
+            let secure = if state.https || behind_https {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie =
+                format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}");
             resp.headers_mut().append(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&cookie).unwrap_or(HeaderValue::from_static("")),
@@ -238,7 +256,7 @@ pub async fn login(
     let svc = state.svc.clone();
     let (login, password) = (f.login.clone(), f.password.clone());
     let outcome = blocking(move || svc.sign_in(&login, &password, "session", &client)).await;
-    signed_in(&headers, outcome, lang, f.login, safe_next(f.next))
+    signed_in(&state, &headers, outcome, lang, f.login, safe_next(f.next))
 }
 
 #[derive(Deserialize)]
@@ -265,6 +283,7 @@ pub async fn login_code(
         Err(crate::error::AppError::Service(ServiceError::Invalid(_), _))
     );
     let resp = signed_in(
+        &state,
         &headers,
         outcome,
         lang,
@@ -523,7 +542,7 @@ pub async fn set_lang(
         let l = lang.to_string();
         let client = rtms_service::sessions::Client::default();
         let _ = blocking(move || {
-            let actor = svc.authenticate(&token, &client)?;
+            let actor = svc.authenticate(&token, &client, &["session"])?;
             svc.set_locale(&actor, &l)
         })
         .await;
@@ -1655,6 +1674,20 @@ pub async fn save_form(
     let raw = form_map(pairs);
     let problems = match save(&state, &u, id, &raw).await {
         Ok(p) => p,
+        // Not saved at all (someone changed the request meanwhile): the form comes
+        // back with everything as typed and says why, rather than an error page.
+        Err(e @ (ServiceError::Concurrent | ServiceError::WrongState { .. })) => {
+            let resp = render_edit(
+                &state,
+                &u,
+                id,
+                BTreeMap::new(),
+                Some(raw),
+                error_text(&e, lang),
+            )
+            .await;
+            return with_error_status(resp, &e);
+        }
         Err(e) => return error_page(&u, &e),
     };
     let submit = raw.get("intent").map(String::as_str) == Some("submit");
@@ -1792,7 +1825,7 @@ pub async fn icd10_suggest(
 #[template(path = "notifications.html")]
 struct NotificationsTpl {
     p: Page,
-    items: Vec<(i64, String, String, String, bool)>,
+    items: Vec<(i64, String, String, bool)>,
 }
 
 pub async fn notifications(State(state): State<AppState>, u: UiUser) -> Response {
@@ -1811,7 +1844,6 @@ pub async fn notifications(State(state): State<AppState>, u: UiUser) -> Response
             (
                 n.consultation_id,
                 n.text.clone(),
-                n.patient_name.clone(),
                 fmt::datetime(n.created_at, p.tz, None),
                 n.read,
             )

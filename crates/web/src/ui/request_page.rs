@@ -559,7 +559,8 @@ async fn render_page(
         .map(|(t, _)| format!("{}: {}", tr(lang, "assign-route"), t.name))
         .unwrap_or_default();
     let mut cf = cf;
-    if cf.is_empty() {
+    // The conclusion form shows the saved draft unless this very post brought its fields.
+    if !cf.contains_key("findings") {
         if let Some(k) = &l.conclusion {
             cf.insert("diagnosis_main".into(), k.diagnosis_main.clone());
             cf.insert("diagnosis_text".into(), k.diagnosis_text.clone());
@@ -795,6 +796,12 @@ pub async fn act(
     if params.consultant_id.is_some() && action == Action::Assign {
         params.tkc_id = None;
     }
+    // What was typed into the action's form comes back with the error.
+    let typed: BTreeMap<String, String> = form
+        .get("comment")
+        .map(|c| ("comment".to_string(), c.clone()))
+        .into_iter()
+        .collect();
     let svc = state.svc.clone();
     let actor = u.actor.clone();
     match blocking(move || svc.act(&actor, id, action, &params)).await {
@@ -802,7 +809,7 @@ pub async fn act(
         Err(crate::error::AppError::Service(e, _)) => {
             let msg = format!("{}: {}", action.label(lang), error_text(&e, lang));
             with_error_status(
-                render_page(&state, &u, id, msg, field_errors(&e, lang), BTreeMap::new()).await,
+                render_page(&state, &u, id, msg, field_errors(&e, lang), typed.clone()).await,
                 &e,
             )
         }
