@@ -145,6 +145,20 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
+        // The deadline monitor: every instance runs it; each alert goes out once.
+        let monitor = svc.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                let svc = monitor.clone();
+                match tokio::task::spawn_blocking(move || svc.run_deadline_monitor()).await {
+                    Ok(Err(e)) => tracing::warn!(error = %e, "deadline monitor failed"),
+                    Err(e) => tracing::warn!(error = %e, "deadline monitor panicked"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        });
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -10,6 +10,7 @@ pub mod consultations;
 pub mod demo;
 pub mod error;
 pub mod live;
+pub mod monitor;
 pub mod notifications;
 pub mod sessions;
 pub mod totp;

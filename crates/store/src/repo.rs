@@ -943,3 +943,51 @@ pub fn set_locked_until(conn: &mut DbConn, user_id: i64, until: Option<NaiveDate
         .execute(conn)?;
     Ok(())
 }
+
+// ---- the deadline monitor --------------------------------------------------------
+
+/// Open requests whose clock runs (submitted, not paused): what the monitor watches.
+pub fn running_deadlines(conn: &mut DbConn) -> R<Vec<Consultation>> {
+    Ok(consultations::table
+        .filter(consultations::status.eq_any(OPEN_STATES))
+        .filter(consultations::deadline_at.is_not_null())
+        .filter(consultations::paused_at.is_null())
+        .select(Consultation::as_select())
+        .load(conn)?)
+}
+
+/// Records that an alert of `kind` went out for this deadline; false when one already had.
+pub fn claim_deadline_alert(
+    conn: &mut DbConn,
+    consultation_id: i64,
+    kind: &str,
+    deadline_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> R<bool> {
+    let exists: i64 = deadline_alerts::table
+        .filter(deadline_alerts::consultation_id.eq(consultation_id))
+        .filter(deadline_alerts::kind.eq(kind))
+        .filter(deadline_alerts::deadline_at.eq(deadline_at))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    match diesel::insert_into(deadline_alerts::table)
+        .values((
+            deadline_alerts::consultation_id.eq(consultation_id),
+            deadline_alerts::kind.eq(kind),
+            deadline_alerts::deadline_at.eq(deadline_at),
+            deadline_alerts::created_at.eq(now),
+        ))
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        // Another instance claimed it between the check and the insert.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

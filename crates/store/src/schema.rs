@@ -90,6 +90,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    deadline_alerts (consultation_id, kind, deadline_at) {
+        consultation_id -> BigInt,
+        kind -> Text,
+        deadline_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -276,4 +285,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     audit_log,
     settings,
+    deadline_alerts,
 );
