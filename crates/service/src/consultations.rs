@@ -709,13 +709,15 @@ impl Services {
         Ok((tkc, members))
     }
 
-    pub fn consultation(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<ConsultationView> {
+    fn consultation_unaudited(
+        &self,
+        actor: &Actor,
+        id: i64,
+        lang: Lang,
+    ) -> SResult<ConsultationView> {
         let mut conn = self.db.conn()?;
         let c = self.visible(&mut conn, actor, id)?;
         let view = self.view(&mut conn, actor, &c, lang)?;
-        // One connection at a time: the audit write takes its own.
-        drop(conn);
-        self.audit_read(actor, "consultation", &id.to_string(), "")?;
         Ok(view)
     }
 
@@ -910,7 +912,7 @@ impl Services {
         })
     }
 
-    pub fn events(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<Vec<EventView>> {
+    fn events_unaudited(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<Vec<EventView>> {
         let mut conn = self.db.conn()?;
         self.visible(&mut conn, actor, id)?;
         let events = repo::events(&mut conn, id)?;
@@ -969,9 +971,6 @@ impl Services {
                 details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
             });
         }
-        // One connection at a time: the audit write takes its own.
-        drop(conn);
-        self.audit_read(actor, "consultation_events", &id.to_string(), "")?;
         Ok(out)
     }
 
@@ -1069,7 +1068,7 @@ impl Services {
         Ok(msg)
     }
 
-    pub fn messages(&self, actor: &Actor, id: i64) -> SResult<Vec<MessageView>> {
+    fn messages_unaudited(&self, actor: &Actor, id: i64) -> SResult<Vec<MessageView>> {
         let mut conn = self.db.conn()?;
         self.visible(&mut conn, actor, id)?;
         let msgs = repo::messages(&mut conn, id)?;
@@ -1077,9 +1076,6 @@ impl Services {
             &mut conn,
             &msgs.iter().map(|m| m.author_id).collect::<Vec<_>>(),
         )?;
-        // One connection at a time: the audit write takes its own.
-        drop(conn);
-        self.audit_read(actor, "consultation_messages", &id.to_string(), "")?;
         Ok(msgs
             .into_iter()
             .map(|m| MessageView {
@@ -1175,7 +1171,7 @@ impl Services {
         })
     }
 
-    pub fn conclusion(&self, actor: &Actor, id: i64) -> SResult<ConclusionView> {
+    fn conclusion_unaudited(&self, actor: &Actor, id: i64) -> SResult<ConclusionView> {
         let mut conn = self.db.conn()?;
         let c = self.visible(&mut conn, actor, id)?;
         let k = repo::current_conclusion(&mut conn, id)?.ok_or(ServiceError::NotFound)?;
@@ -1207,14 +1203,6 @@ impl Services {
             .into_iter()
             .next()
             .map(|(_, n)| n);
-        // One connection at a time: the audit write takes its own.
-        drop(conn);
-        self.audit_read(
-            actor,
-            "conclusion",
-            &id.to_string(),
-            &format!("version {}", k.version),
-        )?;
         Ok(ConclusionView {
             id: k.id,
             version: k.version,
@@ -1493,4 +1481,82 @@ impl Services {
             .map(org_ref)
             .collect())
     }
+}
+
+impl Services {
+    /// One request, whole, with the actions the caller may take now.
+    pub fn consultation(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<ConsultationView> {
+        let view = self.consultation_unaudited(actor, id, lang)?;
+        self.audit_read(actor, "consultation", &id.to_string(), "")?;
+        Ok(view)
+    }
+
+    /// The case timeline.
+    pub fn events(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<Vec<EventView>> {
+        let events = self.events_unaudited(actor, id, lang)?;
+        self.audit_read(actor, "consultation_events", &id.to_string(), "")?;
+        Ok(events)
+    }
+
+    /// The questions-and-answers thread.
+    pub fn messages(&self, actor: &Actor, id: i64) -> SResult<Vec<MessageView>> {
+        let messages = self.messages_unaudited(actor, id)?;
+        self.audit_read(actor, "consultation_messages", &id.to_string(), "")?;
+        Ok(messages)
+    }
+
+    /// The current conclusion (the requesting side sees it once signed).
+    pub fn conclusion(&self, actor: &Actor, id: i64) -> SResult<ConclusionView> {
+        let conclusion = self.conclusion_unaudited(actor, id)?;
+        self.audit_read(
+            actor,
+            "conclusion",
+            &id.to_string(),
+            &format!("version {}", conclusion.version),
+        )?;
+        Ok(conclusion)
+    }
+
+    /// Names of МКБ-10 codes, in one query.
+    pub fn icd10_names(&self, codes: &[String]) -> SResult<Vec<(String, String)>> {
+        let mut conn = self.db.conn()?;
+        Ok(reference::icd10_names(&mut conn, codes)?)
+    }
+
+    /// Everything the request page shows, recorded as one read.
+    pub fn consultation_page(
+        &self,
+        actor: &Actor,
+        id: i64,
+        lang: Lang,
+    ) -> SResult<ConsultationPageView> {
+        let view = self.consultation_unaudited(actor, id, lang)?;
+        let events = self.events_unaudited(actor, id, lang)?;
+        let messages = self.messages_unaudited(actor, id)?;
+        let conclusion = match self.conclusion_unaudited(actor, id) {
+            Ok(k) => Some(k),
+            Err(ServiceError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        let details = conclusion
+            .as_ref()
+            .map(|k| format!("page, conclusion version {}", k.version))
+            .unwrap_or_else(|| "page".into());
+        self.audit_read(actor, "consultation", &id.to_string(), &details)?;
+        Ok(ConsultationPageView {
+            view,
+            events,
+            messages,
+            conclusion,
+        })
+    }
+}
+
+/// The request page's data in one read.
+#[derive(Debug, Clone)]
+pub struct ConsultationPageView {
+    pub view: ConsultationView,
+    pub events: Vec<EventView>,
+    pub messages: Vec<MessageView>,
+    pub conclusion: Option<ConclusionView>,
 }

@@ -155,14 +155,10 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
     let actor = u.actor.clone();
     let lang = u.lang;
     blocking(move || {
-        let v = svc.consultation(&actor, id, lang)?;
-        let events = svc.events(&actor, id, lang)?;
-        let messages = svc.messages(&actor, id)?;
-        let conclusion = match svc.conclusion(&actor, id) {
-            Ok(k) => Some(k),
-            Err(ServiceError::NotFound) => None,
-            Err(e) => return Err(e),
-        };
+        // The page is one read of the request, recorded once in the audit trail.
+        let page = svc.consultation_page(&actor, id, lang)?;
+        let (v, events, messages, conclusion) =
+            (page.view, page.events, page.messages, page.conclusion);
         let assigning = v.available_actions.contains(&Action::Assign);
         let tkcs = if assigning {
             svc.organizations(OrgKind::Tkc)?
@@ -205,16 +201,7 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
         if let Some(k) = &conclusion {
             codes.push(k.diagnosis_main.clone());
         }
-        let mut icd_names = BTreeMap::new();
-        for code in codes {
-            if let Some(hit) = svc
-                .search_icd10(&code, 1)?
-                .into_iter()
-                .find(|h| h.code == code)
-            {
-                icd_names.insert(code, hit.name);
-            }
-        }
+        let icd_names: BTreeMap<String, String> = svc.icd10_names(&codes)?.into_iter().collect();
         let unread = svc.notifications(&actor, lang, 0)?.unread;
         Ok(Loaded {
             v,
