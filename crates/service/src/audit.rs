@@ -79,15 +79,16 @@ impl Services {
     }
 
     /// Records a read. The data is not handed out unless the read is recorded.
+    /// `role`: the role under which the caller sees the object (its organization is recorded too).
     pub(crate) fn audit_read(
         &self,
         actor: &Actor,
-        object_type: &str,
-        object_id: &str,
+        role: Option<Role>,
+        (object_type, object_id): (&str, &str),
         details: &str,
     ) -> Result<(), ServiceError> {
         let now = self.clock.now().naive_utc();
-        let e = entry(actor, None, "read", object_type, object_id, details);
+        let e = entry(actor, role, "read", object_type, object_id, details);
         self.db.write(|c| audit::append(c, &e, now).map(|_| ()))?;
         Ok(())
     }

@@ -617,15 +617,17 @@ impl Services {
                     details: details.to_string(),
                 },
             )?;
-            let outbox = notifications::recipients(
-                conn,
-                &c,
-                action,
-                decision.to,
-                &members_after,
-                row.assigned_tkc_id,
-                actor,
-            )?;
+            // A decline is news for the centre it leaves, and for the consilium it breaks up.
+            let (told, tkc) = if action == Action::Decline {
+                (
+                    consultants.iter().map(|a| a.user_id).collect(),
+                    c.assigned_tkc_id,
+                )
+            } else {
+                (members_after.clone(), row.assigned_tkc_id)
+            };
+            let outbox =
+                notifications::recipients(conn, &c, action, decision.to, &told, tkc, actor)?;
             repo::notify(conn, &outbox.users, id, &outbox.kind, now.naive_utc())?;
             self.audit_in(
                 conn,
@@ -900,8 +902,8 @@ impl Services {
         drop(conn);
         self.audit_read(
             actor,
-            "consultation_list",
-            "",
+            list_role(actor),
+            ("consultation_list", ""),
             &format!("{filter:?} -> [{}]", ids.join(",")),
         )?;
         Ok(ConsultationPage {
@@ -1332,6 +1334,14 @@ impl Services {
     }
 }
 
+/// The role that lets the caller see lists: the region's for a dispatcher, else the first clinical one.
+fn list_role(actor: &Actor) -> Option<Role> {
+    if actor.is_dispatcher() {
+        return Some(Role::Dispatcher);
+    }
+    actor.roles.iter().map(|r| r.role).find(|r| r.is_clinical())
+}
+
 /// What happened, in the past tense, for the timeline.
 fn event_label(action: &str, lang: Lang) -> String {
     let (ru, en) = match action {
@@ -1487,21 +1497,36 @@ impl Services {
     /// One request, whole, with the actions the caller may take now.
     pub fn consultation(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<ConsultationView> {
         let view = self.consultation_unaudited(actor, id, lang)?;
-        self.audit_read(actor, "consultation", &id.to_string(), "")?;
+        self.audit_read(
+            actor,
+            self.acting_role(actor, id)?,
+            ("consultation", &id.to_string()),
+            "",
+        )?;
         Ok(view)
     }
 
     /// The case timeline.
     pub fn events(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<Vec<EventView>> {
         let events = self.events_unaudited(actor, id, lang)?;
-        self.audit_read(actor, "consultation_events", &id.to_string(), "")?;
+        self.audit_read(
+            actor,
+            self.acting_role(actor, id)?,
+            ("consultation_events", &id.to_string()),
+            "",
+        )?;
         Ok(events)
     }
 
     /// The questions-and-answers thread.
     pub fn messages(&self, actor: &Actor, id: i64) -> SResult<Vec<MessageView>> {
         let messages = self.messages_unaudited(actor, id)?;
-        self.audit_read(actor, "consultation_messages", &id.to_string(), "")?;
+        self.audit_read(
+            actor,
+            self.acting_role(actor, id)?,
+            ("consultation_messages", &id.to_string()),
+            "",
+        )?;
         Ok(messages)
     }
 
@@ -1510,11 +1535,22 @@ impl Services {
         let conclusion = self.conclusion_unaudited(actor, id)?;
         self.audit_read(
             actor,
-            "conclusion",
-            &id.to_string(),
+            self.acting_role(actor, id)?,
+            ("conclusion", &id.to_string()),
             &format!("version {}", conclusion.version),
         )?;
         Ok(conclusion)
+    }
+
+    /// The role under which the caller sees this request, for the audit trail.
+    fn acting_role(&self, actor: &Actor, id: i64) -> SResult<Option<Role>> {
+        let mut conn = self.db.conn()?;
+        let c = repo::consultation(&mut conn, id)?;
+        let consultants = repo::assigned_consultants(&mut conn, id)?;
+        Ok(self
+            .roles_on(actor, &c, &consultants, None)
+            .first()
+            .copied())
     }
 
     /// Names of МКБ-10 codes, in one query.
@@ -1542,7 +1578,12 @@ impl Services {
             .as_ref()
             .map(|k| format!("page, conclusion version {}", k.version))
             .unwrap_or_else(|| "page".into());
-        self.audit_read(actor, "consultation", &id.to_string(), &details)?;
+        self.audit_read(
+            actor,
+            self.acting_role(actor, id)?,
+            ("consultation", &id.to_string()),
+            &details,
+        )?;
         Ok(ConsultationPageView {
             view,
             events,

@@ -70,7 +70,12 @@ pub fn recipients(
         (Action::Reject, _) => (vec![c.requester_id], "rejected"),
         (Action::Assign, _) if consultants.is_empty() => (coordinators(conn)?, "assigned"),
         (Action::Assign, _) => (consultants.to_vec(), "assigned"),
-        (Action::Decline, _) => (dispatchers(conn)?, "declined"),
+        (Action::Decline, _) => {
+            let mut u = dispatchers(conn)?;
+            u.extend(coordinators(conn)?);
+            u.extend(consultants);
+            (u, "declined")
+        }
         (Action::Schedule, _) => {
             let mut u = consultants.to_vec();
             u.push(c.requester_id);
