@@ -276,6 +276,20 @@ async fn route_role_matrix(backend: BackendKind) {
             ("/audit.csv".into(), Who::Only(&["auditor"])),
         ),
         (
+            ("GET", "/reports"),
+            (
+                "/reports".into(),
+                Who::Only(&["analyst", "dispatcher", "head"]),
+            ),
+        ),
+        (
+            ("GET", "/reports.csv"),
+            (
+                "/reports.csv".into(),
+                Who::Only(&["analyst", "dispatcher", "head"]),
+            ),
+        ),
+        (
             ("GET", "/static/{file}"),
             ("/static/app.css".into(), Who::Public),
         ),
@@ -413,6 +427,8 @@ async fn route_role_matrix(backend: BackendKind) {
         (("put", "/api/v1/admin/settings"), ("/api/v1/admin/settings".into(), Who::Only(&["admin"]), Some(json!({"emergency_minutes": 0, "urgent_minutes": 0, "planned_minutes": 0, "require_totp_admins": false, "session_idle_minutes": 0})))),
         (("post", "/api/v1/admin/reference/icd10"), ("/api/v1/admin/reference/icd10".into(), Who::Only(&["admin"]), None)),
         (("get", "/api/v1/audit"), ("/api/v1/audit".into(), Who::Only(&["auditor"]), None)),
+        (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
+        (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
     ]
     .into_iter()
     .collect();

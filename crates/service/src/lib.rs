@@ -12,6 +12,7 @@ pub mod error;
 pub mod live;
 pub mod monitor;
 pub mod notifications;
+pub mod reports;
 pub mod sessions;
 pub mod totp;
 pub mod views;

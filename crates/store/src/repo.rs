@@ -991,3 +991,48 @@ pub fn claim_deadline_alert(
         Err(e) => Err(e.into()),
     }
 }
+
+// ---- reports ---------------------------------------------------------------------
+
+/// Requests submitted in `[from, to)`.
+pub fn submitted_between(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> R<Vec<Consultation>> {
+    Ok(consultations::table
+        .filter(consultations::submitted_at.ge(from))
+        .filter(consultations::submitted_at.lt(to))
+        .select(Consultation::as_select())
+        .load(conn)?)
+}
+
+/// Events of some actions for some requests.
+pub fn events_of(conn: &mut DbConn, ids: &[i64], actions: &[&str]) -> R<Vec<Event>> {
+    let mut out = Vec::new();
+    // Bounded IN lists: SQLite allows some thousands of parameters per statement.
+    for chunk in ids.chunks(500) {
+        out.extend(
+            consultation_events::table
+                .filter(consultation_events::consultation_id.eq_any(chunk))
+                .filter(consultation_events::action.eq_any(actions))
+                .select(Event::as_select())
+                .order(consultation_events::id.asc())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn consultants_of_many(conn: &mut DbConn, ids: &[i64]) -> R<Vec<AssignedConsultant>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            consultation_consultants::table
+                .filter(consultation_consultants::consultation_id.eq_any(chunk))
+                .select(AssignedConsultant::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}

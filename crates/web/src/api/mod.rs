@@ -5,6 +5,7 @@ pub(crate) mod admin;
 mod consultations;
 mod notifications;
 mod reference;
+mod reports;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -51,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(reference::router())
         .merge(notifications::router())
         .merge(admin::router())
+        .merge(reports::router())
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).

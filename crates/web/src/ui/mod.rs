@@ -6,6 +6,7 @@ mod admin_pages;
 pub mod fmt;
 pub mod i18n;
 mod pages;
+mod report_pages;
 mod request_page;
 
 use askama::Template;
@@ -217,6 +218,16 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(admin_pages::audit),
         },
         UiRoute {
+            path: "/reports",
+            methods: &["GET"],
+            handler: get(report_pages::reports),
+        },
+        UiRoute {
+            path: "/reports.csv",
+            methods: &["GET"],
+            handler: get(report_pages::reports_csv),
+        },
+        UiRoute {
             path: "/audit.csv",
             methods: &["GET"],
             handler: get(admin_pages::audit_csv),
@@ -364,6 +375,7 @@ pub struct Page {
     pub is_admin: bool,
     pub is_auditor: bool,
     pub is_clinical: bool,
+    pub sees_reports: bool,
 }
 
 impl Page {
@@ -382,6 +394,7 @@ impl Page {
             is_admin: false,
             is_auditor: false,
             is_clinical: false,
+            sees_reports: false,
         }
     }
 
@@ -411,6 +424,7 @@ impl Page {
             is_admin: a.has(Role::Admin),
             is_auditor: a.has(Role::Auditor),
             is_clinical: a.has_clinical_role(),
+            sees_reports: a.has(Role::Analyst) || a.has(Role::Head) || a.is_dispatcher(),
         }
     }
 

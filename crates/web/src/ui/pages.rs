@@ -565,6 +565,8 @@ pub async fn index(u: UiUser) -> Response {
         "/admin/users"
     } else if a.has(Role::Auditor) {
         "/audit"
+    } else if a.has(Role::Analyst) {
+        "/reports"
     } else {
         "/sessions"
     };

@@ -1,0 +1,369 @@
+//! Reports for the region: volumes, deadline compliance, time to conclusion,
+//! returns and rejections, escalations, what the close-out says, workload.
+//! Aggregates only: no patient appears in a report.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rtms_domain::{FormOfCare, Lang, Role, Status};
+use rtms_store::repo;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::consultations::{CLOSEOUT_EFFECTS, ESCALATE_REASONS, REJECT_REASONS};
+use crate::{Actor, ServiceError, Services};
+
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    /// First day, inclusive.
+    pub from: Option<NaiveDate>,
+    /// Last day, inclusive.
+    pub to: Option<NaiveDate>,
+    pub form_of_care: Option<FormOfCare>,
+    pub profile: Option<String>,
+    pub organization: Option<i64>,
+    pub tkc: Option<i64>,
+}
+
+/// One line of a table: a name and its numbers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Line {
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Compliance {
+    pub form: String,
+    /// Requests that got a conclusion.
+    pub answered: i64,
+    pub in_time: i64,
+    /// Share answered in time, 0–100.
+    pub in_time_percent: f64,
+    /// Hours from submission to the signed conclusion.
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Workload {
+    pub consultant: String,
+    pub assigned: i64,
+    pub answered: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Report {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub submitted: i64,
+    pub answered: i64,
+    pub open: i64,
+    pub overdue_open: i64,
+    pub by_form: Vec<Line>,
+    pub by_profile: Vec<Line>,
+    pub by_organization: Vec<Line>,
+    pub by_tkc: Vec<Line>,
+    pub by_status: Vec<Line>,
+    pub compliance: Vec<Compliance>,
+    pub returned: i64,
+    pub rejections: Vec<Line>,
+    pub escalations: Vec<Line>,
+    pub escalations_answered: i64,
+    pub acknowledged: i64,
+    pub useful_yes: i64,
+    pub useful_no: i64,
+    pub closeout_skipped: i64,
+    pub effects: Vec<Line>,
+    pub workload: Vec<Workload>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * (sorted.len() - 1) as f64).round() as usize;
+    Some(sorted[rank.min(sorted.len() - 1)])
+}
+
+fn lines(map: BTreeMap<String, i64>) -> Vec<Line> {
+    let mut v: Vec<Line> = map
+        .into_iter()
+        .map(|(name, count)| Line { name, count })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+    v
+}
+
+/// Label of a reason or close-out code (the same words the interface uses).
+pub fn reason_label(code: &str, lang: Lang) -> String {
+    let (ru, en) = match code {
+        "not_telemedicine_case" => (
+            "Не требует телемедицинской консультации",
+            "Not a case for telemedicine",
+        ),
+        "duplicate" => ("Дубликат запроса", "Duplicate request"),
+        "wrong_profile" => ("Неверный профиль", "Wrong profile"),
+        "insufficient_data" => ("Недостаточно данных", "Not enough data"),
+        "needs_in_person_care" => ("Нужна очная помощь", "Needs in-person care"),
+        "no_specialist" => (
+            "Нет специалиста в регионе",
+            "No such specialist in the region",
+        ),
+        "insufficient_qualification" => (
+            "Недостаточная квалификация в регионе",
+            "Not qualified enough in the region",
+        ),
+        "treatment_adjusted" => (
+            "Лечение скорректировано на месте",
+            "Treatment adjusted here",
+        ),
+        "transfer_avoided" => ("Перевода удалось избежать", "Transfer avoided"),
+        "transfer_arranged" => ("Организован перевод", "Transfer arranged"),
+        "in_person_visit_needed" => ("Нужен очный визит", "In-person visit still needed"),
+        "no_change" => ("Ничего не изменилось", "Nothing changed"),
+        _ => ("Другое", "Other"),
+    };
+    if lang == Lang::En { en } else { ru }.to_string()
+}
+
+impl Services {
+    /// The report over requests submitted in the period. Analysts, dispatchers
+    /// and heads (their organization only) may read it.
+    pub fn report(
+        &self,
+        actor: &Actor,
+        f: &ReportFilter,
+        lang: Lang,
+    ) -> Result<Report, ServiceError> {
+        let head_org = actor.org_for(Role::Head).map(|o| o.id);
+        let region = actor.has(Role::Analyst) || actor.is_dispatcher();
+        if !region && head_org.is_none() {
+            return Err(ServiceError::Forbidden);
+        }
+        let now = self.clock.now();
+        let today = now.date_naive();
+        let to = f.to.unwrap_or(today);
+        let from = f.from.unwrap_or_else(|| to.with_day0(0).unwrap_or(to));
+        if from > to {
+            return Err(ServiceError::field("from", "out_of_range"));
+        }
+        let start: NaiveDateTime = from.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let end: NaiveDateTime =
+            to.and_hms_opt(0, 0, 0).unwrap_or_default() + chrono::Duration::days(1);
+        // A head sees their own organization's numbers, whatever the filter says.
+        let organization = if region { f.organization } else { head_org };
+
+        let mut conn = self.db.conn()?;
+        let orgs = repo::organizations(&mut conn, None)?;
+        let org_name = |id: i64| {
+            orgs.iter()
+                .find(|o| o.id == id)
+                .map(|o| o.short_name.clone())
+                .unwrap_or_else(|| id.to_string())
+        };
+        let profiles = rtms_store::reference::profiles(&mut conn)?;
+        let rows: Vec<_> = repo::submitted_between(&mut conn, start, end)?
+            .into_iter()
+            .filter(|c| {
+                f.form_of_care
+                    .is_none_or(|x| c.form_of_care.as_deref() == Some(x.as_str()))
+            })
+            .filter(|c| {
+                f.profile
+                    .as_ref()
+                    .is_none_or(|p| c.profile.as_ref() == Some(p))
+            })
+            .filter(|c| organization.is_none_or(|o| c.requesting_org_id == o))
+            .filter(|c| f.tkc.is_none_or(|t| c.assigned_tkc_id == Some(t)))
+            .collect();
+        let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+        let events = repo::events_of(
+            &mut conn,
+            &ids,
+            &[
+                "sign",
+                "record_federal_conclusion",
+                "return",
+                "reject",
+                "escalate",
+                "acknowledge",
+            ],
+        )?;
+        let assigned = repo::consultants_of_many(&mut conn, &ids)?;
+        let users = repo::users_by_ids(
+            &mut conn,
+            &assigned.iter().map(|a| a.user_id).collect::<Vec<_>>(),
+        )?;
+
+        let mut by_form = BTreeMap::new();
+        let mut by_profile = BTreeMap::new();
+        let mut by_org = BTreeMap::new();
+        let mut by_tkc = BTreeMap::new();
+        let mut by_status = BTreeMap::new();
+        let mut hours_by_form: BTreeMap<String, (Vec<f64>, i64)> = BTreeMap::new();
+        let (mut answered, mut open, mut overdue_open) = (0, 0, 0);
+        for c in &rows {
+            let form = c.form_of_care.as_deref().and_then(FormOfCare::parse);
+            let form_label = form.map(|x| x.label(lang).to_string()).unwrap_or_default();
+            *by_form.entry(form_label.clone()).or_insert(0) += 1;
+            let profile = c
+                .profile
+                .as_ref()
+                .and_then(|p| profiles.iter().find(|x| &x.code == p))
+                .map(|p| {
+                    if lang == Lang::En {
+                        p.name_en.clone()
+                    } else {
+                        p.name_ru.clone()
+                    }
+                })
+                .unwrap_or_default();
+            *by_profile.entry(profile).or_insert(0) += 1;
+            *by_org.entry(org_name(c.requesting_org_id)).or_insert(0) += 1;
+            if let Some(t) = c.assigned_tkc_id {
+                *by_tkc.entry(org_name(t)).or_insert(0) += 1;
+            }
+            let status = Status::parse(&c.status).unwrap_or(Status::Draft);
+            *by_status.entry(status.label(lang).to_string()).or_insert(0) += 1;
+            if status.is_open() {
+                open += 1;
+                if c.paused_at.is_none() && c.deadline_at.is_some_and(|d| d < now.naive_utc()) {
+                    overdue_open += 1;
+                }
+            }
+            // The conclusion: the event that completed the request.
+            let done = events
+                .iter()
+                .find(|e| e.consultation_id == c.id && e.to_status == "completed");
+            if let (Some(done), Some(submitted)) = (done, c.submitted_at) {
+                answered += 1;
+                let entry = hours_by_form.entry(form_label).or_insert((Vec::new(), 0));
+                entry
+                    .0
+                    .push((done.at - submitted).num_minutes() as f64 / 60.0);
+                if c.deadline_at.is_some_and(|d| done.at <= d) {
+                    entry.1 += 1;
+                }
+            }
+        }
+        let compliance = hours_by_form
+            .into_iter()
+            .map(|(form, (mut hours, in_time))| {
+                hours.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+                let n = hours.len() as i64;
+                Compliance {
+                    form,
+                    answered: n,
+                    in_time,
+                    in_time_percent: if n > 0 {
+                        (in_time as f64 * 1000.0 / n as f64).round() / 10.0
+                    } else {
+                        0.0
+                    },
+                    median_hours: percentile(&hours, 0.5).map(|h| (h * 10.0).round() / 10.0),
+                    p90_hours: percentile(&hours, 0.9).map(|h| (h * 10.0).round() / 10.0),
+                }
+            })
+            .collect();
+        let count_reasons = |action: &str, codes: &[&str]| {
+            let mut m = BTreeMap::new();
+            for e in events.iter().filter(|e| e.action == action) {
+                let code = e
+                    .reason_code
+                    .clone()
+                    .filter(|r| codes.contains(&r.as_str()))
+                    .unwrap_or_else(|| "other".into());
+                *m.entry(reason_label(&code, lang)).or_insert(0) += 1;
+            }
+            lines(m)
+        };
+        let escalated_ids: Vec<i64> = events
+            .iter()
+            .filter(|e| e.action == "escalate")
+            .map(|e| e.consultation_id)
+            .collect();
+        let closed: Vec<_> = rows
+            .iter()
+            .filter(|c| {
+                events
+                    .iter()
+                    .any(|e| e.consultation_id == c.id && e.action == "acknowledge")
+            })
+            .collect();
+        let mut effects = BTreeMap::new();
+        for c in &closed {
+            if let Some(e) = c
+                .closeout_effect
+                .as_deref()
+                .filter(|e| CLOSEOUT_EFFECTS.contains(e))
+            {
+                *effects.entry(reason_label(e, lang)).or_insert(0) += 1;
+            }
+        }
+        let mut workload: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+        for a in &assigned {
+            let w = workload.entry(a.user_id).or_insert((0, 0));
+            w.0 += 1;
+            if a.signed_at.is_some() {
+                w.1 += 1;
+            }
+        }
+        let mut workload: Vec<Workload> = workload
+            .into_iter()
+            .map(|(id, (assigned, answered))| Workload {
+                consultant: users
+                    .iter()
+                    .find(|u| u.id == id)
+                    .map(|u| u.short_name())
+                    .unwrap_or_default(),
+                assigned,
+                answered,
+            })
+            .collect();
+        workload.sort_by_key(|w| std::cmp::Reverse(w.assigned));
+        Ok(Report {
+            from,
+            to,
+            submitted: rows.len() as i64,
+            answered,
+            open,
+            overdue_open,
+            by_form: lines(by_form),
+            by_profile: lines(by_profile),
+            by_organization: lines(by_org),
+            by_tkc: lines(by_tkc),
+            by_status: lines(by_status),
+            compliance,
+            returned: events.iter().filter(|e| e.action == "return").count() as i64,
+            rejections: count_reasons("reject", REJECT_REASONS),
+            escalations: count_reasons("escalate", ESCALATE_REASONS),
+            escalations_answered: rows
+                .iter()
+                .filter(|c| {
+                    escalated_ids.contains(&c.id)
+                        && events
+                            .iter()
+                            .any(|e| e.consultation_id == c.id && e.to_status == "completed")
+                })
+                .count() as i64,
+            acknowledged: closed.len() as i64,
+            useful_yes: closed
+                .iter()
+                .filter(|c| c.closeout_useful == Some(true))
+                .count() as i64,
+            useful_no: closed
+                .iter()
+                .filter(|c| c.closeout_useful == Some(false))
+                .count() as i64,
+            closeout_skipped: closed
+                .iter()
+                .filter(|c| c.closeout_useful.is_none() && c.closeout_effect.is_none())
+                .count() as i64,
+            effects: lines(effects),
+            workload,
+        })
+    }
+}
+
+use chrono::Datelike;
