@@ -554,6 +554,29 @@ async fn reference_and_probes(backend: BackendKind) {
     assert_eq!(s, StatusCode::OK);
     let (s, _) = app.call(None, Method::GET, "/readyz", None).await;
     assert_eq!(s, StatusCode::OK);
+    // Operations: counts by route and by state, for Prometheus on this host.
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "rtms_http_requests_total{route=\"/readyz\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("rtms_http_request_duration_seconds_bucket{route=\"/api/v1/reference/icd10\",method=\"GET\",le=\"+Inf\"} 2"), "{metrics}");
+    assert!(
+        metrics.contains("rtms_consultations{status=\"in_progress\"} 3"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("rtms_consultations_overdue "));
+    assert!(metrics.contains("rtms_database_up 1"));
 }
 both_backends!(
     reference_search_and_health_probes,

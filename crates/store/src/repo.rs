@@ -1036,3 +1036,29 @@ pub fn consultants_of_many(conn: &mut DbConn, ids: &[i64]) -> R<Vec<AssignedCons
     }
     Ok(out)
 }
+
+/// How many requests are in each state (for the operations metrics).
+pub fn count_by_status(conn: &mut DbConn) -> R<Vec<(String, i64)>> {
+    Ok(consultations::table
+        .group_by(consultations::status)
+        .select((consultations::status, count_star()))
+        .load(conn)?)
+}
+
+/// Open requests past their deadline now (paused ones count when paused late).
+pub fn count_overdue(conn: &mut DbConn, now: NaiveDateTime) -> R<i64> {
+    let filter = ConsultationFilter {
+        overdue: Some(true),
+        now: Some(now),
+        ..Default::default()
+    };
+    Ok(filtered(
+        &Visibility {
+            all: true,
+            ..Default::default()
+        },
+        &filter,
+    )
+    .count()
+    .get_result(conn)?)
+}

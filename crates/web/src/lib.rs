@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod error;
+pub mod metrics;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
     /// Served over HTTPS: cookies get the `Secure` attribute.
     pub https: bool,
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 /// Where a request comes from: the peer, or behind a trusted proxy the last
@@ -96,6 +98,7 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
         svc,
         trusted_proxies: std::sync::Arc::new(trusted_proxies),
         https,
+        metrics: Default::default(),
     };
     let (api, openapi) = api::router().split_for_parts();
     let openapi = std::sync::Arc::new(openapi);
@@ -109,8 +112,13 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
                 async move { axum::Json((*doc).clone()) }
             }),
         )
+        .route("/metrics", get(metrics::scrape))
         .merge(api)
         .merge(ui::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(ui::csrf_guard))
         .layer(axum::middleware::from_fn(ui::security_headers))
