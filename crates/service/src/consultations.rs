@@ -593,29 +593,12 @@ impl Services {
                 row.closed_at.get_or_insert(now.naive_utc());
             }
             repo::update_consultation(conn, id, c.version, &row)?;
-            if comment.len() > 5000 {
-                comment.truncate(5000);
+            // At most 5000 characters (not bytes: a cut inside a letter would panic).
+            if let Some((cut, _)) = comment.char_indices().nth(5000) {
+                comment.truncate(cut);
             }
-            let actor_org = actor
-                .roles
-                .iter()
-                .find(|r| r.role == decision.role)
-                .map(|r| r.org.id);
-            repo::append_event(
-                conn,
-                &NewEvent {
-                    consultation_id: id,
-                    at: now.naive_utc(),
-                    actor_user_id: Some(actor.user.id),
-                    actor_org_id: actor_org,
-                    actor_role: Some(decision.role.as_str().into()),
-                    action: action.as_str().into(),
-                    from_status: Some(status.as_str().into()),
-                    to_status: decision.to.as_str().into(),
-                    comment,
-                    reason_code: reason,
-                    details: details.to_string(),
-                },
+            record_event(
+                conn, actor, id, action, &decision, comment, reason, details, now,
             )?;
             // A decline is news for the centre it leaves, and for the consilium it breaks up.
             let (told, tkc) = if action == Action::Decline {
@@ -1019,26 +1002,16 @@ impl Services {
                 body,
                 now.naive_utc(),
             )?;
-            let actor_org = actor
-                .roles
-                .iter()
-                .find(|r| r.role == decision.role)
-                .map(|r| r.org.id);
-            repo::append_event(
+            record_event(
                 conn,
-                &NewEvent {
-                    consultation_id: id,
-                    at: now.naive_utc(),
-                    actor_user_id: Some(actor.user.id),
-                    actor_org_id: actor_org,
-                    actor_role: Some(decision.role.as_str().into()),
-                    action: action.as_str().into(),
-                    from_status: Some(status.as_str().into()),
-                    to_status: decision.to.as_str().into(),
-                    comment: String::new(),
-                    reason_code: None,
-                    details: serde_json::json!({"message_id": msg}).to_string(),
-                },
+                actor,
+                id,
+                action,
+                &decision,
+                String::new(),
+                None,
+                serde_json::json!({"message_id": msg}),
+                now,
             )?;
             let members: Vec<i64> = consultants.iter().map(|a| a.user_id).collect();
             let outbox = notifications::recipients(
@@ -1332,6 +1305,43 @@ impl Services {
                 .collect(),
         }
     }
+}
+
+/// Appends the event of a decided action: who, under which role and organization, why.
+#[allow(clippy::too_many_arguments)]
+fn record_event(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    action: Action,
+    decision: &lifecycle::Decision,
+    comment: String,
+    reason_code: Option<String>,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> SResult<()> {
+    let actor_org = actor
+        .roles
+        .iter()
+        .find(|r| r.role == decision.role)
+        .map(|r| r.org.id);
+    repo::append_event(
+        conn,
+        &NewEvent {
+            consultation_id: id,
+            at: now.naive_utc(),
+            actor_user_id: Some(actor.user.id),
+            actor_org_id: actor_org,
+            actor_role: Some(decision.role.as_str().into()),
+            action: action.as_str().into(),
+            from_status: Some(decision.from.as_str().into()),
+            to_status: decision.to.as_str().into(),
+            comment,
+            reason_code,
+            details: details.to_string(),
+        },
+    )?;
+    Ok(())
 }
 
 /// The role that lets the caller see lists: the region's for a dispatcher, else the first clinical one.
