@@ -230,6 +230,8 @@ fn admin(svc: Services, cmd: AdminCommand) -> anyhow::Result<()> {
                     first_name,
                     middle_name,
                     position: String::new(),
+                    phone: String::new(),
+                    email: String::new(),
                     roles: vec![(role, org)],
                     profiles: vec![],
                     must_change_password: !permanent,

@@ -436,6 +436,8 @@ impl Services {
                 first_name: input.first_name.trim().into(),
                 middle_name: input.middle_name.trim().into(),
                 position: input.position.trim().into(),
+                phone: input.phone.trim().into(),
+                email: input.email.trim().into(),
                 roles: input
                     .roles
                     .iter()
@@ -447,19 +449,6 @@ impl Services {
             &hash,
         )?;
         self.db.write(|c| {
-            repo::update_user(
-                c,
-                id,
-                &UserChanges {
-                    last_name: input.last_name.trim(),
-                    first_name: input.first_name.trim(),
-                    middle_name: input.middle_name.trim(),
-                    position: input.position.trim(),
-                    phone: input.phone.trim(),
-                    email: input.email.trim(),
-                    active: true,
-                },
-            )?;
             self.audit_in(
                 c,
                 actor,

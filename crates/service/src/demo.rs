@@ -121,6 +121,8 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
                 first_name: names[1].into(),
                 middle_name: names[2].into(),
                 position: position.into(),
+                phone: String::new(),
+                email: String::new(),
                 roles,
                 profiles: profiles.iter().map(|p| p.to_string()).collect(),
                 must_change_password: false,
