@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project. Needs PostgreSQL (RTMS_TEST_PG_URL names a server
-# where the tests may create and drop databases; default: the local one), and for
-# the browser tests Node.js with npm and Debian's chromium (.ci/run installs them).
+# where the tests may create and drop databases; default: the local one), Python's
+# aiosmtpd for the e-mail tests, and for the browser tests Node.js with npm and
+# Debian's chromium (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

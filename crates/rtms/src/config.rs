@@ -32,6 +32,17 @@ pub struct ConfigArgs {
     /// HTTPS: the private key (PEM).
     #[arg(long, global = true, env = "RTMS_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// SMTP relay for e-mail notifications (none: no e-mail).
+    #[arg(long, global = true, env = "RTMS_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    #[arg(long, global = true, env = "RTMS_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// Sender address of e-mails.
+    #[arg(long, global = true, env = "RTMS_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// The address users open the system at, for links in e-mails.
+    #[arg(long, global = true, env = "RTMS_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
     #[arg(
         long,
@@ -52,6 +63,10 @@ struct FileConfig {
     trusted_proxies: Option<Vec<std::net::IpAddr>>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    mail_from: Option<String>,
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +78,7 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// (certificate, key) when serving HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
+    pub mail: Option<rtms_service::jobs::MailConfig>,
 }
 
 impl Config {
@@ -121,6 +137,22 @@ impl Config {
                 (None, None) => None,
                 _ => anyhow::bail!("HTTPS needs both --tls-cert and --tls-key"),
             },
+            mail: args.smtp_host.clone().or(file.smtp_host).map(|smtp_host| {
+                rtms_service::jobs::MailConfig {
+                    smtp_host,
+                    smtp_port: args.smtp_port.or(file.smtp_port).unwrap_or(25),
+                    from: args
+                        .mail_from
+                        .clone()
+                        .or(file.mail_from)
+                        .unwrap_or_else(|| "rtms@localhost".into()),
+                    public_url: args
+                        .public_url
+                        .clone()
+                        .or(file.public_url)
+                        .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+                }
+            }),
         })
     }
 

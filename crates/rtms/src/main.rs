@@ -96,7 +96,10 @@ fn main() -> anyhow::Result<()> {
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
-    let svc = Services::new(db, Arc::new(SystemClock));
+    let mut svc = Services::new(db, Arc::new(SystemClock));
+    if let Some(mail) = config.mail.clone() {
+        svc = svc.with_mail(mail);
+    }
     let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");
@@ -145,6 +148,19 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
+        // The job worker: e-mail and other background work, claimed one job at a time.
+        let worker = svc.clone();
+        tokio::spawn(async move {
+            let name = format!("{}-{}", std::process::id(), rand::random::<u32>());
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+            loop {
+                every.tick().await;
+                let (svc, name) = (worker.clone(), name.clone());
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_jobs(&name, 50)).await {
+                    tracing::warn!(error = %e, "job worker failed");
+                }
+            }
+        });
         // The deadline monitor: every instance runs it; each alert goes out once.
         let monitor = svc.clone();
         tokio::spawn(async move {

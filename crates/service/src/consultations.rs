@@ -611,7 +611,7 @@ impl Services {
             };
             let outbox =
                 notifications::recipients(conn, &c, action, decision.to, &told, tkc, actor)?;
-            repo::notify(conn, &outbox.users, id, &outbox.kind, now.naive_utc())?;
+            self.deliver(conn, &outbox.users, id, &outbox.kind)?;
             self.audit_in(
                 conn,
                 actor,
@@ -1023,7 +1023,7 @@ impl Services {
                 c.assigned_tkc_id,
                 actor,
             )?;
-            repo::notify(conn, &outbox.users, id, &outbox.kind, now.naive_utc())?;
+            self.deliver(conn, &outbox.users, id, &outbox.kind)?;
             self.audit_in(
                 conn,
                 actor,

@@ -122,7 +122,8 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
                 middle_name: names[2].into(),
                 position: position.into(),
                 phone: String::new(),
-                email: String::new(),
+                // Reserved for examples: nothing is ever delivered there.
+                email: format!("{login}@rtms-demo.example"),
                 roles,
                 profiles: profiles.iter().map(|p| p.to_string()).collect(),
                 must_change_password: false,

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod consultations;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 pub mod live;
 pub mod monitor;
 pub mod notifications;
@@ -31,6 +32,8 @@ pub struct Services {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub live: live::LiveHub,
+    /// E-mail, when an SMTP relay is configured.
+    pub mail: Option<Arc<jobs::MailConfig>>,
 }
 
 impl Services {
@@ -39,6 +42,7 @@ impl Services {
             db,
             clock,
             live: live::LiveHub::new(),
+            mail: None,
         }
     }
 }

@@ -64,7 +64,7 @@ impl Services {
                 );
                 users.sort_unstable();
                 users.dedup();
-                repo::notify(conn, &users, c.id, kind, now.naive_utc())?;
+                self.deliver(conn, &users, c.id, kind)?;
                 Ok::<_, ServiceError>(users)
             })?;
             tracing::info!(consultation = c.id, kind, status = %Status::parse(&c.status).map(|s| s.as_str()).unwrap_or(""), "deadline alert");

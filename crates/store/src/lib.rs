@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod conn;
+pub mod jobs;
 pub mod models;
 pub mod reference;
 pub mod repo;

@@ -54,6 +54,7 @@ pub struct User {
     pub locked_until: Option<NaiveDateTime>,
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
+    pub email_mode: String,
 }
 
 impl User {
@@ -378,4 +379,20 @@ pub struct AuditRow {
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub run_at: NaiveDateTime,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: String,
+    pub done_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
 }

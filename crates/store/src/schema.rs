@@ -35,6 +35,23 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         totp_secret -> Nullable<Text>,
         totp_enabled -> Bool,
+        email_mode -> Text,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Text,
+        done_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -286,4 +303,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     settings,
     deadline_alerts,
+    jobs,
 );

@@ -113,12 +113,15 @@ pub async fn scrape(
             Ok((
                 rtms_store::repo::count_by_status(c)?,
                 rtms_store::repo::count_overdue(c, now)?,
+                rtms_store::jobs::pending(c)?,
             ))
         })
     })
     .await;
     let mut out = String::new();
-    if let Ok(Ok((by_status, overdue))) = counts {
+    if let Ok(Ok((by_status, overdue, jobs))) = counts {
+        out.push_str("# HELP rtms_jobs_pending Background jobs not done yet (the queue's depth).\n# TYPE rtms_jobs_pending gauge\n");
+        out.push_str(&format!("rtms_jobs_pending {jobs}\n"));
         out.push_str("# HELP rtms_consultations Consultation requests by state.\n# TYPE rtms_consultations gauge\n");
         for (status, n) in by_status {
             out.push_str(&format!("rtms_consultations{{status=\"{status}\"}} {n}\n"));

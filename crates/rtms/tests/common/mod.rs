@@ -28,6 +28,15 @@ impl TestApp {
 
     /// The same, with a clock the test moves.
     pub async fn spawn_with_clock(backend: BackendKind, clock: Arc<dyn Clock>) -> TestApp {
+        TestApp::spawn_configured(backend, clock, None).await
+    }
+
+    /// The same, with e-mail going to an SMTP relay.
+    pub async fn spawn_configured(
+        backend: BackendKind,
+        clock: Arc<dyn Clock>,
+        mail: Option<rtms_service::jobs::MailConfig>,
+    ) -> TestApp {
         let db = Arc::new(TestDatabase::new(backend));
         let url = db.url.clone();
         tokio::task::spawn_blocking(move || {
@@ -41,7 +50,7 @@ impl TestApp {
         })
         .await
         .unwrap();
-        TestApp::start_with_clock(db, clock).await
+        TestApp::start_configured(db, clock, mail).await
     }
 
     /// A server on an existing database (as after a restart).
@@ -50,9 +59,20 @@ impl TestApp {
     }
 
     pub async fn start_with_clock(db: Arc<TestDatabase>, clock: Arc<dyn Clock>) -> TestApp {
+        TestApp::start_configured(db, clock, None).await
+    }
+
+    pub async fn start_configured(
+        db: Arc<TestDatabase>,
+        clock: Arc<dyn Clock>,
+        mail: Option<rtms_service::jobs::MailConfig>,
+    ) -> TestApp {
         let store = rtms_store::Db::connect(&db.url, 4).unwrap();
         store.migrate().unwrap();
-        let svc = Services::new(store, clock);
+        let mut svc = Services::new(store, clock);
+        if let Some(m) = mail {
+            svc = svc.with_mail(m);
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,221 @@
+//! E-mail through a real SMTP server (Python's aiosmtpd, writing a maildir):
+//! notifications arrive in the recipient's language, a relay that is down is
+//! retried later, and two workers never send one job twice.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{Duration, Utc};
+use common::{complete_request, TestApp};
+use rtms_service::jobs::MailConfig;
+use rtms_service::{Clock, ManualClock, Services};
+use rtms_store::BackendKind;
+use serde_json::json;
+
+struct Smtp {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Smtp {
+    fn start(port: u16) -> Smtp {
+        let dir = std::env::temp_dir().join(format!("rtms-mail-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(dir.join("maildir"))
+            .spawn()
+            .expect("python3 with aiosmtpd (pip install aiosmtpd)");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < StdDuration::from_secs(20),
+                "aiosmtpd did not start"
+            );
+            std::thread::sleep(StdDuration::from_millis(100));
+        }
+        Smtp { child, dir }
+    }
+
+    fn messages(&self) -> Vec<String> {
+        let new = self.dir.join("maildir").join("new");
+        let mut out: Vec<String> = std::fs::read_dir(&new)
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn mail(port: u16) -> MailConfig {
+    MailConfig {
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: port,
+        from: "rtms@region.example".into(),
+        public_url: "https://rtms.region.example".into(),
+    }
+}
+
+fn worker(url: &str, clock: Arc<ManualClock>, port: u16) -> Services {
+    Services::new(rtms_store::Db::connect(url, 2).unwrap(), clock).with_mail(mail(port))
+}
+
+/// The subject (RFC 2047 base64 words, folded over lines) and the body (base64) of a message, as text.
+fn decoded(raw: &str) -> (String, String) {
+    use base64::Engine;
+    let b64 = |s: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .unwrap_or_default()
+    };
+    let raw = raw.replace("\r\n", "\n");
+    let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+    // Unfold the header: a line starting with white space continues the previous one.
+    let unfolded = head.replace("\n ", " ").replace("\n\t", " ");
+    let subject_line = unfolded
+        .lines()
+        .find(|l| l.starts_with("Subject: "))
+        .unwrap_or("");
+    let mut bytes = Vec::new();
+    for w in subject_line["Subject: ".len()..].split_whitespace() {
+        match w
+            .strip_prefix("=?utf-8?b?")
+            .and_then(|w| w.strip_suffix("?="))
+        {
+            Some(enc) => bytes.extend(b64(enc)),
+            None => {
+                bytes.push(b' ');
+                bytes.extend(w.as_bytes());
+            }
+        }
+    }
+    (
+        String::from_utf8_lossy(&bytes).into_owned(),
+        String::from_utf8_lossy(&b64(&body.replace('\n', ""))).into_owned(),
+    )
+}
+
+async fn mail_flow(backend: BackendKind) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let port = free_port();
+    let app = TestApp::spawn_configured(backend, clock.clone(), Some(mail(port))).await;
+    let url = app.db.url.clone();
+    // The relay is down at first: the job waits and is retried.
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    let (w, c) = (url.clone(), clock.clone());
+    let ran = tokio::task::spawn_blocking(move || worker(&w, c, port).run_jobs("w1", 10).unwrap())
+        .await
+        .unwrap();
+    assert!(ran >= 1, "the new-request e-mail was queued and tried");
+
+    let smtp = Smtp::start(port);
+    // Not yet due: nothing is sent before the backoff passes.
+    let (w, c) = (url.clone(), clock.clone());
+    tokio::task::spawn_blocking(move || worker(&w, c, port).run_jobs("w1", 10).unwrap())
+        .await
+        .unwrap();
+    assert!(smtp.messages().is_empty());
+    clock.advance(Duration::minutes(3));
+    let (w, c) = (url.clone(), clock.clone());
+    tokio::task::spawn_blocking(move || worker(&w, c, port).run_jobs("w1", 10).unwrap())
+        .await
+        .unwrap();
+    let messages = smtp.messages();
+    let to_dispatcher = messages
+        .iter()
+        .find(|m| m.contains("To: dispatcher@rtms-demo.example"))
+        .expect("the dispatcher's e-mail arrived after the retry");
+    let (subject, body) = decoded(to_dispatcher);
+    assert!(
+        subject.starts_with("РТМС: Новый запрос"),
+        "in the recipient's language: {subject}"
+    );
+    assert!(subject.contains(&id.to_string()), "{subject}");
+    assert!(
+        body.contains(&format!("https://rtms.region.example/requests/{id}")),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Тестов") && !subject.contains("Тестов"),
+        "no patient data in e-mail"
+    );
+    drop(app);
+    drop(smtp);
+}
+both_backends!(
+    notifications_go_out_by_email_and_survive_a_relay_outage,
+    super::mail_flow
+);
+
+async fn two_workers(backend: BackendKind) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let port = free_port();
+    let smtp = Smtp::start(port);
+    let app = TestApp::spawn_configured(backend, clock.clone(), None).await;
+    let db = rtms_store::Db::connect(&app.db.url, 2).unwrap();
+    let now = clock.now().naive_utc();
+    for i in 0..20 {
+        let payload = json!({"to": format!("n{i}@region.example"), "subject": format!("job {i}"), "body": "x"}).to_string();
+        db.write(|c| rtms_store::jobs::enqueue(c, "email", &payload, now, now))
+            .unwrap();
+    }
+    // Two workers of one instance (one SQLite writer; on PostgreSQL, two connections racing).
+    let shared = worker(&app.db.url, clock.clone(), port);
+    let handles: Vec<_> = (0..2)
+        .map(|n| {
+            let svc = shared.clone();
+            std::thread::spawn(move || svc.run_jobs(&format!("w{n}"), 100).unwrap())
+        })
+        .collect();
+    let ran: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(ran, 20, "every job ran once, across both workers");
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 20);
+    for i in 0..20 {
+        assert_eq!(
+            messages
+                .iter()
+                .filter(|m| m.contains(&format!("To: n{i}@region.example")))
+                .count(),
+            1,
+            "job {i}"
+        );
+    }
+    assert_eq!(db.read(rtms_store::jobs::pending).unwrap(), 0);
+}
+both_backends!(two_workers_never_send_one_job_twice, super::two_workers);

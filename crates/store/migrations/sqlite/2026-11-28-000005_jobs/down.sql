@@ -1,0 +1,2 @@
+DROP TABLE jobs;
+ALTER TABLE users DROP COLUMN email_mode;
