@@ -146,6 +146,10 @@ async fn route_role_matrix(backend: BackendKind) {
             ("/sessions/end-others".into(), Who::SignedIn),
         ),
         (("POST", "/tokens"), ("/tokens".into(), Who::SignedIn)),
+        (
+            ("POST", "/settings/email"),
+            ("/settings/email".into(), Who::SignedIn),
+        ),
         (("GET", "/totp"), ("/totp".into(), Who::SignedIn)),
         (("POST", "/totp"), ("/totp".into(), Who::SignedIn)),
         (("GET", "/queue"), ("/queue".into(), Who::Only(CLINICAL))),

@@ -174,6 +174,48 @@ async fn mail_flow(backend: BackendKind) {
         !body.contains("Тестов") && !subject.contains("Тестов"),
         "no patient data in e-mail"
     );
+
+    // The dispatcher turns e-mail off: the next request is in-app only.
+    let cookie = app.ui_login("dispatcher").await;
+    let resp = app
+        .browser
+        .post(format!("{}/settings/email", app.base))
+        .header("cookie", &cookie)
+        .form(&[("x", "")])
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_redirection());
+    let before = smtp
+        .messages()
+        .iter()
+        .filter(|m| m.contains("To: dispatcher@"))
+        .count();
+    let doctor = app.login("doctor").await;
+    let second = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, second, "submit", json!({})).await;
+    // …while the doctor, who kept it on, hears by e-mail that the request came back.
+    let dispatcher = app.login("dispatcher").await;
+    app.act(&dispatcher, second, "take", json!({})).await;
+    app.act(&dispatcher, second, "return", json!({"comment": "ЭКГ?"}))
+        .await;
+    let (w, c) = (url.clone(), clock.clone());
+    tokio::task::spawn_blocking(move || worker(&w, c, port).run_jobs("w1", 10).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        smtp.messages()
+            .iter()
+            .filter(|m| m.contains("To: dispatcher@"))
+            .count(),
+        before
+    );
+    assert!(
+        smtp.messages()
+            .iter()
+            .any(|m| m.contains("To: doctor@") && decoded(m).0.contains("Возвращён на доработку")),
+        "the doctor's e-mail"
+    );
     drop(app);
     drop(smtp);
 }

@@ -516,6 +516,16 @@ impl Services {
         })
     }
 
+    /// Whether notifications also come by e-mail: `instant` or `off`.
+    pub fn set_email_mode(&self, actor: &Actor, mode: &str) -> Result<(), ServiceError> {
+        if !matches!(mode, "instant" | "off") {
+            return Err(ServiceError::field("email_mode", "unknown_value"));
+        }
+        self.db
+            .write(|c| repo::set_email_mode(c, actor.user.id, mode))?;
+        Ok(())
+    }
+
     pub fn set_locale(&self, actor: &Actor, locale: &str) -> Result<(), ServiceError> {
         let locale = if locale == "en" { "en" } else { "ru" };
         self.db

@@ -1062,3 +1062,10 @@ pub fn count_overdue(conn: &mut DbConn, now: NaiveDateTime) -> R<i64> {
     .count()
     .get_result(conn)?)
 }
+
+pub fn set_email_mode(conn: &mut DbConn, user_id: i64, mode: &str) -> R<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::email_mode.eq(mode))
+        .execute(conn)?;
+    Ok(())
+}

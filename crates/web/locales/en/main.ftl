@@ -328,3 +328,7 @@ report-effects = What it changed
 report-workload = Consultant workload
 report-assigned = Assigned
 report-none = No data for the period.
+
+email-title = Notifications by e-mail
+email-none = No e-mail address on file; the administrator enters it.
+email-instant = Send notifications at once to

@@ -83,6 +83,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: post(pages::end_other_sessions),
         },
         UiRoute {
+            path: "/settings/email",
+            methods: &["POST"],
+            handler: post(pages::set_email_mode),
+        },
+        UiRoute {
             path: "/tokens",
             methods: &["POST"],
             handler: post(pages::create_token),

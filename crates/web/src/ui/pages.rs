@@ -337,6 +337,8 @@ struct SessionsTpl {
     rows: Vec<SessionRow>,
     new_token: String,
     error: String,
+    email: String,
+    email_on: bool,
 }
 
 async fn render_sessions(
@@ -374,16 +376,37 @@ async fn render_sessions(
             current: s.current,
         })
         .collect();
+    let email = u.actor.user.email.clone();
+    let email_on = u.actor.user.email_mode == "instant";
     render(SessionsTpl {
         p,
         rows,
         new_token,
         error,
+        email,
+        email_on,
     })
 }
 
 pub async fn sessions(State(state): State<AppState>, u: UiUser) -> Response {
     render_sessions(&state, &u, String::new(), String::new()).await
+}
+
+/// Notifications by e-mail: on or off.
+pub async fn set_email_mode(
+    State(state): State<AppState>,
+    u: UiUser,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let mode = if f.contains_key("email_on") {
+        "instant"
+    } else {
+        "off"
+    };
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let _ = blocking(move || svc.set_email_mode(&actor, mode)).await;
+    Redirect::to("/sessions").into_response()
 }
 
 pub async fn end_session(
