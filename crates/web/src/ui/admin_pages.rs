@@ -39,6 +39,22 @@ async fn svc_call<T: Send + 'static>(
     })
 }
 
+/// The text of the form's `file` field; an error when the upload could not be read.
+async fn uploaded_file(multipart: &mut Multipart) -> Result<String, ()> {
+    let mut text = String::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => {
+                let bytes = field.bytes().await.map_err(|_| ())?;
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(text),
+            Err(_) => return Err(()),
+        }
+    }
+}
+
 fn kinds(lang: Lang) -> Vec<(String, String)> {
     OrgKind::ALL
         .iter()
@@ -395,26 +411,19 @@ pub async fn import_users(
     u: UiUser,
     mut multipart: Multipart,
 ) -> Response {
-    let mut text = String::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some("file") {
-            match field.bytes().await {
-                Ok(b) => text = String::from_utf8_lossy(&b).into_owned(),
-                Err(_) => {
-                    return render_users(
-                        &state,
-                        &u,
-                        UserForm::default(),
-                        BTreeMap::new(),
-                        None,
-                        vec![],
-                        tr(u.lang, "admin-import-failed"),
-                    )
-                    .await
-                }
-            }
-        }
-    }
+    let Ok(text) = uploaded_file(&mut multipart).await else {
+        let failed = tr(u.lang, "admin-import-failed");
+        return render_users(
+            &state,
+            &u,
+            UserForm::default(),
+            BTreeMap::new(),
+            None,
+            vec![],
+            failed,
+        )
+        .await;
+    };
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.admin_import_users(&actor, &text)).await {
         Ok(report) => {
@@ -832,14 +841,11 @@ pub async fn import_icd10(
     u: UiUser,
     mut multipart: Multipart,
 ) -> Response {
-    let mut text = String::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some("file") {
-            if let Ok(b) = field.bytes().await {
-                text = String::from_utf8_lossy(&b).into_owned();
-            }
-        }
-    }
+    let Ok(text) = uploaded_file(&mut multipart).await else {
+        let mut errors = BTreeMap::new();
+        errors.insert("file".to_string(), tr(u.lang, "admin-import-failed"));
+        return render_settings(&state, &u, None, errors, String::new()).await;
+    };
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.admin_import_icd10(&actor, &text)).await {
         Ok(n) => {
