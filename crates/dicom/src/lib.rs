@@ -1,0 +1,27 @@
+//! Reading uploaded DICOM material for РТМС.
+//!
+//! An upload is either a single DICOM Part-10 file or a ZIP archive of such
+//! files (a whole study exported from a PACS or a CD). This crate
+//!
+//! * builds a [`StudyIndex`] of everything readable in an upload
+//!   (patients, studies, series, instances), reading only the header of each
+//!   file so that a large archive is indexed quickly and with bounded memory;
+//! * renders one frame of one instance to a PNG ([`render_png`]) with a
+//!   radiology window ([`Preset`], [`Window`]), optionally downscaled for
+//!   thumbnails.
+//!
+//! Only pure-Rust decoders are compiled in: uncompressed (implicit/explicit
+//! VR, little/big endian), deflated, RLE lossless and JPEG (baseline,
+//! extended, lossless). JPEG 2000, JPEG-LS and JPEG XL pixel data are
+//! reported as [`DicomError::UnsupportedTransferSyntax`]; their headers are
+//! still indexed.
+
+mod error;
+mod index;
+mod render;
+mod source;
+
+pub use error::DicomError;
+pub use index::{index_path, Container, Instance, Series, Study, StudyIndex};
+pub use render::{render_png, Preset, UnknownPreset, Window};
+pub use source::is_dicom_prefix;
