@@ -100,6 +100,49 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
     let (ru, en) = match code {
         "required" => ("Обязательное поле", "This field is required"),
         "too_long" => ("Слишком длинное значение", "The value is too long"),
+        "file_type" => (
+            "Такой файл не принимается. Можно загрузить PDF, JPEG, PNG, DICOM (или ZIP с DICOM), MP4, DOCX или XLSX",
+            "This kind of file is not accepted. Upload PDF, JPEG, PNG, DICOM (or a ZIP of DICOM), MP4, DOCX or XLSX",
+        ),
+        "file_too_large" => (
+            "Файл больше допустимого размера",
+            "The file is larger than the allowed size",
+        ),
+        "file_empty" => ("Файл пустой", "The file is empty"),
+        "dicom_unsupported" => (
+            "Это сжатие изображений DICOM (JPEG 2000, JPEG-LS) пока не поддерживается просмотрщиком; файл можно скачать",
+            "This DICOM compression (JPEG 2000, JPEG-LS) is not supported by the viewer yet; download the file instead",
+        ),
+        "dicom_no_image" => ("В этом файле DICOM нет изображения", "This DICOM file holds no image"),
+        "dicom_unreadable" => ("Файл DICOM не удаётся прочитать", "The DICOM file cannot be read"),
+        "zip_without_dicom" => (
+            "В ZIP-архиве нет файлов DICOM: принимаются только архивы исследований",
+            "The ZIP archive holds no DICOM files; only archives of studies are accepted",
+        ),
+        "zip_broken" => (
+            "ZIP-архив повреждён и не открывается",
+            "The ZIP archive is damaged and cannot be opened",
+        ),
+        "file_infected" => (
+            "Антивирус нашёл в файле угрозу; файл не сохранён",
+            "The virus scanner found a threat in the file; it was not kept",
+        ),
+        "scan_unavailable" => (
+            "Антивирусная проверка сейчас недоступна; загрузка сохранена, повторите позже",
+            "The virus scan is unavailable right now; the upload is kept, try again later",
+        ),
+        "upload_offset" => (
+            "Загрузка продолжилась не с того места; клиент продолжит с сохранённой позиции",
+            "The upload resumed at the wrong position; resume from the stored offset",
+        ),
+        "upload_gone" => (
+            "Загрузка не найдена или устарела; начните её заново",
+            "The upload was not found or has expired; start it again",
+        ),
+        "upload_interrupted" => (
+            "Связь прервалась; полученная часть сохранена, загрузка продолжится",
+            "The connection dropped; the part received is kept and the upload will resume",
+        ),
         "snils_format" => (
             "СНИЛС должен состоять из 11 цифр, например 112-233-445 95",
             "SNILS must have 11 digits, e.g. 112-233-445 95",

@@ -43,6 +43,16 @@ pub struct ConfigArgs {
     /// The address users open the system at, for links in e-mails.
     #[arg(long, global = true, env = "RTMS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Where attachments are kept: `s3://bucket` (with the standard AWS_*
+    /// variables) or `file:///dir` [default: <data-dir>/files].
+    #[arg(long, global = true, env = "RTMS_STORAGE_URL")]
+    pub storage_url: Option<String>,
+    /// The largest attachment accepted, in megabytes [default: 4096].
+    #[arg(long, global = true, env = "RTMS_MAX_UPLOAD_MB")]
+    pub max_upload_mb: Option<u64>,
+    /// `host:port` of a clamd that scans every upload (none: not scanned).
+    #[arg(long, global = true, env = "RTMS_CLAMD")]
+    pub clamd: Option<String>,
     /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
     #[arg(
         long,
@@ -67,6 +77,9 @@ struct FileConfig {
     smtp_port: Option<u16>,
     mail_from: Option<String>,
     public_url: Option<String>,
+    storage_url: Option<String>,
+    max_upload_mb: Option<u64>,
+    clamd: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +92,9 @@ pub struct Config {
     /// (certificate, key) when serving HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub mail: Option<rtms_service::jobs::MailConfig>,
+    pub storage_url: Option<String>,
+    pub max_upload_bytes: u64,
+    pub clamd: Option<String>,
 }
 
 impl Config {
@@ -115,7 +131,17 @@ impl Config {
                 data_dir.join("rtms.sqlite").to_string_lossy().into_owned()
             }
         };
+        let storage_url = args.storage_url.clone().or(file.storage_url);
+        let max_upload_bytes = args
+            .max_upload_mb
+            .or(file.max_upload_mb)
+            .map(|mb| mb << 20)
+            .unwrap_or(rtms_service::files::DEFAULT_MAX_BYTES);
+        let clamd = args.clamd.clone().or(file.clamd);
         Ok(Config {
+            storage_url,
+            max_upload_bytes,
+            clamd,
             listen: args
                 .listen
                 .clone()
@@ -154,6 +180,18 @@ impl Config {
                 }
             }),
         })
+    }
+
+    /// The attachment store this configuration names.
+    pub fn file_store(&self) -> anyhow::Result<rtms_service::files::FileStore> {
+        let mut store = match &self.storage_url {
+            Some(url) => rtms_service::files::FileStore::from_url(url, &self.data_dir),
+            None => rtms_service::files::FileStore::local(&self.data_dir),
+        }
+        .with_context(|| "cannot open the attachment store".to_string())?;
+        store.max_bytes = self.max_upload_bytes;
+        store.clamd = self.clamd.clone();
+        Ok(store)
     }
 
     pub fn is_sqlite(&self) -> bool {

@@ -97,6 +97,9 @@ fn main() -> anyhow::Result<()> {
         tracing::info!(applied, "migrations applied");
     }
     let mut svc = Services::new(db, Arc::new(SystemClock));
+    if matches!(cli.command, Command::Serve { .. }) {
+        svc = svc.with_files(config.file_store()?);
+    }
     if let Some(mail) = config.mail.clone() {
         svc = svc.with_mail(mail);
     }
@@ -175,6 +178,20 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
                 }
             }
         });
+        // Uploads abandoned for a day are removed with their bytes.
+        let sweeper = svc.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match sweeper.sweep_uploads().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "abandoned uploads removed"),
+                    Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+                }
+            }
+        });
+        tracing::info!(files = %svc.files.describe(), "attachment store");
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

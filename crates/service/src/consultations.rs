@@ -118,7 +118,7 @@ fn org_ref(o: &Organization) -> OrgRef {
     }
 }
 
-fn status_of(c: &Consultation) -> Status {
+pub(crate) fn status_of(c: &Consultation) -> Status {
     Status::parse(&c.status).unwrap_or(Status::Draft)
 }
 
@@ -222,7 +222,12 @@ impl Services {
         Ok(errors)
     }
 
-    fn visible(&self, conn: &mut DbConn, actor: &Actor, id: i64) -> SResult<Consultation> {
+    pub(crate) fn visible(
+        &self,
+        conn: &mut DbConn,
+        actor: &Actor,
+        id: i64,
+    ) -> SResult<Consultation> {
         if !repo::is_visible(conn, &actor.visibility(), id)? {
             return Err(ServiceError::NotFound);
         }
@@ -230,7 +235,7 @@ impl Services {
     }
 
     /// The roles the actor holds on this particular request.
-    fn roles_on(
+    pub(crate) fn roles_on(
         &self,
         actor: &Actor,
         c: &Consultation,

@@ -28,6 +28,10 @@ pub enum ServiceError {
     /// The request content is not acceptable; every bad field is named.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// A file or upload refused, with the reason's message code
+    /// (`file_type`, `file_too_large`, `upload_offset`, …).
+    #[error("refused: {code}")]
+    Refused { code: &'static str },
     #[error(transparent)]
     Store(StoreError),
 }
@@ -43,6 +47,10 @@ impl From<StoreError> for ServiceError {
 }
 
 impl ServiceError {
+    pub fn refused(code: &'static str) -> Self {
+        ServiceError::Refused { code }
+    }
+
     pub fn field(field: &str, code: &'static str) -> Self {
         ServiceError::Invalid(vec![FieldError::new(field, code)])
     }

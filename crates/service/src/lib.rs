@@ -8,7 +8,9 @@ pub mod auth;
 pub mod clock;
 pub mod consultations;
 pub mod demo;
+pub mod dicom;
 pub mod error;
+pub mod files;
 pub mod jobs;
 pub mod live;
 pub mod monitor;
@@ -34,6 +36,8 @@ pub struct Services {
     pub live: live::LiveHub,
     /// E-mail, when an SMTP relay is configured.
     pub mail: Option<Arc<jobs::MailConfig>>,
+    /// Attachments: the object store and the uploads in progress.
+    pub files: Arc<files::FileStore>,
 }
 
 impl Services {
@@ -43,7 +47,14 @@ impl Services {
             clock,
             live: live::LiveHub::new(),
             mail: None,
+            files: Arc::new(files::FileStore::temporary()),
         }
+    }
+
+    /// Attachments go to this store (`serve` sets the configured one).
+    pub fn with_files(mut self, files: files::FileStore) -> Self {
+        self.files = Arc::new(files);
+        self
     }
 }
 

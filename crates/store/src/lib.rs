@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod conn;
+pub mod files;
 pub mod jobs;
 pub mod models;
 pub mod reference;

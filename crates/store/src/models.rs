@@ -396,3 +396,53 @@ pub struct Job {
     pub done_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attachments)]
+pub struct Attachment {
+    pub id: i64,
+    pub consultation_id: i64,
+    pub message_id: Option<i64>,
+    pub uploaded_by: i64,
+    pub file_name: String,
+    pub kind: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub scan: String,
+    pub details: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct NewAttachment {
+    pub consultation_id: i64,
+    pub message_id: Option<i64>,
+    pub uploaded_by: i64,
+    pub file_name: String,
+    pub kind: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub scan: String,
+    pub details: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = uploads)]
+pub struct Upload {
+    pub id: String,
+    pub consultation_id: i64,
+    pub message_id: Option<i64>,
+    pub user_id: i64,
+    pub file_name: String,
+    pub length: i64,
+    pub sha256: Option<String>,
+    pub kind: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

@@ -274,6 +274,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        uploaded_by -> BigInt,
+        file_name -> Text,
+        kind -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        scan -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Text,
+        consultation_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        user_id -> BigInt,
+        file_name -> Text,
+        length -> BigInt,
+        sha256 -> Nullable<Text>,
+        kind -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(consultation_consultants -> users (user_id));
@@ -304,4 +337,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     deadline_alerts,
     jobs,
+    attachments,
+    uploads,
 );

@@ -171,6 +171,23 @@ impl IntoResponse for AppError {
                     None,
                     field_problems(&errors, lang),
                 ),
+                ServiceError::Refused { code } => (
+                    match code {
+                        "file_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                        "file_type" | "zip_without_dicom" | "zip_broken" => {
+                            StatusCode::UNSUPPORTED_MEDIA_TYPE
+                        }
+                        "upload_offset" => StatusCode::CONFLICT,
+                        "upload_gone" => StatusCode::NOT_FOUND,
+                        "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                        "upload_interrupted" => StatusCode::BAD_REQUEST,
+                        _ => StatusCode::UNPROCESSABLE_ENTITY,
+                    },
+                    code,
+                    rtms_domain::validate::message(code, lang).to_string(),
+                    None,
+                    vec![],
+                ),
                 ServiceError::Store(e) => {
                     tracing::error!(error = %e, "storage error");
                     (

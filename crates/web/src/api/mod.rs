@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 mod consultations;
+pub(crate) mod files;
 mod notifications;
 mod reference;
 mod reports;
@@ -53,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(admin::router())
         .merge(reports::router())
+        .merge(files::router())
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).

@@ -256,7 +256,7 @@ pub fn router() -> Router<AppState> {
         .fold(Router::new(), |r, route| r.route(route.path, route.handler))
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -40,6 +40,7 @@ pub(crate) fn error_text(e: &ServiceError, lang: Lang) -> String {
             format!("{} «{}»", tr(lang, "err-wrong-state"), status.label(lang))
         }
         ServiceError::Concurrent => tr(lang, "err-concurrent"),
+        ServiceError::Refused { code } => rtms_domain::validate::message(code, lang).to_string(),
         ServiceError::Invalid(errors) => errors
             .iter()
             .map(|e| e.message(lang))
@@ -60,6 +61,7 @@ pub(crate) fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::BadCredentials
         | ServiceError::SessionExpired => StatusCode::UNAUTHORIZED,
         ServiceError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

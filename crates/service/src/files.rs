@@ -1,0 +1,996 @@
+//! Attachments: resumable uploads (the tus 1.0 protocol's server side lives in
+//! the web crate; the rules and the bytes live here), content checks, and the
+//! object store the finished files go to.
+//!
+//! The life of an upload:
+//! 1. `begin_upload` checks access and size and creates an empty staging file
+//!    on this instance's disk (`<data-dir>/uploads/<id>`). Its length is the
+//!    upload's offset, so a restart loses nothing that was acknowledged.
+//! 2. `append_upload` streams a request body onto the staging file (memory does
+//!    not grow with the file) and hashes it on the way.
+//! 3. When the last byte arrives the file is checked by content (never by its
+//!    name), scanned by clamd when one is configured, moved into the object
+//!    store, and only then does an `attachments` row make it visible. Each step
+//!    can be repeated after a crash: the storage key is the upload's id.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use chrono::{Datelike, Duration};
+use futures_util::{Stream, StreamExt};
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
+use rtms_domain::Role;
+use rtms_store::models::{Attachment, NewAttachment, Upload};
+use rtms_store::{files as repo_files, repo};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use utoipa::ToSchema;
+
+use crate::error::ServiceError;
+use crate::views::UserRef;
+use crate::{Actor, Services};
+
+type SResult<T> = Result<T, ServiceError>;
+
+/// What a file turned out to be, by its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Pdf,
+    Jpeg,
+    Png,
+    Dicom,
+    DicomZip,
+    Mp4,
+    Docx,
+    Xlsx,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "pdf",
+            FileKind::Jpeg => "jpeg",
+            FileKind::Png => "png",
+            FileKind::Dicom => "dicom",
+            FileKind::DicomZip => "dicom_zip",
+            FileKind::Mp4 => "mp4",
+            FileKind::Docx => "docx",
+            FileKind::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FileKind> {
+        [
+            FileKind::Pdf,
+            FileKind::Jpeg,
+            FileKind::Png,
+            FileKind::Dicom,
+            FileKind::DicomZip,
+            FileKind::Mp4,
+            FileKind::Docx,
+            FileKind::Xlsx,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "application/pdf",
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Png => "image/png",
+            FileKind::Dicom => "application/dicom",
+            FileKind::DicomZip => "application/zip",
+            FileKind::Mp4 => "video/mp4",
+            FileKind::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+
+    /// A study the DICOM viewer can open.
+    pub fn is_dicom(self) -> bool {
+        matches!(self, FileKind::Dicom | FileKind::DicomZip)
+    }
+}
+
+/// What the first bytes say. `None` means no accepted type starts like this.
+/// A ZIP is only a candidate here: its entries decide (`classify`).
+pub fn sniff(prefix: &[u8]) -> Option<FileKind> {
+    if prefix.starts_with(b"%PDF-") {
+        Some(FileKind::Pdf)
+    } else if prefix.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(FileKind::Jpeg)
+    } else if prefix.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some(FileKind::Png)
+    } else if prefix.len() >= 132 && &prefix[128..132] == b"DICM" {
+        Some(FileKind::Dicom)
+    } else if prefix.starts_with(b"PK\x03\x04") {
+        Some(FileKind::DicomZip)
+    } else if prefix.len() >= 12 && &prefix[4..8] == b"ftyp" {
+        Some(FileKind::Mp4)
+    } else {
+        None
+    }
+}
+
+/// Bytes a prefix needs before `sniff` can tell (DICOM's marker is at 128).
+pub const SNIFF_LEN: usize = 132;
+
+/// Decides the kind of a complete file by its content; a refusal names why.
+pub fn classify(path: &Path) -> Result<FileKind, &'static str> {
+    let mut f = std::fs::File::open(path).map_err(|_| "upload_gone")?;
+    let mut prefix = vec![0u8; 512];
+    let n = read_up_to(&mut f, &mut prefix).map_err(|_| "upload_gone")?;
+    prefix.truncate(n);
+    if n == 0 {
+        return Err("file_empty");
+    }
+    match sniff(&prefix) {
+        None => Err("file_type"),
+        Some(FileKind::DicomZip) => {
+            f.rewind().map_err(|_| "upload_gone")?;
+            classify_zip(f)
+        }
+        Some(k) => Ok(k),
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// An Office document, or a ZIP with at least one DICOM file in it.
+fn classify_zip(f: std::fs::File) -> Result<FileKind, &'static str> {
+    let mut zip = zip::ZipArchive::new(f).map_err(|_| "zip_broken")?;
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
+    if names.iter().any(|n| n == "word/document.xml") {
+        return Ok(FileKind::Docx);
+    }
+    if names.iter().any(|n| n == "xl/workbook.xml") {
+        return Ok(FileKind::Xlsx);
+    }
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|_| "zip_broken")?;
+        if !entry.is_file() || entry.size() < SNIFF_LEN as u64 {
+            continue;
+        }
+        let mut head = [0u8; SNIFF_LEN];
+        if read_up_to(&mut entry, &mut head).map_err(|_| "zip_broken")? == SNIFF_LEN
+            && &head[128..132] == b"DICM"
+        {
+            return Ok(FileKind::DicomZip);
+        }
+    }
+    Err("zip_without_dicom")
+}
+
+/// Where finished files are kept: a directory (the default), or any
+/// S3-compatible store. Uploads in progress always stage on the local disk.
+pub struct FileStore {
+    staging: PathBuf,
+    cache: PathBuf,
+    backend: Backend,
+    /// The largest file accepted, in bytes.
+    pub max_bytes: u64,
+    /// `host:port` of a clamd to scan every file with, if any.
+    pub clamd: Option<String>,
+    /// Hash state of uploads this process is receiving, so a resumed upload
+    /// does not read its file again. Lost on restart; then rebuilt from the file.
+    hashing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Hashing>>>>>,
+}
+
+enum Backend {
+    Local {
+        root: PathBuf,
+        store: object_store::local::LocalFileSystem,
+    },
+    Remote {
+        store: Box<dyn ObjectStore>,
+        label: String,
+    },
+}
+
+struct Hashing {
+    offset: u64,
+    sha: Sha256,
+}
+
+/// The default size limit: 4 GiB (a CT study of 2 GB is normal).
+pub const DEFAULT_MAX_BYTES: u64 = 4 << 30;
+
+impl FileStore {
+    /// Files under `<dir>/files`, uploads staged in `<dir>/uploads`.
+    pub fn local(dir: &Path) -> std::io::Result<FileStore> {
+        let root = dir.join("files");
+        std::fs::create_dir_all(&root)?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(&root)
+            .map_err(std::io::Error::other)?;
+        FileStore::with_backend(dir, Backend::Local { root, store })
+    }
+
+    /// `s3://bucket[/prefix]` with the standard `AWS_*` variables (endpoint,
+    /// keys, region, `AWS_ALLOW_HTTP`), or `file:///dir`; staging under `dir`.
+    pub fn from_url(url: &str, dir: &Path) -> std::io::Result<FileStore> {
+        if let Some(path) = url.strip_prefix("file://") {
+            let mut s = FileStore::local(Path::new(path))?;
+            s.staging = dir.join("uploads");
+            std::fs::create_dir_all(&s.staging)?;
+            return Ok(s);
+        }
+        if url.starts_with("s3://") {
+            let store = object_store::aws::AmazonS3Builder::from_env()
+                .with_url(url)
+                .build()
+                .map_err(std::io::Error::other)?;
+            return FileStore::with_backend(
+                dir,
+                Backend::Remote {
+                    store: Box::new(store),
+                    label: url.to_string(),
+                },
+            );
+        }
+        Err(std::io::Error::other(format!(
+            "unsupported storage URL {url}: use s3://bucket or file:///dir"
+        )))
+    }
+
+    fn with_backend(dir: &Path, backend: Backend) -> std::io::Result<FileStore> {
+        let staging = dir.join("uploads");
+        let cache = dir.join("cache");
+        std::fs::create_dir_all(&staging)?;
+        std::fs::create_dir_all(&cache)?;
+        Ok(FileStore {
+            staging,
+            cache,
+            backend,
+            max_bytes: DEFAULT_MAX_BYTES,
+            clamd: None,
+            hashing: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A fresh directory under the system's temporary one (tests and tools).
+    pub fn temporary() -> FileStore {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "rtms-files-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        FileStore::local(&dir).expect("a temporary directory")
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Local { root, .. } => format!("directory {}", root.display()),
+            Backend::Remote { label, .. } => label.clone(),
+        }
+    }
+
+    fn staging_path(&self, id: &str) -> PathBuf {
+        self.staging.join(id)
+    }
+
+    fn store(&self) -> &dyn ObjectStore {
+        match &self.backend {
+            Backend::Local { store, .. } => store,
+            Backend::Remote { store, .. } => store.as_ref(),
+        }
+    }
+
+    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<Option<Hashing>>> {
+        self.hashing
+            .lock()
+            .unwrap()
+            .entry(id.to_string())
+            .or_default()
+            .clone()
+    }
+
+    fn forget(&self, id: &str) {
+        self.hashing.lock().unwrap().remove(id);
+    }
+
+    /// Moves a finished staging file into the store under `key`. On a local
+    /// store this is a rename (no second copy of a 2 GB study); on S3 a
+    /// multipart upload read from the file piece by piece.
+    async fn put_file(&self, key: &str, file: &Path) -> std::io::Result<()> {
+        match &self.backend {
+            Backend::Local { root, .. } => {
+                let target = root.join(key);
+                if let Some(parent) = target.parent() {
+                    tokio::fs::create_dir_all(parent).await?;
+                }
+                tokio::fs::rename(file, &target).await
+            }
+            Backend::Remote { store, .. } => {
+                let upload = store
+                    .put_multipart(&ObjectPath::from(key))
+                    .await
+                    .map_err(std::io::Error::other)?;
+                let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
+                let mut f = tokio::fs::File::open(file).await?;
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    let n = tokio::io::AsyncReadExt::read(&mut f, &mut buf).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    writer
+                        .wait_for_capacity(2)
+                        .await
+                        .map_err(std::io::Error::other)?;
+                    writer.write(&buf[..n]);
+                }
+                writer.finish().await.map_err(std::io::Error::other)?;
+                tokio::fs::remove_file(file).await
+            }
+        }
+    }
+
+    async fn exists(&self, key: &str) -> bool {
+        self.store().head(&ObjectPath::from(key)).await.is_ok()
+    }
+
+    /// The bytes of a stored file, or of the given range of it, as a stream.
+    pub async fn open(
+        &self,
+        key: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> std::io::Result<(
+        u64,
+        std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+    )> {
+        let opts = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..Default::default()
+        };
+        let got = self
+            .store()
+            .get_opts(&ObjectPath::from(key), opts)
+            .await
+            .map_err(std::io::Error::other)?;
+        let size = got.meta.size;
+        let stream = got.into_stream().map(|r| r.map_err(std::io::Error::other));
+        Ok((size, Box::pin(stream)))
+    }
+
+    /// A path on this machine with the file's bytes: the file itself on a
+    /// local store, else a cached copy fetched once (the DICOM reader needs to seek).
+    pub async fn local_path(&self, key: &str) -> std::io::Result<PathBuf> {
+        match &self.backend {
+            Backend::Local { root, .. } => Ok(root.join(key)),
+            Backend::Remote { .. } => {
+                let cached = self.cache.join(key.replace('/', "_"));
+                if tokio::fs::metadata(&cached).await.is_ok() {
+                    return Ok(cached);
+                }
+                let tmp = cached.with_extension(format!("part{}", rand::random::<u32>()));
+                let (_, mut stream) = self.open(key, None).await?;
+                let mut out = tokio::fs::File::create(&tmp).await?;
+                while let Some(chunk) = stream.next().await {
+                    out.write_all(&chunk?).await?;
+                }
+                out.sync_all().await?;
+                tokio::fs::rename(&tmp, &cached).await?;
+                Ok(cached)
+            }
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> std::io::Result<()> {
+        self.store()
+            .delete(&ObjectPath::from(key))
+            .await
+            .map_err(std::io::Error::other)
+    }
+}
+
+/// Scans a file with clamd's INSTREAM command. `Ok(None)`: clean;
+/// `Ok(Some(name))`: the signature found.
+pub fn clamd_scan(addr: &str, path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Write;
+    let mut sock = std::net::TcpStream::connect(addr)?;
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(300)))?;
+    sock.write_all(b"zINSTREAM\0")?;
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sock.write_all(&(n as u32).to_be_bytes())?;
+        sock.write_all(&buf[..n])?;
+    }
+    sock.write_all(&0u32.to_be_bytes())?;
+    let mut reply = String::new();
+    sock.read_to_string(&mut reply)?;
+    let reply = reply.trim_end_matches('\0').trim();
+    if reply.ends_with("OK") {
+        Ok(None)
+    } else if let Some(found) = reply.strip_suffix("FOUND") {
+        Ok(Some(
+            found
+                .trim()
+                .trim_start_matches("stream:")
+                .trim()
+                .to_string(),
+        ))
+    } else {
+        Err(std::io::Error::other(format!("clamd: {reply}")))
+    }
+}
+
+/// An upload in progress, as the tus `HEAD` reports it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UploadState {
+    pub id: String,
+    pub offset: u64,
+    pub length: u64,
+    /// Set once the file is complete, checked and visible.
+    pub attachment_id: Option<i64>,
+}
+
+/// A file attached to a request, as everyone who may see the request sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub message_id: Option<i64>,
+    pub file_name: String,
+    pub kind: FileKind,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// `clean` when clamd scanned it, `not_scanned` when none is configured.
+    pub scan: String,
+    pub uploaded_by: UserRef,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a new upload says about itself (tus `Upload-Length` and `Upload-Metadata`).
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub consultation_id: i64,
+    pub message_id: Option<i64>,
+    pub file_name: String,
+    pub length: u64,
+}
+
+/// The storage key of an upload's finished file: stable, so a retried
+/// completion finds what an interrupted one already stored.
+fn storage_key(u: &Upload) -> String {
+    format!(
+        "attachments/{:04}/{:02}/{}",
+        u.created_at.year(),
+        u.created_at.month(),
+        u.id
+    )
+}
+
+/// A file name as shown and offered for download: no directories, no control
+/// characters, not empty, at most 200 characters.
+pub fn clean_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let cleaned = cleaned.trim().to_string();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        None
+    } else {
+        Some(cleaned)
+    }
+}
+
+impl Services {
+    async fn db_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Services) -> SResult<T> + Send + 'static,
+    ) -> SResult<T> {
+        let svc = self.clone();
+        tokio::task::spawn_blocking(move || f(&svc))
+            .await
+            .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))?
+    }
+
+    /// Who may add files: the requesting side and the assigned consultants,
+    /// while the request is not finished.
+    fn may_attach(
+        &self,
+        conn: &mut rtms_store::DbConn,
+        actor: &Actor,
+        consultation_id: i64,
+        message_id: Option<i64>,
+    ) -> SResult<Role> {
+        let c = self.visible(conn, actor, consultation_id)?;
+        let consultants = repo::assigned_consultants(conn, consultation_id)?;
+        let roles = self.roles_on(actor, &c, &consultants, None);
+        let role = [Role::Doctor, Role::Head, Role::Consultant]
+            .into_iter()
+            .find(|r| roles.contains(r))
+            .ok_or(ServiceError::Forbidden)?;
+        let status = crate::consultations::status_of(&c);
+        if status.is_final() {
+            return Err(ServiceError::WrongState {
+                status,
+                action: rtms_domain::Action::Answer,
+            });
+        }
+        if let Some(mid) = message_id {
+            let own = repo::messages(conn, consultation_id)?
+                .iter()
+                .any(|m| m.id == mid && m.author_id == actor.user.id);
+            if !own {
+                return Err(ServiceError::field("message_id", "unknown_value"));
+            }
+        }
+        Ok(role)
+    }
+
+    /// Starts a resumable upload; returns its id.
+    pub fn begin_upload(&self, actor: &Actor, new: &NewUpload) -> SResult<String> {
+        let name = clean_file_name(&new.file_name)
+            .ok_or_else(|| ServiceError::field("filename", "required"))?;
+        let now = self.clock.now().naive_utc();
+        let id = hex::encode(rand::random::<[u8; 16]>());
+        self.db.write(|conn| {
+            self.may_attach(conn, actor, new.consultation_id, new.message_id)?;
+            if new.length == 0 {
+                return Err(ServiceError::refused("file_empty"));
+            }
+            if new.length > self.files.max_bytes {
+                return Err(ServiceError::refused("file_too_large"));
+            }
+            repo_files::insert_upload(
+                conn,
+                &Upload {
+                    id: id.clone(),
+                    consultation_id: new.consultation_id,
+                    message_id: new.message_id,
+                    user_id: actor.user.id,
+                    file_name: name.clone(),
+                    length: new.length as i64,
+                    sha256: None,
+                    kind: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            Ok(())
+        })?;
+        std::fs::File::create(self.files.staging_path(&id))
+            .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))?;
+        Ok(id)
+    }
+
+    /// The upload, if it is the actor's own.
+    fn own_upload(&self, actor: &Actor, id: &str) -> SResult<Upload> {
+        let mut conn = self.db.conn()?;
+        match repo_files::upload(&mut conn, id)? {
+            Some(u) if u.user_id == actor.user.id => Ok(u),
+            _ => Err(ServiceError::refused("upload_gone")),
+        }
+    }
+
+    /// Where an upload stands: how many bytes arrived, and the attachment it
+    /// became once complete. A finished upload stays answerable by its id.
+    pub async fn upload_state(&self, actor: &Actor, id: &str) -> SResult<UploadState> {
+        let a = actor.clone();
+        let key_id = id.to_string();
+        let found = self
+            .db_blocking(move |svc| {
+                let mut conn = svc.db.conn()?;
+                let up = repo_files::upload(&mut conn, &key_id)?;
+                match up {
+                    Some(u) if u.user_id == a.user.id => Ok((Some(u), None)),
+                    Some(_) => Err(ServiceError::refused("upload_gone")),
+                    None => {
+                        let done = repo_files::attachment_by_key(&mut conn, &key_id)?;
+                        let key_suffix = done.filter(|x| x.uploaded_by == a.user.id);
+                        Ok((None, key_suffix))
+                    }
+                }
+            })
+            .await?;
+        match found {
+            (Some(u), _) => {
+                let offset = staged_len(&self.files.staging_path(id)).await;
+                Ok(UploadState {
+                    id: id.to_string(),
+                    offset: offset.unwrap_or(u.length as u64),
+                    length: u.length as u64,
+                    attachment_id: None,
+                })
+            }
+            (None, Some(att)) => Ok(UploadState {
+                id: id.to_string(),
+                offset: att.size as u64,
+                length: att.size as u64,
+                attachment_id: Some(att.id),
+            }),
+            (None, None) => Err(ServiceError::refused("upload_gone")),
+        }
+    }
+
+    /// Appends a request body at `offset`. Bytes that arrived before the
+    /// connection dropped are kept; the client resumes from the new offset.
+    /// When the last byte is in, the file is checked and becomes an attachment.
+    pub async fn append_upload<S, E>(
+        &self,
+        actor: &Actor,
+        id: &str,
+        offset: u64,
+        body: S,
+    ) -> SResult<UploadState>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let a = actor.clone();
+        let uid = id.to_string();
+        let upload = self
+            .db_blocking(move |svc| svc.own_upload(&a, &uid))
+            .await?;
+        let lock = self.files.lock_for(id);
+        let mut guard = lock.lock().await;
+        let path = self.files.staging_path(id);
+        let Some(current) = staged_len(&path).await else {
+            // The bytes already moved on (a completion was interrupted after the move).
+            return self.complete_upload(actor, upload, None).await;
+        };
+        if current != offset {
+            return Err(ServiceError::refused("upload_offset"));
+        }
+        // Resume the running hash, or rebuild it from the file after a restart.
+        let mut hashing = match guard.take() {
+            Some(h) if h.offset == current => h,
+            _ => Hashing {
+                offset: current,
+                sha: hash_prefix(&path).await.map_err(io)?,
+            },
+        };
+        let length = upload.length as u64;
+        let mut file = tokio::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .await
+            .map_err(io)?;
+        let mut body = body;
+        let mut failure = None;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(bytes) => {
+                    if hashing.offset + bytes.len() as u64 > length {
+                        failure = Some(ServiceError::refused("file_too_large"));
+                        break;
+                    }
+                    if let Err(e) = file.write_all(&bytes).await {
+                        failure = Some(io(e));
+                        break;
+                    }
+                    hashing.sha.update(&bytes);
+                    hashing.offset += bytes.len() as u64;
+                }
+                Err(e) => {
+                    tracing::info!(upload = id, error = %e, "upload interrupted");
+                    failure = Some(ServiceError::refused("upload_interrupted"));
+                    break;
+                }
+            }
+        }
+        // What arrived is kept and made durable before anyone is told the offset.
+        file.flush().await.map_err(io)?;
+        file.sync_data().await.map_err(io)?;
+        drop(file);
+        let reached = hashing.offset;
+        let done = reached == length;
+        let digest = if done {
+            Some(hex::encode(hashing.sha.clone().finalize()))
+        } else {
+            None
+        };
+        *guard = Some(hashing);
+        drop(guard);
+        let now = self.clock.now().naive_utc();
+        let uid = id.to_string();
+        self.db_blocking(move |svc| {
+            Ok(svc
+                .db
+                .write(|conn| -> SResult<()> { Ok(repo_files::touch_upload(conn, &uid, now)?) })?)
+        })
+        .await?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if done {
+            return self.complete_upload(actor, upload, digest).await;
+        }
+        Ok(UploadState {
+            id: id.to_string(),
+            offset: reached,
+            length,
+            attachment_id: None,
+        })
+    }
+
+    /// Checks a complete upload, stores it and makes it visible. Repeatable:
+    /// each step looks at what an interrupted earlier attempt left.
+    async fn complete_upload(
+        &self,
+        actor: &Actor,
+        upload: Upload,
+        digest: Option<String>,
+    ) -> SResult<UploadState> {
+        let path = self.files.staging_path(&upload.id);
+        let key = storage_key(&upload);
+        let staged = tokio::fs::metadata(&path).await.is_ok();
+        let (sha, kind, details) = if staged {
+            let sha = match digest {
+                Some(d) => d,
+                None => hex::encode(hash_prefix(&path).await.map_err(io)?.finalize()),
+            };
+            let p = path.clone();
+            let clamd = self.files.clamd.clone();
+            let checked = tokio::task::spawn_blocking(move || -> SResult<(FileKind, String)> {
+                let kind = classify(&p).map_err(ServiceError::refused)?;
+                let scan = match clamd {
+                    None => "not_scanned".to_string(),
+                    Some(addr) => match clamd_scan(&addr, &p) {
+                        Ok(None) => "clean".to_string(),
+                        Ok(Some(sig)) => {
+                            tracing::warn!(signature = %sig, "infected upload refused");
+                            return Err(ServiceError::refused("file_infected"));
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "clamd unavailable");
+                            return Err(ServiceError::refused("scan_unavailable"));
+                        }
+                    },
+                };
+                Ok((kind, scan))
+            })
+            .await
+            .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))?;
+            let (kind, scan) = match checked {
+                Ok(k) => k,
+                Err(e) => {
+                    // A refused file is not kept half-way: the upload goes.
+                    if !matches!(
+                        &e,
+                        ServiceError::Refused {
+                            code: "scan_unavailable"
+                        }
+                    ) {
+                        self.drop_upload(&upload.id).await;
+                    }
+                    return Err(e);
+                }
+            };
+            let details = crate::dicom::index_details(kind, &path).await;
+            let now = self.clock.now().naive_utc();
+            let (uid, s, k) = (upload.id.clone(), sha.clone(), kind.as_str().to_string());
+            self.db_blocking(move |svc| {
+                Ok(svc.db.write(|conn| -> SResult<()> {
+                    Ok(repo_files::set_upload_checked(conn, &uid, &s, &k, now)?)
+                })?)
+            })
+            .await?;
+            self.files.put_file(&key, &path).await.map_err(io)?;
+            (sha, kind, (scan, details))
+        } else {
+            // Moved before a crash: the row remembers what the check found.
+            match (
+                &upload.sha256,
+                upload.kind.as_deref().and_then(FileKind::parse),
+            ) {
+                (Some(sha), Some(kind)) if self.files.exists(&key).await => (
+                    sha.clone(),
+                    kind,
+                    ("not_scanned".to_string(), String::from("{}")),
+                ),
+                _ => return Err(ServiceError::refused("upload_gone")),
+            }
+        };
+        let (scan, details) = details;
+        let a = actor.clone();
+        let up = upload.clone();
+        let now = self.clock.now().naive_utc();
+        let attachment_id = self
+            .db_blocking(move |svc| {
+                svc.db.write(|conn| {
+                    if let Some(done) = repo_files::attachment_by_key(conn, &key)? {
+                        return Ok(done.id);
+                    }
+                    let role = svc.may_attach(conn, &a, up.consultation_id, up.message_id)?;
+                    let id = repo_files::insert_attachment(
+                        conn,
+                        &NewAttachment {
+                            consultation_id: up.consultation_id,
+                            message_id: up.message_id,
+                            uploaded_by: a.user.id,
+                            file_name: up.file_name.clone(),
+                            kind: kind.as_str().to_string(),
+                            content_type: kind.content_type().to_string(),
+                            size: up.length,
+                            sha256: sha.clone(),
+                            storage_key: key.clone(),
+                            scan: scan.clone(),
+                            details: details.clone(),
+                            created_at: now,
+                        },
+                    )?;
+                    repo_files::delete_upload(conn, &up.id)?;
+                    svc.audit_in(
+                        conn,
+                        &a,
+                        Some(role),
+                        "attach",
+                        ("consultation", &up.consultation_id.to_string()),
+                        &format!(
+                            "attachment {id}: {} ({} bytes, sha256 {sha})",
+                            up.file_name, up.length
+                        ),
+                    )?;
+                    Ok(id)
+                })
+            })
+            .await?;
+        self.files.forget(&upload.id);
+        self.live.publish(crate::live::LiveEvent {
+            consultation_id: upload.consultation_id,
+            users: vec![],
+            kind: "attachment".into(),
+            queue_changed: false,
+        });
+        Ok(UploadState {
+            id: upload.id,
+            offset: upload.length as u64,
+            length: upload.length as u64,
+            attachment_id: Some(attachment_id),
+        })
+    }
+
+    async fn drop_upload(&self, id: &str) {
+        let _ = tokio::fs::remove_file(self.files.staging_path(id)).await;
+        self.files.forget(id);
+        let uid = id.to_string();
+        let _ = self
+            .db_blocking(move |svc| {
+                Ok(svc.db.write(|conn| -> SResult<bool> {
+                    Ok(repo_files::delete_upload(conn, &uid)?)
+                })?)
+            })
+            .await;
+    }
+
+    /// tus termination: the client gives up on an upload.
+    pub async fn cancel_upload(&self, actor: &Actor, id: &str) -> SResult<()> {
+        let a = actor.clone();
+        let uid = id.to_string();
+        self.db_blocking(move |svc| svc.own_upload(&a, &uid))
+            .await?;
+        self.drop_upload(id).await;
+        Ok(())
+    }
+
+    /// Removes uploads nobody touched for a day, with their staged bytes.
+    pub async fn sweep_uploads(&self) -> SResult<usize> {
+        let before = (self.clock.now() - Duration::hours(24)).naive_utc();
+        let stale = self
+            .db_blocking(move |svc| {
+                let mut conn = svc.db.conn()?;
+                Ok(repo_files::stale_uploads(&mut conn, before)?)
+            })
+            .await?;
+        for u in &stale {
+            self.drop_upload(&u.id).await;
+        }
+        Ok(stale.len())
+    }
+
+    /// The files of a request, for everyone who may see the request.
+    pub fn attachments(&self, actor: &Actor, consultation_id: i64) -> SResult<Vec<AttachmentView>> {
+        let mut conn = self.db.conn()?;
+        self.visible(&mut conn, actor, consultation_id)?;
+        let rows = repo_files::attachments_of(&mut conn, consultation_id)?;
+        let users = repo::users_by_ids(
+            &mut conn,
+            &rows.iter().map(|a| a.uploaded_by).collect::<Vec<_>>(),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|a| attachment_view(a, &users))
+            .collect())
+    }
+
+    /// One attachment for reading; the read is audited (it carries personal data).
+    pub fn attachment_for_reading(&self, actor: &Actor, id: i64) -> SResult<Attachment> {
+        self.db.write(|conn| {
+            let a = repo_files::attachment(conn, id)?.ok_or(ServiceError::NotFound)?;
+            self.visible(conn, actor, a.consultation_id)?;
+            self.audit_in(
+                conn,
+                actor,
+                None,
+                "read_attachment",
+                ("consultation", &a.consultation_id.to_string()),
+                &format!("attachment {id}"),
+            )?;
+            Ok(a)
+        })
+    }
+
+    /// One attachment's row, if the actor may see its request (no audit: metadata only).
+    pub fn attachment_meta(&self, actor: &Actor, id: i64) -> SResult<Attachment> {
+        let mut conn = self.db.conn()?;
+        let a = repo_files::attachment(&mut conn, id)?.ok_or(ServiceError::NotFound)?;
+        self.visible(&mut conn, actor, a.consultation_id)?;
+        Ok(a)
+    }
+}
+
+pub(crate) fn attachment_view(a: Attachment, users: &[rtms_store::models::User]) -> AttachmentView {
+    AttachmentView {
+        id: a.id,
+        message_id: a.message_id,
+        kind: FileKind::parse(&a.kind).unwrap_or(FileKind::Pdf),
+        content_type: a.content_type,
+        size: a.size,
+        sha256: a.sha256,
+        scan: a.scan,
+        uploaded_by: UserRef {
+            id: a.uploaded_by,
+            name: users
+                .iter()
+                .find(|u| u.id == a.uploaded_by)
+                .map(|u| u.short_name())
+                .unwrap_or_default(),
+        },
+        created_at: chrono::DateTime::from_naive_utc_and_offset(a.created_at, chrono::Utc),
+        file_name: a.file_name,
+    }
+}
+
+async fn staged_len(path: &Path) -> Option<u64> {
+    tokio::fs::metadata(path).await.ok().map(|m| m.len())
+}
+
+async fn hash_prefix(path: &Path) -> std::io::Result<Sha256> {
+    let p = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut f = std::fs::File::open(p)?;
+        let mut sha = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                return Ok(sha);
+            }
+            sha.update(&buf[..n]);
+        }
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+fn io(e: std::io::Error) -> ServiceError {
+    ServiceError::Store(rtms_store::StoreError::Other(format!("file storage: {e}")))
+}

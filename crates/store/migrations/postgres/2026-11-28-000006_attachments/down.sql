@@ -1,0 +1,2 @@
+DROP TABLE uploads;
+DROP TABLE attachments;

@@ -1,0 +1,102 @@
+//! Rows of attachments and of uploads in progress. The bytes themselves live in
+//! the object store (see the service's `files` module).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::models::{Attachment, NewAttachment, Upload};
+use crate::schema::{attachments, uploads};
+use crate::{DbConn, StoreError};
+
+type R<T> = Result<T, StoreError>;
+
+pub fn insert_upload(conn: &mut DbConn, upload: &Upload) -> R<()> {
+    diesel::insert_into(uploads::table)
+        .values(upload)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn upload(conn: &mut DbConn, id: &str) -> R<Option<Upload>> {
+    Ok(uploads::table
+        .find(id)
+        .select(Upload::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Records what the finished bytes turned out to be, before they are moved.
+pub fn set_upload_checked(
+    conn: &mut DbConn,
+    id: &str,
+    sha256: &str,
+    kind: &str,
+    now: NaiveDateTime,
+) -> R<()> {
+    diesel::update(uploads::table.find(id))
+        .set((
+            uploads::sha256.eq(sha256),
+            uploads::kind.eq(kind),
+            uploads::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn touch_upload(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> R<()> {
+    diesel::update(uploads::table.find(id))
+        .set(uploads::updated_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_upload(conn: &mut DbConn, id: &str) -> R<bool> {
+    Ok(diesel::delete(uploads::table.find(id)).execute(conn)? > 0)
+}
+
+/// Uploads nobody has touched since `before`: abandoned, to be swept.
+pub fn stale_uploads(conn: &mut DbConn, before: NaiveDateTime) -> R<Vec<Upload>> {
+    Ok(uploads::table
+        .filter(uploads::updated_at.lt(before))
+        .select(Upload::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_attachment(conn: &mut DbConn, a: &NewAttachment) -> R<i64> {
+    Ok(diesel::insert_into(attachments::table)
+        .values(a)
+        .returning(attachments::id)
+        .get_result(conn)?)
+}
+
+pub fn attachment(conn: &mut DbConn, id: i64) -> R<Option<Attachment>> {
+    Ok(attachments::table
+        .find(id)
+        .select(Attachment::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The attachment an upload became (an upload id is its storage key's last part).
+pub fn attachment_by_key(conn: &mut DbConn, storage_key: &str) -> R<Option<Attachment>> {
+    Ok(attachments::table
+        .filter(attachments::storage_key.eq(storage_key))
+        .select(Attachment::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn attachments_of(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Attachment>> {
+    Ok(attachments::table
+        .filter(attachments::consultation_id.eq(consultation_id))
+        .order(attachments::id.asc())
+        .select(Attachment::as_select())
+        .load(conn)?)
+}
+
+pub fn set_attachment_details(conn: &mut DbConn, id: i64, details: &str) -> R<()> {
+    diesel::update(attachments::table.find(id))
+        .set(attachments::details.eq(details))
+        .execute(conn)?;
+    Ok(())
+}
