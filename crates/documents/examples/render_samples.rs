@@ -1,6 +1,6 @@
 //! Renders the sample documents used by the tests and writes them to a
 //! directory (the first argument, or `rtms-documents-samples` in the system
-//! temporary directory), printing how long each rendering took.
+//! temporary directory), printing how long rendering takes.
 //!
 //! `cargo run -p rtms-documents --release --example render_samples -- out/`
 
@@ -8,7 +8,40 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use rtms_documents::{render_conclusion, render_request_summary, DocumentError};
+
+/// Renders one sample; the argument makes each call's input distinct so that
+/// typst's memoization cannot reuse a whole earlier result.
+type Sample = fn(u32) -> Result<Vec<u8>, DocumentError>;
+
+fn conclusion(i: u32) -> Result<Vec<u8>, DocumentError> {
+    let mut doc = common::conclusion();
+    doc.number = format!("ТМК-2026-{i:06}");
+    render_conclusion(&doc)
+}
+
+fn unsealed_conclusion(i: u32) -> Result<Vec<u8>, DocumentError> {
+    let mut doc = common::conclusion();
+    doc.number = format!("ТМК-2026-{i:06}");
+    doc.version = 1;
+    doc.supersedes = None;
+    doc.seal = None;
+    render_conclusion(&doc)
+}
+
+fn long_conclusion(i: u32) -> Result<Vec<u8>, DocumentError> {
+    let mut doc = common::long_conclusion();
+    doc.number = format!("ТМК-2026-{i:06}");
+    render_conclusion(&doc)
+}
+
+fn request_summary(i: u32) -> Result<Vec<u8>, DocumentError> {
+    let mut doc = common::request_summary();
+    doc.number = format!("ТМК-2026-{i:06}");
+    render_request_summary(&doc)
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args_os()
@@ -17,49 +50,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| std::env::temp_dir().join("rtms-documents-samples"));
     std::fs::create_dir_all(&dir)?;
 
-    let mut unsealed = common::conclusion();
-    unsealed.seal = None;
-    unsealed.version = 1;
-    unsealed.supersedes = None;
-
-    let jobs: Vec<(
-        &str,
-        Box<dyn Fn() -> Result<Vec<u8>, rtms_documents::DocumentError>>,
-    )> = vec![
-        (
-            "conclusion.pdf",
-            Box::new(|| rtms_documents::render_conclusion(&common::conclusion())),
-        ),
-        (
-            "conclusion-unsealed.pdf",
-            Box::new(move || rtms_documents::render_conclusion(&unsealed)),
-        ),
-        (
-            "conclusion-long.pdf",
-            Box::new(|| rtms_documents::render_conclusion(&common::long_conclusion())),
-        ),
-        (
-            "request-summary.pdf",
-            Box::new(|| rtms_documents::render_request_summary(&common::request_summary())),
-        ),
+    let samples: [(&str, Sample); 4] = [
+        ("conclusion.pdf", conclusion),
+        ("conclusion-unsealed.pdf", unsealed_conclusion),
+        ("conclusion-long.pdf", long_conclusion),
+        ("request-summary.pdf", request_summary),
     ];
-    for (name, job) in jobs {
-        // The first rendering also parses the embedded fonts; repeat to show
-        // the steady-state time too.
+    const RUNS: u32 = 10;
+    for (name, render) in samples {
+        // The very first rendering also parses the embedded fonts.
         let started = Instant::now();
-        let pdf = job()?;
+        let pdf = render(123)?;
         let first = started.elapsed();
-        let started = Instant::now();
-        job()?;
-        let again = started.elapsed();
+        let mut total = Duration::ZERO;
+        for i in 0..RUNS {
+            let started = Instant::now();
+            render(1000 + i)?;
+            total += started.elapsed();
+        }
         let path = dir.join(name);
         std::fs::write(&path, &pdf)?;
         println!(
-            "{}: {} bytes, first {:?}, again {:?}",
+            "{}: {} bytes, first {:.1?}, then {:.1?} on average",
             path.display(),
             pdf.len(),
             first,
-            again
+            total / RUNS
         );
     }
     Ok(())

@@ -12,6 +12,14 @@
 //! `submitted_at`), never from the clock, so the same input always yields the
 //! same bytes.
 //!
+//! # Fonts
+//!
+//! The fonts come from the `typst-assets` crate and are compiled into the
+//! binary: Libertinus Serif for the text (SIL Open Font License 1.1; covers
+//! Cyrillic) and DejaVu Sans Mono for hashes and key ids (Bitstream Vera /
+//! DejaVu licence). Only the glyphs used are embedded in each PDF. See
+//! `FONTS.md` beside this crate's `Cargo.toml`.
+//!
 //! The [`seal`] module signs a rendered document (its canonical JSON content
 //! and its PDF bytes) with Ed25519 and verifies such detached seals.
 
@@ -142,7 +150,7 @@ pub struct ConclusionDoc {
     /// Who requested the consultation (name, position).
     pub requested_by: String,
     /// When the conclusion was issued, `ДД.ММ.ГГГГ ЧЧ:ММ (МСК)`; also the
-    /// PDF's creation date.
+    /// PDF's creation date, so it must start with `ДД.ММ.ГГГГ`.
     pub issued_at: String,
     /// Seal mark printed at the bottom, if the document is sealed.
     pub seal: Option<SealMark>,
@@ -180,7 +188,7 @@ pub struct RequestSummaryDoc {
     /// Who requested the consultation (name, position).
     pub requested_by: String,
     /// When the request was submitted, `ДД.ММ.ГГГГ ЧЧ:ММ (МСК)`; also the
-    /// PDF's creation date.
+    /// PDF's creation date, so it must start with `ДД.ММ.ГГГГ`.
     pub submitted_at: String,
     /// Deadline for the answer.
     pub deadline: String,
@@ -195,6 +203,10 @@ pub enum DocumentError {
     /// The template failed to compile (a bug in a template).
     #[error("template failed: {0}")]
     Template(String),
+    /// The document's date (`issued_at`, `submitted_at`) does not start with
+    /// `ДД.ММ.ГГГГ`; PDF/A needs it as the creation date.
+    #[error("the document date {0:?} does not start with ДД.ММ.ГГГГ")]
+    Date(String),
     /// The PDF export failed (e.g. a PDF/A requirement was not met).
     #[error("PDF export failed: {0}")]
     Pdf(String),
@@ -230,8 +242,8 @@ pub fn render_request_summary(doc: &RequestSummaryDoc) -> Result<Vec<u8>, Docume
 
 /// Compiles `template` with `data` as `/data.json` and exports PDF/A-2b.
 ///
-/// `stamp` is the document's own date; it becomes the PDF creation date and
-/// the template's "today". `ident` is a stable identifier from which the PDF
+/// `stamp` is the document's own date (`ДД.ММ.ГГГГ ЧЧ:ММ`, Moscow time); it
+/// becomes the PDF creation date and the template's "today". `ident` is a stable identifier from which the PDF
 /// document ID is derived.
 fn render(
     main_path: &str,
@@ -241,8 +253,8 @@ fn render(
     ident: String,
 ) -> Result<Vec<u8>, DocumentError> {
     let json = serde_json::to_vec(data).map_err(|e| DocumentError::Data(e.to_string()))?;
-    let moment = parse_moment(stamp);
-    let today = moment.and_then(|m| Datetime::from_ymd(m.year, m.month, m.day));
+    let moment = parse_moment(stamp).ok_or_else(|| DocumentError::Date(stamp.to_owned()))?;
+    let today = Datetime::from_ymd(moment.year, moment.month, moment.day);
     let world = DocWorld::new(main_path, template, json, today);
 
     let Warned { output, .. } = typst::compile::<PagedDocument>(&world);
@@ -251,8 +263,8 @@ fn render(
         .and_then(|document| {
             let standards = PdfStandards::new(&[PdfStandard::A_2b])
                 .map_err(|e| DocumentError::Pdf(e.message().to_string()))?;
-            let timestamp = moment
-                .and_then(|m| Datetime::from_ymd_hms(m.year, m.month, m.day, m.hour, m.minute, 0))
+            let m = moment;
+            let timestamp = Datetime::from_ymd_hms(m.year, m.month, m.day, m.hour, m.minute, 0)
                 .and_then(|dt| Timestamp::new_local(dt, MSK_OFFSET_MINUTES));
             let options = PdfOptions {
                 ident: Smart::Custom(ident),
