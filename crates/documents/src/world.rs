@@ -1,0 +1,119 @@
+//! A minimal in-memory [`typst::World`].
+//!
+//! The world holds exactly what one document needs: the template sources
+//! compiled into this crate, one JSON data file, the fonts embedded in the
+//! binary and a fixed "today". It never touches the file system or the
+//! network, so a template cannot read anything the caller did not hand in.
+
+use std::sync::LazyLock;
+
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+
+/// Shared helpers imported by every template.
+const COMMON_TEMPLATE: &str = include_str!("../templates/common.typ");
+
+/// Virtual path of the JSON data file (`json("/data.json")` in templates).
+pub(crate) const DATA_PATH: &str = "/data.json";
+/// Virtual path of the shared helpers (`#import "/common.typ": *`).
+const COMMON_PATH: &str = "/common.typ";
+
+/// The standard library, built once. Data reaches templates through the
+/// virtual data file, so no per-document `sys.inputs` are needed.
+static LIBRARY: LazyLock<LazyHash<Library>> =
+    LazyLock::new(|| LazyHash::new(Library::builder().build()));
+
+/// Fonts embedded in the binary (from `typst-assets`), parsed once.
+static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
+    let fonts: Vec<Font> = typst_assets::fonts()
+        .flat_map(|data| Font::iter(Bytes::new(data)))
+        .collect();
+    let book = FontBook::from_fonts(&fonts);
+    (LazyHash::new(book), fonts)
+});
+
+fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path).expect("static virtual paths are valid");
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+/// One document compilation: a main template, its data and a fixed date.
+pub(crate) struct DocWorld {
+    main: Source,
+    common: Source,
+    data_id: FileId,
+    data: Bytes,
+    today: Option<Datetime>,
+}
+
+impl DocWorld {
+    /// Creates a world whose main file is `template` (stored under the
+    /// virtual path `main_path`) and whose `/data.json` holds `data`.
+    pub(crate) fn new(
+        main_path: &str,
+        template: &str,
+        data: Vec<u8>,
+        today: Option<Datetime>,
+    ) -> Self {
+        Self {
+            main: Source::new(file_id(main_path), template.to_owned()),
+            common: Source::new(file_id(COMMON_PATH), COMMON_TEMPLATE.to_owned()),
+            data_id: file_id(DATA_PATH),
+            data: Bytes::new(data),
+            today,
+        }
+    }
+}
+
+impl World for DocWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        &LIBRARY
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &FONTS.0
+    }
+
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else if id == self.common.id() {
+            Ok(self.common.clone())
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == self.data_id {
+            Ok(self.data.clone())
+        } else if id == self.main.id() || id == self.common.id() {
+            let source = self.source(id)?;
+            Ok(Bytes::from_string(source.text().to_owned()))
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        FONTS.1.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
+        self.today
+    }
+}
+
+fn not_found(id: FileId) -> FileError {
+    FileError::NotFound(std::path::PathBuf::from(
+        id.vpath().clone().into_with_slash().as_str(),
+    ))
+}
