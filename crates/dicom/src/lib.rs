@@ -17,6 +17,8 @@
 //! still indexed.
 
 mod error;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod index;
 mod render;
 mod source;

@@ -1,6 +1,6 @@
 //! What a user sees in the index of an upload.
 
-mod fixtures;
+use rtms_dicom::fixtures;
 
 use fixtures::*;
 use rtms_dicom::{index_path, is_dicom_prefix, Container, StudyIndex};

@@ -1,6 +1,6 @@
 //! What a user sees when an instance is rendered.
 
-mod fixtures;
+use rtms_dicom::fixtures;
 
 use fixtures::*;
 use image::{DynamicImage, GenericImageView};

@@ -135,6 +135,10 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "Загрузка продолжилась не с того места; клиент продолжит с сохранённой позиции",
             "The upload resumed at the wrong position; resume from the stored offset",
         ),
+        "upload_busy" => (
+            "Эта загрузка ещё принимается по другому соединению; повторите через минуту",
+            "This upload is still being received on another connection; retry in a minute",
+        ),
         "upload_gone" => (
             "Загрузка не найдена или устарела; начните её заново",
             "The upload was not found or has expired; start it again",

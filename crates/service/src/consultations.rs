@@ -1599,11 +1599,15 @@ impl Services {
             ("consultation", &id.to_string()),
             &details,
         )?;
+        let attachments = self.attachments(actor, id)?;
+        let can_attach = self.can_attach(actor, id);
         Ok(ConsultationPageView {
             view,
             events,
             messages,
             conclusion,
+            attachments,
+            can_attach,
         })
     }
 }
@@ -1615,4 +1619,7 @@ pub struct ConsultationPageView {
     pub events: Vec<EventView>,
     pub messages: Vec<MessageView>,
     pub conclusion: Option<ConclusionView>,
+    pub attachments: Vec<crate::files::AttachmentView>,
+    /// The actor may add files now.
+    pub can_attach: bool,
 }

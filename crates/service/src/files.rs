@@ -213,6 +213,9 @@ struct Hashing {
     sha: Sha256,
 }
 
+/// A body that sends nothing for this long is treated as dropped.
+const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The default size limit: 4 GiB (a CT study of 2 GB is normal).
 pub const DEFAULT_MAX_BYTES: u64 = 4 << 30;
 
@@ -251,6 +254,30 @@ impl FileStore {
         Err(std::io::Error::other(format!(
             "unsupported storage URL {url}: use s3://bucket or file:///dir"
         )))
+    }
+
+    /// An S3-compatible bucket with explicit settings (tests, and setups
+    /// that do not use the `AWS_*` variables).
+    pub fn s3(bucket: &str, opts: &S3Options, dir: &Path) -> std::io::Result<FileStore> {
+        let mut b = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(&opts.region)
+            .with_access_key_id(&opts.access_key_id)
+            .with_secret_access_key(&opts.secret_access_key);
+        if let Some(e) = &opts.endpoint {
+            b = b
+                .with_endpoint(e)
+                .with_allow_http(e.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        let store = b.build().map_err(std::io::Error::other)?;
+        FileStore::with_backend(
+            dir,
+            Backend::Remote {
+                store: Box::new(store),
+                label: format!("s3://{bucket}"),
+            },
+        )
     }
 
     fn with_backend(dir: &Path, backend: Backend) -> std::io::Result<FileStore> {
@@ -405,6 +432,16 @@ impl FileStore {
     }
 }
 
+/// Settings of an S3-compatible store.
+#[derive(Debug, Clone)]
+pub struct S3Options {
+    /// `http://host:port` of a non-AWS server (MinIO, Garage, moto…).
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
 /// Scans a file with clamd's INSTREAM command. `Ok(None)`: clean;
 /// `Ok(Some(name))`: the signature found.
 pub fn clamd_scan(addr: &str, path: &Path) -> std::io::Result<Option<String>> {
@@ -545,6 +582,16 @@ impl Services {
         Ok(role)
     }
 
+    /// Whether the actor may add files to the request now (for showing the control).
+    pub fn can_attach(&self, actor: &Actor, consultation_id: i64) -> bool {
+        match self.db.conn() {
+            Ok(mut conn) => self
+                .may_attach(&mut conn, actor, consultation_id, None)
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
     /// Starts a resumable upload; returns its id.
     pub fn begin_upload(&self, actor: &Actor, new: &NewUpload) -> SResult<String> {
         let name = clean_file_name(&new.file_name)
@@ -603,7 +650,7 @@ impl Services {
                     Some(u) if u.user_id == a.user.id => Ok((Some(u), None)),
                     Some(_) => Err(ServiceError::refused("upload_gone")),
                     None => {
-                        let done = repo_files::attachment_by_key(&mut conn, &key_id)?;
+                        let done = repo_files::attachment_of_upload(&mut conn, &key_id)?;
                         let key_suffix = done.filter(|x| x.uploaded_by == a.user.id);
                         Ok((None, key_suffix))
                     }
@@ -612,6 +659,12 @@ impl Services {
             .await?;
         match found {
             (Some(u), _) => {
+                // A body still arriving (or a dropped one still being written)
+                // finishes first: the offset answered is the one to resume from.
+                let lock = self.files.lock_for(id);
+                let _guard = tokio::time::timeout(BODY_IDLE * 2, lock.lock())
+                    .await
+                    .map_err(|_| ServiceError::refused("upload_busy"))?;
                 let offset = staged_len(&self.files.staging_path(id)).await;
                 Ok(UploadState {
                     id: id.to_string(),
@@ -650,7 +703,9 @@ impl Services {
             .db_blocking(move |svc| svc.own_upload(&a, &uid))
             .await?;
         let lock = self.files.lock_for(id);
-        let mut guard = lock.lock().await;
+        let mut guard = tokio::time::timeout(BODY_IDLE * 2, lock.lock())
+            .await
+            .map_err(|_| ServiceError::refused("upload_busy"))?;
         let path = self.files.staging_path(id);
         let Some(current) = staged_len(&path).await else {
             // The bytes already moved on (a completion was interrupted after the move).
@@ -675,7 +730,16 @@ impl Services {
             .map_err(io)?;
         let mut body = body;
         let mut failure = None;
-        while let Some(chunk) = body.next().await {
+        loop {
+            let chunk = match tokio::time::timeout(BODY_IDLE, body.next()).await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(_) => {
+                    // A half-open connection: keep what came, free the upload.
+                    failure = Some(ServiceError::refused("upload_interrupted"));
+                    break;
+                }
+            };
             match chunk {
                 Ok(bytes) => {
                     if hashing.offset + bytes.len() as u64 > length {
@@ -712,9 +776,8 @@ impl Services {
         let now = self.clock.now().naive_utc();
         let uid = id.to_string();
         self.db_blocking(move |svc| {
-            Ok(svc
-                .db
-                .write(|conn| -> SResult<()> { Ok(repo_files::touch_upload(conn, &uid, now)?) })?)
+            svc.db
+                .write(|conn| -> SResult<()> { Ok(repo_files::touch_upload(conn, &uid, now)?) })
         })
         .await?;
         if let Some(e) = failure {
@@ -788,9 +851,9 @@ impl Services {
             let now = self.clock.now().naive_utc();
             let (uid, s, k) = (upload.id.clone(), sha.clone(), kind.as_str().to_string());
             self.db_blocking(move |svc| {
-                Ok(svc.db.write(|conn| -> SResult<()> {
+                svc.db.write(|conn| -> SResult<()> {
                     Ok(repo_files::set_upload_checked(conn, &uid, &s, &k, now)?)
-                })?)
+                })
             })
             .await?;
             self.files.put_file(&key, &path).await.map_err(io)?;
@@ -874,9 +937,8 @@ impl Services {
         let uid = id.to_string();
         let _ = self
             .db_blocking(move |svc| {
-                Ok(svc.db.write(|conn| -> SResult<bool> {
-                    Ok(repo_files::delete_upload(conn, &uid)?)
-                })?)
+                svc.db
+                    .write(|conn| -> SResult<bool> { Ok(repo_files::delete_upload(conn, &uid)?) })
             })
             .await;
     }

@@ -86,6 +86,18 @@ pub fn attachment_by_key(conn: &mut DbConn, storage_key: &str) -> R<Option<Attac
         .optional()?)
 }
 
+/// The attachment a finished upload became (its key ends with the upload id).
+pub fn attachment_of_upload(conn: &mut DbConn, upload_id: &str) -> R<Option<Attachment>> {
+    if !upload_id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    Ok(attachments::table
+        .filter(attachments::storage_key.like(format!("attachments/%/{upload_id}")))
+        .select(Attachment::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn attachments_of(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Attachment>> {
     Ok(attachments::table
         .filter(attachments::consultation_id.eq(consultation_id))

@@ -67,11 +67,32 @@ impl TestApp {
         clock: Arc<dyn Clock>,
         mail: Option<rtms_service::jobs::MailConfig>,
     ) -> TestApp {
+        TestApp::start_full(db, clock, mail, None).await
+    }
+
+    /// A server whose attachments go to the given store (a directory kept
+    /// across restarts, or S3).
+    pub async fn start_with_files(
+        db: Arc<TestDatabase>,
+        files: rtms_service::files::FileStore,
+    ) -> TestApp {
+        TestApp::start_full(db, Arc::new(SystemClock), None, Some(files)).await
+    }
+
+    pub async fn start_full(
+        db: Arc<TestDatabase>,
+        clock: Arc<dyn Clock>,
+        mail: Option<rtms_service::jobs::MailConfig>,
+        files: Option<rtms_service::files::FileStore>,
+    ) -> TestApp {
         let store = rtms_store::Db::connect(&db.url, 4).unwrap();
         store.migrate().unwrap();
         let mut svc = Services::new(store, clock);
         if let Some(m) = mail {
             svc = svc.with_mail(m);
+        }
+        if let Some(f) = files {
+            svc = svc.with_files(f);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -3,6 +3,7 @@
 //! the service layer.
 
 mod admin_pages;
+mod file_pages;
 pub mod fmt;
 pub mod i18n;
 mod pages;
@@ -111,6 +112,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             path: "/requests/{id}",
             methods: &["GET"],
             handler: get(request_page::show),
+        },
+        UiRoute {
+            path: "/attachments/{id}/view",
+            methods: &["GET"],
+            handler: get(file_pages::viewer),
         },
         UiRoute {
             path: "/requests/{id}/edit",
@@ -515,12 +521,14 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
+const FILES_JS: &str = include_str!("../../static/files.js");
 const HTMX_JS: &str = include_str!("../../static/vendor/htmx-2.0.11.min.js");
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, mime) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "files.js" => (FILES_JS, "text/javascript; charset=utf-8"),
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

@@ -41,6 +41,38 @@ pub struct ThreadItem {
     pub who: String,
     pub question: bool,
     pub body: String,
+    pub files: Vec<FileItem>,
+}
+
+/// A file in the request's list.
+pub struct FileItem {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub size: String,
+    pub sha256: String,
+    pub who: String,
+    pub at: String,
+    pub dicom: bool,
+}
+
+/// A size as people read it: 1,4 МБ / 1.4 MB.
+pub fn human_size(bytes: i64, lang: Lang) -> String {
+    let (units, sep): (&[&str], char) = match lang {
+        Lang::Ru => (&["Б", "КБ", "МБ", "ГБ", "ТБ"], ','),
+        Lang::En => (&["B", "KB", "MB", "GB", "TB"], '.'),
+    };
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < units.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{bytes} {}", units[0])
+    } else {
+        format!("{v:.1} {}", units[i]).replace('.', &sep.to_string())
+    }
 }
 
 pub struct ActionButton {
@@ -73,6 +105,10 @@ struct RequestTpl {
     timeline: Vec<TimelineItem>,
     thread: Vec<ThreadItem>,
     can_write: bool,
+    files: Vec<FileItem>,
+    can_attach: bool,
+    max_upload: u64,
+    max_upload_h: String,
     actions: Vec<ActionButton>,
     action_error: String,
     field_errors: BTreeMap<String, String>,
@@ -148,6 +184,8 @@ struct Loaded {
     purpose_name: Option<String>,
     icd_names: BTreeMap<String, String>,
     unread: i64,
+    attachments: Vec<rtms_service::files::AttachmentView>,
+    can_attach: bool,
 }
 
 async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceError> {
@@ -157,8 +195,14 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
     blocking(move || {
         // The page is one read of the request, recorded once in the audit trail.
         let page = svc.consultation_page(&actor, id, lang)?;
-        let (v, events, messages, conclusion) =
-            (page.view, page.events, page.messages, page.conclusion);
+        let (v, events, messages, conclusion, attachments, can_attach) = (
+            page.view,
+            page.events,
+            page.messages,
+            page.conclusion,
+            page.attachments,
+            page.can_attach,
+        );
         let assigning = v.available_actions.contains(&Action::Assign);
         let tkcs = if assigning {
             svc.organizations(OrgKind::Tkc)?
@@ -215,6 +259,8 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
             purpose_name,
             icd_names,
             unread,
+            attachments,
+            can_attach,
         })
     })
     .await
@@ -500,6 +546,22 @@ async fn render_page(
             .join(" — "),
         })
         .collect();
+    let file_item = |a: &rtms_service::files::AttachmentView| FileItem {
+        id: a.id,
+        name: a.file_name.clone(),
+        kind: a.kind.as_str().to_uppercase().replace("_ZIP", " ZIP"),
+        size: human_size(a.size, lang),
+        sha256: a.sha256.clone(),
+        who: a.uploaded_by.name.clone(),
+        at: fmt::datetime(a.created_at, tz, None),
+        dicom: a.kind.is_dicom(),
+    };
+    let files: Vec<FileItem> = l
+        .attachments
+        .iter()
+        .filter(|a| a.message_id.is_none())
+        .map(file_item)
+        .collect();
     let thread = l
         .messages
         .iter()
@@ -508,6 +570,12 @@ async fn render_page(
             who: format!("{} ({})", m.author.name, m.author_role.label(lang)),
             question: m.kind == "question",
             body: m.body.clone(),
+            files: l
+                .attachments
+                .iter()
+                .filter(|a| a.message_id == Some(m.id))
+                .map(file_item)
+                .collect(),
         })
         .collect();
     let can_edit_conclusion = v.status == rtms_domain::Status::InProgress
@@ -655,6 +723,10 @@ async fn render_page(
                     .roles
                     .iter()
                     .any(|r| r.role == Role::Doctor && r.org.id == v.requesting_organization.id)),
+        files,
+        can_attach: l.can_attach,
+        max_upload: state.svc.files.max_bytes,
+        max_upload_h: human_size(state.svc.files.max_bytes as i64, lang),
         actions,
         action_error,
         field_errors,

@@ -1,0 +1,563 @@
+//! Attachments as a user meets them: a resumable upload that survives a
+//! dropped connection and a server restart, refusals by content, who may see
+//! what, DICOM studies rendered, and the same upload on an S3-compatible store.
+
+mod common;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use common::*;
+use reqwest::{Method, StatusCode};
+use rtms_service::files::FileStore;
+use rtms_store::BackendKind;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// Bytes that look like a PDF and are not all alike.
+fn pdf_bytes(len: usize) -> Vec<u8> {
+    let mut v = b"%PDF-1.7\n".to_vec();
+    let mut x: u32 = 12345;
+    while v.len() < len {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        v.push((x >> 16) as u8);
+    }
+    v
+}
+
+fn sha(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+struct Tus<'a> {
+    app: &'a TestApp,
+    token: &'a str,
+}
+
+impl Tus<'_> {
+    fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.app
+            .client
+            .request(method, format!("{}{}", self.app.base, path))
+            .bearer_auth(self.token)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Accept-Language", "ru")
+    }
+
+    /// Creates an upload; returns (status, location, body).
+    async fn create(&self, consultation: i64, name: &str, len: u64) -> (StatusCode, String, Value) {
+        let r = self
+            .req(Method::POST, "/api/v1/uploads")
+            .header("Upload-Length", len.to_string())
+            .header(
+                "Upload-Metadata",
+                format!(
+                    "filename {},consultation {}",
+                    b64(name),
+                    b64(&consultation.to_string())
+                ),
+            )
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let loc = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = r.text().await.unwrap();
+        (
+            status,
+            loc,
+            serde_json::from_str(&body).unwrap_or(Value::String(body)),
+        )
+    }
+
+    async fn patch(&self, url: &str, offset: u64, bytes: Vec<u8>) -> reqwest::Response {
+        self.req(Method::PATCH, url)
+            .header("Upload-Offset", offset.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// (status, offset, attachment id)
+    async fn head(&self, url: &str) -> (StatusCode, u64, Option<i64>) {
+        let r = self.req(Method::HEAD, url).send().await.unwrap();
+        let h = |k: &str| {
+            r.headers()
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        (
+            r.status(),
+            h("upload-offset").and_then(|v| v.parse().ok()).unwrap_or(0),
+            h("attachment-id").and_then(|v| v.parse().ok()),
+        )
+    }
+
+    /// Sends `bytes` from `offset` and then drops the connection mid-body,
+    /// as a district link does. Returns once the client gave up.
+    async fn patch_and_drop(&self, url: &str, offset: u64, bytes: Vec<u8>) {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes
+            .chunks(64 << 10)
+            .map(|c| Ok(c.to_vec()))
+            .chain(std::iter::once(Err(std::io::Error::other("link down"))))
+            .collect();
+        let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+        let r = self
+            .req(Method::PATCH, url)
+            .header("Upload-Offset", offset.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(body)
+            .send()
+            .await;
+        assert!(r.is_err() || !r.unwrap().status().is_success());
+    }
+}
+
+fn attachment_id(r: &reqwest::Response) -> Option<i64> {
+    r.headers()
+        .get("attachment-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+fn offset_of(r: &reqwest::Response) -> u64 {
+    r.headers()
+        .get("upload-offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+async fn attachments(app: &TestApp, token: &str, id: i64) -> Vec<Value> {
+    app.get(token, &format!("/api/v1/consultations/{id}/attachments"))
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Uploads in three pieces, the second cut off mid-way; then a restart in the
+/// middle; the file is invisible until complete and arrives byte-exact.
+async fn resumable_upload(backend: BackendKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(rtms_store::testing::TestDatabase::new(backend));
+    seed(&db).await;
+    let app = TestApp::start_with_files(db.clone(), FileStore::local(dir.path()).unwrap()).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    let data = pdf_bytes(5 * 1024 * 1024 + 123);
+    let (status, url, body) = tus.create(id, "Эхо-КГ 12.11.pdf", data.len() as u64).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(url.starts_with("/api/v1/uploads/"), "{url}");
+
+    // First megabyte arrives; the next piece is cut off by the network.
+    let r = tus.patch(&url, 0, data[..1 << 20].to_vec()).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(offset_of(&r), 1 << 20);
+    assert_eq!(attachment_id(&r), None);
+    tus.patch_and_drop(&url, 1 << 20, data[1 << 20..3 << 20].to_vec())
+        .await;
+    let (status, offset, done) = tus.head(&url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        (1 << 20..=3 << 20).contains(&offset),
+        "what arrived before the drop is kept: {offset}"
+    );
+    assert_eq!(done, None);
+    // Nothing is visible half-way.
+    assert!(attachments(&app, &doctor, id).await.is_empty());
+
+    // A wrong offset is refused and changes nothing.
+    let r = tus.patch(&url, 7, vec![1, 2, 3]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // The server restarts; the upload resumes from what the disk holds.
+    let db = app.stop().await;
+    let app = TestApp::start_with_files(db, FileStore::local(dir.path()).unwrap()).await;
+    let doctor = app.login("doctor").await;
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    let (_, offset_after, _) = tus.head(&url).await;
+    assert_eq!(offset_after, offset);
+    let r = tus
+        .patch(&url, offset, data[offset as usize..].to_vec())
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let aid = attachment_id(&r).expect("complete: attachment id");
+
+    let list = attachments(&app, &doctor, id).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["file_name"], "Эхо-КГ 12.11.pdf");
+    assert_eq!(list[0]["kind"], "pdf");
+    assert_eq!(list[0]["size"], data.len() as u64);
+    assert_eq!(list[0]["sha256"], sha(&data));
+    // HEAD after completion still answers, with the attachment.
+    assert_eq!(tus.head(&url).await.2, Some(aid));
+
+    // The download is byte-exact, and a range is a range.
+    let r = app
+        .client
+        .get(format!("{}/api/v1/attachments/{aid}", app.base))
+        .bearer_auth(&doctor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("filename*=UTF-8''%D0%AD"));
+    assert_eq!(sha(&r.bytes().await.unwrap()), sha(&data));
+    let r = app
+        .client
+        .get(format!("{}/api/v1/attachments/{aid}", app.base))
+        .bearer_auth(&doctor)
+        .header("Range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(&r.bytes().await.unwrap()[..], &data[100..200]);
+
+    // A doctor of another hospital sees neither the list nor the file, and
+    // cannot add files or touch this upload.
+    let stranger = app.login("doctor2").await;
+    let (status, _) = app
+        .call(
+            Some(&stranger),
+            Method::GET,
+            &format!("/api/v1/consultations/{id}/attachments"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(
+            Some(&stranger),
+            Method::GET,
+            &format!("/api/v1/attachments/{aid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let other = Tus {
+        app: &app,
+        token: &stranger,
+    };
+    assert_eq!(other.create(id, "x.pdf", 10).await.0, StatusCode::NOT_FOUND);
+    // The dispatcher sees the request's files (the read is audited).
+    let dispatcher = app.login("dispatcher").await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    assert_eq!(attachments(&app, &dispatcher, id).await.len(), 1);
+    let auditor = app.login("auditor").await;
+    let audit = app
+        .get(&auditor, "/api/v1/audit?action=read_attachment")
+        .await;
+    assert!(
+        audit.to_string().contains(&format!("attachment {aid}")),
+        "{audit}"
+    );
+}
+both_backends!(
+    resumable_upload_survives_drop_and_restart,
+    super::resumable_upload
+);
+
+/// Content decides, not the name; every refusal says why, in Russian.
+async fn refusals(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    // An executable named like a PDF.
+    let fake = b"MZ\x90\x00 this is not a scan".repeat(20);
+    let (_, url, _) = tus.create(id, "снимок.pdf", fake.len() as u64).await;
+    let r = tus.patch(&url, 0, fake.clone()).await;
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["title"].as_str().unwrap().contains("не принимается"),
+        "{body}"
+    );
+    assert_eq!(tus.head(&url).await.0, StatusCode::NOT_FOUND);
+    assert!(attachments(&app, &doctor, id).await.is_empty());
+
+    // A ZIP of holiday photos is not a study.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("notes.txt", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut zip, b"hello").unwrap();
+    let zbytes = zip.finish().unwrap().into_inner();
+    let (_, url, _) = tus.create(id, "study.zip", zbytes.len() as u64).await;
+    let r = tus.patch(&url, 0, zbytes).await;
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["title"].as_str().unwrap().contains("DICOM"), "{body}");
+
+    // Too large is refused before a byte is sent; empty likewise.
+    let (status, _, body) = tus.create(id, "ct.zip", 5u64 << 40).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body["title"].as_str().unwrap().contains("больше"));
+    let (status, _, _) = tus.create(id, "empty.pdf", 0).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // More bytes than announced are refused.
+    let (_, url, _) = tus.create(id, "a.pdf", 10).await;
+    let r = tus.patch(&url, 0, pdf_bytes(20)).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A real PNG is accepted, whatever its name says.
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    let (_, url, _) = tus.create(id, "photo.jpeg", png.len() as u64).await;
+    let r = tus.patch(&url, 0, png).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let list = attachments(&app, &doctor, id).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["kind"], "png");
+    assert_eq!(list[0]["content_type"], "image/png");
+    // A tus client's discovery.
+    let r = app
+        .client
+        .request(Method::OPTIONS, format!("{}/api/v1/uploads", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["tus-version"], "1.0.0");
+    assert!(r.headers()["tus-extension"]
+        .to_str()
+        .unwrap()
+        .contains("creation"));
+}
+both_backends!(refused_by_content_with_a_reason, super::refusals);
+
+/// A CT series in a ZIP: indexed on arrival, frames rendered with presets.
+async fn dicom_study(backend: BackendKind) {
+    use rtms_dicom::fixtures::*;
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("ct.zip");
+    let entries: Vec<(String, Vec<u8>)> = (1..=4)
+        .map(|n| (format!("CT/IM{n:04}"), to_bytes(&ct_object(&Spec::ct(n)))))
+        .collect();
+    let refs: Vec<(&str, Vec<u8>)> = entries
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.clone()))
+        .collect();
+    write_zip(&zip_path, &refs);
+    let bytes = std::fs::read(&zip_path).unwrap();
+    let (_, url, _) = tus.create(id, "КТ ОГК.zip", bytes.len() as u64).await;
+    let r = tus.patch(&url, 0, bytes).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let aid = attachment_id(&r).unwrap();
+
+    let study = app
+        .get(&doctor, &format!("/api/v1/attachments/{aid}/study"))
+        .await;
+    let s = &study["index"]["studies"][0];
+    assert_eq!(s["patient_name"], "Иванов Пётр", "{study}");
+    assert_eq!(s["series"][0]["modality"], "CT");
+    assert_eq!(s["series"][0]["instances"].as_array().unwrap().len(), 4);
+
+    let frame = |preset: &'static str, instance: usize| {
+        let app = &app;
+        let doctor = doctor.clone();
+        async move {
+            let r = app
+                .client
+                .get(format!(
+                    "{}/api/v1/attachments/{aid}/frame?instance={instance}&preset={preset}",
+                    app.base
+                ))
+                .bearer_auth(&doctor)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(r.headers()["content-type"], "image/png");
+            image::load_from_memory(&r.bytes().await.unwrap())
+                .unwrap()
+                .to_luma8()
+        }
+    };
+    let lung = frame("lung", 0).await;
+    assert_eq!((lung.width(), lung.height()), (WIDTH as u32, HEIGHT as u32));
+    let (min, max) = lung
+        .pixels()
+        .fold((255u8, 0u8), |(a, b), p| (a.min(p[0]), b.max(p[0])));
+    assert!(max > min + 100, "not blank: {min}..{max}");
+    let bone = frame("bone", 0).await;
+    assert_ne!(lung.as_raw(), bone.as_raw(), "presets differ");
+    // Paging: the last image of the series renders too; past it, 404.
+    frame("default", 3).await;
+    let (status, _) = app
+        .call(
+            Some(&doctor),
+            Method::GET,
+            &format!("/api/v1/attachments/{aid}/frame?instance=9"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The viewer page shows the patient and the series.
+    let cookie = app.ui_login("doctor").await;
+    let page = app
+        .page(
+            Method::GET,
+            &format!("/attachments/{aid}/view"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Иванов Пётр"));
+    assert!(html.contains("data-preset=\"lung\""));
+    let stranger = app.ui_login("doctor2").await;
+    let page = app
+        .page(
+            Method::GET,
+            &format!("/attachments/{aid}/view"),
+            Some(&stranger),
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+}
+both_backends!(dicom_study_viewer, super::dicom_study);
+
+/// The same resumable upload on an S3-compatible server (moto, from PyPI,
+/// started here on a free port).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_to_s3_compatible_store() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Kill(
+        std::process::Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server (pip install 'moto[server]') must be on PATH"),
+    );
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if http.get(&endpoint).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "moto_server did not start");
+    let r = http
+        .put(format!("{endpoint}/rtms-files"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "bucket: {}", r.status());
+
+    let staging = tempfile::tempdir().unwrap();
+    let store = FileStore::s3(
+        "rtms-files",
+        &rtms_service::files::S3Options {
+            endpoint: Some(endpoint.clone()),
+            region: "us-east-1".into(),
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+        },
+        staging.path(),
+    )
+    .unwrap();
+    let db = Arc::new(rtms_store::testing::TestDatabase::new(BackendKind::Sqlite));
+    seed(&db).await;
+    let app = TestApp::start_with_files(db, store).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    // Larger than one multipart part, so the multipart path is taken.
+    let data = pdf_bytes(12 * 1024 * 1024 + 7);
+    let (_, url, _) = tus.create(id, "выписка.pdf", data.len() as u64).await;
+    tus.patch_and_drop(&url, 0, data[..4 << 20].to_vec()).await;
+    let (_, offset, _) = tus.head(&url).await;
+    let r = tus
+        .patch(&url, offset, data[offset as usize..].to_vec())
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let aid = attachment_id(&r).unwrap();
+    // The object is in the bucket, and the staging copy is gone.
+    let listing = http
+        .get(format!("{endpoint}/rtms-files?list-type=2"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains("attachments/"), "{listing}");
+    assert_eq!(
+        std::fs::read_dir(staging.path().join("uploads"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let r = app
+        .client
+        .get(format!("{}/api/v1/attachments/{aid}", app.base))
+        .bearer_auth(&doctor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sha(&r.bytes().await.unwrap()), sha(&data));
+    app.stop().await;
+}
+
+async fn seed(db: &Arc<rtms_store::testing::TestDatabase>) {
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let svc = rtms_service::Services::new(
+            rtms_store::Db::connect(&url, 2).unwrap(),
+            Arc::new(rtms_service::SystemClock),
+        );
+        svc.db.migrate().unwrap();
+        svc.db.write(rtms_store::reference::ensure_loaded).unwrap();
+        rtms_service::demo::seed_if_empty(&svc).unwrap();
+    })
+    .await
+    .unwrap();
+}

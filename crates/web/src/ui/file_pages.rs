@@ -1,0 +1,123 @@
+//! The DICOM study viewer page. The frames come from the API
+//! (`/api/v1/attachments/{id}/frame`); static/files.js pages through them.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+
+use super::i18n::tr;
+use super::pages::error_page;
+use super::{render, Page, UiUser};
+use crate::{blocking, AppState};
+
+pub struct SeriesItem {
+    pub key: String,
+    pub study: usize,
+    pub series: usize,
+    pub title: String,
+    pub count: usize,
+}
+
+pub struct StudyItem {
+    pub patient: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "dicom.html")]
+struct ViewerTpl {
+    p: Page,
+    attachment_id: i64,
+    consultation_id: i64,
+    file_name: String,
+    error: String,
+    studies: Vec<StudyItem>,
+    series: Vec<SeriesItem>,
+    study_json: String,
+    presets: Vec<(&'static str, String)>,
+}
+
+pub async fn viewer(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let study = match blocking(move || svc.study(&actor, id)).await {
+        Ok(s) => s,
+        Err(crate::error::AppError::Service(e, _)) => return error_page(&u, &e),
+        Err(_) => return error_page(&u, &rtms_service::ServiceError::NotFound),
+    };
+    let lang = u.lang;
+    let mut studies = Vec::new();
+    let mut series = Vec::new();
+    if let Some(index) = &study.index {
+        for (si, s) in index.studies.iter().enumerate() {
+            let mut patient = s.patient_name.clone();
+            if let Some(b) = &s.patient_birth_date {
+                patient.push_str(&format!(", {}", iso_to_ru(b)));
+            }
+            let summary = [
+                s.study_date.as_deref().map(iso_to_ru).unwrap_or_default(),
+                s.study_description.clone().unwrap_or_default(),
+            ]
+            .into_iter()
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+            studies.push(StudyItem { patient, summary });
+            for (ri, r) in s.series.iter().enumerate() {
+                let title = [
+                    r.modality.clone().unwrap_or_default(),
+                    r.number.map(|n| format!("#{n}")).unwrap_or_default(),
+                    r.description.clone().unwrap_or_default(),
+                ]
+                .into_iter()
+                .filter(|x| !x.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+                series.push(SeriesItem {
+                    key: format!("{si}:{ri}"),
+                    study: si,
+                    series: ri,
+                    title,
+                    count: r.instances.iter().map(|i| i.frames.max(1) as usize).sum(),
+                });
+            }
+        }
+    }
+    let error = study
+        .error
+        .as_deref()
+        .map(|c| rtms_domain::validate::message(c, lang).to_string())
+        .unwrap_or_default();
+    let presets = rtms_dicom::Preset::ALL
+        .iter()
+        .map(|p| {
+            let key = format!("viewer-preset-{}", p.as_str());
+            (p.as_str(), tr(lang, &key))
+        })
+        .collect();
+    let p = Page::for_user(&u, tr(lang, "viewer-title"), "queue", 0);
+    render(ViewerTpl {
+        p,
+        attachment_id: study.attachment_id,
+        consultation_id: study.consultation_id,
+        file_name: study.file_name,
+        error,
+        studies,
+        series,
+        study_json: study
+            .index
+            .as_ref()
+            .and_then(|i| serde_json::to_string(i).ok())
+            .unwrap_or_else(|| "null".into()),
+        presets,
+    })
+}
+
+/// `2026-11-28` → `28.11.2026`.
+fn iso_to_ru(iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] => format!("{d}.{m}.{y}"),
+        _ => iso.to_string(),
+    }
+}
