@@ -106,6 +106,57 @@ async fn fixture(app: &TestApp, with_conclusion: bool) -> i64 {
     id
 }
 
+/// A tus upload by `token` of `bytes` to request `id`: its address, and the
+/// attachment id when `complete`.
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    bytes: &[u8],
+    complete: bool,
+) -> (String, Option<i64>) {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let r = app
+        .client
+        .post(format!("{}/api/v1/uploads", app.base))
+        .bearer_auth(token)
+        .header("Upload-Length", bytes.len().to_string())
+        .header(
+            "Upload-Metadata",
+            format!(
+                "filename {},consultation {}",
+                b64("f.dcm"),
+                b64(&id.to_string())
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let url = r.headers()["location"].to_str().unwrap().to_string();
+    if !complete {
+        return (url, None);
+    }
+    let r = app
+        .client
+        .patch(format!("{}{url}", app.base))
+        .bearer_auth(token)
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let aid = r.headers()["attachment-id"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (url, Some(aid))
+}
+
 /// Every page route and every API route, for every role: allowed or denied as
 /// the access rules say. A route added without a line here fails the test.
 async fn route_role_matrix(backend: BackendKind) {
@@ -114,6 +165,15 @@ async fn route_role_matrix(backend: BackendKind) {
     // Signing needs a conclusion: here the consultant's attempt fails on content, not on access.
     let unsigned = fixture(&app, false).await;
     let admin_token = app.login("admin").await;
+    // A CT image attached by the doctor, and two uploads still in progress.
+    let doctor_token = app.login("doctor").await;
+    let dicom = rtms_dicom::fixtures::to_bytes(&rtms_dicom::fixtures::ct_object(
+        &rtms_dicom::fixtures::Spec::ct(1),
+    ));
+    let (_, att) = upload(&app, &doctor_token, req, &dicom, true).await;
+    let att = att.unwrap();
+    let (pending, _) = upload(&app, &doctor_token, req, &dicom, false).await;
+    let (doomed, _) = upload(&app, &doctor_token, req, &dicom, false).await;
     let users = app.get(&admin_token, "/api/v1/admin/users").await;
     let doctor4 = users
         .as_array()
@@ -294,6 +354,10 @@ async fn route_role_matrix(backend: BackendKind) {
             ),
         ),
         (
+            ("GET", "/attachments/{id}/view"),
+            (format!("/attachments/{att}/view"), Who::Only(SEES_REQUEST)),
+        ),
+        (
             ("GET", "/static/{file}"),
             ("/static/app.css".into(), Who::Public),
         ),
@@ -432,7 +496,15 @@ async fn route_role_matrix(backend: BackendKind) {
         (("post", "/api/v1/admin/reference/icd10"), ("/api/v1/admin/reference/icd10".into(), Who::Only(&["admin"]), None)),
         (("get", "/api/v1/audit"), ("/api/v1/audit".into(), Who::Only(&["auditor"]), None)),
         (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
-        (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
+        (("options", "/api/v1/uploads"), ("/api/v1/uploads".into(), Who::Public, None)),
+        (("post", "/api/v1/uploads"), ("/api/v1/uploads".into(), Who::Only(&["doctor", "head", "consultant"]), None)),
+        (("head", "/api/v1/uploads/{id}"), (pending.clone(), Who::Only(&["doctor"]), None)),
+        (("patch", "/api/v1/uploads/{id}"), (pending.clone(), Who::Only(&["doctor"]), None)),
+        (("delete", "/api/v1/uploads/{id}"), (doomed.clone(), Who::Only(&["doctor"]), None)),
+        (("get", "/api/v1/consultations/{id}/attachments"), (format!("/api/v1/consultations/{req}/attachments"), Who::Only(SEES_REQUEST), None)),
+        (("get", "/api/v1/attachments/{id}"), (format!("/api/v1/attachments/{att}"), Who::Only(SEES_REQUEST), None)),
+        (("get", "/api/v1/attachments/{id}/study"), (format!("/api/v1/attachments/{att}/study"), Who::Only(SEES_REQUEST), None)),
+        (("get", "/api/v1/attachments/{id}/frame"), (format!("/api/v1/attachments/{att}/frame"), Who::Only(SEES_REQUEST), None)),
     ]
     .into_iter()
     .collect();
@@ -459,6 +531,7 @@ async fn route_role_matrix(backend: BackendKind) {
     for role in ROLES {
         tokens.insert(role, app.login(role).await);
     }
+    let req_id = req;
     for ((method, template), (path, who, body)) in &api {
         for role in std::iter::once(None).chain(ROLES.iter().map(|r| Some(*r))) {
             let mut req = app.client.request(
@@ -472,6 +545,22 @@ async fn route_role_matrix(backend: BackendKind) {
                 );
             } else if let Some(r) = role {
                 req = req.bearer_auth(&tokens[r]);
+            }
+            if *template == "/api/v1/uploads" && *method == "post" {
+                use base64::Engine;
+                let meta = format!(
+                    "filename {},consultation {}",
+                    base64::engine::general_purpose::STANDARD.encode("x.pdf"),
+                    base64::engine::general_purpose::STANDARD.encode(req_id.to_string())
+                );
+                req = req
+                    .header("Upload-Length", "10")
+                    .header("Upload-Metadata", meta);
+            }
+            if *template == "/api/v1/uploads/{id}" && *method == "patch" {
+                req = req
+                    .header("Upload-Offset", "0")
+                    .header("Content-Type", "application/offset+octet-stream");
             }
             if let Some(b) = body {
                 req = req.json(b);
