@@ -135,6 +135,18 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "Загрузка продолжилась не с того места; клиент продолжит с сохранённой позиции",
             "The upload resumed at the wrong position; resume from the stored offset",
         ),
+        "document_not_ready" => (
+            "Документ будет готов, когда заключение подпишут все участники консультации",
+            "The document is ready once every participant has signed the conclusion",
+        ),
+        "seal_unknown_pdf" => (
+            "Этот файл не выдавался системой или был изменён: такого документа нет",
+            "This file was not issued by the system or has been changed: no such document",
+        ),
+        "seal_broken" => (
+            "Печать документа не сходится: файл или его содержание изменены",
+            "The document's seal does not match: the file or its content was changed",
+        ),
         "upload_busy" => (
             "Эта загрузка ещё принимается по другому соединению; повторите через минуту",
             "This upload is still being received on another connection; retry in a minute",

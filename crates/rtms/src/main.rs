@@ -37,6 +37,17 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check a conclusion PDF: with `--seal` and `--key` offline (no database),
+    /// else against the documents this system issued.
+    Verify {
+        pdf: std::path::PathBuf,
+        /// The detached seal (`…seal.json`, downloaded beside the PDF).
+        #[arg(long)]
+        seal: Option<std::path::PathBuf>,
+        /// The published public key (base64, from /api/v1/seal/key).
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,6 +98,27 @@ enum AdminCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Verify {
+        pdf,
+        seal: Some(seal),
+        key: Some(key),
+    } = &cli.command
+    {
+        // Offline: the PDF, its seal and the published key are all it needs.
+        let bytes = std::fs::read(pdf).with_context(|| format!("cannot read {}", pdf.display()))?;
+        let seal_text = std::fs::read_to_string(seal)
+            .with_context(|| format!("cannot read {}", seal.display()))?;
+        match rtms_service::documents::verify_detached(&bytes, &seal_text, key) {
+            Ok(s) => {
+                println!("VALID: sealed {} with key {}", s.sealed_at, s.key_id);
+                return Ok(());
+            }
+            Err(reason) => {
+                println!("INVALID: {reason}");
+                std::process::exit(2);
+            }
+        }
+    }
     let config = Config::resolve(&cli.config)?;
     init_logging(config.log_json);
     let _lock = config.lock_sqlite()?;
@@ -110,6 +142,26 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Serve { demo } => serve(config, svc.clone(), demo).map(|_| 0),
         Command::Admin(cmd) => admin(svc.clone(), cmd).map(|_| 0),
+        Command::Verify { pdf, .. } => {
+            let bytes =
+                std::fs::read(&pdf).with_context(|| format!("cannot read {}", pdf.display()))?;
+            let v = svc
+                .verify_pdf(&bytes, rtms_domain::Lang::Ru)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if v.valid {
+                println!(
+                    "VALID: request {} version {}, sealed {} with key {}",
+                    v.consultation_id.unwrap_or_default(),
+                    v.version.unwrap_or_default(),
+                    v.sealed_at.unwrap_or_default(),
+                    v.key_id.unwrap_or_default()
+                );
+                Ok(0)
+            } else {
+                println!("INVALID: {}", v.reason.unwrap_or_default());
+                Ok(2)
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             match svc.audit_verify().map_err(|e| anyhow::anyhow!("{e}")) {
                 Ok(rtms_store::audit::Verdict::Intact { rows }) => {

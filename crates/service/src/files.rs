@@ -374,6 +374,15 @@ impl FileStore {
         }
     }
 
+    /// Stores a small object (a rendered document) whole.
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>) -> std::io::Result<()> {
+        self.store()
+            .put(&ObjectPath::from(key), bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    }
+
     async fn exists(&self, key: &str) -> bool {
         self.store().head(&ObjectPath::from(key)).await.is_ok()
     }

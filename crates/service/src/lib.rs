@@ -9,6 +9,7 @@ pub mod clock;
 pub mod consultations;
 pub mod demo;
 pub mod dicom;
+pub mod documents;
 pub mod error;
 pub mod files;
 pub mod jobs;

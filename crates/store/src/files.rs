@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::models::{Attachment, NewAttachment, Upload};
-use crate::schema::{attachments, uploads};
+use crate::models::{Attachment, Document, NewAttachment, NewDocument, Upload};
+use crate::schema::{attachments, documents, uploads};
 use crate::{DbConn, StoreError};
 
 type R<T> = Result<T, StoreError>;
@@ -111,4 +111,31 @@ pub fn set_attachment_details(conn: &mut DbConn, id: i64, details: &str) -> R<()
         .set(attachments::details.eq(details))
         .execute(conn)?;
     Ok(())
+}
+
+pub fn document_of_conclusion(conn: &mut DbConn, conclusion_id: i64) -> R<Option<Document>> {
+    Ok(documents::table
+        .filter(documents::conclusion_id.eq(conclusion_id))
+        .select(Document::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn documents_by_pdf(conn: &mut DbConn, pdf_sha256: &str) -> R<Vec<Document>> {
+    Ok(documents::table
+        .filter(documents::pdf_sha256.eq(pdf_sha256))
+        .select(Document::as_select())
+        .load(conn)?)
+}
+
+/// Inserts the document unless one exists for the conclusion (two instances
+/// rendering at once keep the first); returns the kept row.
+pub fn insert_document(conn: &mut DbConn, d: &NewDocument) -> R<Document> {
+    if let Some(existing) = document_of_conclusion(conn, d.conclusion_id)? {
+        return Ok(existing);
+    }
+    diesel::insert_into(documents::table)
+        .values(d)
+        .execute(conn)?;
+    document_of_conclusion(conn, d.conclusion_id)?.ok_or(StoreError::NotFound)
 }

@@ -58,6 +58,16 @@ pub struct User {
 }
 
 impl User {
+    /// «Иванов Иван Иванович»
+    pub fn full_name(&self) -> String {
+        [&self.last_name, &self.first_name, &self.middle_name]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// «Иванов И. И.»
     pub fn short_name(&self) -> String {
         let mut s = self.last_name.clone();
@@ -445,4 +455,31 @@ pub struct Upload {
     pub kind: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = documents)]
+pub struct Document {
+    pub id: i64,
+    pub consultation_id: i64,
+    pub conclusion_id: i64,
+    pub version: i32,
+    pub storage_key: String,
+    pub pdf_sha256: String,
+    pub content: String,
+    pub seal: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = documents)]
+pub struct NewDocument {
+    pub consultation_id: i64,
+    pub conclusion_id: i64,
+    pub version: i32,
+    pub storage_key: String,
+    pub pdf_sha256: String,
+    pub content: String,
+    pub seal: String,
+    pub created_at: NaiveDateTime,
 }

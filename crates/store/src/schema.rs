@@ -307,6 +307,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    documents (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        conclusion_id -> BigInt,
+        version -> Integer,
+        storage_key -> Text,
+        pdf_sha256 -> Text,
+        content -> Text,
+        seal -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_signatures (id) {
+        id -> BigInt,
+        document_id -> BigInt,
+        user_id -> BigInt,
+        cms -> Text,
+        status -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(consultation_consultants -> users (user_id));
@@ -339,4 +365,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     attachments,
     uploads,
+    documents,
+    document_signatures,
 );

@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 mod consultations;
+mod documents;
 pub(crate) mod files;
 mod notifications;
 mod reference;
@@ -55,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(reports::router())
         .merge(files::router())
+        .merge(documents::router())
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).

@@ -121,3 +121,58 @@ fn iso_to_ru(iso: &str) -> String {
         _ => iso.to_string(),
     }
 }
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyTpl {
+    p: Page,
+    result: Option<rtms_service::documents::Verification>,
+    error: String,
+}
+
+/// The public verification page: anyone holding a conclusion PDF checks it.
+pub async fn verify_form(headers: axum::http::HeaderMap) -> Response {
+    let lang = super::request_lang(&headers);
+    render(VerifyTpl {
+        p: Page::public(lang, "verify-title", "/verify"),
+        result: None,
+        error: String::new(),
+    })
+}
+
+pub async fn verify_upload(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let lang = super::request_lang(&headers);
+    let mut pdf = Vec::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            if let Ok(b) = field.bytes().await {
+                pdf = b.to_vec();
+            }
+        }
+    }
+    let p = Page::public(lang, "verify-title", "/verify");
+    if pdf.is_empty() {
+        return render(VerifyTpl {
+            p,
+            result: None,
+            error: tr(lang, "verify-no-file"),
+        });
+    }
+    let svc = state.svc.clone();
+    match blocking(move || svc.verify_pdf(&pdf, lang)).await {
+        Ok(r) => render(VerifyTpl {
+            p,
+            result: Some(r),
+            error: String::new(),
+        }),
+        Err(_) => render(VerifyTpl {
+            p,
+            result: None,
+            error: tr(lang, "err-internal"),
+        }),
+    }
+}

@@ -114,6 +114,13 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(request_page::show),
         },
         UiRoute {
+            path: "/verify",
+            methods: &["GET", "POST"],
+            handler: get(file_pages::verify_form)
+                .post(file_pages::verify_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(64 << 20)),
+        },
+        UiRoute {
             path: "/attachments/{id}/view",
             methods: &["GET"],
             handler: get(file_pages::viewer),

@@ -107,6 +107,7 @@ struct RequestTpl {
     can_write: bool,
     files: Vec<FileItem>,
     can_attach: bool,
+    document_ready: bool,
     max_upload: u64,
     max_upload_h: String,
     actions: Vec<ActionButton>,
@@ -725,6 +726,9 @@ async fn render_page(
                     .any(|r| r.role == Role::Doctor && r.org.id == v.requesting_organization.id)),
         files,
         can_attach: l.can_attach,
+        document_ready: l.conclusion.as_ref().is_some_and(|k| k.signed_at.is_some())
+            && !v.consultants.is_empty()
+            && v.consultants.iter().all(|c| c.signed_at.is_some()),
         max_upload: state.svc.files.max_bytes,
         max_upload_h: human_size(state.svc.files.max_bytes as i64, lang),
         actions,

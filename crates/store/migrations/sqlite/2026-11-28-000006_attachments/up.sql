@@ -20,7 +20,7 @@ CREATE INDEX attachments_case ON attachments (consultation_id, id);
 -- Resumable (tus) uploads in progress. The received bytes live in a file on
 -- the instance's disk; its length is the offset. Finished or abandoned rows go.
 CREATE TABLE uploads (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL PRIMARY KEY,
     consultation_id BIGINT NOT NULL REFERENCES consultations (id),
     message_id BIGINT REFERENCES messages (id),
     user_id BIGINT NOT NULL REFERENCES users (id),

@@ -1,0 +1,388 @@
+//! The conclusion as a document: a PDF/A rendered from the signed conclusion
+//! (crate `rtms-documents`, typst), kept in the object store, and sealed by
+//! the server with an Ed25519 key whose public part is published. Anyone
+//! holding the PDF can have it verified; `rtms verify` does the same offline.
+//!
+//! The document is made once per signed conclusion, when first asked for
+//! (right after the last signature, or on the first download): rendering is
+//! deterministic, so a retry after a crash makes the same bytes.
+
+use chrono::{DateTime, Utc};
+use rtms_documents::seal::{self, PublicKey, Seal, SealKey};
+use rtms_documents::{ConclusionDoc, Diagnosis, Party, Person, SealMark, Signer};
+use rtms_domain::{Lang, Role, Status};
+use rtms_store::models::{Document, NewDocument};
+use rtms_store::{files as repo_files, repo};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ServiceError;
+use crate::{Actor, Services};
+
+type SResult<T> = Result<T, ServiceError>;
+
+const SEAL_SETTING: &str = "seal.secret_key";
+
+fn other(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Store(rtms_store::StoreError::Other(e.to_string()))
+}
+
+/// The server's seal key, as published.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SealKeyView {
+    pub key_id: String,
+    pub algorithm: String,
+    /// The Ed25519 public key, base64.
+    pub public_key: String,
+}
+
+/// What verifying a PDF found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verification {
+    pub valid: bool,
+    /// Why not, in the caller's language.
+    pub reason: Option<String>,
+    pub consultation_id: Option<i64>,
+    pub version: Option<i32>,
+    pub key_id: Option<String>,
+    pub sealed_at: Option<String>,
+    pub pdf_sha256: String,
+}
+
+fn ddmmyyyy(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+fn moscow(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Moscow)
+        .format("%d.%m.%Y %H:%M (МСК)")
+        .to_string()
+}
+
+impl Services {
+    /// The seal key; made on first use and kept in the database, so every
+    /// instance seals with the same key.
+    pub fn seal_key(&self) -> SResult<SealKey> {
+        let existing = {
+            let mut conn = self.db.conn()?;
+            repo::setting(&mut conn, SEAL_SETTING)?
+        };
+        let hex_key = match existing {
+            Some(k) => k,
+            None => self.db.write(|conn| -> SResult<String> {
+                if let Some(k) = repo::setting(conn, SEAL_SETTING)? {
+                    return Ok(k);
+                }
+                let k = hex::encode(SealKey::generate().to_bytes());
+                repo::set_setting(conn, SEAL_SETTING, &k)?;
+                Ok(k)
+            })?,
+        };
+        let bytes: [u8; 32] = hex::decode(hex_key.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| other("the stored seal key is malformed"))?;
+        Ok(SealKey::from_bytes(&bytes))
+    }
+
+    pub fn seal_public_key(&self) -> SResult<SealKeyView> {
+        let key = self.seal_key()?;
+        Ok(SealKeyView {
+            key_id: key.key_id(),
+            algorithm: seal::ALGORITHM.to_string(),
+            public_key: key.public().to_base64(),
+        })
+    }
+
+    /// The document's content, as rendered and sealed: everything printed.
+    fn conclusion_content(
+        &self,
+        conn: &mut rtms_store::DbConn,
+        consultation_id: i64,
+    ) -> SResult<(ConclusionDoc, i64, i32)> {
+        let c = repo::consultation(conn, consultation_id)?;
+        let k = repo::current_conclusion(conn, consultation_id)?.ok_or(ServiceError::NotFound)?;
+        let signed_at = k
+            .signed_at
+            .ok_or(ServiceError::refused("document_not_ready"))?;
+        let members = repo::assigned_consultants(conn, consultation_id)?;
+        // A consilium's document exists once every participant has signed.
+        if members.is_empty() || members.iter().any(|m| m.signed_at.is_none()) {
+            return Err(ServiceError::refused("document_not_ready"));
+        }
+        let data: rtms_domain::request::ClinicalData =
+            serde_json::from_str(&c.clinical).unwrap_or_default();
+        let requesting = repo::organization(conn, c.requesting_org_id)?;
+        let requester = repo::user(conn, c.requester_id)?;
+        let users =
+            repo::users_by_ids(conn, &members.iter().map(|m| m.user_id).collect::<Vec<_>>())?;
+        let mut consulting_org = None;
+        let mut signers = Vec::new();
+        for m in &members {
+            let Some(u) = users.iter().find(|u| u.id == m.user_id) else {
+                continue;
+            };
+            let org = repo::memberships_of(conn, u.id)?
+                .into_iter()
+                .find(|ms| ms.role == Role::Consultant.as_str())
+                .map(|ms| repo::organization(conn, ms.organization_id))
+                .transpose()?;
+            if consulting_org.is_none() {
+                consulting_org = org.clone();
+            }
+            signers.push(Signer {
+                full_name: u.full_name(),
+                position: u.position.clone(),
+                organization: org.map(|o| o.short_name).unwrap_or_default(),
+                signed_at: m
+                    .signed_at
+                    .map(|t| moscow(DateTime::from_naive_utc_and_offset(t, Utc))),
+            });
+        }
+        let consulting = consulting_org
+            .or_else(|| {
+                c.assigned_tkc_id
+                    .and_then(|t| repo::organization(conn, t).ok())
+            })
+            .map(|o| Party {
+                name: o.name,
+                details: None,
+            })
+            .unwrap_or(Party {
+                name: String::new(),
+                details: None,
+            });
+        let mut codes = vec![k.diagnosis_main.clone()];
+        codes.extend(data.diagnosis.complications.iter().cloned());
+        codes.extend(data.diagnosis.comorbidities.iter().cloned());
+        let names = rtms_store::reference::icd10_names(conn, &codes)?;
+        let name_of = |code: &str| {
+            names
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default()
+        };
+        let p = &data.patient;
+        let full_name = [&p.last_name, &p.first_name, &p.middle_name]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let doc = ConclusionDoc {
+            title: "Протокол телемедицинской консультации".into(),
+            number: format!("{}", c.id),
+            version: k.version,
+            supersedes: None,
+            region: self.region_name(conn)?,
+            requesting: Party {
+                name: requesting.name,
+                details: None,
+            },
+            consulting,
+            form_of_care: data
+                .form_of_care
+                .map(|f| f.label(Lang::Ru).to_string())
+                .unwrap_or_default(),
+            mode: data
+                .mode
+                .map(|m| m.label(Lang::Ru).to_string())
+                .unwrap_or_default(),
+            patient: Person {
+                full_name,
+                birth_date: p.birth_date.map(ddmmyyyy).unwrap_or_default(),
+                sex: p
+                    .sex
+                    .map(|s| s.label(Lang::Ru).to_string())
+                    .unwrap_or_default(),
+                snils: p.snils.clone(),
+                oms_policy: p.oms_policy.clone(),
+            },
+            diagnosis: Diagnosis {
+                code: k.diagnosis_main.clone(),
+                title: if k.diagnosis_text.is_empty() {
+                    name_of(&k.diagnosis_main)
+                } else {
+                    k.diagnosis_text.clone()
+                },
+            },
+            other_diagnoses: data
+                .diagnosis
+                .complications
+                .iter()
+                .chain(data.diagnosis.comorbidities.iter())
+                .map(|code| Diagnosis {
+                    code: code.clone(),
+                    title: name_of(code),
+                })
+                .collect(),
+            question: data.question.clone(),
+            findings: k.findings.clone(),
+            recommendations: k.recommendations.clone(),
+            transfer: Some(k.transfer.clone()).filter(|t| !t.is_empty()),
+            follow_up: Some(k.follow_up.clone()).filter(|t| !t.is_empty()),
+            consultants: signers,
+            requested_by: format!("{}, {}", requester.full_name(), requester.position)
+                .trim_end_matches(", ")
+                .to_string(),
+            issued_at: moscow(DateTime::from_naive_utc_and_offset(signed_at, Utc)),
+            seal: None,
+        };
+        Ok((doc, k.id, k.version))
+    }
+
+    fn region_name(&self, conn: &mut rtms_store::DbConn) -> SResult<String> {
+        Ok(repo::setting(conn, "region.name")?.unwrap_or_else(|| "Регион".into()))
+    }
+
+    /// The signed conclusion's PDF and its seal, made on first request.
+    /// Who may read the conclusion may read the document (the read is audited).
+    pub async fn conclusion_document(
+        &self,
+        actor: &Actor,
+        consultation_id: i64,
+    ) -> SResult<(Document, Vec<u8>)> {
+        // Access exactly as the conclusion itself (audited there).
+        let svc = self.clone();
+        let a = actor.clone();
+        let existing = tokio::task::spawn_blocking(move || -> SResult<Option<Document>> {
+            let view = svc.conclusion(&a, consultation_id)?;
+            let mut conn = svc.db.conn()?;
+            Ok(repo_files::document_of_conclusion(&mut conn, view.id)?)
+        })
+        .await
+        .map_err(other)??;
+        if let Some(d) = existing {
+            let bytes = self.read_all(&d.storage_key).await?;
+            return Ok((d, bytes));
+        }
+        let svc = self.clone();
+        let made = tokio::task::spawn_blocking(move || -> SResult<(NewDocument, Vec<u8>)> {
+            let key = svc.seal_key()?;
+            let mut conn = svc.db.conn()?;
+            let (mut doc, conclusion_id, version) =
+                svc.conclusion_content(&mut conn, consultation_id)?;
+            let content = serde_json::to_value(&doc).map_err(other)?;
+            let content_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                seal::canonical_json(&content),
+            ));
+            doc.seal = Some(SealMark {
+                key_id: key.key_id(),
+                content_sha256: content_sha,
+                verify_url: format!(
+                    "{}/verify",
+                    svc.mail
+                        .as_ref()
+                        .map(|m| m.public_url.trim_end_matches('/').to_string())
+                        .unwrap_or_default()
+                ),
+            });
+            let pdf = rtms_documents::render_conclusion(&doc).map_err(other)?;
+            let sealed_at = repo::current_conclusion(&mut conn, consultation_id)?
+                .and_then(|k| k.signed_at)
+                .map(|t| DateTime::from_naive_utc_and_offset(t, Utc))
+                .unwrap_or_else(|| svc.clock.now());
+            let s = seal::seal(&key, &content, &pdf, sealed_at);
+            let pdf_sha = s.pdf_sha256.clone();
+            Ok((
+                NewDocument {
+                    consultation_id,
+                    conclusion_id,
+                    version,
+                    storage_key: format!(
+                        "documents/{consultation_id}/conclusion-{conclusion_id}-v{version}-{}.pdf",
+                        &pdf_sha[..16]
+                    ),
+                    pdf_sha256: pdf_sha,
+                    content: String::from_utf8(seal::canonical_json(&content)).map_err(other)?,
+                    seal: serde_json::to_string(&s).map_err(other)?,
+                    created_at: svc.clock.now().naive_utc(),
+                },
+                pdf,
+            ))
+        })
+        .await
+        .map_err(other)??;
+        let (new, pdf) = made;
+        self.files
+            .put_bytes(&new.storage_key, pdf.clone())
+            .await
+            .map_err(other)?;
+        let svc = self.clone();
+        let kept = tokio::task::spawn_blocking(move || {
+            svc.db
+                .write(|conn| -> SResult<Document> { Ok(repo_files::insert_document(conn, &new)?) })
+        })
+        .await
+        .map_err(other)??;
+        if kept.pdf_sha256
+            != <String as AsRef<str>>::as_ref(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                &pdf,
+            )))
+        {
+            // Another instance stored its (identical by construction) copy first.
+            let bytes = self.read_all(&kept.storage_key).await?;
+            return Ok((kept, bytes));
+        }
+        Ok((kept, pdf))
+    }
+
+    async fn read_all(&self, key: &str) -> SResult<Vec<u8>> {
+        use futures_util::StreamExt;
+        let (_, mut stream) = self.files.open(key, None).await.map_err(other)?;
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.map_err(other)?);
+        }
+        Ok(out)
+    }
+
+    /// Checks a PDF: is it a document this region sealed, unchanged?
+    pub fn verify_pdf(&self, pdf: &[u8], lang: Lang) -> SResult<Verification> {
+        let pdf_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(pdf));
+        let docs = {
+            let mut conn = self.db.conn()?;
+            repo_files::documents_by_pdf(&mut conn, &pdf_sha)?
+        };
+        let msg = |code: &str| Some(rtms_domain::validate::message(code, lang).to_string());
+        let Some(d) = docs.into_iter().next() else {
+            return Ok(Verification {
+                valid: false,
+                reason: msg("seal_unknown_pdf"),
+                consultation_id: None,
+                version: None,
+                key_id: None,
+                sealed_at: None,
+                pdf_sha256: pdf_sha,
+            });
+        };
+        let s: Seal = serde_json::from_str(&d.seal).map_err(other)?;
+        let content: serde_json::Value = serde_json::from_str(&d.content).map_err(other)?;
+        let key = self.seal_key()?.public();
+        let verdict = seal::verify(&key, &s, Some(&content), Some(pdf));
+        Ok(Verification {
+            valid: verdict.is_ok(),
+            reason: verdict.err().and_then(|_| msg("seal_broken")),
+            consultation_id: Some(d.consultation_id),
+            version: Some(d.version),
+            key_id: Some(s.key_id),
+            sealed_at: Some(s.sealed_at),
+            pdf_sha256: pdf_sha,
+        })
+    }
+}
+
+/// Offline verification (`rtms verify`): a PDF against its detached seal and
+/// the published key. Says which check failed.
+pub fn verify_detached(pdf: &[u8], seal_json: &str, public_key_b64: &str) -> Result<Seal, String> {
+    let s: Seal = serde_json::from_str(seal_json).map_err(|e| format!("the seal file: {e}"))?;
+    let key = PublicKey::from_base64(public_key_b64).map_err(|e| format!("the key: {e}"))?;
+    seal::verify(&key, &s, None, Some(pdf)).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// Whether a status means the conclusion is final (for showing the download).
+pub fn has_document(status: Status) -> bool {
+    matches!(status, Status::Completed | Status::Closed)
+}

@@ -1,0 +1,2 @@
+DROP TABLE document_signatures;
+DROP TABLE documents;
