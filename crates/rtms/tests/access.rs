@@ -294,6 +294,20 @@ async fn route_role_matrix(backend: BackendKind) {
             ),
         ),
         (
+            ("GET", "/reports.xlsx"),
+            (
+                "/reports.xlsx".into(),
+                Who::Only(&["analyst", "dispatcher", "head"]),
+            ),
+        ),
+        (
+            ("GET", "/reports.pdf"),
+            (
+                "/reports.pdf".into(),
+                Who::Only(&["analyst", "dispatcher", "head"]),
+            ),
+        ),
+        (
             ("GET", "/static/{file}"),
             ("/static/app.css".into(), Who::Public),
         ),
@@ -432,7 +446,8 @@ async fn route_role_matrix(backend: BackendKind) {
         (("post", "/api/v1/admin/reference/icd10"), ("/api/v1/admin/reference/icd10".into(), Who::Only(&["admin"]), None)),
         (("get", "/api/v1/audit"), ("/api/v1/audit".into(), Who::Only(&["auditor"]), None)),
         (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
-        (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
+        (("get", "/api/v1/reports.xlsx"), ("/api/v1/reports.xlsx".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
+        (("get", "/api/v1/reports.pdf"), ("/api/v1/reports.pdf".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
     ]
     .into_iter()
     .collect();
