@@ -240,6 +240,8 @@ pub struct ReportDoc {
     /// When the report was printed, `ДД.ММ.ГГГГ ЧЧ:ММ`; also the PDF's
     /// creation date, so it must start with `ДД.ММ.ГГГГ`.
     pub printed_at: String,
+    /// Label of the printing time, e.g. "Сформирован".
+    pub printed_label: String,
     /// Key figures shown as tiles at the top.
     pub figures: Vec<ReportFigure>,
     /// The tables, each with its chart.

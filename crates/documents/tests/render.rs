@@ -232,6 +232,7 @@ fn report() -> ReportDoc {
         period_label: "Период".into(),
         period: "01.11.2026 — 30.11.2026".into(),
         printed_at: "01.12.2026 09:00 (МСК)".into(),
+        printed_label: "Сформирован".into(),
         figures: vec![ReportFigure {
             label: "Направлено".into(),
             value: "128".into(),
@@ -282,6 +283,7 @@ fn report_prints_period_figures_tables_and_user_text_literally() {
         "Кардиология #1 *важно* $x$ ]",
         "Неврология",
         "Нет данных за период.",
+        "Сформирован: 01.12.2026 09:00 (МСК)",
     ] {
         assert!(text.contains(expected), "{expected:?} not in {text}");
     }

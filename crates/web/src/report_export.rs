@@ -321,6 +321,7 @@ pub fn pdf(
         period_label: tr(lang, "report-period"),
         period: format!("{} — {}", fmt::date(r.from), fmt::date(r.to)),
         printed_at,
+        printed_label: tr(lang, "report-printed"),
         figures: key_figures(r, lang)
             .into_iter()
             .map(|(label, value)| ReportFigure {

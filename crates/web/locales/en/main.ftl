@@ -332,6 +332,7 @@ report-assigned = Assigned
 report-none = No data for the period.
 report-xlsx = Download XLSX
 report-pdf = Printable report (PDF)
+report-printed = Printed
 report-period = Period
 report-summary = Summary
 report-escalated = Escalated to the federal level

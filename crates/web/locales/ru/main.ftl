@@ -332,6 +332,7 @@ report-assigned = Назначено
 report-none = Нет данных за период.
 report-xlsx = Выгрузить XLSX
 report-pdf = Отчёт для печати (PDF)
+report-printed = Сформирован
 report-period = Период
 report-summary = Сводка
 report-escalated = Передано на федеральный уровень
