@@ -37,6 +37,7 @@ use crate::world::DocWorld;
 
 const CONCLUSION_TEMPLATE: &str = include_str!("../templates/conclusion.typ");
 const REQUEST_SUMMARY_TEMPLATE: &str = include_str!("../templates/request_summary.typ");
+const REPORT_TEMPLATE: &str = include_str!("../templates/report.typ");
 
 /// Offset of Moscow time from UTC in minutes; document dates are written in
 /// Moscow time ("МСК").
@@ -194,6 +195,61 @@ pub struct RequestSummaryDoc {
     pub deadline: String,
 }
 
+/// A key figure of a report, printed large on the first page.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReportFigure {
+    pub label: String,
+    /// Already formatted for print.
+    pub value: String,
+}
+
+/// One bar of a chart.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReportBar {
+    pub label: String,
+    /// The length of the bar, in the chart's own unit.
+    pub value: f64,
+    /// The value as printed at the end of the bar.
+    pub text: String,
+}
+
+/// A table of a report, with an optional bar chart above it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReportTable {
+    pub title: String,
+    pub columns: Vec<String>,
+    /// Cells already formatted for print.
+    pub rows: Vec<Vec<String>>,
+    /// Bars of the chart; none draws no chart.
+    pub bars: Vec<ReportBar>,
+    /// The value of a full-width bar; `None` scales to the largest bar.
+    pub bar_max: Option<f64>,
+}
+
+/// The printable report of a region for a period (usually a month).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReportDoc {
+    /// Title, e.g. "Отчёт по телемедицинским консультациям".
+    pub title: String,
+    /// The region (or organization) the figures are about.
+    pub region: String,
+    /// Label of the period, e.g. "Период".
+    pub period_label: String,
+    /// The period, e.g. "01.11.2026 — 30.11.2026".
+    pub period: String,
+    /// When the report was printed, `ДД.ММ.ГГГГ ЧЧ:ММ`; also the PDF's
+    /// creation date, so it must start with `ДД.ММ.ГГГГ`.
+    pub printed_at: String,
+    /// Label of the printing time, e.g. "Сформирован".
+    pub printed_label: String,
+    /// Key figures shown as tiles at the top.
+    pub figures: Vec<ReportFigure>,
+    /// The tables, each with its chart.
+    pub tables: Vec<ReportTable>,
+    /// Printed in place of an empty table, e.g. "Нет данных за период.".
+    pub empty: String,
+}
+
 /// Why a document could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
@@ -237,6 +293,18 @@ pub fn render_request_summary(doc: &RequestSummaryDoc) -> Result<Vec<u8>, Docume
         &data,
         &doc.submitted_at,
         format!("rtms-request/{}", doc.number),
+    )
+}
+
+/// Renders the printable report of a period as a PDF/A-2b document.
+pub fn render_report(doc: &ReportDoc) -> Result<Vec<u8>, DocumentError> {
+    let data = serde_json::to_value(doc).map_err(|e| DocumentError::Data(e.to_string()))?;
+    render(
+        "/report.typ",
+        REPORT_TEMPLATE,
+        &data,
+        &doc.printed_at,
+        format!("rtms-report/{}/{}", doc.region, doc.period),
     )
 }
 

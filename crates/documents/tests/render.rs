@@ -6,7 +6,10 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use rtms_documents::{render_conclusion, render_request_summary, DocumentError};
+use rtms_documents::{
+    render_conclusion, render_report, render_request_summary, DocumentError, ReportBar, ReportDoc,
+    ReportFigure, ReportTable,
+};
 
 /// Runs a poppler tool on `pdf` (fed through a temporary file) and returns
 /// its standard output.
@@ -220,4 +223,69 @@ fn a_document_date_is_required() {
     doc.issued_at = "12.11.2026".into();
     let pdf = render_conclusion(&doc).unwrap();
     assert_eq!(pdf, render_conclusion(&doc).unwrap());
+}
+
+fn report() -> ReportDoc {
+    ReportDoc {
+        title: "Отчёт по телемедицинским консультациям".into(),
+        region: "Заречная область".into(),
+        period_label: "Период".into(),
+        period: "01.11.2026 — 30.11.2026".into(),
+        printed_at: "01.12.2026 09:00 (МСК)".into(),
+        printed_label: "Сформирован".into(),
+        figures: vec![ReportFigure {
+            label: "Направлено".into(),
+            value: "128".into(),
+        }],
+        tables: vec![
+            ReportTable {
+                title: "По профилям".into(),
+                columns: vec!["Наименование".into(), "Количество".into()],
+                rows: vec![
+                    vec!["Кардиология #1 *важно* $x$ ]".into(), "97".into()],
+                    vec!["Неврология".into(), "31".into()],
+                ],
+                bars: vec![
+                    ReportBar {
+                        label: "Кардиология #1 *важно* $x$ ]".into(),
+                        value: 97.0,
+                        text: "97".into(),
+                    },
+                    ReportBar {
+                        label: "Неврология".into(),
+                        value: 31.0,
+                        text: "31".into(),
+                    },
+                ],
+                bar_max: None,
+            },
+            ReportTable {
+                title: "Отклонения по причинам".into(),
+                columns: vec!["Наименование".into(), "Количество".into()],
+                rows: Vec::new(),
+                bars: Vec::new(),
+                bar_max: None,
+            },
+        ],
+        empty: "Нет данных за период.".into(),
+    }
+}
+
+#[test]
+fn report_prints_period_figures_tables_and_user_text_literally() {
+    let pdf = render_report(&report()).unwrap();
+    let text = text_of(&pdf);
+    for expected in [
+        "Заречная область",
+        "01.11.2026 — 30.11.2026",
+        "128",
+        "Направлено",
+        "Кардиология #1 *важно* $x$ ]",
+        "Неврология",
+        "Нет данных за период.",
+        "Сформирован: 01.12.2026 09:00 (МСК)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    assert_eq!(pdf, render_report(&report()).unwrap(), "deterministic");
 }

@@ -228,6 +228,14 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
                     Err(e) => tracing::warn!(error = %e, "deadline monitor panicked"),
                     Ok(Ok(_)) => {}
                 }
+                // Yesterday's digests, queued once per user whichever instance comes first.
+                let svc = monitor.clone();
+                match tokio::task::spawn_blocking(move || svc.queue_digests()).await {
+                    Ok(Err(e)) => tracing::warn!(error = %e, "daily digests failed"),
+                    Err(e) => tracing::warn!(error = %e, "daily digests panicked"),
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!(queued = n, "daily digests queued"),
+                }
             }
         });
         // Uploads abandoned for a day are removed with their bytes.

@@ -360,6 +360,20 @@ async fn route_role_matrix(backend: BackendKind) {
             (format!("/attachments/{att}/view"), Who::Only(SEES_REQUEST)),
         ),
         (
+            ("GET", "/reports.xlsx"),
+            (
+                "/reports.xlsx".into(),
+                Who::Only(&["analyst", "dispatcher", "head"]),
+            ),
+        ),
+        (
+            ("GET", "/reports.pdf"),
+            (
+                "/reports.pdf".into(),
+                Who::Only(&["analyst", "dispatcher", "head"]),
+            ),
+        ),
+        (
             ("GET", "/static/{file}"),
             ("/static/app.css".into(), Who::Public),
         ),
@@ -511,6 +525,8 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/attachments/{id}"), (format!("/api/v1/attachments/{att}"), Who::Only(SEES_REQUEST), None)),
         (("get", "/api/v1/attachments/{id}/study"), (format!("/api/v1/attachments/{att}/study"), Who::Only(SEES_REQUEST), None)),
         (("get", "/api/v1/attachments/{id}/frame"), (format!("/api/v1/attachments/{att}/frame"), Who::Only(SEES_REQUEST), None)),
+        (("get", "/api/v1/reports.xlsx"), ("/api/v1/reports.xlsx".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
+        (("get", "/api/v1/reports.pdf"), ("/api/v1/reports.pdf".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
     ]
     .into_iter()
     .collect();

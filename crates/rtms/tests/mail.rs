@@ -261,3 +261,139 @@ async fn two_workers(backend: BackendKind) {
     assert_eq!(db.read(rtms_store::jobs::pending).unwrap(), 0);
 }
 both_backends!(two_workers_never_send_one_job_twice, super::two_workers);
+
+/// Sets a user's e-mail preferences through the settings form.
+async fn choose(app: &TestApp, login: &str, mode: &str, kinds: &[&str]) {
+    let cookie = app.ui_login(login).await;
+    let mut form = vec![
+        ("email_mode".to_string(), mode.to_string()),
+        ("kinds".into(), "1".into()),
+    ];
+    form.extend(
+        kinds
+            .iter()
+            .map(|k| (format!("kind_{k}"), "on".to_string())),
+    );
+    let resp = app
+        .browser
+        .post(format!("{}/settings/email", app.base))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_redirection());
+    // The form shows the choice back.
+    let page = app
+        .page(reqwest::Method::GET, "/sessions", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("value=\"{mode}\" checked")),
+        "{login}: {mode}"
+    );
+}
+
+async fn digest_and_kinds(backend: BackendKind) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let port = free_port();
+    let smtp = Smtp::start(port);
+    let app = TestApp::spawn_configured(backend, clock.clone(), Some(mail(port))).await;
+    let url = app.db.url.clone();
+    // A quiet day long after the demo's activity.
+    clock.advance(Duration::days(100));
+    // The doctor wants a daily digest of returns and rejections only; the
+    // dispatcher wants emergencies at once, not ordinary new requests.
+    choose(&app, "doctor", "digest", &["returned", "rejected"]).await;
+    choose(&app, "dispatcher", "instant", &["emergency"]).await;
+
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let returned = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, returned, "submit", json!({})).await;
+    app.act(&dispatcher, returned, "take", json!({})).await;
+    app.act(&dispatcher, returned, "return", json!({"comment": "ЭКГ?"}))
+        .await;
+    let rejected = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, rejected, "submit", json!({})).await;
+    app.act(&dispatcher, rejected, "take", json!({})).await;
+    app.act(
+        &dispatcher,
+        rejected,
+        "reject",
+        json!({"reason_code": "duplicate"}),
+    )
+    .await;
+    // In the app the dispatcher still hears of the new requests.
+    let feed = app
+        .get(&dispatcher, "/api/v1/notifications")
+        .await
+        .to_string();
+    assert!(feed.contains("new_request"), "{feed}");
+
+    let run = |n: usize| {
+        let (w, c) = (url.clone(), clock.clone());
+        tokio::task::spawn_blocking(move || {
+            worker(&w, c, port).run_jobs(&format!("w{n}"), 50).unwrap()
+        })
+    };
+    run(1).await.unwrap();
+    // Nothing by e-mail during the day: the dispatcher unchecked new requests,
+    // the doctor waits for the digest.
+    let to = |who: &str| {
+        smtp.messages()
+            .into_iter()
+            .filter(|m| m.contains(&format!("To: {who}@")))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        to("dispatcher").is_empty(),
+        "an unchecked kind is not mailed"
+    );
+    assert!(to("doctor").is_empty(), "digest, not instant");
+
+    // Next day: two instances look for digests at once, two workers send.
+    clock.advance(Duration::days(1));
+    let queue = || {
+        let (w, c) = (url.clone(), clock.clone());
+        std::thread::spawn(move || worker(&w, c, port).queue_digests().unwrap())
+    };
+    let (a, b) = (queue(), queue());
+    let queued = a.join().unwrap() + b.join().unwrap();
+    assert!(queued >= 1);
+    let (r1, r2) = (run(1), run(2));
+    r1.await.unwrap();
+    r2.await.unwrap();
+    let digests = to("doctor");
+    assert_eq!(digests.len(), 1, "one digest a day");
+    let (subject, body) = decoded(&digests[0]);
+    assert!(subject.starts_with("РТМС: сводка за"), "{subject}");
+    assert!(subject.contains("уведомлений: 2"), "{subject}");
+    for (id, what) in [
+        (returned, "Возвращён на доработку"),
+        (rejected, "Запрос отклонён"),
+    ] {
+        assert!(
+            body.contains(&format!("{what}: запрос № {id}")),
+            "{what} {id}: {body}"
+        );
+    }
+    assert!(!body.contains("Тестов"), "no patient data in e-mail");
+    // Asking again the same day queues nothing more.
+    let (w, c) = (url.clone(), clock.clone());
+    let again = tokio::task::spawn_blocking(move || worker(&w, c, port).queue_digests().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    run(1).await.unwrap();
+    assert_eq!(to("doctor").len(), 1);
+    assert!(to("dispatcher").is_empty());
+    drop(app);
+    drop(smtp);
+}
+both_backends!(
+    a_daily_digest_arrives_once_and_unchecked_kinds_stay_in_the_app,
+    super::digest_and_kinds
+);

@@ -24,8 +24,14 @@ fn count(lines: &Value, name: &str) -> i64 {
 async fn monthly_numbers(backend: BackendKind) {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
-    // A quiet day long after the demo's activity.
-    clock.advance(Duration::days(100));
+    // A quiet day long after the demo's activity, from nine in the morning, so
+    // that the day's activity does not run over midnight.
+    let quiet = (clock.now() + Duration::days(100))
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc();
+    clock.advance(quiet - clock.now());
     let day = clock.now().date_naive().format("%d.%m.%Y").to_string();
     let doctor = app.login("doctor").await;
     let dispatcher = app.login("dispatcher").await;
@@ -165,6 +171,163 @@ async fn monthly_numbers(backend: BackendKind) {
         .await
         .unwrap();
     assert!(csv.contains("Дубликат запроса;1"), "{csv}");
+
+    // The workbook opens and holds the CSV's tables, one sheet each.
+    let xlsx = app
+        .page(
+            Method::GET,
+            &format!("/reports.xlsx?from={day}&to={day}"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let xlsx = xlsx.bytes().await.unwrap().to_vec();
+    let sheets = workbook(&xlsx);
+    let tables = csv_tables(&csv);
+    assert_eq!(sheets.len(), tables.len(), "{csv}");
+    assert_eq!(sheets.len(), 11, "one sheet per table: {sheets:?}");
+    for ((name, cells), (title, rows)) in sheets.iter().zip(&tables) {
+        assert!(title.starts_with(name.as_str()), "{name} / {title}");
+        assert_eq!(cells, rows, "sheet {name}");
+    }
+    let sheet = |name: &str| &sheets.iter().find(|(n, _)| n == name).unwrap().1;
+    assert_eq!(sheet("Сводка")[0], ["Показатель", "Значение"]);
+    assert!(sheet("Сводка").contains(&vec!["Направлено".to_string(), "3".to_string()]));
+    assert!(sheet("Отклонения по причинам")
+        .contains(&vec!["Дубликат запроса".to_string(), "1".to_string()]));
+    // Плановая: one answered, in time, in three hours.
+    assert!(
+        sheet("Соблюдение сроков").contains(
+            &["Плановая", "1", "1", "100", "3", "3"]
+                .map(String::from)
+                .to_vec()
+        ),
+        "{:?}",
+        sheet("Соблюдение сроков")
+    );
+    // The API gives the same workbook to a token.
+    let (s, _) = app
+        .call(
+            Some(&analyst),
+            Method::GET,
+            &format!("/api/v1/reports.xlsx?from={day}&to={day}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // The printable report: the period, the key figures, the tables.
+    let pdf = app
+        .page(
+            Method::GET,
+            &format!("/reports.pdf?from={day}&to={day}"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let text = pdf_text(&pdf.bytes().await.unwrap());
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("{day} — {day}")), "{flat}");
+    assert!(
+        flat.contains("Региональная телемедицинская система"),
+        "{flat}"
+    );
+    for figure in [
+        "Направлено 3",
+        "С заключением 1",
+        "Возвратов на доработку 1",
+        "Ответ полезен 1",
+        "Плановая 1 1 100 3 3",
+        "Дубликат запроса 1",
+        "Перевода удалось избежать 1",
+        "Смирнов А. В. 1 1",
+    ] {
+        assert!(flat.contains(figure), "{figure:?} not in {flat}");
+    }
+    assert!(!flat.contains("Тестов"), "no patient in a report");
+    // Through the API too; a doctor gets none.
+    let (s, _) = app
+        .call(
+            Some(&analyst),
+            Method::GET,
+            &format!("/api/v1/reports.pdf?from={day}&to={day}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .call(Some(&doctor), Method::GET, "/api/v1/reports.pdf", None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+/// The text of a PDF as poppler's pdftotext reads it.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("rtms-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{}.pdf", rand_suffix()));
+    std::fs::write(&file, pdf).unwrap();
+    // In layout mode a table row stays on one line.
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn rand_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// Every sheet of a workbook as its name and rows of displayed cell values.
+fn workbook(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    book.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = book.worksheet_range(&name).unwrap();
+            let rows = range
+                .rows()
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+/// The CSV's tables: each is an empty line, a title, a header and rows.
+fn csv_tables(text: &str) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let records: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let mut tables: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    let mut i = 1;
+    while i < records.len() {
+        if records[i] == [""] {
+            tables.push((records[i + 1][0].clone(), Vec::new()));
+            i += 2;
+            continue;
+        }
+        tables.last_mut().unwrap().1.push(records[i].clone());
+        i += 1;
+    }
+    tables
 }
 both_backends!(
     a_day_of_activity_adds_up_in_the_report,

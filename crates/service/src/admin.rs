@@ -168,6 +168,20 @@ pub struct RegionSettings {
     /// Administrators must use a second factor.
     pub require_totp_admins: bool,
     pub session_idle_minutes: i64,
+    /// Minutes after a request goes overdue when the head of the КТЦ is alerted;
+    /// none: never.
+    #[serde(default)]
+    pub escalate_head_minutes: Option<i64>,
+}
+
+/// The setting that holds [`RegionSettings::escalate_head_minutes`].
+pub const ESCALATE_HEAD_SETTING: &str = "escalate_head_minutes";
+
+/// Minutes after overdue when the КТЦ head is alerted, if the region set it.
+pub fn escalate_head_minutes(
+    conn: &mut rtms_store::DbConn,
+) -> Result<Option<i64>, rtms_store::StoreError> {
+    Ok(repo::setting(conn, ESCALATE_HEAD_SETTING)?.and_then(|v| v.trim().parse().ok()))
 }
 
 /// A readable temporary password: four groups of four, no look-alike characters.
@@ -363,7 +377,9 @@ impl Services {
                 Ok(o) => {
                     let kind = OrgKind::parse(&o.kind);
                     let fits = match r.role {
-                        Role::Doctor | Role::Head => kind == Some(OrgKind::Mo),
+                        Role::Doctor => kind == Some(OrgKind::Mo),
+                        // The head of an МО, or of the КТЦ (who hears of escalations).
+                        Role::Head => matches!(kind, Some(OrgKind::Mo | OrgKind::Ktc)),
                         Role::Coordinator | Role::Consultant => {
                             matches!(kind, Some(OrgKind::Tkc | OrgKind::Federal))
                         }
@@ -794,6 +810,7 @@ impl Services {
             session_idle_minutes: repo::setting(&mut conn, "session_idle_minutes")?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(crate::sessions::DEFAULT_IDLE_MINUTES),
+            escalate_head_minutes: escalate_head_minutes(&mut conn)?,
         })
     }
 
@@ -809,6 +826,11 @@ impl Services {
             if !(lo..=hi).contains(&v) {
                 errors.push(FieldError::new(f, "out_of_range"));
             }
+        }
+        if s.escalate_head_minutes
+            .is_some_and(|m| !(0..=30 * 24 * 60).contains(&m))
+        {
+            errors.push(FieldError::new("escalate_head_minutes", "out_of_range"));
         }
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
@@ -833,6 +855,13 @@ impl Services {
                 c,
                 "session_idle_minutes",
                 &s.session_idle_minutes.to_string(),
+            )?;
+            repo::set_setting(
+                c,
+                ESCALATE_HEAD_SETTING,
+                &s.escalate_head_minutes
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
             )?;
             self.audit_in(
                 c,

@@ -11,7 +11,7 @@ use rtms_store::models::Job;
 use rtms_store::{jobs, repo, DbConn};
 use serde::{Deserialize, Serialize};
 
-use crate::notifications::kind_label;
+use crate::notifications::{kind_label, wants_kind};
 use crate::{ServiceError, Services};
 
 /// Where e-mail goes out (a plain SMTP relay inside the hospital network).
@@ -30,6 +30,9 @@ struct Email {
     subject: String,
     body: String,
 }
+
+/// Digests cover a calendar day in Moscow time (UTC+3).
+const DIGEST_OFFSET_MINUTES: i64 = 180;
 
 /// How long a worker holds a claimed job before another may take it.
 const LEASE_MINUTES: i64 = 5;
@@ -59,7 +62,10 @@ impl Services {
             return Ok(());
         };
         for user in repo::users_by_ids(conn, users)? {
-            if user.email.is_empty() || user.email_mode != "instant" {
+            if user.email.is_empty()
+                || user.email_mode != "instant"
+                || !wants_kind(&user.email_kinds, kind)
+            {
                 continue;
             }
             let lang = if user.locale == "en" {
@@ -87,6 +93,85 @@ impl Services {
             jobs::enqueue(conn, "email", &payload, now, now)?;
         }
         Ok(())
+    }
+
+    /// Queues the daily digest of yesterday (Moscow time) for every user who
+    /// chose one: a single e-mail listing the day's notifications of the kinds
+    /// they want. The digest is claimed in the transaction that queues it, so
+    /// however many instances call this, each user gets one digest per day; the
+    /// job queue then sends it, with retries. Returns how many were queued.
+    pub fn queue_digests(&self) -> Result<usize, ServiceError> {
+        let Some(mail) = self.mail.clone() else {
+            return Ok(0);
+        };
+        let msk = Duration::minutes(DIGEST_OFFSET_MINUTES);
+        let now = self.clock.now().naive_utc();
+        let day = (now + msk).date() - Duration::days(1);
+        let start = day.and_hms_opt(0, 0, 0).unwrap_or_default() - msk;
+        let end = start + Duration::days(1);
+        let day_key = day.format("%Y-%m-%d").to_string();
+        let day_text = day.format("%d.%m.%Y").to_string();
+        let mut queued = 0;
+        for user in self.db.read(repo::digest_users)? {
+            let items: Vec<_> = self
+                .db
+                .read(|c| repo::notifications_between(c, user.id, start, end))?
+                .into_iter()
+                .filter(|n| wants_kind(&user.email_kinds, &n.kind))
+                .collect();
+            if items.is_empty() {
+                continue;
+            }
+            let lang = if user.locale == "en" {
+                Lang::En
+            } else {
+                Lang::Ru
+            };
+            let mut lines = String::new();
+            for n in &items {
+                let at = (n.created_at + msk).format("%H:%M");
+                let what = kind_label(&n.kind, lang);
+                let id = n.consultation_id;
+                lines.push_str(&match lang {
+                    Lang::Ru => format!(
+                        "{at} — {what}: запрос № {id}\n  {}/requests/{id}\n",
+                        mail.public_url
+                    ),
+                    Lang::En => format!(
+                        "{at} — {what}: request № {id}\n  {}/requests/{id}\n",
+                        mail.public_url
+                    ),
+                });
+            }
+            let count = items.len();
+            let (subject, body) = match lang {
+                Lang::Ru => (
+                    format!("РТМС: сводка за {day_text} · уведомлений: {count}"),
+                    format!("Уведомления за {day_text} (МСК):\n\n{lines}\n— РТМС, региональная телемедицинская система"),
+                ),
+                Lang::En => (
+                    format!("RTMS: digest for {day_text} · notifications: {count}"),
+                    format!("Notifications of {day_text} (Moscow time):\n\n{lines}\n— RTMS, regional telemedicine system"),
+                ),
+            };
+            let payload = serde_json::to_string(&Email {
+                to: user.email.clone(),
+                subject,
+                body,
+            })
+            .unwrap_or_default();
+            let claimed = self.db.write(|c| {
+                if !repo::claim_digest(c, user.id, &day_key, now)? {
+                    return Ok::<_, ServiceError>(false);
+                }
+                jobs::enqueue(c, "email", &payload, now, now)?;
+                Ok(true)
+            })?;
+            if claimed {
+                queued += 1;
+            }
+        }
+        Ok(queued)
     }
 
     fn send_email(&self, payload: &str) -> Result<(), String> {

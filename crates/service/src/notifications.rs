@@ -99,6 +99,31 @@ pub fn recipients(
 }
 
 /// The words of a notification kind.
+/// The kinds of notification a user may choose to receive by e-mail, in the
+/// order the settings form lists them.
+pub const MAIL_KINDS: &[&str] = &[
+    "new_request",
+    "emergency",
+    "approval_needed",
+    "returned",
+    "rejected",
+    "assigned",
+    "declined",
+    "scheduled",
+    "question",
+    "answer",
+    "conclusion_ready",
+    "escalated",
+    "deadline_near",
+    "deadline_over",
+    "deadline_escalated",
+];
+
+/// Whether a user's e-mail preferences (`*` or a comma-separated list) include `kind`.
+pub fn wants_kind(email_kinds: &str, kind: &str) -> bool {
+    email_kinds.trim() == "*" || email_kinds.split(',').any(|k| k.trim() == kind)
+}
+
 pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
     let (ru, en) = match kind {
         "new_request" => ("Новый запрос", "New request"),
@@ -118,6 +143,10 @@ pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
         ),
         "deadline_near" => ("Срок истекает", "Deadline near"),
         "deadline_over" => ("Срок истёк", "Deadline passed"),
+        "deadline_escalated" => (
+            "Просрочка: сообщение руководителю КТЦ",
+            "Overdue: escalated to the КТЦ head",
+        ),
         _ => ("Изменение запроса", "Request changed"),
     };
     if lang == Lang::En {

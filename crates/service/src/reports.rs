@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use rtms_domain::{FormOfCare, Lang, Role, Status};
+use rtms_domain::{FormOfCare, Lang, OrgKind, Role, Status};
 use rtms_store::repo;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -127,7 +127,27 @@ pub fn reason_label(code: &str, lang: Lang) -> String {
     if lang == Lang::En { en } else { ru }.to_string()
 }
 
+/// The head of the КТЦ answers for the whole region.
+fn heads_ktc(actor: &Actor) -> bool {
+    actor
+        .roles
+        .iter()
+        .any(|r| r.role == Role::Head && OrgKind::parse(&r.org.kind) == Some(OrgKind::Ktc))
+}
+
 impl Services {
+    /// Whom a report is about, for its title: a head's own organization, or the
+    /// region's name as set by the admin (`region_name`), if any.
+    pub fn report_scope(&self, actor: &Actor) -> Result<Option<String>, ServiceError> {
+        if !(actor.has(Role::Analyst) || actor.is_dispatcher() || heads_ktc(actor)) {
+            if let Some(org) = actor.org_for(Role::Head) {
+                return Ok(Some(org.name.clone()));
+            }
+        }
+        let mut conn = self.db.conn()?;
+        Ok(repo::setting(&mut conn, "region_name")?.filter(|n| !n.trim().is_empty()))
+    }
+
     /// The report over requests submitted in the period. Analysts, dispatchers
     /// and heads (their organization only) may read it.
     pub fn report(
@@ -137,7 +157,7 @@ impl Services {
         lang: Lang,
     ) -> Result<Report, ServiceError> {
         let head_org = actor.org_for(Role::Head).map(|o| o.id);
-        let region = actor.has(Role::Analyst) || actor.is_dispatcher();
+        let region = actor.has(Role::Analyst) || actor.is_dispatcher() || heads_ktc(actor);
         if !region && head_org.is_none() {
             return Err(ServiceError::Forbidden);
         }

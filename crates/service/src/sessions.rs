@@ -526,6 +526,38 @@ impl Services {
         Ok(())
     }
 
+    /// E-mail preferences: the mode (`off`, `instant`, `digest`) and which kinds
+    /// of notification go by e-mail (every kind of [`MAIL_KINDS`] chosen is stored as `*`).
+    ///
+    /// [`MAIL_KINDS`]: crate::notifications::MAIL_KINDS
+    pub fn set_email_prefs(
+        &self,
+        actor: &Actor,
+        mode: &str,
+        kinds: &[String],
+    ) -> Result<(), ServiceError> {
+        use crate::notifications::MAIL_KINDS;
+        if !matches!(mode, "instant" | "off" | "digest") {
+            return Err(ServiceError::field("email_mode", "unknown_value"));
+        }
+        if kinds.iter().any(|k| !MAIL_KINDS.contains(&k.as_str())) {
+            return Err(ServiceError::field("email_kinds", "unknown_value"));
+        }
+        let stored = if MAIL_KINDS.iter().all(|k| kinds.iter().any(|x| x == k)) {
+            "*".to_string()
+        } else {
+            MAIL_KINDS
+                .iter()
+                .filter(|k| kinds.iter().any(|x| x == *k))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        self.db
+            .write(|c| repo::set_email_prefs(c, actor.user.id, mode, &stored))?;
+        Ok(())
+    }
+
     pub fn set_locale(&self, actor: &Actor, locale: &str) -> Result<(), ServiceError> {
         let locale = if locale == "en" { "en" } else { "ru" };
         self.db

@@ -55,6 +55,8 @@ pub struct User {
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
     pub email_mode: String,
+    /// Kinds of notification that go by e-mail, comma-separated, or `*`.
+    pub email_kinds: String,
 }
 
 impl User {

@@ -1069,3 +1069,67 @@ pub fn set_email_mode(conn: &mut DbConn, user_id: i64, mode: &str) -> R<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// The e-mail mode (`off`, `instant`, `digest`) and the kinds that go by e-mail.
+pub fn set_email_prefs(conn: &mut DbConn, user_id: i64, mode: &str, kinds: &str) -> R<()> {
+    diesel::update(users::table.find(user_id))
+        .set((users::email_mode.eq(mode), users::email_kinds.eq(kinds)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Active users who chose a daily digest and have an address.
+pub fn digest_users(conn: &mut DbConn) -> R<Vec<User>> {
+    Ok(users::table
+        .filter(users::email_mode.eq("digest"))
+        .filter(users::active.eq(true))
+        .filter(users::email.ne(""))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+/// A user's notifications created in `[from, to)`, oldest first.
+pub fn notifications_between(
+    conn: &mut DbConn,
+    user_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> R<Vec<Notification>> {
+    Ok(notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::created_at.ge(from))
+        .filter(notifications::created_at.lt(to))
+        .order((notifications::created_at.asc(), notifications::id.asc()))
+        .select(Notification::as_select())
+        .load(conn)?)
+}
+
+/// Claims the digest of `day` for a user; false when it was already claimed.
+/// Call it first in its transaction: a lost race ends the transaction on PostgreSQL.
+pub fn claim_digest(conn: &mut DbConn, user_id: i64, day: &str, now: NaiveDateTime) -> R<bool> {
+    let exists: i64 = mail_digests::table
+        .filter(mail_digests::user_id.eq(user_id))
+        .filter(mail_digests::day.eq(day))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    match diesel::insert_into(mail_digests::table)
+        .values((
+            mail_digests::user_id.eq(user_id),
+            mail_digests::day.eq(day),
+            mail_digests::created_at.eq(now),
+        ))
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        // Another instance claimed it between the check and the insert.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -36,6 +36,7 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_enabled -> Bool,
         email_mode -> Text,
+        email_kinds -> Text,
     }
 }
 
@@ -111,6 +112,14 @@ diesel::table! {
         consultation_id -> BigInt,
         kind -> Text,
         deadline_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_digests (user_id, day) {
+        user_id -> BigInt,
+        day -> Text,
         created_at -> Timestamp,
     }
 }
@@ -362,6 +371,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     settings,
     deadline_alerts,
+    mail_digests,
     jobs,
     attachments,
     uploads,

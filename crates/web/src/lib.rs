@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod metrics;
+pub mod report_export;
 pub mod ui;
 
 use std::net::SocketAddr;

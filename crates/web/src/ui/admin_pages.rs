@@ -824,6 +824,10 @@ pub async fn save_settings(
         planned_minutes: num("planned_minutes"),
         require_totp_admins: f.contains_key("require_totp_admins"),
         session_idle_minutes: num("session_idle_minutes"),
+        escalate_head_minutes: match f.get("escalate_head_minutes").map(|v| v.trim()) {
+            None | Some("") => None,
+            Some(v) => Some(v.parse::<i64>().unwrap_or(-1)),
+        },
     };
     let actor = u.actor.clone();
     let input = s.clone();

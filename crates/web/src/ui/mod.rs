@@ -246,6 +246,16 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(report_pages::reports_csv),
         },
         UiRoute {
+            path: "/reports.xlsx",
+            methods: &["GET"],
+            handler: get(report_pages::reports_xlsx),
+        },
+        UiRoute {
+            path: "/reports.pdf",
+            methods: &["GET"],
+            handler: get(report_pages::reports_pdf),
+        },
+        UiRoute {
             path: "/audit.csv",
             methods: &["GET"],
             handler: get(admin_pages::audit_csv),

@@ -14,6 +14,7 @@ use futures_util::stream::Stream;
 use rtms_domain::request::{ClinicalData, ConsultationPatch, DiagnosisPatch, PatientPatch};
 use rtms_domain::{FieldError, FormOfCare, Lang, Mode, OrgKind, Role, Sex, Status};
 use rtms_service::consultations::ListQuery;
+use rtms_service::notifications::{kind_label, wants_kind, MAIL_KINDS};
 use rtms_service::views::ConsultationSummary;
 use rtms_service::ServiceError;
 use serde::Deserialize;
@@ -340,7 +341,9 @@ struct SessionsTpl {
     new_token: String,
     error: String,
     email: String,
-    email_on: bool,
+    email_mode: String,
+    /// Kinds of notification: code, label, whether it goes by e-mail.
+    email_kinds: Vec<(String, String, bool)>,
 }
 
 async fn render_sessions(
@@ -379,14 +382,25 @@ async fn render_sessions(
         })
         .collect();
     let email = u.actor.user.email.clone();
-    let email_on = u.actor.user.email_mode == "instant";
+    let email_mode = u.actor.user.email_mode.clone();
+    let email_kinds = MAIL_KINDS
+        .iter()
+        .map(|k| {
+            (
+                k.to_string(),
+                kind_label(k, u.lang).to_string(),
+                wants_kind(&u.actor.user.email_kinds, k),
+            )
+        })
+        .collect();
     render(SessionsTpl {
         p,
         rows,
         new_token,
         error,
         email,
-        email_on,
+        email_mode,
+        email_kinds,
     })
 }
 
@@ -394,20 +408,33 @@ pub async fn sessions(State(state): State<AppState>, u: UiUser) -> Response {
     render_sessions(&state, &u, String::new(), String::new()).await
 }
 
-/// Notifications by e-mail: on or off.
+/// Notifications by e-mail: off, at once or as a daily digest, and which kinds.
+/// A form without the kind checkboxes (no `kinds` field) keeps the kinds as they are.
 pub async fn set_email_mode(
     State(state): State<AppState>,
     u: UiUser,
     Form(f): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let mode = if f.contains_key("email_on") {
-        "instant"
+    let mode = match f.get("email_mode") {
+        Some(m) => m.clone(),
+        None if f.contains_key("email_on") => "instant".into(),
+        None => "off".into(),
+    };
+    let kinds: Vec<String> = if f.contains_key("kinds") {
+        f.keys()
+            .filter_map(|k| k.strip_prefix("kind_"))
+            .map(String::from)
+            .collect()
     } else {
-        "off"
+        MAIL_KINDS
+            .iter()
+            .filter(|k| wants_kind(&u.actor.user.email_kinds, k))
+            .map(|k| k.to_string())
+            .collect()
     };
     let svc = state.svc.clone();
     let actor = u.actor.clone();
-    let _ = blocking(move || svc.set_email_mode(&actor, mode)).await;
+    let _ = blocking(move || svc.set_email_prefs(&actor, &mode, &kinds)).await;
     Redirect::to("/sessions").into_response()
 }
 

@@ -1,4 +1,5 @@
-//! The reports page (analysts, dispatchers, heads) and its CSV export.
+//! The reports page (analysts, dispatchers, heads) and its CSV, XLSX and PDF
+//! downloads.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use super::i18n::tr;
 use super::pages::error_page;
 use super::{fmt, render, Page, UiUser};
-use crate::{blocking, AppState};
+use crate::{blocking, report_export, AppState};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ReportQuery {
@@ -84,6 +85,8 @@ struct ReportsTpl {
     mos: Vec<(String, String)>,
     tkcs: Vec<(String, String)>,
     csv_link: String,
+    xlsx_link: String,
+    pdf_link: String,
 }
 
 impl ReportsTpl {
@@ -159,18 +162,15 @@ pub async fn reports(
         chart(tr(lang, "report-by-tkc"), &r.by_tkc),
         chart(tr(lang, "report-by-status"), &r.by_status),
     ];
-    let csv_link = format!(
-        "/reports.csv?{}",
-        serde_urlencoded::to_string([
-            ("from", fmt::date(r.from)),
-            ("to", fmt::date(r.to)),
-            ("form_of_care", q.form_of_care.clone()),
-            ("profile", q.profile.clone()),
-            ("organization", q.organization.clone()),
-            ("tkc", q.tkc.clone())
-        ])
-        .unwrap_or_default()
-    );
+    let query = serde_urlencoded::to_string([
+        ("from", fmt::date(r.from)),
+        ("to", fmt::date(r.to)),
+        ("form_of_care", q.form_of_care.clone()),
+        ("profile", q.profile.clone()),
+        ("organization", q.organization.clone()),
+        ("tkc", q.tkc.clone()),
+    ])
+    .unwrap_or_default();
     let p = Page::for_user(&u, tr(lang, "report-title"), "reports", 0);
     render(ReportsTpl {
         from: fmt::date(r.from),
@@ -186,8 +186,32 @@ pub async fn reports(
         profiles,
         mos,
         tkcs,
-        csv_link,
+        csv_link: format!("/reports.csv?{query}"),
+        xlsx_link: format!("/reports.xlsx?{query}"),
+        pdf_link: format!("/reports.pdf?{query}"),
     })
+}
+
+/// Loads the report for a download, or answers with the error page.
+async fn for_download(state: &AppState, u: &UiUser, q: &ReportQuery) -> Result<Report, Response> {
+    load(state, u, q)
+        .await
+        .map(|v| v.0)
+        .map_err(|e| error_page(u, &e))
+}
+
+fn download(body: Vec<u8>, content_type: &'static str, file: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// Every table of the report in one CSV (semicolon-separated, UTF-8 with BOM).
@@ -196,79 +220,52 @@ pub async fn reports_csv(
     u: UiUser,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let lang = u.lang;
-    let r = match load(&state, &u, &q).await {
-        Ok(v) => v.0,
-        Err(e) => return error_page(&u, &e),
+    match for_download(&state, &u, &q).await {
+        Ok(r) => download(
+            report_export::csv(&r, u.lang),
+            "text/csv; charset=utf-8",
+            &report_export::file_name(&r, "csv"),
+        ),
+        Err(page) => page,
+    }
+}
+
+/// The same tables as an XLSX workbook, one sheet each.
+pub async fn reports_xlsx(
+    State(state): State<AppState>,
+    u: UiUser,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let r = match for_download(&state, &u, &q).await {
+        Ok(r) => r,
+        Err(page) => return page,
     };
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .flexible(true)
-        .from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let _ = w.write_record([tr(lang, "report-title"), fmt::date(r.from), fmt::date(r.to)]);
-    let _ = w.write_record([tr(lang, "report-submitted"), r.submitted.to_string()]);
-    let _ = w.write_record([tr(lang, "report-answered"), r.answered.to_string()]);
-    let _ = w.write_record([tr(lang, "report-open"), r.open.to_string()]);
-    let _ = w.write_record([tr(lang, "report-overdue-open"), r.overdue_open.to_string()]);
-    for (title, lines) in [
-        (tr(lang, "report-by-form"), &r.by_form),
-        (tr(lang, "report-by-profile"), &r.by_profile),
-        (tr(lang, "report-by-mo"), &r.by_organization),
-        (tr(lang, "report-by-tkc"), &r.by_tkc),
-        (tr(lang, "report-by-status"), &r.by_status),
-        (tr(lang, "report-rejections"), &r.rejections),
-        (tr(lang, "report-escalations"), &r.escalations),
-        (tr(lang, "report-effects"), &r.effects),
-    ] {
-        let _ = w.write_record([String::new()]);
-        let _ = w.write_record([title]);
-        for l in lines {
-            let _ = w.write_record([l.name.clone(), l.count.to_string()]);
+    match report_export::xlsx(&r, u.lang) {
+        Ok(body) => download(
+            body,
+            report_export::XLSX_TYPE,
+            &report_export::file_name(&r, "xlsx"),
+        ),
+        Err(e) => {
+            crate::error::AppError::Internal(format!("xlsx export failed: {e}")).into_response()
         }
     }
-    let _ = w.write_record([String::new()]);
-    let _ = w.write_record([
-        tr(lang, "report-compliance"),
-        tr(lang, "report-answered"),
-        tr(lang, "report-in-time"),
-        "%".into(),
-        tr(lang, "report-median"),
-        tr(lang, "report-p90"),
-    ]);
-    for c in &r.compliance {
-        let h = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-        let _ = w.write_record([
-            c.form.clone(),
-            c.answered.to_string(),
-            c.in_time.to_string(),
-            c.in_time_percent.to_string(),
-            h(c.median_hours),
-            h(c.p90_hours),
-        ]);
+}
+
+/// The printable report as PDF.
+pub async fn reports_pdf(
+    State(state): State<AppState>,
+    u: UiUser,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let r = match for_download(&state, &u, &q).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let name = report_export::file_name(&r, "pdf");
+    match report_export::pdf_for(&state, u.actor.clone(), r, u.lang).await {
+        Ok(body) => download(body, "application/pdf", &name),
+        Err(crate::error::AppError::Service(e, _)) => error_page(&u, &e),
+        Err(e) => e.into_response(),
     }
-    let _ = w.write_record([String::new()]);
-    let _ = w.write_record([
-        tr(lang, "report-workload"),
-        tr(lang, "report-assigned"),
-        tr(lang, "report-answered"),
-    ]);
-    for x in &r.workload {
-        let _ = w.write_record([
-            x.consultant.clone(),
-            x.assigned.to_string(),
-            x.answered.to_string(),
-        ]);
-    }
-    let body = w.into_inner().unwrap_or_default();
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"rtms-report.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }

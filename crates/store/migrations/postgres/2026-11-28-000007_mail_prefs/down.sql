@@ -1,0 +1,2 @@
+DROP TABLE mail_digests;
+ALTER TABLE users DROP COLUMN email_kinds;
