@@ -103,6 +103,9 @@ fn main() -> anyhow::Result<()> {
     if let Some(mail) = config.mail.clone() {
         svc = svc.with_mail(mail);
     }
+    if let Some(turn) = config.turn.clone() {
+        svc = svc.with_turn(turn);
+    }
     let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");
@@ -175,6 +178,10 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
                     Ok(Err(e)) => tracing::warn!(error = %e, "deadline monitor failed"),
                     Err(e) => tracing::warn!(error = %e, "deadline monitor panicked"),
                     Ok(Ok(_)) => {}
+                }
+                let svc = monitor.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_video_reminders()).await {
+                    tracing::warn!(error = %e, "video reminders failed");
                 }
             }
         });

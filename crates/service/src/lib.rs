@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod reports;
 pub mod sessions;
 pub mod totp;
+pub mod video;
 pub mod views;
 
 pub use auth::Actor;
@@ -38,6 +39,8 @@ pub struct Services {
     pub mail: Option<Arc<jobs::MailConfig>>,
     /// Attachments: the object store and the uploads in progress.
     pub files: Arc<files::FileStore>,
+    /// TURN for the video rooms, when coturn is configured.
+    pub turn: Option<Arc<video::TurnConfig>>,
 }
 
 impl Services {
@@ -48,6 +51,7 @@ impl Services {
             live: live::LiveHub::new(),
             mail: None,
             files: Arc::new(files::FileStore::temporary()),
+            turn: None,
         }
     }
 

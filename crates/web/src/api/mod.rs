@@ -7,6 +7,7 @@ pub(crate) mod files;
 mod notifications;
 mod reference;
 mod reports;
+mod video;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -55,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(reports::router())
         .merge(files::router())
+        .merge(video::router())
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).
