@@ -41,7 +41,7 @@
     li.classList.toggle("absent", !present);
     li.classList.toggle("present", present);
     var span = li.querySelector("[data-presence]");
-    if (span) span.textContent = present ? "●" : "";
+    if (span) span.textContent = present ? t("present") : t("absent");
   }
 
   function send(msg) {
@@ -68,10 +68,16 @@
     return fig;
   }
 
+  function stateText(state) {
+    if (state === "connected") return t("connected");
+    if (state === "failed" || state === "disconnected" || state === "closed") return t("lost");
+    return t("connecting");
+  }
+
   function updateSummary() {
     var n = 0;
     peers.forEach(function (p) { if (p.pc.connectionState === "connected") n++; });
-    setStatus(n + " / " + peers.size);
+    setStatus(peers.size === 0 ? t("alone") : t("connected") + ": " + n + " / " + peers.size);
   }
 
   function makePeer(id, userId, name) {
@@ -93,7 +99,7 @@
     };
     pc.onconnectionstatechange = function () {
       var s = peer.tile.querySelector(".video-state");
-      s.textContent = pc.connectionState;
+      s.textContent = stateText(pc.connectionState);
       peer.tile.setAttribute("data-state", pc.connectionState);
       updateSummary();
     };
@@ -130,6 +136,7 @@
     switch (msg.type) {
       case "welcome":
         myId = msg.id;
+        markPresence(root.getAttribute("data-me"), true);
         for (var i = 0; i < msg.peers.length; i++) {
           var p = msg.peers[i];
           await offerTo(p.id, p.user_id, p.name);

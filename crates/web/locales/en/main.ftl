@@ -364,3 +364,7 @@ video-open-room = Enter the room
 video-feed = Calendar for your calendar program (iCalendar; keep the link secret)
 video-durations = Time in the room
 video-now = Video call now
+video-state-connected = connected
+video-state-lost = connection lost
+video-alone = Nobody else is in the room yet
+video-present = in the room

@@ -364,3 +364,7 @@ video-open-room = Войти в комнату
 video-feed = Календарь для вашей программы (iCalendar, ссылка секретная)
 video-durations = В комнате
 video-now = Видеосвязь сейчас
+video-state-connected = на связи
+video-state-lost = нет связи
+video-alone = В комнате пока только вы
+video-present = в комнате
