@@ -98,8 +98,8 @@ pub struct VideoCard {
     pub when: String,
     pub who: String,
     pub can_enter: bool,
-    pub log: Vec<(String, String, String)>,
-    pub attendance: Vec<(String, String)>,
+    pub log: Vec<super::video_pages::LogLine>,
+    pub attendance: Vec<super::video_pages::TimeInRoom>,
 }
 
 impl RequestTpl {

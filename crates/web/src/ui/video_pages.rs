@@ -98,8 +98,8 @@ struct RoomTpl {
     ice: String,
     me: i64,
     thread: Vec<(String, String, String)>,
-    log: Vec<(String, String, String)>,
-    attendance: Vec<(String, String)>,
+    log: Vec<LogLine>,
+    attendance: Vec<TimeInRoom>,
 }
 
 /// The room of one session: participants only.
@@ -159,12 +159,17 @@ pub async fn room(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>)
     })
 }
 
+/// One line of a session log: when, who, joined or left.
+pub type LogLine = (String, String, String);
+/// Who, and how long they were in the room.
+pub type TimeInRoom = (String, String);
+
 /// The join/leave log and the time each participant spent in the room, as shown.
 pub fn log_lines(
     v: &VideoSessionView,
     tz: chrono_tz::Tz,
     lang: rtms_domain::Lang,
-) -> (Vec<(String, String, String)>, Vec<(String, String)>) {
+) -> (Vec<LogLine>, Vec<TimeInRoom>) {
     let log = v
         .log
         .iter()
