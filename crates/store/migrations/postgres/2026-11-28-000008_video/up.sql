@@ -40,7 +40,7 @@ CREATE INDEX video_log_session ON video_log (session_id, id);
 
 -- The secret of each user's calendar feed URL.
 CREATE TABLE calendar_tokens (
-    user_id BIGINT PRIMARY KEY REFERENCES users (id),
+    user_id BIGINT NOT NULL PRIMARY KEY REFERENCES users (id),
     token TEXT NOT NULL UNIQUE,
     created_at TIMESTAMP NOT NULL
 );
