@@ -7,7 +7,7 @@ import { config, ARTIFACTS, DEMO_PASSWORD } from "./config.mjs";
 
 export const VIEWPORT = { width: 1366, height: 768 };
 
-export async function launchBrowser() {
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: config.chromium,
     headless: !config.headed,
@@ -17,6 +17,7 @@ export async function launchBrowser() {
       "--disable-component-update",
       "--disable-gpu",
       "--disable-dev-shm-usage",
+      ...extraArgs,
     ],
   });
 }

@@ -9,8 +9,9 @@ import { launchBrowser, newPerson, signIn, shot } from "./browser.mjs";
 /**
  * Registers before/after hooks for the current test file and returns its world.
  * @param {string} name short name of the file, used for artifact names
+ * @param {{browserArgs?: string[]}} [opts] extra chromium flags (fake camera, …)
  */
-export function world(name) {
+export function world(name, opts = {}) {
   const w = {
     name,
     server: null,
@@ -93,7 +94,7 @@ export function world(name) {
 
   before(async () => {
     w.server = await startServer(name);
-    w.browser = await launchBrowser();
+    w.browser = await launchBrowser(opts.browserArgs || []);
   });
 
   after(async () => {

@@ -195,6 +195,14 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "Дата и время указываются в виде ГГГГ-ММ-ДДTЧЧ:ММ",
             "Date and time are written as YYYY-MM-DDTHH:MM",
         ),
+        "video_conflict" => (
+            "В это время участник или помещение уже заняты другой ВКС: выберите другое время",
+            "A participant or the room is already booked for another video session at this time: choose another time",
+        ),
+        "video_too_many" => (
+            "В одной ВКС может быть не больше шести участников",
+            "A video session can have at most six participants",
+        ),
         "datetime_in_past" => ("Время уже прошло", "This time has already passed"),
         "unknown_value" => ("Недопустимое значение", "Not an allowed value"),
         "unknown_profile" => (

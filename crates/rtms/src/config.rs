@@ -53,6 +53,13 @@ pub struct ConfigArgs {
     /// `host:port` of a clamd that scans every upload (none: not scanned).
     #[arg(long, global = true, env = "RTMS_CLAMD")]
     pub clamd: Option<String>,
+    /// TURN/STUN URLs handed to the video rooms' browsers, comma-separated
+    /// (`turn:host:3478?transport=udp,turns:host:5349?transport=tcp`).
+    #[arg(long, global = true, env = "RTMS_TURN_URL", value_delimiter = ',')]
+    pub turn_url: Vec<String>,
+    /// coturn's `static-auth-secret`: the server mints time-limited TURN credentials with it.
+    #[arg(long, global = true, env = "RTMS_TURN_SECRET")]
+    pub turn_secret: Option<String>,
     /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
     #[arg(
         long,
@@ -80,6 +87,8 @@ struct FileConfig {
     storage_url: Option<String>,
     max_upload_mb: Option<u64>,
     clamd: Option<String>,
+    turn_url: Option<Vec<String>>,
+    turn_secret: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +104,7 @@ pub struct Config {
     pub storage_url: Option<String>,
     pub max_upload_bytes: u64,
     pub clamd: Option<String>,
+    pub turn: Option<rtms_service::video::TurnConfig>,
 }
 
 impl Config {
@@ -138,7 +148,24 @@ impl Config {
             .map(|mb| mb << 20)
             .unwrap_or(rtms_service::files::DEFAULT_MAX_BYTES);
         let clamd = args.clamd.clone().or(file.clamd);
+        let turn_urls = if args.turn_url.is_empty() {
+            file.turn_url.unwrap_or_default()
+        } else {
+            args.turn_url.clone()
+        };
+        let turn = match (
+            turn_urls.is_empty(),
+            args.turn_secret.clone().or(file.turn_secret),
+        ) {
+            (true, None) => None,
+            (false, Some(secret)) if !secret.is_empty() => Some(rtms_service::video::TurnConfig {
+                urls: turn_urls,
+                secret,
+            }),
+            _ => bail!("TURN needs both --turn-url and --turn-secret"),
+        };
         Ok(Config {
+            turn,
             storage_url,
             max_upload_bytes,
             clamd,

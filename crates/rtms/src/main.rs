@@ -135,6 +135,9 @@ fn main() -> anyhow::Result<()> {
     if let Some(mail) = config.mail.clone() {
         svc = svc.with_mail(mail);
     }
+    if let Some(turn) = config.turn.clone() {
+        svc = svc.with_turn(turn);
+    }
     let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");
@@ -235,6 +238,10 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
                     Err(e) => tracing::warn!(error = %e, "daily digests panicked"),
                     Ok(Ok(0)) => {}
                     Ok(Ok(n)) => tracing::info!(queued = n, "daily digests queued"),
+                }
+                let svc = monitor.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_video_reminders()).await {
+                    tracing::warn!(error = %e, "video reminders failed");
                 }
             }
         });

@@ -41,6 +41,14 @@ const CLINICAL: &[&str] = &[
     "consultant",
     "consultant2",
 ];
+/// Who has video sessions: the roles that meet in them.
+const VIDEO: &[&str] = &[
+    "dispatcher",
+    "doctor",
+    "coordinator",
+    "consultant",
+    "consultant2",
+];
 /// Who sees the fixture request: its organization (doctor, head), the region (dispatcher),
 /// its centre (coordinator), its consultant.
 const SEES_REQUEST: &[&str] = &["dispatcher", "doctor", "head", "coordinator", "consultant"];
@@ -185,6 +193,30 @@ async fn route_role_matrix(backend: BackendKind) {
         doctor4["id"].as_i64().unwrap(),
         doctor4["roles"][0]["id"].as_i64().unwrap(),
     );
+
+    // A video session of the doctor and the consultant, booked by the dispatcher.
+    let dispatcher_token = app.login("dispatcher").await;
+    let mut people = Vec::new();
+    for login in ["doctor", "consultant"] {
+        let t = app.login(login).await;
+        people.push(app.get(&t, "/api/v1/me").await["id"].as_i64().unwrap());
+    }
+    let (s, booked) = app
+        .call(
+            Some(&dispatcher_token),
+            Method::POST,
+            "/api/v1/video",
+            Some(json!({"starts_at": Utc::now() + Duration::days(2), "participant_ids": people})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{booked}");
+    let video = booked["id"].as_i64().unwrap();
+    let feed = app
+        .get(&app.login("consultant").await, "/api/v1/video/feed")
+        .await["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // ---- pages --------------------------------------------------------------------
     let ui: BTreeMap<(&str, &str), (String, Who)> = [
@@ -374,6 +406,29 @@ async fn route_role_matrix(backend: BackendKind) {
             ),
         ),
         (
+            ("POST", "/requests/{id}/video-now"),
+            (
+                format!("/requests/{req}/video-now"),
+                Who::Only(&["doctor", "consultant"]),
+            ),
+        ),
+        (("GET", "/video"), ("/video".into(), Who::Only(VIDEO))),
+        (
+            ("GET", "/video/{id}"),
+            (
+                format!("/video/{video}"),
+                Who::Only(&["doctor", "consultant"]),
+            ),
+        ),
+        (
+            ("GET", "/video/{id}/ws"),
+            (
+                format!("/video/{video}/ws"),
+                Who::Only(&["doctor", "consultant"]),
+            ),
+        ),
+        (("GET", "/ics/{token}"), (feed.clone(), Who::Public)),
+        (
             ("GET", "/static/{file}"),
             ("/static/app.css".into(), Who::Public),
         ),
@@ -527,6 +582,12 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/attachments/{id}/frame"), (format!("/api/v1/attachments/{att}/frame"), Who::Only(SEES_REQUEST), None)),
         (("get", "/api/v1/reports.xlsx"), ("/api/v1/reports.xlsx".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
         (("get", "/api/v1/reports.pdf"), ("/api/v1/reports.pdf".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
+        (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
+        (("post", "/api/v1/video"), ("/api/v1/video".into(), Who::Only(&["dispatcher", "coordinator"]), Some(json!({"starts_at": Utc::now() + Duration::days(9), "participant_ids": []})))),
+        (("get", "/api/v1/video"), ("/api/v1/video".into(), Who::Only(VIDEO), None)),
+        (("get", "/api/v1/video/feed"), ("/api/v1/video/feed".into(), Who::Only(VIDEO), None)),
+        (("get", "/api/v1/video/{id}"), (format!("/api/v1/video/{video}"), Who::Only(&["dispatcher", "doctor", "consultant"]), None)),
+        (("get", "/api/v1/video/{id}/ice"), (format!("/api/v1/video/{video}/ice"), Who::Only(&["doctor", "consultant"]), None)),
     ]
     .into_iter()
     .collect();

@@ -599,6 +599,9 @@ async fn openapi_lists_every_route() {
         ("/api/v1/consultations/{id}/conclusion", &["get", "put"]),
         ("/api/v1/consultants", &["get"]),
         ("/api/v1/reference/icd10", &["get"]),
+        ("/api/v1/video", &["get", "post"]),
+        ("/api/v1/video/{id}", &["get"]),
+        ("/api/v1/video/{id}/ice", &["get"]),
     ] {
         let entry = paths
             .get(path)

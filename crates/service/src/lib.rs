@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod reports;
 pub mod sessions;
 pub mod totp;
+pub mod video;
 pub mod views;
 
 pub use auth::Actor;
@@ -39,6 +40,8 @@ pub struct Services {
     pub mail: Option<Arc<jobs::MailConfig>>,
     /// Attachments: the object store and the uploads in progress.
     pub files: Arc<files::FileStore>,
+    /// TURN for the video rooms, when coturn is configured.
+    pub turn: Option<Arc<video::TurnConfig>>,
 }
 
 impl Services {
@@ -49,6 +52,7 @@ impl Services {
             live: live::LiveHub::new(),
             mail: None,
             files: Arc::new(files::FileStore::temporary()),
+            turn: None,
         }
     }
 

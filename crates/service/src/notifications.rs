@@ -141,6 +141,12 @@ pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
             "Передан на федеральный уровень",
             "Escalated to the federal level",
         ),
+        "video_invite" => ("Приглашение на ВКС", "Video session invitation"),
+        "video_now" => (
+            "Вас ждут в ВКС сейчас",
+            "You are called to a video session now",
+        ),
+        "video_reminder" => ("Скоро начнётся ВКС", "Video session starts soon"),
         "deadline_near" => ("Срок истекает", "Deadline near"),
         "deadline_over" => ("Срок истёк", "Deadline passed"),
         "deadline_escalated" => (

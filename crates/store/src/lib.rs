@@ -10,6 +10,7 @@ pub mod reference;
 pub mod repo;
 pub mod schema;
 pub mod testing;
+pub mod video;
 
 pub use conn::{BackendKind, Db, DbConn};
 

@@ -342,6 +342,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    video_sessions (id) {
+        id -> BigInt,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        duration_minutes -> Integer,
+        room -> Text,
+        title -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    video_participants (session_id, user_id) {
+        session_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    video_consultations (session_id, consultation_id) {
+        session_id -> BigInt,
+        consultation_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    video_log (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        user_id -> BigInt,
+        event -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_tokens (user_id) {
+        user_id -> BigInt,
+        token -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(consultation_consultants -> users (user_id));
@@ -350,6 +397,10 @@ diesel::joinable!(consultation_events -> consultations (consultation_id));
 diesel::joinable!(messages -> consultations (consultation_id));
 diesel::joinable!(conclusions -> consultations (consultation_id));
 diesel::joinable!(notifications -> consultations (consultation_id));
+
+diesel::joinable!(video_participants -> video_sessions (session_id));
+diesel::joinable!(video_consultations -> video_sessions (session_id));
+diesel::joinable!(video_log -> video_sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -377,4 +428,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     uploads,
     documents,
     document_signatures,
+    video_sessions,
+    video_participants,
+    video_consultations,
+    video_log,
+    calendar_tokens,
 );

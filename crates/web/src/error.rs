@@ -177,7 +177,7 @@ impl IntoResponse for AppError {
                         "file_type" | "zip_without_dicom" | "zip_broken" => {
                             StatusCode::UNSUPPORTED_MEDIA_TYPE
                         }
-                        "upload_offset" | "upload_busy" => StatusCode::CONFLICT,
+                        "upload_offset" | "upload_busy" | "video_conflict" => StatusCode::CONFLICT,
                         "upload_gone" => StatusCode::NOT_FOUND,
                         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
                         "upload_interrupted" => StatusCode::BAD_REQUEST,

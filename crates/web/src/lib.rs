@@ -24,6 +24,8 @@ pub struct AppState {
     /// Served over HTTPS: cookies get the `Secure` attribute.
     pub https: bool,
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// The video rooms' signaling on this instance.
+    pub video: std::sync::Arc<ui::video_pages::SignalHub>,
 }
 
 /// Where a request comes from: the peer, or behind a trusted proxy the last
@@ -100,6 +102,7 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
         trusted_proxies: std::sync::Arc::new(trusted_proxies),
         https,
         metrics: Default::default(),
+        video: Default::default(),
     };
     let (api, openapi) = api::router().split_for_parts();
     let openapi = std::sync::Arc::new(openapi);

@@ -53,6 +53,27 @@ impl TestApp {
         TestApp::start_configured(db, clock, mail).await
     }
 
+    /// A new database with the demo region, and a server whose services `customize` adjusts.
+    pub async fn spawn_custom(
+        backend: BackendKind,
+        customize: impl FnOnce(Services) -> Services,
+    ) -> TestApp {
+        let db = Arc::new(TestDatabase::new(backend));
+        let url = db.url.clone();
+        tokio::task::spawn_blocking(move || {
+            let svc = Services::new(
+                rtms_store::Db::connect(&url, 4).unwrap(),
+                Arc::new(SystemClock),
+            );
+            svc.db.migrate().unwrap();
+            svc.db.write(rtms_store::reference::ensure_loaded).unwrap();
+            rtms_service::demo::seed_if_empty(&svc).unwrap();
+        })
+        .await
+        .unwrap();
+        TestApp::start_custom(db, Arc::new(SystemClock), customize).await
+    }
+
     /// A server on an existing database (as after a restart).
     pub async fn start(db: Arc<TestDatabase>) -> TestApp {
         TestApp::start_with_clock(db, Arc::new(SystemClock)).await
@@ -67,7 +88,11 @@ impl TestApp {
         clock: Arc<dyn Clock>,
         mail: Option<rtms_service::jobs::MailConfig>,
     ) -> TestApp {
-        TestApp::start_full(db, clock, mail, None).await
+        TestApp::start_custom(db, clock, move |svc| match mail {
+            Some(m) => svc.with_mail(m),
+            None => svc,
+        })
+        .await
     }
 
     /// A server whose attachments go to the given store (a directory kept
@@ -76,24 +101,17 @@ impl TestApp {
         db: Arc<TestDatabase>,
         files: rtms_service::files::FileStore,
     ) -> TestApp {
-        TestApp::start_full(db, Arc::new(SystemClock), None, Some(files)).await
+        TestApp::start_custom(db, Arc::new(SystemClock), move |svc| svc.with_files(files)).await
     }
 
-    pub async fn start_full(
+    pub async fn start_custom(
         db: Arc<TestDatabase>,
         clock: Arc<dyn Clock>,
-        mail: Option<rtms_service::jobs::MailConfig>,
-        files: Option<rtms_service::files::FileStore>,
+        customize: impl FnOnce(Services) -> Services,
     ) -> TestApp {
         let store = rtms_store::Db::connect(&db.url, 4).unwrap();
         store.migrate().unwrap();
-        let mut svc = Services::new(store, clock);
-        if let Some(m) = mail {
-            svc = svc.with_mail(m);
-        }
-        if let Some(f) = files {
-            svc = svc.with_files(f);
-        }
+        let svc = customize(Services::new(store, clock));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -8,6 +8,7 @@ pub(crate) mod files;
 mod notifications;
 mod reference;
 mod reports;
+mod video;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -57,6 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(reports::router())
         .merge(files::router())
         .merge(documents::router())
+        .merge(video::router())
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).

@@ -9,6 +9,7 @@ pub mod i18n;
 mod pages;
 mod report_pages;
 mod request_page;
+pub mod video_pages;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request};
@@ -261,6 +262,31 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(admin_pages::audit_csv),
         },
         UiRoute {
+            path: "/requests/{id}/video-now",
+            methods: &["POST"],
+            handler: post(video_pages::video_now),
+        },
+        UiRoute {
+            path: "/video",
+            methods: &["GET"],
+            handler: get(video_pages::calendar),
+        },
+        UiRoute {
+            path: "/video/{id}",
+            methods: &["GET"],
+            handler: get(video_pages::room),
+        },
+        UiRoute {
+            path: "/video/{id}/ws",
+            methods: &["GET"],
+            handler: get(video_pages::signal),
+        },
+        UiRoute {
+            path: "/ics/{token}",
+            methods: &["GET"],
+            handler: get(video_pages::ics),
+        },
+        UiRoute {
             path: "/static/{file}",
             methods: &["GET"],
             handler: get(static_file),
@@ -404,6 +430,7 @@ pub struct Page {
     pub is_auditor: bool,
     pub is_clinical: bool,
     pub sees_reports: bool,
+    pub sees_video: bool,
 }
 
 impl Page {
@@ -423,6 +450,7 @@ impl Page {
             is_auditor: false,
             is_clinical: false,
             sees_reports: false,
+            sees_video: false,
         }
     }
 
@@ -453,6 +481,7 @@ impl Page {
             is_auditor: a.has(Role::Auditor),
             is_clinical: a.has_clinical_role(),
             sees_reports: a.has(Role::Analyst) || a.has(Role::Head) || a.is_dispatcher(),
+            sees_video: rtms_service::Services::may_video(a),
         }
     }
 
@@ -539,6 +568,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
 const FILES_JS: &str = include_str!("../../static/files.js");
+const VIDEO_JS: &str = include_str!("../../static/video.js");
 const HTMX_JS: &str = include_str!("../../static/vendor/htmx-2.0.11.min.js");
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
@@ -546,6 +576,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "files.js" => (FILES_JS, "text/javascript; charset=utf-8"),
+        "video.js" => (VIDEO_JS, "text/javascript; charset=utf-8"),
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

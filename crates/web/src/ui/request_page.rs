@@ -125,6 +125,18 @@ struct RequestTpl {
     can_edit_conclusion: bool,
     cf: BTreeMap<String, String>,
     schedule_default: String,
+    video: Vec<VideoCard>,
+    can_video_now: bool,
+}
+
+/// A video session about this request, as its page shows it.
+pub struct VideoCard {
+    pub id: i64,
+    pub when: String,
+    pub who: String,
+    pub can_enter: bool,
+    pub log: Vec<super::video_pages::LogLine>,
+    pub attendance: Vec<super::video_pages::TimeInRoom>,
 }
 
 impl RequestTpl {
@@ -187,6 +199,7 @@ struct Loaded {
     unread: i64,
     attachments: Vec<rtms_service::files::AttachmentView>,
     can_attach: bool,
+    video: Vec<rtms_service::video::VideoSessionView>,
 }
 
 async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceError> {
@@ -248,7 +261,9 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
         }
         let icd_names: BTreeMap<String, String> = svc.icd10_names(&codes)?.into_iter().collect();
         let unread = svc.notifications(&actor, lang, 0)?.unread;
+        let video = svc.video_sessions_of(&actor, id)?;
         Ok(Loaded {
+            video,
             v,
             events,
             messages,
@@ -680,6 +695,13 @@ async fn render_page(
             });
         }
     }
+    let me = u.actor.user.id;
+    let can_video_now = matches!(
+        v.status,
+        rtms_domain::Status::Accepted
+            | rtms_domain::Status::Scheduled
+            | rtms_domain::Status::InProgress
+    ) && (u.actor.has(Role::Doctor) || u.actor.has(Role::Consultant));
     let schedule_default = (Utc::now() + chrono::Duration::hours(2))
         .with_timezone(&tz)
         .format("%Y-%m-%dT%H:00")
@@ -772,6 +794,31 @@ async fn render_page(
         can_edit_conclusion,
         cf,
         schedule_default,
+        can_video_now,
+        video: l
+            .video
+            .iter()
+            .map(|s| {
+                let (log, attendance) = super::video_pages::log_lines(s, tz, lang);
+                VideoCard {
+                    id: s.id,
+                    when: format!(
+                        "{} — {}",
+                        fmt::datetime(s.starts_at, tz, None),
+                        s.ends_at.with_timezone(&tz).format("%H:%M")
+                    ),
+                    who: s
+                        .participants
+                        .iter()
+                        .map(|p| p.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    can_enter: !s.cancelled && s.participants.iter().any(|p| p.id == me),
+                    log,
+                    attendance,
+                }
+            })
+            .collect(),
         p,
         v,
     };
@@ -867,7 +914,12 @@ pub async fn act(
         .collect();
     let svc = state.svc.clone();
     let actor = u.actor.clone();
-    match blocking(move || svc.act(&actor, id, action, &params)).await {
+    // Scheduling from the request books the video session with its people.
+    let done = blocking(move || match action {
+        Action::Schedule => svc.schedule_video(&actor, id, &params).map(|_| ()),
+        _ => svc.act(&actor, id, action, &params).map(|_| ()),
+    });
+    match done.await {
         Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(crate::error::AppError::Service(e, _)) => {
             let msg = format!("{}: {}", action.label(lang), error_text(&e, lang));

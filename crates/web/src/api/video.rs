@@ -1,0 +1,127 @@
+//! Video sessions: booking, calendars, one session with its log, ICE servers.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use rtms_service::video::{BookVideo, IceConfig, VideoSessionView};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{created, Body, Caller};
+use crate::error::{AppError, Problem};
+use crate::{blocking, AppState};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(book, calendar))
+        .routes(routes!(feed))
+        .routes(routes!(get_one))
+        .routes(routes!(ice))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Booked {
+    pub id: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Feed {
+    /// The path of the caller's iCalendar feed; whoever has it sees the caller's sessions.
+    pub path: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarQuery {
+    /// First day (UTC), `YYYY-MM-DD`; today by default.
+    pub from: Option<NaiveDate>,
+    /// How many days: 1 (a day) or 7 (a week); at most 31. Default 7.
+    pub days: Option<i64>,
+}
+
+/// Books a video session (dispatcher or ТКЦ coordinator). A participant or a room
+/// already booked at an overlapping time is refused with 409.
+#[utoipa::path(post, path = "/api/v1/video", tag = "video", request_body = BookVideo, security(("bearer" = [])),
+    responses((status = 201, body = Booked), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn book(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(input): Body<BookVideo>,
+) -> Result<(StatusCode, Json<Booked>), AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let id = blocking(move || svc.book_video(&caller.actor, &input))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(created(Booked { id }))
+}
+
+/// The caller's sessions for a day or a week (a dispatcher sees all of them).
+#[utoipa::path(get, path = "/api/v1/video", tag = "video", params(CalendarQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<VideoSessionView>), (status = 401, body = Problem)))]
+async fn calendar(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<CalendarQuery>,
+) -> Result<Json<Vec<VideoSessionView>>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let from = q.from.unwrap_or_else(|| state.svc.clock.now().date_naive());
+    Ok(Json(
+        blocking(move || svc.video_calendar(&caller.actor, from, q.days.unwrap_or(7)))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// Where the caller's iCalendar (.ics) feed is.
+#[utoipa::path(get, path = "/api/v1/video/feed", tag = "video", security(("bearer" = [])),
+    responses((status = 200, body = Feed), (status = 401, body = Problem)))]
+async fn feed(State(state): State<AppState>, caller: Caller) -> Result<Json<Feed>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let token = blocking(move || svc.calendar_token(&caller.actor))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(Json(Feed {
+        path: format!("/ics/{token}"),
+    }))
+}
+
+/// One session with its participants and its join/leave log.
+#[utoipa::path(get, path = "/api/v1/video/{id}", tag = "video", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = VideoSessionView), (status = 404, body = Problem)))]
+async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<VideoSessionView>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || svc.video_session(&caller.actor, id))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// STUN/TURN servers for a participant, with a time-limited coturn credential
+/// (user name `<expiry-unix>:<user-id>`, password base64(HMAC-SHA1(secret, user name))).
+#[utoipa::path(get, path = "/api/v1/video/{id}/ice", tag = "video", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = IceConfig), (status = 404, body = Problem)))]
+async fn ice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<IceConfig>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || svc.video_ice(&caller.actor, id))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}

@@ -1,0 +1,406 @@
+//! Video sessions in the browser: the calendar, the room, the room's signaling
+//! socket and the iCalendar feed. The server only relays signaling between the
+//! participants of one session; media flows between the browsers (or via TURN).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use askama::Template;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, Duration, NaiveDate};
+use rtms_service::video::VideoSessionView;
+use rtms_service::Actor;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::pages::error_page;
+use super::{fmt, render, Page, UiUser};
+use crate::{blocking, AppState};
+
+/// The largest signaling message relayed (an SDP offer with many candidates fits).
+const MAX_SIGNAL_BYTES: usize = 64 * 1024;
+
+struct Peer {
+    user_id: i64,
+    name: String,
+    tx: mpsc::UnboundedSender<String>,
+}
+
+/// The rooms of this instance: who is connected to which session's signaling.
+#[derive(Default)]
+pub struct SignalHub {
+    rooms: Mutex<HashMap<i64, HashMap<u64, Peer>>>,
+    next: AtomicU64,
+}
+
+impl SignalHub {
+    fn join(
+        &self,
+        session: i64,
+        user_id: i64,
+        name: String,
+        tx: mpsc::UnboundedSender<String>,
+    ) -> (u64, Vec<Value>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        let room = rooms.entry(session).or_default();
+        let others: Vec<Value> = room
+            .iter()
+            .map(|(pid, p)| json!({"id": pid, "user_id": p.user_id, "name": p.name}))
+            .collect();
+        let hello =
+            json!({"type": "peer-joined", "id": id, "user_id": user_id, "name": name}).to_string();
+        for p in room.values() {
+            let _ = p.tx.send(hello.clone());
+        }
+        room.insert(id, Peer { user_id, name, tx });
+        (id, others)
+    }
+
+    fn leave(&self, session: i64, id: u64) {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(room) = rooms.get_mut(&session) {
+            room.remove(&id);
+            let bye = json!({"type": "peer-left", "id": id}).to_string();
+            for p in room.values() {
+                let _ = p.tx.send(bye.clone());
+            }
+            if room.is_empty() {
+                rooms.remove(&session);
+            }
+        }
+    }
+
+    /// Passes a message to one peer of the same room, stamped with its sender.
+    fn relay(&self, session: i64, from: u64, mut msg: Value) {
+        let Some(to) = msg.get("to").and_then(Value::as_u64) else {
+            return;
+        };
+        msg["from"] = json!(from);
+        let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(peer) = rooms.get(&session).and_then(|r| r.get(&to)) {
+            let _ = peer.tx.send(msg.to_string());
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "video_room.html")]
+struct RoomTpl {
+    p: Page,
+    v: VideoSessionView,
+    when: String,
+    ice: String,
+    me: i64,
+    thread: Vec<(String, String, String)>,
+    log: Vec<LogLine>,
+    attendance: Vec<TimeInRoom>,
+}
+
+/// The room of one session: participants only.
+pub async fn room(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let lang = u.lang;
+    let loaded = blocking(move || {
+        let v = svc.video_room(&actor, id)?;
+        let ice = svc.video_ice(&actor, id)?;
+        // The thread of the first request discussed, when the participant may read it.
+        let thread = match v.consultation_ids.first() {
+            Some(c) => svc.messages(&actor, *c).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let unread = svc.notifications(&actor, lang, 0)?.unread;
+        Ok((v, ice, thread, unread))
+    })
+    .await;
+    let (v, ice, thread, unread) = match loaded {
+        Ok(x) => x,
+        Err(crate::error::AppError::Service(e, _)) => return error_page(&u, &e),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let p = Page::for_user(
+        &u,
+        super::i18n::tr(lang, "video-room-title"),
+        "video",
+        unread,
+    );
+    let tz = p.tz;
+    let when = format!(
+        "{} — {}",
+        fmt::datetime(v.starts_at, tz, None),
+        v.ends_at.with_timezone(&tz).format("%H:%M")
+    );
+    let thread = thread
+        .iter()
+        .map(|m| {
+            (
+                fmt::datetime(m.created_at, tz, None),
+                m.author.name.clone(),
+                m.body.clone(),
+            )
+        })
+        .collect();
+    let (log, attendance) = log_lines(&v, tz, lang);
+    render(RoomTpl {
+        me: u.actor.user.id,
+        ice: serde_json::to_string(&ice).unwrap_or_else(|_| "{}".into()),
+        p,
+        v,
+        when,
+        thread,
+        log,
+        attendance,
+    })
+}
+
+/// One line of a session log: when, who, joined or left.
+pub type LogLine = (String, String, String);
+/// Who, and how long they were in the room.
+pub type TimeInRoom = (String, String);
+
+/// The join/leave log and the time each participant spent in the room, as shown.
+pub fn log_lines(
+    v: &VideoSessionView,
+    tz: chrono_tz::Tz,
+    lang: rtms_domain::Lang,
+) -> (Vec<LogLine>, Vec<TimeInRoom>) {
+    let log = v
+        .log
+        .iter()
+        .map(|e| {
+            let what = if e.event == "join" {
+                super::i18n::tr(lang, "video-joined")
+            } else {
+                super::i18n::tr(lang, "video-left")
+            };
+            (fmt::datetime(e.at, tz, None), e.name.clone(), what)
+        })
+        .collect();
+    let attendance = v
+        .attendance
+        .iter()
+        .map(|a| (a.name.clone(), fmt::span(a.seconds, lang)))
+        .collect();
+    (log, attendance)
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match (origin, host) {
+        (Some(o), Some(h)) => o.split("://").nth(1) == Some(h),
+        // Not a browser (no Origin): the session cookie still had to be presented.
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+/// The signaling socket of a room: participants only, from this site only.
+pub async fn signal(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-site socket refused").into_response();
+    }
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.video_room(&actor, id)).await {
+        Ok(_) => {}
+        Err(crate::error::AppError::Service(e, _)) => {
+            return (super::pages::status_of(&e), "").into_response()
+        }
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+    let Ok(upgrade) = upgrade else {
+        return (StatusCode::BAD_REQUEST, "a WebSocket is expected here").into_response();
+    };
+    let hub = state.video.clone();
+    let svc = state.svc.clone();
+    let actor = u.actor;
+    upgrade
+        .max_message_size(MAX_SIGNAL_BYTES)
+        .on_upgrade(move |socket| relay(socket, hub, svc, actor, id))
+}
+
+async fn relay(
+    mut socket: WebSocket,
+    hub: std::sync::Arc<SignalHub>,
+    svc: rtms_service::Services,
+    actor: Actor,
+    session: i64,
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let name = actor.user.short_name();
+    let (me, peers) = hub.join(session, actor.user.id, name, tx);
+    let presence = |joined: bool| {
+        let (svc, actor) = (svc.clone(), actor.clone());
+        async move {
+            let _ = blocking(move || svc.video_presence(&actor, session, joined)).await;
+        }
+    };
+    presence(true).await;
+    let welcome = json!({"type": "welcome", "id": me, "peers": peers}).to_string();
+    if socket.send(Message::Text(welcome.into())).await.is_ok() {
+        loop {
+            tokio::select! {
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Ok(msg) = serde_json::from_str::<Value>(text.as_str()) {
+                            hub.relay(session, me, msg);
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+                outgoing = rx.recv() => match outgoing {
+                    Some(text) => {
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+            }
+        }
+    }
+    hub.leave(session, me);
+    presence(false).await;
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CalendarQuery {
+    from: Option<NaiveDate>,
+    days: Option<i64>,
+}
+
+pub struct DayItem {
+    pub id: i64,
+    pub time: String,
+    pub title: String,
+    pub who: String,
+    pub room: String,
+    pub requests: Vec<i64>,
+    pub cancelled: bool,
+    pub mine: bool,
+}
+
+#[derive(Template)]
+#[template(path = "video_calendar.html")]
+struct CalendarTpl {
+    p: Page,
+    days: Vec<(String, Vec<DayItem>)>,
+    week: bool,
+    from: String,
+    prev: String,
+    next: String,
+    feed: String,
+}
+
+/// A day or a week of the caller's sessions, with the link of their calendar feed.
+pub async fn calendar(
+    State(state): State<AppState>,
+    u: UiUser,
+    Query(q): Query<CalendarQuery>,
+) -> Response {
+    let lang = u.lang;
+    let days = if q.days == Some(1) { 1 } else { 7 };
+    let today = state.svc.clock.now().date_naive();
+    let from = q.from.unwrap_or(if days == 7 {
+        today - Duration::days(today.weekday().num_days_from_monday().into())
+    } else {
+        today
+    });
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let loaded = blocking(move || {
+        let list = svc.video_calendar(&actor, from, days)?;
+        let token = svc.calendar_token(&actor)?;
+        let unread = svc.notifications(&actor, lang, 0)?.unread;
+        Ok((list, token, unread))
+    })
+    .await;
+    let (list, token, unread) = match loaded {
+        Ok(x) => x,
+        Err(crate::error::AppError::Service(e, _)) => return error_page(&u, &e),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let p = Page::for_user(&u, super::i18n::tr(lang, "video-title"), "video", unread);
+    let tz = p.tz;
+    let me = u.actor.user.id;
+    let mut out: Vec<(String, Vec<DayItem>)> = Vec::new();
+    for d in 0..days {
+        let day = from + Duration::days(d);
+        let items = list
+            .iter()
+            .filter(|v| v.starts_at.with_timezone(&tz).date_naive() == day)
+            .map(|v| DayItem {
+                id: v.id,
+                time: format!(
+                    "{}–{}",
+                    v.starts_at.with_timezone(&tz).format("%H:%M"),
+                    v.ends_at.with_timezone(&tz).format("%H:%M")
+                ),
+                title: v.title.clone(),
+                who: v
+                    .participants
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                room: v.room.clone(),
+                requests: v.consultation_ids.clone(),
+                cancelled: v.cancelled,
+                mine: v.participants.iter().any(|p| p.id == me),
+            })
+            .collect();
+        out.push((fmt::date(day), items));
+    }
+    let step = Duration::days(days);
+    render(CalendarTpl {
+        p,
+        days: out,
+        week: days == 7,
+        from: from.to_string(),
+        prev: (from - step).to_string(),
+        next: (from + step).to_string(),
+        feed: format!("/ics/{token}"),
+    })
+}
+
+/// "Video now" from a request: the room at once, its people rung.
+pub async fn video_now(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.video_now(&actor, id)).await {
+        Ok(session) => Redirect::to(&format!("/video/{session}")).into_response(),
+        Err(crate::error::AppError::Service(e, _)) => error_page(&u, &e),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The iCalendar feed behind a secret link (no sign-in: calendar programs have none).
+pub async fn ics(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let token = token.trim_end_matches(".ics").to_string();
+    let svc = state.svc.clone();
+    match blocking(move || svc.calendar_feed(&token)).await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -1,0 +1,203 @@
+// A video session in two browsers with fake cameras: the dispatcher books it,
+// the doctor and the consultant enter the room, each receives the other's
+// video (connection "connected", decoded frames increasing); somebody else is
+// refused at the room; a reloaded page rejoins. Then the same with the ICE
+// transport policy "relay": every packet through a coturn started here.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { world } from "../lib/harness.mjs";
+import { DEMO_PASSWORD } from "../lib/config.mjs";
+
+// A coturn on loopback for the relay-only test; the server mints credentials for it.
+const TURN_PORT = 20000 + Math.floor(Math.random() * 20000);
+const TURN_SECRET = randomBytes(16).toString("hex");
+const HAVE_COTURN = (() => {
+  try { execFileSync("which", ["turnserver"], { stdio: "ignore" }); return true; } catch { return false; }
+})();
+if (HAVE_COTURN) {
+  process.env.RTMS_TURN_URL = `turn:127.0.0.1:${TURN_PORT}?transport=udp,turn:127.0.0.1:${TURN_PORT}?transport=tcp`;
+  process.env.RTMS_TURN_SECRET = TURN_SECRET;
+}
+
+const w = world("video", {
+  browserArgs: [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required",
+  ],
+});
+
+async function api(path, { token, method = "GET", body } = {}) {
+  const resp = await fetch(w.server.url + path, {
+    method,
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await resp.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { json = text; }
+  return { status: resp.status, json };
+}
+
+async function tokenOf(login) {
+  const r = await api("/api/v1/auth/login", { method: "POST", body: { login, password: DEMO_PASSWORD } });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  return r.json.token;
+}
+
+/** Decoded video frames summed over the page's connections, and their states. */
+async function mediaState(page) {
+  return page.evaluate(async () => {
+    const out = { states: [], frames: 0 };
+    for (const peer of window.rtmsVideo.peers.values()) {
+      out.states.push(peer.pc.connectionState);
+      const stats = await peer.pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "video") out.frames += s.framesDecoded || 0;
+      });
+    }
+    return out;
+  });
+}
+
+/** Waits until the page is connected to `n` peers and their video keeps decoding. */
+async function receivesVideo(page, n) {
+  const deadline = Date.now() + 30_000;
+  let last = null;
+  while (Date.now() < deadline) {
+    last = await mediaState(page);
+    if (last.states.length === n && last.states.every((s) => s === "connected") && last.frames > 0) break;
+    await page.waitForTimeout(250);
+  }
+  assert.equal(last.states.length, n, `connections: ${JSON.stringify(last)}`);
+  assert.ok(last.states.every((s) => s === "connected"), `states: ${JSON.stringify(last)}`);
+  const before = last.frames;
+  await page.waitForTimeout(1500);
+  const after = await mediaState(page);
+  assert.ok(after.frames > before, `decoded frames should grow: ${before} → ${after.frames}`);
+}
+
+test("two participants see each other; an outsider is refused; a reload rejoins", async (t) => {
+  const step = w.steps(t);
+  let sessionId, doctor, consultant;
+
+  await step("the dispatcher books a session for the doctor and the consultant", async () => {
+    const dispatcher = await tokenOf("dispatcher");
+    const ids = [];
+    for (const login of ["doctor", "consultant"]) {
+      const me = await api("/api/v1/me", { token: await tokenOf(login) });
+      ids.push(me.json.id);
+    }
+    const r = await api("/api/v1/video", {
+      token: dispatcher,
+      method: "POST",
+      body: { starts_at: new Date(Date.now() + 60_000).toISOString(), participant_ids: ids },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    sessionId = r.json.id;
+  });
+
+  await step("both enter the room and receive each other's video", async () => {
+    doctor = await w.person("doctor");
+    consultant = await w.person("consultant");
+    await doctor.page.goto(`/video/${sessionId}`);
+    await consultant.page.goto(`/video/${sessionId}`);
+    await receivesVideo(doctor.page, 1);
+    await receivesVideo(consultant.page, 1);
+    await w.shot(doctor.page, "01-room-doctor");
+  });
+
+  await step("the participant list shows who is in the room", async () => {
+    const present = doctor.page.locator("#video-people li.present");
+    await present.first().waitFor();
+    assert.ok((await present.count()) >= 1);
+  });
+
+  await step("somebody who is not a participant is refused at the room", async () => {
+    const outsider = await w.person("consultant2");
+    const resp = await outsider.page.goto(`/video/${sessionId}`);
+    assert.equal(resp.status(), 404);
+    await w.dismiss(outsider);
+  });
+
+  await step("a reloaded page rejoins the room", async () => {
+    await doctor.page.reload();
+    await receivesVideo(doctor.page, 1);
+    await receivesVideo(consultant.page, 1);
+  });
+
+  await step.finish();
+});
+
+/** The candidate types of the page's selected candidate pairs (local side). */
+async function selectedTypes(page) {
+  return page.evaluate(async () => {
+    const types = [];
+    for (const peer of window.rtmsVideo.peers.values()) {
+      const stats = await peer.pc.getStats();
+      const byId = new Map();
+      stats.forEach((s) => byId.set(s.id, s));
+      stats.forEach((s) => {
+        if (s.type === "transport" && s.selectedCandidatePairId) {
+          const pair = byId.get(s.selectedCandidatePairId);
+          const local = pair && byId.get(pair.localCandidateId);
+          if (local) types.push(local.candidateType);
+        }
+      });
+    }
+    return types;
+  });
+}
+
+test("relay only: the video goes through TURN with a credential the server minted", { skip: !HAVE_COTURN && "coturn (turnserver) is not installed" }, async (t) => {
+  const step = w.steps(t);
+  let turn, sessionId;
+  t.after(() => turn?.kill("SIGTERM"));
+
+  await step("coturn starts on loopback with the shared secret", async () => {
+    turn = spawn("turnserver", [
+      "-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1",
+      "--listening-port", String(TURN_PORT), "--min-port", "49152", "--max-port", "65535",
+      "--use-auth-secret", "--static-auth-secret", TURN_SECRET, "--realm", "rtms",
+      "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--log-file", "stdout",
+    ], { stdio: ["ignore", "pipe", "pipe"] });
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, 3000);
+      turn.once("exit", (code) => { clearTimeout(timer); reject(new Error(`turnserver exited: ${code}`)); });
+    });
+  });
+
+  await step("the dispatcher books a second session", async () => {
+    const dispatcher = await tokenOf("dispatcher");
+    const ids = [];
+    for (const login of ["doctor", "consultant"]) {
+      ids.push((await api("/api/v1/me", { token: await tokenOf(login) })).json.id);
+    }
+    const r = await api("/api/v1/video", {
+      token: dispatcher,
+      method: "POST",
+      body: { starts_at: new Date(Date.now() + 3 * 3600_000).toISOString(), participant_ids: ids },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    sessionId = r.json.id;
+  });
+
+  await step("both receive video over relayed candidates only", async () => {
+    const doctor = await w.person("doctor");
+    const consultant = await w.person("consultant");
+    await doctor.page.goto(`/video/${sessionId}?relay=1`);
+    await consultant.page.goto(`/video/${sessionId}?relay=1`);
+    await receivesVideo(doctor.page, 1);
+    await receivesVideo(consultant.page, 1);
+    assert.deepEqual(await selectedTypes(doctor.page), ["relay"]);
+    assert.deepEqual(await selectedTypes(consultant.page), ["relay"]);
+  });
+
+  await step.finish();
+});
