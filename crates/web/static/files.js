@@ -159,7 +159,8 @@
             return function (n, total) {
               var pct = total ? Math.floor((n * 100) / total) : 100;
               bar.value = pct;
-              st.textContent = pct + " %";
+              // The last byte is sent: the server now checks and stores the file.
+              st.textContent = n >= total ? t("upload-checking") : pct + " %";
             };
           })(bar, st),
           state: (function (st, li) {

@@ -346,7 +346,6 @@ report-col-consultant = Consultant
 
 email-title = Notifications by e-mail
 email-none = No e-mail address on file; the administrator enters it.
-email-instant = Send notifications at once to
 
 ## Attachments and the DICOM viewer
 files-title = Files

@@ -346,7 +346,6 @@ report-col-consultant = Консультант
 
 email-title = Уведомления по электронной почте
 email-none = Адрес электронной почты не указан — его вносит администратор.
-email-instant = Присылать уведомления сразу на
 
 ## Attachments and the DICOM viewer
 files-title = Файлы
