@@ -355,10 +355,16 @@ async fn digest_and_kinds(backend: BackendKind) {
     assert!(to("doctor").is_empty(), "digest, not instant");
 
     // Next day: two instances look for digests at once, two workers send.
+    // (Two instances exist only on PostgreSQL; SQLite is one process, whose
+    // threads share one database handle and its single writer.)
     clock.advance(Duration::days(1));
+    let shared = worker(&url, clock.clone(), port);
     let queue = || {
-        let (w, c) = (url.clone(), clock.clone());
-        std::thread::spawn(move || worker(&w, c, port).queue_digests().unwrap())
+        let (w, c, s) = (url.clone(), clock.clone(), shared.clone());
+        std::thread::spawn(move || match backend {
+            BackendKind::Postgres => worker(&w, c, port).queue_digests().unwrap(),
+            BackendKind::Sqlite => s.queue_digests().unwrap(),
+        })
     };
     let (a, b) = (queue(), queue());
     let queued = a.join().unwrap() + b.join().unwrap();
