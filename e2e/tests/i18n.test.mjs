@@ -85,8 +85,8 @@ test("the sign-in page in Russian and in English", () => w.run(async () => {
   assert.deepEqual(problems, [], "language problems on the sign-in page");
 }, { label: "login" }));
 
-/** Links not to follow: downloads, the language switch, sign-out, static files. */
-const SKIP = /\.csv(\?|#|$)|^\/lang\/|^\/logout|^\/static\//;
+/** Links not to follow: downloads (CSV, XLSX, PDF, calendar feeds, files), the language switch, sign-out, static files. */
+const SKIP = /\.(csv|xlsx|pdf)(\?|#|$)|^\/lang\/|^\/logout|^\/static\/|^\/ics\/|^\/api\//;
 
 /** A page's kind: its path with numbers as {n}, and the names of its query parameters. */
 function shapeOf(pathAndQuery) {

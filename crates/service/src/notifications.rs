@@ -151,7 +151,7 @@ pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
         "deadline_over" => ("Срок истёк", "Deadline passed"),
         "deadline_escalated" => (
             "Просрочка: сообщение руководителю КТЦ",
-            "Overdue: escalated to the КТЦ head",
+            "Overdue: escalated to the coordination centre's head",
         ),
         _ => ("Изменение запроса", "Request changed"),
     };
