@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use rtms_documents::seal::{self, PublicKey, Seal, SealKey};
 use rtms_documents::{ConclusionDoc, Diagnosis, Party, Person, SealMark, Signer};
-use rtms_domain::{Lang, Role, Status};
+use rtms_domain::{Lang, Role};
 use rtms_store::models::{Document, NewDocument};
 use rtms_store::{files as repo_files, repo};
 use serde::Serialize;
@@ -305,6 +305,7 @@ impl Services {
         .await
         .map_err(other)??;
         let (new, pdf) = made;
+        let our_sha = new.pdf_sha256.clone();
         self.files
             .put_bytes(&new.storage_key, pdf.clone())
             .await
@@ -316,11 +317,7 @@ impl Services {
         })
         .await
         .map_err(other)??;
-        if kept.pdf_sha256
-            != <String as AsRef<str>>::as_ref(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-                &pdf,
-            )))
-        {
+        if kept.pdf_sha256 != our_sha {
             // Another instance stored its (identical by construction) copy first.
             let bytes = self.read_all(&kept.storage_key).await?;
             return Ok((kept, bytes));
@@ -380,9 +377,4 @@ pub fn verify_detached(pdf: &[u8], seal_json: &str, public_key_b64: &str) -> Res
     let key = PublicKey::from_base64(public_key_b64).map_err(|e| format!("the key: {e}"))?;
     seal::verify(&key, &s, None, Some(pdf)).map_err(|e| e.to_string())?;
     Ok(s)
-}
-
-/// Whether a status means the conclusion is final (for showing the download).
-pub fn has_document(status: Status) -> bool {
-    matches!(status, Status::Completed | Status::Closed)
 }
