@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use base64::Engine;
 use common::*;
 use reqwest::{Method, StatusCode};
@@ -166,8 +164,7 @@ async fn attachments(app: &TestApp, token: &str, id: i64) -> Vec<Value> {
 /// middle; the file is invisible until complete and arrives byte-exact.
 async fn resumable_upload(backend: BackendKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(rtms_store::testing::TestDatabase::new(backend));
-    seed(&db).await;
+    let db = TestApp::seeded_database(backend).await;
     let app = TestApp::start_with_files(db.clone(), FileStore::local(dir.path()).unwrap()).await;
     let doctor = app.login("doctor").await;
     let id = app.create(&doctor, complete_request("planned")).await;
@@ -517,8 +514,7 @@ async fn upload_to_s3_compatible_store() {
         staging.path(),
     )
     .unwrap();
-    let db = Arc::new(rtms_store::testing::TestDatabase::new(BackendKind::Sqlite));
-    seed(&db).await;
+    let db = TestApp::seeded_database(BackendKind::Sqlite).await;
     let app = TestApp::start_with_files(db, store).await;
     let doctor = app.login("doctor").await;
     let id = app.create(&doctor, complete_request("planned")).await;
@@ -561,19 +557,4 @@ async fn upload_to_s3_compatible_store() {
         .unwrap();
     assert_eq!(sha(&r.bytes().await.unwrap()), sha(&data));
     app.stop().await;
-}
-
-async fn seed(db: &Arc<rtms_store::testing::TestDatabase>) {
-    let url = db.url.clone();
-    tokio::task::spawn_blocking(move || {
-        let svc = rtms_service::Services::new(
-            rtms_store::Db::connect(&url, 2).unwrap(),
-            Arc::new(rtms_service::SystemClock),
-        );
-        svc.db.migrate().unwrap();
-        svc.db.write(rtms_store::reference::ensure_loaded).unwrap();
-        rtms_service::demo::seed_if_empty(&svc).unwrap();
-    })
-    .await
-    .unwrap();
 }

@@ -37,6 +37,12 @@ impl TestApp {
         clock: Arc<dyn Clock>,
         mail: Option<rtms_service::jobs::MailConfig>,
     ) -> TestApp {
+        let db = TestApp::seeded_database(backend).await;
+        TestApp::start_configured(db, clock, mail).await
+    }
+
+    /// A new database with the demo region, for a server started separately.
+    pub async fn seeded_database(backend: BackendKind) -> Arc<TestDatabase> {
         let db = Arc::new(TestDatabase::new(backend));
         let url = db.url.clone();
         tokio::task::spawn_blocking(move || {
@@ -50,7 +56,7 @@ impl TestApp {
         })
         .await
         .unwrap();
-        TestApp::start_configured(db, clock, mail).await
+        db
     }
 
     /// A new database with the demo region, and a server whose services `customize` adjusts.
