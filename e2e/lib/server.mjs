@@ -18,8 +18,10 @@ async function psql(url, sql) {
 /**
  * Starts `rtms serve --demo` and resolves when it answers /readyz.
  * @param {string} name a label for the log file (the test file's name)
+ * @param {{ sharing?: object }} opts `sharing`: a running server whose
+ *   PostgreSQL database this one uses too (a second instance of one region)
  */
-export async function startServer(name) {
+export async function startServer(name, { sharing = null } = {}) {
   if (!fs.existsSync(config.bin)) {
     throw new Error(`no rtms binary at ${config.bin}: run \`cargo build -p rtms\` or set RTMS_BIN`);
   }
@@ -27,14 +29,19 @@ export async function startServer(name) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `rtms-e2e-${name}-`));
   const args = ["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir", dataDir];
   let pgDb = null;
-  if (config.db === "postgres") {
+  if (sharing) {
+    if (!sharing.pgDb) throw new Error("only instances on PostgreSQL share a database");
+    const u = new URL(config.pgUrl);
+    u.pathname = "/" + sharing.pgDb;
+    args.push("--database-url", u.toString());
+  } else if (config.db === "postgres") {
     pgDb = `rtms_e2e_${name.replace(/\W/g, "_")}_${randomBytes(4).toString("hex")}`;
     await psql(config.pgUrl, `CREATE DATABASE ${pgDb}`);
     const u = new URL(config.pgUrl);
     u.pathname = "/" + pgDb;
     args.push("--database-url", u.toString());
   }
-  const logPath = path.join(ARTIFACTS, `${name}.server.log`);
+  const logPath = path.join(ARTIFACTS, `${name}${sharing ? ".second" : ""}.server.log`);
   const log = fs.createWriteStream(logPath);
   const child = spawn(config.bin, args, {
     stdio: ["ignore", "pipe", "pipe"],

@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { world } from "../lib/harness.mjs";
-import { DEMO_PASSWORD } from "../lib/config.mjs";
+import { DEMO_PASSWORD, config } from "../lib/config.mjs";
+import { startServer } from "../lib/server.mjs";
+import { newPerson, signIn } from "../lib/browser.mjs";
 
 // A coturn on loopback for the relay-only test; the server mints credentials for it.
 const TURN_PORT = 20000 + Math.floor(Math.random() * 20000);
@@ -43,6 +45,23 @@ async function api(path, { token, method = "GET", body } = {}) {
   let json = null;
   try { json = JSON.parse(text); } catch { json = text; }
   return { status: resp.status, json };
+}
+
+async function idOf(login) {
+  return (await api("/api/v1/me", { token: await tokenOf(login) })).json.id;
+}
+
+/** Books a session `hoursAhead` from now for these users; returns its id. */
+async function bookFor(logins, hoursAhead) {
+  const ids = [];
+  for (const login of logins) ids.push(await idOf(login));
+  const r = await api("/api/v1/video", {
+    token: await tokenOf("dispatcher"),
+    method: "POST",
+    body: { starts_at: new Date(Date.now() + hoursAhead * 3600_000).toISOString(), participant_ids: ids },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json.id;
 }
 
 async function tokenOf(login) {
@@ -199,5 +218,75 @@ test("relay only: the video goes through TURN with a credential the server minte
     assert.deepEqual(await selectedTypes(consultant.page), ["relay"]);
   });
 
+  await step("the connection test page gets through TURN too", async () => {
+    const nurse = await w.person("doctor");
+    await nurse.page.goto("/video/check");
+    await nurse.page.locator("#check-turn.ok").waitFor({ timeout: 20_000 });
+    await w.shot(nurse.page, "02-connection-test-turn");
+  });
+
+  await step.finish();
+});
+
+test("three participants (a consilium): each receives the other two", async (t) => {
+  const step = w.steps(t);
+  let sessionId;
+  const pages = [];
+  await step("the dispatcher books a session for three", async () => {
+    sessionId = await bookFor(["doctor", "consultant", "consultant2"], 6);
+  });
+  await step("all three enter and each decodes two video streams", async () => {
+    for (const login of ["doctor", "consultant", "consultant2"]) {
+      const p = await w.person(login);
+      await p.page.goto(`/video/${sessionId}`);
+      pages.push(p);
+    }
+    for (const p of pages) await receivesVideo(p.page, 2);
+    await w.shot(pages[0].page, "03-room-three");
+  });
+  await step("one leaves; the other two still see each other", async () => {
+    await pages[2].page.goto("/video");
+    await w.dismiss(pages[2]);
+    await receivesVideo(pages[0].page, 1);
+    await receivesVideo(pages[1].page, 1);
+  });
+  await step.finish();
+});
+
+test("the connection test page checks the camera, the microphone and TURN", async (t) => {
+  const step = w.steps(t);
+  await step("the page reports the fake camera and the server as working", async () => {
+    const doctor = await w.person("doctor");
+    await doctor.page.goto("/video/check");
+    await doctor.page.locator("#check-camera.ok").waitFor();
+    await doctor.page.locator("#check-server.ok").waitFor();
+    // The fake microphone plays a tone: the meter hears it.
+    await doctor.page.locator("#check-mic.ok").waitFor({ timeout: 15_000 });
+    await w.shot(doctor.page, "04-connection-test");
+  });
+  await step.finish();
+});
+
+test("two server instances on one PostgreSQL: a browser on each, they connect", { skip: config.db !== "postgres" && "several instances need PostgreSQL" }, async (t) => {
+  const step = w.steps(t);
+  let second, sessionId, far;
+  t.after(async () => {
+    await far?.context.close().catch(() => {});
+    await second?.stop();
+  });
+  await step("a second instance starts on the same database", async () => {
+    second = await startServer("video", { sharing: w.server });
+    sessionId = await bookFor(["doctor", "consultant"], 9);
+  });
+  await step("the doctor on the first and the consultant on the second see each other", async () => {
+    const near = await w.person("doctor");
+    far = await newPerson(w.browser, second, "consultant");
+    await signIn(far.page, "consultant");
+    await near.page.goto(`/video/${sessionId}`);
+    await far.page.goto(`/video/${sessionId}`);
+    await receivesVideo(near.page, 1);
+    await receivesVideo(far.page, 1);
+    await w.shot(far.page, "05-second-instance");
+  });
   await step.finish();
 });

@@ -23,6 +23,7 @@
 //! The [`seal`] module signs a rendered document (its canonical JSON content
 //! and its PDF bytes) with Ed25519 and verifies such detached seals.
 
+pub mod cms;
 pub mod seal;
 mod world;
 

@@ -199,6 +199,22 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "В это время участник или помещение уже заняты другой ВКС: выберите другое время",
             "A participant or the room is already booked for another video session at this time: choose another time",
         ),
+        "link_template" => (
+            "Ссылка должна начинаться с https:// (или http://) и не содержать пробелов; {session}, {room} и {title} подставляются",
+            "The link must start with https:// (or http://) and contain no spaces; {session}, {room} and {title} are filled in",
+        ),
+        "cms_malformed" => (
+            "Файл не похож на открепленную подпись CMS (PKCS#7, .sig или .p7s): выберите файл подписи",
+            "This is not a detached CMS (PKCS#7, .sig or .p7s) signature: choose the signature file",
+        ),
+        "cms_mismatch" => (
+            "Подпись не соответствует этому документу: подпишите PDF заключения, скачанный отсюда, без изменений",
+            "The signature does not match this document: sign the conclusion PDF downloaded here, unchanged",
+        ),
+        "video_over" => (
+            "Сеанс ВКС уже закончился или отменён: его нельзя отменить",
+            "This video session has already ended or been cancelled: it cannot be cancelled",
+        ),
         "video_too_many" => (
             "В одной ВКС может быть не больше шести участников",
             "A video session can have at most six participants",

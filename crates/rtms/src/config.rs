@@ -40,7 +40,8 @@ pub struct ConfigArgs {
     /// Sender address of e-mails.
     #[arg(long, global = true, env = "RTMS_MAIL_FROM")]
     pub mail_from: Option<String>,
-    /// The address users open the system at, for links in e-mails.
+    /// The address users open the system at, for links in e-mails and the
+    /// verification address printed on documents.
     #[arg(long, global = true, env = "RTMS_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Where attachments are kept: `s3://bucket` (with the standard AWS_*
@@ -105,6 +106,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub clamd: Option<String>,
     pub turn: Option<rtms_service::video::TurnConfig>,
+    /// The address users open the system at (links in e-mails and on documents).
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -190,6 +193,7 @@ impl Config {
                 (None, None) => None,
                 _ => anyhow::bail!("HTTPS needs both --tls-cert and --tls-key"),
             },
+            public_url: args.public_url.clone().or(file.public_url.clone()),
             mail: args.smtp_host.clone().or(file.smtp_host).map(|smtp_host| {
                 rtms_service::jobs::MailConfig {
                     smtp_host,

@@ -138,6 +138,9 @@ fn main() -> anyhow::Result<()> {
     if let Some(turn) = config.turn.clone() {
         svc = svc.with_turn(turn);
     }
+    if let Some(url) = config.public_url.clone() {
+        svc.public_url = Some(url);
+    }
     let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");

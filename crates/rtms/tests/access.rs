@@ -211,6 +211,20 @@ async fn route_role_matrix(backend: BackendKind) {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{booked}");
     let video = booked["id"].as_i64().unwrap();
+    // Two more that the matrix cancels, one through the page and one through the API.
+    let mut doomed_video = Vec::new();
+    for days in [3, 4] {
+        let (s, booked) = app
+            .call(
+                Some(&dispatcher_token),
+                Method::POST,
+                "/api/v1/video",
+                Some(json!({"starts_at": Utc::now() + Duration::days(days), "participant_ids": people})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{booked}");
+        doomed_video.push(booked["id"].as_i64().unwrap());
+    }
     let feed = app
         .get(&app.login("consultant").await, "/api/v1/video/feed")
         .await["path"]
@@ -406,6 +420,10 @@ async fn route_role_matrix(backend: BackendKind) {
             ),
         ),
         (
+            ("POST", "/requests/{id}/cms"),
+            (format!("/requests/{req}/cms"), Who::Only(&["consultant"])),
+        ),
+        (
             ("POST", "/requests/{id}/video-now"),
             (
                 format!("/requests/{req}/video-now"),
@@ -414,10 +432,21 @@ async fn route_role_matrix(backend: BackendKind) {
         ),
         (("GET", "/video"), ("/video".into(), Who::Only(VIDEO))),
         (
+            ("GET", "/video/check"),
+            ("/video/check".into(), Who::Only(VIDEO)),
+        ),
+        (
             ("GET", "/video/{id}"),
             (
                 format!("/video/{video}"),
                 Who::Only(&["doctor", "consultant"]),
+            ),
+        ),
+        (
+            ("POST", "/video/{id}/cancel"),
+            (
+                format!("/video/{}/cancel", doomed_video[0]),
+                Who::Only(&["dispatcher"]),
             ),
         ),
         (
@@ -568,6 +597,9 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/audit"), ("/api/v1/audit".into(), Who::Only(&["auditor"]), None)),
         (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
         (("get", "/api/v1/consultations/{id}/conclusion/pdf"), (format!("/api/v1/consultations/{req}/conclusion/pdf"), Who::Only(&["consultant"]), None)),
+        (("get", "/api/v1/consultations/{id}/summary.pdf"), (format!("/api/v1/consultations/{req}/summary.pdf"), Who::Only(SEES_REQUEST), None)),
+        (("get", "/api/v1/consultations/{id}/conclusion/signatures"), (format!("/api/v1/consultations/{req}/conclusion/signatures"), Who::Only(&["consultant"]), None)),
+        (("post", "/api/v1/consultations/{id}/conclusion/signatures"), (format!("/api/v1/consultations/{req}/conclusion/signatures"), Who::Only(&["consultant"]), None)),
         (("get", "/api/v1/consultations/{id}/conclusion/seal"), (format!("/api/v1/consultations/{req}/conclusion/seal"), Who::Only(&["consultant"]), None)),
         (("get", "/api/v1/seal/key"), ("/api/v1/seal/key".into(), Who::Public, None)),
         (("post", "/api/v1/verify"), ("/api/v1/verify".into(), Who::Public, None)),
@@ -587,6 +619,7 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/video"), ("/api/v1/video".into(), Who::Only(VIDEO), None)),
         (("get", "/api/v1/video/feed"), ("/api/v1/video/feed".into(), Who::Only(VIDEO), None)),
         (("get", "/api/v1/video/{id}"), (format!("/api/v1/video/{video}"), Who::Only(&["dispatcher", "doctor", "consultant"]), None)),
+        (("post", "/api/v1/video/{id}/cancel"), (format!("/api/v1/video/{}/cancel", doomed_video[1]), Who::Only(&["dispatcher"]), None)),
         (("get", "/api/v1/video/{id}/ice"), (format!("/api/v1/video/{video}/ice"), Who::Only(&["doctor", "consultant"]), None)),
     ]
     .into_iter()

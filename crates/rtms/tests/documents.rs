@@ -288,3 +288,227 @@ both_backends!(
     consilium_document_waits_for_every_signature,
     super::consilium
 );
+
+/// The consultant prints the request: a PDF/A summary with the patient, the
+/// question and the history, headed by the region's name as the administrator
+/// set it. The conclusion printed for the same region carries the full address
+/// of the verification page and СНИЛС in its printed form.
+async fn request_summary(backend: BackendKind) {
+    let app = TestApp::spawn_custom(backend, |mut svc| {
+        svc.public_url = Some("https://rtms.example.ru/".into());
+        svc
+    })
+    .await;
+    let admin = app.login("admin").await;
+    let mut settings = app.get(&admin, "/api/v1/admin/settings").await;
+    settings["region_name"] = json!("Министерство здравоохранения Н-ской области");
+    let (s, body) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/v1/admin/settings",
+            Some(settings),
+        )
+        .await;
+    assert!(s.is_success(), "{body}");
+
+    let id = in_progress(&app, &["consultant"]).await;
+    let consultant = app.login("consultant").await;
+    let r = fetch(
+        &app,
+        &consultant,
+        &format!("/api/v1/consultations/{id}/summary.pdf"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let text = pdftotext(&r.bytes().await.unwrap());
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Министерство здравоохранения Н-ской области",
+        "Тестов Семён Ильич",
+        "112-233-445 95",
+        "I21.0",
+        "Показан ли перевод в региональный сосудистый центр?",
+        "Боли за грудиной с 6 утра.",
+        "ЧСС 104",
+        "Кардиология",
+    ] {
+        assert!(
+            flat.to_lowercase().contains(&expected.to_lowercase()),
+            "{expected:?} not in {flat}"
+        );
+    }
+    // Another organization's doctor gets nothing.
+    let stranger = app.login("doctor2").await;
+    assert_eq!(
+        fetch(
+            &app,
+            &stranger,
+            &format!("/api/v1/consultations/{id}/summary.pdf")
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    app.act(&consultant, id, "sign", json!({})).await;
+    let doctor = app.login("doctor").await;
+    let pdf = fetch(
+        &app,
+        &doctor,
+        &format!("/api/v1/consultations/{id}/conclusion/pdf"),
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap();
+    let flat = pdftotext(&pdf)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("https://rtms.example.ru/verify"), "{flat}");
+    assert!(
+        flat.contains("Министерство здравоохранения Н-ской области"),
+        "{flat}"
+    );
+    assert!(flat.contains("112-233-445 95"), "{flat}");
+    app.stop().await;
+}
+both_backends!(printable_request_summary, super::request_summary);
+
+/// Runs openssl (the signer's own crypto tool in this test) in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl must be installed");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A detached CMS signature of `pdf` by a fresh certificate of `key_args`.
+fn cms_sign(dir: &std::path::Path, pdf: &[u8], key_args: &[&str], md: &str) -> Vec<u8> {
+    std::fs::write(dir.join("doc.pdf"), pdf).unwrap();
+    let mut args = vec!["req", "-x509", "-nodes", "-days", "30", "-subj"];
+    args.push("/CN=Смирнов Андрей Викторович/O=ОКБ");
+    args.extend(["-utf8", "-keyout", "key.pem", "-out", "cert.pem"]);
+    args.extend(key_args);
+    openssl(dir, &args);
+    openssl(
+        dir,
+        &[
+            "cms", "-sign", "-binary", "-in", "doc.pdf", "-signer", "cert.pem", "-inkey",
+            "key.pem", "-md", md, "-outform", "DER", "-out", "doc.p7s",
+        ],
+    );
+    std::fs::read(dir.join("doc.p7s")).unwrap()
+}
+
+/// The consultant signs the downloaded PDF with their own certificate and
+/// attaches the signature: RSA and ECDSA are checked; a signature of another
+/// file or a file that is no signature is refused in words; an algorithm not
+/// checked here is kept as such; only a signer may attach one.
+async fn signers_own_signatures(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let id = in_progress(&app, &["consultant"]).await;
+    let consultant = app.login("consultant").await;
+    app.act(&consultant, id, "sign", json!({})).await;
+    let pdf = fetch(
+        &app,
+        &consultant,
+        &format!("/api/v1/consultations/{id}/conclusion/pdf"),
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap()
+    .to_vec();
+    let dir = tempfile::tempdir().unwrap();
+    let path = format!("/api/v1/consultations/{id}/conclusion/signatures");
+    let post = |token: String, body: Vec<u8>| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            let r = app
+                .client
+                .post(format!("{}{path}", app.base))
+                .bearer_auth(token)
+                .header("content-type", "application/pkcs7-signature")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+
+    let rsa = cms_sign(dir.path(), &pdf, &["-newkey", "rsa:2048"], "sha256");
+    let (s, v) = post(consultant.clone(), rsa.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["status"], "valid", "{v}");
+    assert_eq!(v["algorithm"], "RSA/SHA-256");
+    assert_eq!(v["signer"], "Смирнов Андрей Викторович");
+
+    let ec = cms_sign(
+        dir.path(),
+        &pdf,
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "sha256",
+    );
+    let (s, v) = post(consultant.clone(), ec).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["algorithm"].as_str()),
+        (Some("valid"), Some("ECDSA/SHA-256"))
+    );
+
+    // A signature of something else: refused, with what to do.
+    let mut other = pdf.clone();
+    other.extend_from_slice(b"\n% changed");
+    let wrong = cms_sign(dir.path(), &other, &["-newkey", "rsa:2048"], "sha256");
+    let (s, v) = post(consultant.clone(), wrong).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        v.to_string().contains("не соответствует этому документу"),
+        "{v}"
+    );
+    let (s, v) = post(consultant.clone(), b"not a signature".to_vec()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v.to_string().contains("открепленную подпись"), "{v}");
+
+    // SHA-1 is not checked here: kept, and said so.
+    let old = cms_sign(dir.path(), &pdf, &["-newkey", "rsa:2048"], "sha1");
+    let (s, v) = post(consultant.clone(), old).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["status"], "unsupported");
+
+    // The doctor is no signer; everyone who reads the conclusion sees the list.
+    let doctor = app.login("doctor").await;
+    let (s, _) = post(doctor.clone(), rsa).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let list = app.get(&doctor, &path).await;
+    let statuses: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["valid", "valid", "unsupported"]);
+    let cookie = app.ui_login("doctor").await;
+    let html = app
+        .page(Method::GET, &format!("/requests/{id}"), Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"cms-signatures\""));
+    assert!(html.contains("подпись верна"));
+    app.stop().await;
+}
+both_backends!(signers_own_cms_signatures, super::signers_own_signatures);

@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use common::{complete_request, TestApp};
+use common::{complete_request, next_json, ws_connect, TestApp};
 use reqwest::{Method, StatusCode};
 use rtms_service::{Clock, ManualClock};
 use rtms_store::BackendKind;
@@ -88,10 +88,80 @@ async fn monthly_numbers(backend: BackendKind) {
     )
     .await;
 
+    // A video session about the answered request: the doctor is in the room
+    // for 20 minutes, the consultant for the middle 5. A second one is cancelled.
+    let doctor_id = app.get(&doctor, "/api/v1/me").await["id"].as_i64().unwrap();
+    let (s, booked) = app
+        .call(
+            Some(&dispatcher),
+            Method::POST,
+            "/api/v1/video",
+            Some(json!({"starts_at": clock.now() + Duration::minutes(1),
+                "participant_ids": [doctor_id, me], "consultation_ids": [answered]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{booked}");
+    let session = booked["id"].as_i64().unwrap();
+    let (s, other) = app
+        .call(
+            Some(&dispatcher),
+            Method::POST,
+            "/api/v1/video",
+            Some(json!({"starts_at": clock.now() + Duration::hours(2),
+                "participant_ids": [doctor_id, me]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{other}");
+    let (s, _) = app
+        .call(
+            Some(&dispatcher),
+            Method::POST,
+            &format!("/api/v1/video/{}/cancel", other["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let logged = |n: usize| {
+        let app = &app;
+        let dispatcher = &dispatcher;
+        async move {
+            for _ in 0..100 {
+                let v = app
+                    .get(dispatcher, &format!("/api/v1/video/{session}"))
+                    .await;
+                if v["log"].as_array().unwrap().len() >= n {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("the room log did not reach {n} entries");
+        }
+    };
+    let doctor_c = app.ui_login("doctor").await;
+    let consultant_c = app.ui_login("consultant").await;
+    let mut a = ws_connect(&app, session, &doctor_c).await;
+    next_json(&mut a).await;
+    logged(1).await;
+    clock.advance(Duration::minutes(10));
+    let mut b = ws_connect(&app, session, &consultant_c).await;
+    next_json(&mut b).await;
+    logged(2).await;
+    clock.advance(Duration::minutes(5));
+    futures_util::SinkExt::close(&mut b).await.unwrap();
+    logged(3).await;
+    clock.advance(Duration::minutes(5));
+    futures_util::SinkExt::close(&mut a).await.unwrap();
+    logged(4).await;
+
     let analyst = app.login("analyst").await;
     let r = app
         .get(&analyst, &format!("/api/v1/reports?from={day}&to={day}"))
         .await;
+    assert_eq!(
+        r["video"],
+        json!({"booked": 1, "cancelled": 1, "held": 1, "minutes": 20, "participant_minutes": 25}),
+        "{r}"
+    );
     assert_eq!(r["submitted"], 3, "{r}");
     assert_eq!(r["answered"], 1);
     assert_eq!(count(&r["by_form"], "Плановая"), 2);
@@ -242,6 +312,8 @@ async fn monthly_numbers(backend: BackendKind) {
         "Дубликат запроса 1",
         "Перевода удалось избежать 1",
         "Смирнов А. В. 1 1",
+        "Проведено сеансов 1",
+        "Минут в эфире 20",
     ] {
         assert!(flat.contains(figure), "{figure:?} not in {flat}");
     }

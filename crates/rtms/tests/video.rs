@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use common::{complete_request, TestApp};
-use futures_util::{SinkExt, StreamExt};
+use common::{complete_request, next_json, ws_connect, TestApp};
+use futures_util::SinkExt;
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use rtms_service::video::TurnConfig;
@@ -297,41 +297,6 @@ fn ws_request(app: &TestApp, path: &str, cookie: &str) -> reqwest::RequestBuilde
         .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
 }
 
-async fn ws_connect(
-    app: &TestApp,
-    session: i64,
-    cookie: &str,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let url = format!(
-        "{}/video/{session}/ws",
-        app.base.replace("http://", "ws://")
-    );
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    req.headers_mut()
-        .insert("origin", app.base.parse().unwrap());
-    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    ws
-}
-
-async fn next_json(
-    ws: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> Value {
-    loop {
-        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
-            .await
-            .expect("a signaling message")
-            .unwrap()
-            .unwrap();
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
-        }
-    }
-}
-
 async fn room_for_participants_only(backend: BackendKind) {
     let app = TestApp::spawn(backend).await;
     let dispatcher = app.login("dispatcher").await;
@@ -574,4 +539,249 @@ async fn ice_credentials(backend: BackendKind) {
 both_backends!(
     ice_servers_carry_valid_turn_credentials,
     super::ice_credentials
+);
+
+/// Two instances of the server on one PostgreSQL: a participant on each meets
+/// the other in the room (signaling crosses instances), and a change made
+/// through one instance reaches a browser connected to the other at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_rooms_and_live_updates() {
+    let db = TestApp::seeded_database(BackendKind::Postgres).await;
+    let one = TestApp::start(db.clone()).await;
+    let two = TestApp::start(db.clone()).await;
+    let dispatcher = one.login("dispatcher").await;
+    let (doctor, consultant) = (
+        user_id(&one, "doctor").await,
+        user_id(&one, "consultant").await,
+    );
+    let (s, booked) = book(
+        &one,
+        &dispatcher,
+        json!({"starts_at": Utc::now() + Duration::minutes(1), "participant_ids": [doctor, consultant]}),
+        "ru",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{booked}");
+    let id = booked["id"].as_i64().unwrap();
+
+    let mut a = ws_connect(&one, id, &one.ui_login("doctor").await).await;
+    let welcome_a = next_json(&mut a).await;
+    assert_eq!(welcome_a["peers"], json!([]));
+    let mut b = ws_connect(&two, id, &two.ui_login("consultant").await).await;
+    let welcome_b = next_json(&mut b).await;
+    assert_eq!(
+        welcome_b["peers"][0]["user_id"], doctor,
+        "the newcomer on the second instance finds the doctor on the first: {welcome_b}"
+    );
+    let joined = next_json(&mut a).await;
+    assert_eq!(joined["type"], "peer-joined");
+    assert_eq!(joined["id"], welcome_b["id"]);
+    // An offer (large, as real ones with many candidates are) and its answer cross over.
+    let big_sdp = format!("v=0\r\n{}", "a=candidate:x\r\n".repeat(800));
+    b.send(tokio_tungstenite::tungstenite::Message::Text(
+        json!({"type": "offer", "to": welcome_a["id"], "sdp": {"type": "offer", "sdp": big_sdp}})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let offer = next_json(&mut a).await;
+    assert_eq!(offer["type"], "offer");
+    assert_eq!(offer["from"], welcome_b["id"]);
+    assert_eq!(offer["sdp"]["sdp"], big_sdp);
+    a.send(tokio_tungstenite::tungstenite::Message::Text(
+        json!({"type": "answer", "to": welcome_b["id"], "sdp": {"type": "answer", "sdp": "v=0"}})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let answer = next_json(&mut b).await;
+    assert_eq!(answer["type"], "answer");
+    assert_eq!(answer["from"], welcome_a["id"]);
+    b.close(None).await.unwrap();
+    assert_eq!(next_json(&mut a).await["type"], "peer-left");
+    a.close(None).await.unwrap();
+
+    // The dispatcher's browser listens on the second instance; the doctor submits
+    // through the first.
+    let cookie = two.ui_login("dispatcher").await;
+    let mut live = two
+        .browser
+        .get(format!("{}/live", two.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    let doctor_token = one.login("doctor").await;
+    let request = one
+        .create(&doctor_token, complete_request("emergency"))
+        .await;
+    one.act(&doctor_token, request, "submit", json!({})).await;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains(&format!("\"consultation_id\":{request}")) {
+        let chunk = tokio::time::timeout_at(deadline, live.chunk())
+            .await
+            .expect("the live update crosses instances")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: notification"), "{seen}");
+    drop(live);
+    one.stop().await;
+    two.stop().await;
+}
+
+/// A booking cancelled by the dispatcher: the participants are told, the room
+/// is closed, a second cancel is refused in words; the connection test page is
+/// there for every participant. An organization with hardware terminals sends
+/// its users to the external system instead of the built-in room.
+async fn cancel_and_external_rooms(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let dispatcher = app.login("dispatcher").await;
+    let (doctor, consultant) = (
+        user_id(&app, "doctor").await,
+        user_id(&app, "consultant").await,
+    );
+    let id = accepted_request(&app).await;
+    let (s, booked) = book(
+        &app,
+        &dispatcher,
+        json!({"starts_at": slot(5, 9), "participant_ids": [doctor, consultant],
+               "room": "Студия 2", "title": "Разбор КТ", "consultation_ids": [id]}),
+        "ru",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{booked}");
+    let session = booked["id"].as_i64().unwrap();
+
+    // The doctor's hospital uses hardware terminals: its users get its link.
+    let admin = app.login("admin").await;
+    let doctor_token = app.login("doctor").await;
+    let me = app.get(&doctor_token, "/api/v1/me").await;
+    let org = me["roles"][0]["organization"]["id"].as_i64().unwrap();
+    let orgs = app.get(&admin, "/api/v1/admin/organizations").await;
+    let mut o = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == org)
+        .unwrap()
+        .clone();
+    o.as_object_mut().unwrap().remove("id");
+    o["video_link_template"] = json!("ftp://nope");
+    let (s, body) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/admin/organizations/{org}"),
+            Some(o.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("https://"), "{body}");
+    o["video_link_template"] = json!("https://vcs.example.ru/join?room={room}&id={session}");
+    let (s, body) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/admin/organizations/{org}"),
+            Some(o),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let link = format!("https://vcs.example.ru/join?room=%D0%A1%D1%82%D1%83%D0%B4%D0%B8%D1%8F%202&#38;id={session}");
+    let doctor_c = app.ui_login("doctor").await;
+    let consultant_c = app.ui_login("consultant").await;
+    let page = |path: String, cookie: String| {
+        let app = &app;
+        async move {
+            app.page(Method::GET, &path, Some(&cookie))
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let room = page(format!("/video/{session}"), doctor_c.clone()).await;
+    assert!(room.contains(&link), "{room}");
+    assert!(!room.contains("/static/video.js"));
+    let request = page(format!("/requests/{id}"), doctor_c.clone()).await;
+    assert!(request.contains(&link));
+    // The consultant's centre has no terminals: the built-in room.
+    let room = page(format!("/video/{session}"), consultant_c.clone()).await;
+    assert!(room.contains("/static/video.js") && !room.contains("vcs.example.ru"));
+    // The doctor may still choose the built-in room.
+    let room = page(format!("/video/{session}?builtin=1"), doctor_c.clone()).await;
+    assert!(room.contains("/static/video.js"));
+
+    // The connection test, with TURN not configured here: it says so.
+    let check = page("/video/check".into(), doctor_c.clone()).await;
+    assert!(check.contains("/static/video_check.js"));
+    assert!(check.contains("сервер TURN не настроен"), "{check}");
+
+    // A participant cannot cancel; the dispatcher can, once.
+    let (s, _) = app
+        .call(
+            Some(&doctor_token),
+            Method::POST,
+            &format!("/api/v1/video/{session}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .call(
+            Some(&dispatcher),
+            Method::POST,
+            &format!("/api/v1/video/{session}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = app
+        .call(
+            Some(&dispatcher),
+            Method::POST,
+            &format!("/api/v1/video/{session}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.to_string().contains("отменён"), "{body}");
+    assert!(kinds_for(&app, "doctor", id)
+        .await
+        .contains(&"video_cancelled".to_string()));
+    assert!(kinds_for(&app, "consultant", id)
+        .await
+        .contains(&"video_cancelled".to_string()));
+    let room = app
+        .page(
+            Method::GET,
+            &format!("/video/{session}"),
+            Some(&consultant_c),
+        )
+        .await;
+    assert_eq!(
+        room.status(),
+        StatusCode::NOT_FOUND,
+        "a cancelled room is closed"
+    );
+    // The people are free again at that time.
+    let (s, _) = book(
+        &app,
+        &dispatcher,
+        json!({"starts_at": slot(5, 9), "participant_ids": [doctor, consultant]}),
+        "ru",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    app.stop().await;
+}
+both_backends!(
+    cancelled_sessions_and_external_rooms,
+    super::cancel_and_external_rooms
 );

@@ -32,6 +32,16 @@ pub struct OrgInput {
     pub requires_head_approval: bool,
     #[serde(default = "yes")]
     pub active: bool,
+    /// The external video system of its hardware terminals: a link template with
+    /// `{session}`, `{room}` and `{title}`, shown to its users instead of the
+    /// built-in room. Empty: the built-in room.
+    #[serde(default)]
+    pub video_link_template: Option<String>,
+}
+
+/// The settings key of an organization's external video link template.
+pub fn video_link_key(org_id: i64) -> String {
+    format!("video.link_template.{org_id}")
 }
 
 fn yes() -> bool {
@@ -49,6 +59,7 @@ pub struct OrgAdminView {
     pub time_zone: String,
     pub requires_head_approval: bool,
     pub active: bool,
+    pub video_link_template: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -172,7 +183,13 @@ pub struct RegionSettings {
     /// none: never.
     #[serde(default)]
     pub escalate_head_minutes: Option<i64>,
+    /// The region's name, printed on documents and reports.
+    #[serde(default)]
+    pub region_name: String,
 }
+
+/// The setting that holds [`RegionSettings::region_name`].
+pub const REGION_NAME_SETTING: &str = "region_name";
 
 /// The setting that holds [`RegionSettings::escalate_head_minutes`].
 pub const ESCALATE_HEAD_SETTING: &str = "escalate_head_minutes";
@@ -224,7 +241,27 @@ fn validate_org(input: &OrgInput) -> Vec<FieldError> {
             e.push(FieldError::new("frmo_oid", "oid_format"));
         }
     }
+    if let Some(t) = input
+        .video_link_template
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        if !(t.starts_with("https://") || t.starts_with("http://"))
+            || t.chars().any(char::is_whitespace)
+            || t.len() > 500
+        {
+            e.push(FieldError::new("video_link_template", "link_template"));
+        }
+    }
     e
+}
+
+/// Writes (or clears) an organization's external video link template.
+fn save_link_template(c: &mut rtms_store::DbConn, id: i64, input: &OrgInput) -> SResult<()> {
+    let t = input.video_link_template.as_deref().unwrap_or("").trim();
+    repo::set_setting(c, &video_link_key(id), t)?;
+    Ok(())
 }
 
 impl Services {
@@ -239,9 +276,18 @@ impl Services {
     pub fn admin_organizations(&self, actor: &Actor) -> SResult<Vec<OrgAdminView>> {
         self.require_admin(actor)?;
         let mut conn = self.db.conn()?;
+        let settings = repo::settings_all(&mut conn)?;
+        let template = |id: i64| {
+            let key = video_link_key(id);
+            settings
+                .iter()
+                .find(|(k, v)| *k == key && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
         Ok(repo::organizations(&mut conn, None)?
             .into_iter()
             .map(|o| OrgAdminView {
+                video_link_template: template(o.id),
                 id: o.id,
                 name: o.name,
                 short_name: o.short_name,
@@ -277,6 +323,7 @@ impl Services {
                     created_at: now,
                 },
             )?;
+            save_link_template(c, id, input)?;
             self.audit_in(
                 c,
                 actor,
@@ -310,6 +357,7 @@ impl Services {
                     active: input.active,
                 },
             )?;
+            save_link_template(c, id, input)?;
             self.audit_in(
                 c,
                 actor,
@@ -811,6 +859,7 @@ impl Services {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(crate::sessions::DEFAULT_IDLE_MINUTES),
             escalate_head_minutes: escalate_head_minutes(&mut conn)?,
+            region_name: repo::setting(&mut conn, REGION_NAME_SETTING)?.unwrap_or_default(),
         })
     }
 
@@ -831,6 +880,9 @@ impl Services {
             .is_some_and(|m| !(0..=30 * 24 * 60).contains(&m))
         {
             errors.push(FieldError::new("escalate_head_minutes", "out_of_range"));
+        }
+        if s.region_name.trim().chars().count() > 200 {
+            errors.push(FieldError::new("region_name", "too_long"));
         }
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
@@ -856,6 +908,7 @@ impl Services {
                 "session_idle_minutes",
                 &s.session_idle_minutes.to_string(),
             )?;
+            repo::set_setting(c, REGION_NAME_SETTING, s.region_name.trim())?;
             repo::set_setting(
                 c,
                 ESCALATE_HEAD_SETTING,

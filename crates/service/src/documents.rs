@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, Utc};
 use rtms_documents::seal::{self, PublicKey, Seal, SealKey};
-use rtms_documents::{ConclusionDoc, Diagnosis, Party, Person, SealMark, Signer};
+use rtms_documents::{
+    ConclusionDoc, Diagnosis, Party, Person, RequestSummaryDoc, SealMark, Signer,
+};
 use rtms_domain::{Lang, Role};
 use rtms_store::models::{Document, NewDocument};
 use rtms_store::{files as repo_files, repo};
@@ -47,6 +49,22 @@ pub struct Verification {
     pub key_id: Option<String>,
     pub sealed_at: Option<String>,
     pub pdf_sha256: String,
+}
+
+/// СНИЛС as it is printed: `123-456-789 01` (anything else as typed).
+fn snils_printed(s: &str) -> String {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 11 {
+        format!(
+            "{}-{}-{} {}",
+            &digits[0..3],
+            &digits[3..6],
+            &digits[6..9],
+            &digits[9..11]
+        )
+    } else {
+        s.to_string()
+    }
 }
 
 fn ddmmyyyy(d: chrono::NaiveDate) -> String {
@@ -196,7 +214,7 @@ impl Services {
                     .sex
                     .map(|s| s.label(Lang::Ru).to_string())
                     .unwrap_or_default(),
-                snils: p.snils.clone(),
+                snils: p.snils.as_deref().map(snils_printed),
                 oms_policy: p.oms_policy.clone(),
             },
             diagnosis: Diagnosis {
@@ -232,8 +250,143 @@ impl Services {
         Ok((doc, k.id, k.version))
     }
 
+    /// The request as a printable PDF/A summary, for the consultant who answers
+    /// it (and anyone else who may read the request; the read is audited).
+    pub fn request_summary_pdf(&self, actor: &Actor, id: i64) -> SResult<Vec<u8>> {
+        let v = self.consultation(actor, id, Lang::Ru)?;
+        let files = self.attachments(actor, id)?;
+        let mut conn = self.db.conn()?;
+        let d = &v.data;
+        let mut codes: Vec<String> = d.diagnosis.main.iter().cloned().collect();
+        codes.extend(d.diagnosis.complications.iter().cloned());
+        let names = rtms_store::reference::icd10_names(&mut conn, &codes)?;
+        let profile = match &d.profile {
+            Some(p) => rtms_store::reference::profile(&mut conn, p)?
+                .map(|p| p.name_ru)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let purpose = match &d.purpose {
+            Some(p) => rtms_store::reference::purpose(&mut conn, p)?
+                .map(|p| p.name_ru)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let p = &d.patient;
+        let full_name = [&p.last_name, &p.first_name, &p.middle_name]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let main = d.diagnosis.main.clone().unwrap_or_default();
+        let vt = &d.vitals;
+        let vitals: Vec<String> = [
+            vt.bp_systolic
+                .zip(vt.bp_diastolic)
+                .map(|(s, di)| format!("АД {s}/{di} мм рт. ст.")),
+            vt.heart_rate.map(|x| format!("ЧСС {x} в мин")),
+            vt.resp_rate.map(|x| format!("ЧДД {x} в мин")),
+            vt.spo2.map(|x| format!("SpO₂ {x} %")),
+            vt.temperature
+                .map(|x| format!("t {} °C", format!("{x:.1}").replace('.', ","))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let paragraphs = |parts: &[(&str, &str)]| {
+            parts
+                .iter()
+                .filter(|(_, t)| !t.trim().is_empty())
+                .map(|(h, t)| format!("{h}: {}", t.trim()))
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        };
+        let vitals = vitals.join(", ");
+        let doc = RequestSummaryDoc {
+            number: v.id.to_string(),
+            region: self.region_name(&mut conn)?,
+            requesting: Party {
+                name: repo::organization(&mut conn, v.requesting_organization.id)?.name,
+                details: None,
+            },
+            form_of_care: d
+                .form_of_care
+                .map(|f| f.label(Lang::Ru).to_string())
+                .unwrap_or_default(),
+            mode: d
+                .mode
+                .map(|m| m.label(Lang::Ru).to_string())
+                .unwrap_or_default(),
+            profile,
+            purpose,
+            patient: Person {
+                full_name,
+                birth_date: p.birth_date.map(ddmmyyyy).unwrap_or_default(),
+                sex: p
+                    .sex
+                    .map(|s| s.label(Lang::Ru).to_string())
+                    .unwrap_or_default(),
+                snils: p.snils.as_deref().map(snils_printed),
+                oms_policy: p.oms_policy.clone(),
+            },
+            diagnosis: Diagnosis {
+                title: if d.diagnosis.text.is_empty() {
+                    names
+                        .iter()
+                        .find(|(c, _)| *c == main)
+                        .map(|(_, n)| n.clone())
+                        .unwrap_or_default()
+                } else {
+                    d.diagnosis.text.clone()
+                },
+                code: main,
+            },
+            question: d.question.clone(),
+            anamnesis: paragraphs(&[
+                ("Анамнез заболевания", &d.anamnesis_morbi),
+                ("Анамнез жизни", &d.anamnesis_vitae),
+                ("Эпидемиологический анамнез", &d.epidemiological_history),
+            ]),
+            examinations: paragraphs(&[
+                ("Объективный статус", &d.objective_status),
+                ("Показатели", &vitals),
+                ("Лабораторные исследования", &d.lab_results),
+                ("Инструментальные исследования", &d.instrumental_results),
+                ("Текущее лечение", &d.current_treatment),
+                ("Предыдущие консультации", &d.previous_consultations),
+            ]),
+            attachments: files
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} — {} КБ — SHA-256 {}…",
+                        f.file_name,
+                        (f.size + 1023) / 1024,
+                        &f.sha256[..f.sha256.len().min(16)]
+                    )
+                })
+                .collect(),
+            requested_by: {
+                let u = repo::user(&mut conn, v.requester.id)?;
+                format!("{}, {}", u.full_name(), u.position)
+                    .trim_end_matches(", ")
+                    .to_string()
+            },
+            submitted_at: v
+                .submitted_at
+                .map(moscow)
+                .unwrap_or_else(|| moscow(v.created_at)),
+            deadline: v.deadline.map(moscow).unwrap_or_default(),
+        };
+        rtms_documents::render_request_summary(&doc).map_err(other)
+    }
+
+    /// The region as the administrator named it; the system's own name otherwise.
     fn region_name(&self, conn: &mut rtms_store::DbConn) -> SResult<String> {
-        Ok(repo::setting(conn, "region.name")?.unwrap_or_else(|| "Регион".into()))
+        Ok(repo::setting(conn, crate::admin::REGION_NAME_SETTING)?
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "Региональная телемедицинская система".into()))
     }
 
     /// The signed conclusion's PDF and its seal, made on first request.
@@ -272,10 +425,11 @@ impl Services {
                 content_sha256: content_sha,
                 verify_url: format!(
                     "{}/verify",
-                    svc.mail
-                        .as_ref()
-                        .map(|m| m.public_url.trim_end_matches('/').to_string())
+                    svc.public_url
+                        .clone()
+                        .or_else(|| svc.mail.as_ref().map(|m| m.public_url.clone()))
                         .unwrap_or_default()
+                        .trim_end_matches('/')
                 ),
             });
             let pdf = rtms_documents::render_conclusion(&doc).map_err(other)?;
@@ -377,4 +531,136 @@ pub fn verify_detached(pdf: &[u8], seal_json: &str, public_key_b64: &str) -> Res
     let key = PublicKey::from_base64(public_key_b64).map_err(|e| format!("the key: {e}"))?;
     seal::verify(&key, &s, None, Some(pdf)).map_err(|e| e.to_string())?;
     Ok(s)
+}
+
+/// A signer's own CMS signature of the conclusion document, as shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CmsSignatureView {
+    pub id: i64,
+    pub user_id: i64,
+    /// `valid` (checked: matches the document and the certificate) or
+    /// `unsupported` (kept; the algorithm, e.g. ГОСТ, is not checked here).
+    pub status: String,
+    /// The signer as their certificate names them.
+    pub signer: String,
+    pub algorithm: String,
+    pub serial: String,
+    pub issuer: String,
+    pub not_after: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Services {
+    /// A consultant who signed the conclusion adds their own detached CMS
+    /// signature of its PDF. One that does not match the document is refused;
+    /// one whose algorithm is not checked here (ГОСТ) is kept as such.
+    pub async fn add_cms_signature(
+        &self,
+        actor: &Actor,
+        consultation_id: i64,
+        signature: Vec<u8>,
+    ) -> SResult<CmsSignatureView> {
+        let (doc, pdf) = self.conclusion_document(actor, consultation_id).await?;
+        let svc = self.clone();
+        let actor = actor.clone();
+        tokio::task::spawn_blocking(move || {
+            let signed = {
+                let mut conn = svc.db.conn()?;
+                repo::assigned_consultants(&mut conn, consultation_id)?
+                    .iter()
+                    .any(|a| a.user_id == actor.user.id && a.signed_at.is_some())
+            };
+            if !signed {
+                return Err(ServiceError::Forbidden);
+            }
+            if signature.len() > 1024 * 1024 {
+                return Err(ServiceError::field("signature", "cms_malformed"));
+            }
+            let check = rtms_documents::cms::check_detached(&signature, &pdf)
+                .map_err(|_| ServiceError::field("signature", "cms_malformed"))?;
+            if check.status == rtms_documents::cms::CmsStatus::Invalid {
+                return Err(ServiceError::field("signature", "cms_mismatch"));
+            }
+            use base64::Engine;
+            let now = svc.clock.now();
+            let id = svc.db.write(|conn| -> SResult<i64> {
+                let id = repo_files::insert_signature(
+                    conn,
+                    doc.id,
+                    actor.user.id,
+                    &base64::engine::general_purpose::STANDARD.encode(&signature),
+                    check.status.as_str(),
+                    &serde_json::to_string(&check).map_err(other)?,
+                    now.naive_utc(),
+                )?;
+                svc.audit_in(
+                    conn,
+                    &actor,
+                    Some(Role::Consultant),
+                    "cms_signature_add",
+                    ("document", &doc.id.to_string()),
+                    &format!(
+                        "{} {} {}",
+                        check.status.as_str(),
+                        check.algorithm,
+                        check.serial
+                    ),
+                )?;
+                Ok(id)
+            })?;
+            Ok(CmsSignatureView {
+                id,
+                user_id: actor.user.id,
+                status: check.status.as_str().into(),
+                signer: check.signer,
+                algorithm: check.algorithm,
+                serial: check.serial,
+                issuer: check.issuer,
+                not_after: check.not_after,
+                created_at: now,
+            })
+        })
+        .await
+        .map_err(other)?
+    }
+
+    /// The signers' own signatures of the conclusion document (whoever may
+    /// read the conclusion may read them). None until the document exists.
+    pub fn cms_signatures(
+        &self,
+        actor: &Actor,
+        consultation_id: i64,
+    ) -> SResult<Vec<CmsSignatureView>> {
+        let view = self.conclusion(actor, consultation_id)?;
+        self.cms_signatures_of_conclusion(view.id)
+    }
+
+    /// The same for a conclusion the caller has been allowed to read already.
+    pub fn cms_signatures_of_conclusion(
+        &self,
+        conclusion_id: i64,
+    ) -> SResult<Vec<CmsSignatureView>> {
+        let mut conn = self.db.conn()?;
+        let Some(doc) = repo_files::document_of_conclusion(&mut conn, conclusion_id)? else {
+            return Ok(Vec::new());
+        };
+        Ok(repo_files::signatures_of(&mut conn, doc.id)?
+            .into_iter()
+            .map(|s| {
+                let d: serde_json::Value = serde_json::from_str(&s.detail).unwrap_or_default();
+                let field = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+                CmsSignatureView {
+                    id: s.id,
+                    user_id: s.user_id,
+                    status: s.status.clone(),
+                    signer: field("signer"),
+                    algorithm: field("algorithm"),
+                    serial: field("serial"),
+                    issuer: field("issuer"),
+                    not_after: field("not_after"),
+                    created_at: DateTime::from_naive_utc_and_offset(s.created_at, Utc),
+                }
+            })
+            .collect())
+    }
 }

@@ -42,6 +42,9 @@ pub struct Services {
     pub files: Arc<files::FileStore>,
     /// TURN for the video rooms, when coturn is configured.
     pub turn: Option<Arc<video::TurnConfig>>,
+    /// The address users open the system at (`--public-url`), for absolute
+    /// links on documents; e-mail has its own copy in `mail`.
+    pub public_url: Option<String>,
 }
 
 impl Services {
@@ -53,6 +56,7 @@ impl Services {
             mail: None,
             files: Arc::new(files::FileStore::temporary()),
             turn: None,
+            public_url: None,
         }
     }
 

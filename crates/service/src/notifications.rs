@@ -147,6 +147,7 @@ pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
             "You are called to a video session now",
         ),
         "video_reminder" => ("Скоро начнётся ВКС", "Video session starts soon"),
+        "video_cancelled" => ("ВКС отменена", "Video session cancelled"),
         "deadline_near" => ("Срок истекает", "Deadline near"),
         "deadline_over" => ("Срок истёк", "Deadline passed"),
         "deadline_escalated" => (

@@ -76,6 +76,21 @@ pub struct Report {
     pub closeout_skipped: i64,
     pub effects: Vec<Line>,
     pub workload: Vec<Workload>,
+    pub video: VideoFigures,
+}
+
+/// Video sessions that started in the period.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct VideoFigures {
+    /// Booked and not cancelled.
+    pub booked: i64,
+    pub cancelled: i64,
+    /// Someone entered the room.
+    pub held: i64,
+    /// Minutes the rooms were in use (someone in them).
+    pub minutes: i64,
+    /// Minutes summed over every participant.
+    pub participant_minutes: i64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -145,7 +160,8 @@ impl Services {
             }
         }
         let mut conn = self.db.conn()?;
-        Ok(repo::setting(&mut conn, "region_name")?.filter(|n| !n.trim().is_empty()))
+        Ok(repo::setting(&mut conn, crate::admin::REGION_NAME_SETTING)?
+            .filter(|n| !n.trim().is_empty()))
     }
 
     /// The report over requests submitted in the period. Analysts, dispatchers
@@ -342,6 +358,7 @@ impl Services {
             })
             .collect();
         workload.sort_by_key(|w| std::cmp::Reverse(w.assigned));
+        let video = self.video_figures(&mut conn, f, organization, start, end)?;
         Ok(Report {
             from,
             to,
@@ -382,7 +399,68 @@ impl Services {
                 .count() as i64,
             effects: lines(effects),
             workload,
+            video,
         })
+    }
+
+    /// Sessions starting in [start, end). With a filter on the requests, only
+    /// sessions about a request that passes it count.
+    fn video_figures(
+        &self,
+        conn: &mut rtms_store::DbConn,
+        f: &ReportFilter,
+        organization: Option<i64>,
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    ) -> Result<VideoFigures, ServiceError> {
+        let now = self.clock.now().naive_utc();
+        let sessions = rtms_store::video::sessions_for_report(conn, start, end)?;
+        let filtered = f.form_of_care.is_some()
+            || f.profile.is_some()
+            || organization.is_some()
+            || f.tkc.is_some();
+        let passing: Vec<i64> = if filtered {
+            let ids: Vec<i64> = sessions.iter().flat_map(|s| s.1.iter().copied()).collect();
+            repo::consultations_by_ids(conn, &ids)?
+                .into_iter()
+                .filter(|c| {
+                    f.form_of_care
+                        .is_none_or(|x| c.form_of_care.as_deref() == Some(x.as_str()))
+                        && f.profile
+                            .as_ref()
+                            .is_none_or(|p| c.profile.as_ref() == Some(p))
+                        && organization.is_none_or(|o| c.requesting_org_id == o)
+                        && f.tkc.is_none_or(|t| c.assigned_tkc_id == Some(t))
+                })
+                .map(|c| c.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut v = VideoFigures::default();
+        for (s, consultations, log) in &sessions {
+            if filtered && !consultations.iter().any(|c| passing.contains(c)) {
+                continue;
+            }
+            if s.cancelled_at.is_some() {
+                v.cancelled += 1;
+                continue;
+            }
+            v.booked += 1;
+            if !log.iter().any(|e| e.event == "join") {
+                continue;
+            }
+            v.held += 1;
+            // An open join (a browser that never said goodbye) counts until the
+            // booking's end, or now if that is earlier.
+            let last = log.iter().map(|e| e.at).max().unwrap_or(s.starts_at);
+            let until = now.min(s.ends_at).max(last);
+            let secs = crate::video::room_seconds(log, until);
+            let people: i64 = crate::video::attendance(log, until).values().sum();
+            v.minutes += (secs + 30) / 60;
+            v.participant_minutes += (people + 30) / 60;
+        }
+        Ok(v)
     }
 }
 

@@ -95,6 +95,9 @@ pub struct VideoSessionView {
     /// Who joined and left, in order (only on the session itself).
     pub log: Vec<VideoLogView>,
     pub attendance: Vec<Attendance>,
+    /// For a viewer whose organization uses an external video system (hardware
+    /// terminals): its room for this session, shown instead of the built-in one.
+    pub external_link: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -169,9 +172,28 @@ fn person(u: &User) -> VideoPerson {
     }
 }
 
+/// Fills a link template: `{session}`, `{room}` and `{title}`, percent-encoded.
+fn fill_link(template: &str, s: &VideoSession) -> String {
+    fn enc(v: &str) -> String {
+        let mut out = String::new();
+        for b in v.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+    template
+        .replace("{session}", &s.id.to_string())
+        .replace("{room}", &enc(&s.room))
+        .replace("{title}", &enc(&s.title))
+}
+
 /// Seconds each user spent in the room: every join paired with the next leave
 /// (an unmatched join counts up to `until`).
-fn attendance(log: &[store::VideoLogEntry], until: NaiveDateTime) -> BTreeMap<i64, i64> {
+pub(crate) fn attendance(log: &[store::VideoLogEntry], until: NaiveDateTime) -> BTreeMap<i64, i64> {
     let mut open: BTreeMap<i64, (NaiveDateTime, usize)> = BTreeMap::new();
     let mut total: BTreeMap<i64, i64> = BTreeMap::new();
     for e in log {
@@ -202,6 +224,35 @@ fn attendance(log: &[store::VideoLogEntry], until: NaiveDateTime) -> BTreeMap<i6
     total
 }
 
+/// Seconds the room was in use: while at least one person was in it (an
+/// unmatched join counts up to `until`).
+pub(crate) fn room_seconds(log: &[store::VideoLogEntry], until: NaiveDateTime) -> i64 {
+    let mut present: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut since: Option<NaiveDateTime> = None;
+    let mut total = 0;
+    for e in log {
+        let n = present.entry(e.user_id).or_default();
+        match e.event.as_str() {
+            "join" => *n += 1,
+            "leave" => *n = n.saturating_sub(1),
+            _ => continue,
+        }
+        let anyone = present.values().any(|n| *n > 0);
+        match (anyone, since) {
+            (true, None) => since = Some(e.at),
+            (false, Some(s)) => {
+                total += (e.at - s).num_seconds().max(0);
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = since {
+        total += (until - s).num_seconds().max(0);
+    }
+    total
+}
+
 impl Services {
     /// Adds TURN (`serve` sets it from `--turn-url` and `--turn-secret`).
     pub fn with_turn(mut self, turn: TurnConfig) -> Self {
@@ -221,7 +272,8 @@ impl Services {
         .any(|r| actor.has(r))
     }
 
-    fn may_book(actor: &Actor) -> bool {
+    /// Who books (and cancels) sessions: dispatchers and ТКЦ coordinators.
+    pub fn may_book(actor: &Actor) -> bool {
         actor.is_dispatcher() || actor.has(Role::Coordinator)
     }
 
@@ -401,6 +453,47 @@ impl Services {
         Ok(id)
     }
 
+    /// Cancels a booking (whoever booked it, a dispatcher or a ТКЦ coordinator);
+    /// the other participants are told in-app and live.
+    pub fn cancel_video(&self, actor: &Actor, id: i64) -> SResult<()> {
+        let now = self.clock.now().naive_utc();
+        let (told, consultation) = self.db.write(|conn| {
+            let s = self.visible_session(conn, actor, id, false)?;
+            if !(s.created_by == actor.user.id || Self::may_book(actor)) {
+                return Err(ServiceError::Forbidden);
+            }
+            if !store::cancel_session(conn, id, now)? {
+                return Err(ServiceError::refused("video_over"));
+            }
+            let told: Vec<i64> = store::participants(conn, id)?
+                .into_iter()
+                .filter(|u| *u != actor.user.id)
+                .collect();
+            let consultation = store::consultations_of(conn, id)?.first().copied();
+            if let Some(c) = consultation {
+                self.deliver(conn, &told, c, "video_cancelled")?;
+            }
+            self.audit_in(
+                conn,
+                actor,
+                None,
+                "video_cancel",
+                ("video_session", &id.to_string()),
+                &format!("{}", s.starts_at),
+            )?;
+            Ok::<_, ServiceError>((told, consultation))
+        })?;
+        if let Some(c) = consultation {
+            self.live.publish(LiveEvent {
+                consultation_id: c,
+                users: told,
+                kind: "video_cancelled".into(),
+                queue_changed: false,
+            });
+        }
+        Ok(())
+    }
+
     /// Books a session for a request with its requesting doctor and its consultants
     /// (the request page's "schedule"); the request becomes "scheduled".
     pub fn schedule_video(
@@ -436,12 +529,34 @@ impl Services {
         )
     }
 
+    /// The external video system's room for this viewer: the link template of
+    /// the first of their organizations that has one, filled in.
+    fn external_link(
+        &self,
+        conn: &mut DbConn,
+        viewer: &Actor,
+        s: &VideoSession,
+    ) -> SResult<Option<String>> {
+        for r in &viewer.roles {
+            let key = crate::admin::video_link_key(r.org.id);
+            if let Some(t) = repo::setting(conn, &key)?.filter(|t| !t.trim().is_empty()) {
+                return Ok(Some(fill_link(t.trim(), s)));
+            }
+        }
+        Ok(None)
+    }
+
     fn session_view(
         &self,
         conn: &mut DbConn,
         s: &VideoSession,
         with_log: bool,
+        viewer: Option<&Actor>,
     ) -> SResult<VideoSessionView> {
+        let external_link = match viewer {
+            Some(v) => self.external_link(conn, v, s)?,
+            None => None,
+        };
         let ids = store::participants(conn, s.id)?;
         let log = if with_log {
             store::log_of(conn, s.id)?
@@ -487,6 +602,7 @@ impl Services {
                 })
                 .collect(),
             attendance,
+            external_link,
         })
     }
 
@@ -511,7 +627,7 @@ impl Services {
     pub fn video_session(&self, actor: &Actor, id: i64) -> SResult<VideoSessionView> {
         let mut conn = self.db.conn()?;
         let s = self.visible_session(&mut conn, actor, id, false)?;
-        self.session_view(&mut conn, &s, true)
+        self.session_view(&mut conn, &s, true, Some(actor))
     }
 
     /// Only the participants enter the room; anybody else is told it does not exist.
@@ -521,7 +637,7 @@ impl Services {
         if s.cancelled_at.is_some() {
             return Err(ServiceError::NotFound);
         }
-        self.session_view(&mut conn, &s, true)
+        self.session_view(&mut conn, &s, true, Some(actor))
     }
 
     /// The caller's sessions from `from` (UTC day) for `days` days; a dispatcher sees every session.
@@ -543,7 +659,7 @@ impl Services {
             store::sessions_of_user(&mut conn, actor.user.id, start, end)?
         };
         rows.iter()
-            .map(|s| self.session_view(&mut conn, s, false))
+            .map(|s| self.session_view(&mut conn, s, false, Some(actor)))
             .collect()
     }
 
@@ -557,7 +673,7 @@ impl Services {
         self.visible(&mut conn, actor, consultation_id)?;
         let rows = store::sessions_of_consultation(&mut conn, consultation_id)?;
         rows.iter()
-            .map(|s| self.session_view(&mut conn, s, true))
+            .map(|s| self.session_view(&mut conn, s, true, Some(actor)))
             .collect()
     }
 
@@ -603,7 +719,7 @@ impl Services {
             ics_line(&mut out, line);
         }
         for s in &rows {
-            let v = self.session_view(&mut conn, s, false)?;
+            let v = self.session_view(&mut conn, s, false, None)?;
             let summary = if v.title.is_empty() {
                 match v.consultation_ids.as_slice() {
                     [] => "ВКС".to_string(),
@@ -654,6 +770,19 @@ impl Services {
     pub fn video_ice(&self, actor: &Actor, id: i64) -> SResult<IceConfig> {
         let mut conn = self.db.conn()?;
         self.visible_session(&mut conn, actor, id, true)?;
+        Ok(self.ice_for(actor))
+    }
+
+    /// ICE servers for the connection test page: anyone who has video sessions
+    /// may check their camera and their path through TURN before one.
+    pub fn video_check_ice(&self, actor: &Actor) -> SResult<IceConfig> {
+        if !Self::may_video(actor) {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(self.ice_for(actor))
+    }
+
+    fn ice_for(&self, actor: &Actor) -> IceConfig {
         let expires = self.clock.now() + Duration::seconds(TURN_TTL_SECONDS);
         let ice_servers = match &self.turn {
             Some(t) if !t.urls.is_empty() => {
@@ -666,10 +795,10 @@ impl Services {
             }
             _ => Vec::new(),
         };
-        Ok(IceConfig {
+        IceConfig {
             ice_servers,
             expires_at: expires,
-        })
+        }
     }
 
     /// Writes a `join` or `leave` of the room to the session log.
@@ -758,5 +887,14 @@ mod tests {
         let a = attendance(&log, t0 + Duration::seconds(70));
         assert_eq!(a[&1], 100);
         assert_eq!(a[&2], 60);
+        // The room is in use from the first join until the open join's end.
+        assert_eq!(room_seconds(&log, t0 + Duration::seconds(130)), 130);
+        let gap = [
+            e(1, "join", 0),
+            e(1, "leave", 60),
+            e(2, "join", 120),
+            e(2, "leave", 180),
+        ];
+        assert_eq!(room_seconds(&gap, t0 + Duration::seconds(500)), 120);
     }
 }

@@ -61,6 +61,8 @@ pub struct Db {
     /// SQLite allows one writer; taking this lock before a write transaction
     /// turns "database is locked" errors into a short wait.
     write_lock: Arc<Mutex<()>>,
+    /// Where it is, for a connection of its own (the cluster bus listens on one).
+    url: Arc<str>,
 }
 
 impl Db {
@@ -80,11 +82,16 @@ impl Db {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            url: url.into(),
         })
     }
 
     pub fn backend(&self) -> BackendKind {
         self.backend
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub fn conn(&self) -> Result<Conn, StoreError> {

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::models::{Attachment, Document, NewAttachment, NewDocument, Upload};
-use crate::schema::{attachments, documents, uploads};
+use crate::schema::{attachments, document_signatures, documents, uploads};
 use crate::{DbConn, StoreError};
 
 type R<T> = Result<T, StoreError>;
@@ -138,4 +138,50 @@ pub fn insert_document(conn: &mut DbConn, d: &NewDocument) -> R<Document> {
         .values(d)
         .execute(conn)?;
     document_of_conclusion(conn, d.conclusion_id)?.ok_or(StoreError::NotFound)
+}
+
+/// A signer's own detached CMS signature of a document.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = document_signatures)]
+pub struct DocumentSignature {
+    pub id: i64,
+    pub document_id: i64,
+    pub user_id: i64,
+    /// The signature, DER in base64.
+    pub cms: String,
+    /// `valid` or `unsupported` (kept, algorithm not checked here).
+    pub status: String,
+    /// What was read from it (JSON).
+    pub detail: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_signature(
+    conn: &mut DbConn,
+    document_id: i64,
+    user_id: i64,
+    cms: &str,
+    status: &str,
+    detail: &str,
+    now: NaiveDateTime,
+) -> R<i64> {
+    Ok(diesel::insert_into(document_signatures::table)
+        .values((
+            document_signatures::document_id.eq(document_id),
+            document_signatures::user_id.eq(user_id),
+            document_signatures::cms.eq(cms),
+            document_signatures::status.eq(status),
+            document_signatures::detail.eq(detail),
+            document_signatures::created_at.eq(now),
+        ))
+        .returning(document_signatures::id)
+        .get_result(conn)?)
+}
+
+pub fn signatures_of(conn: &mut DbConn, document_id: i64) -> R<Vec<DocumentSignature>> {
+    Ok(document_signatures::table
+        .filter(document_signatures::document_id.eq(document_id))
+        .select(DocumentSignature::as_select())
+        .order(document_signatures::id.asc())
+        .load(conn)?)
 }

@@ -2,6 +2,7 @@
 //! migrations for each, and the repositories the services use.
 
 pub mod audit;
+pub mod bus;
 pub mod conn;
 pub mod files;
 pub mod jobs;

@@ -1007,6 +1007,20 @@ pub fn submitted_between(
         .load(conn)?)
 }
 
+/// Requests by id (any order), in bounded chunks.
+pub fn consultations_by_ids(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Consultation>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            consultations::table
+                .filter(consultations::id.eq_any(chunk))
+                .select(Consultation::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// Events of some actions for some requests.
 pub fn events_of(conn: &mut DbConn, ids: &[i64], actions: &[&str]) -> R<Vec<Event>> {
     let mut out = Vec::new();

@@ -382,6 +382,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    bus_payloads (id) {
+        id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    video_peers (peer_id) {
+        peer_id -> BigInt,
+        session_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     calendar_tokens (user_id) {
         user_id -> BigInt,
         token -> Text,
@@ -432,5 +450,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     video_participants,
     video_consultations,
     video_log,
+    bus_payloads,
+    video_peers,
     calendar_tokens,
 );

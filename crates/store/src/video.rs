@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::schema::{
-    calendar_tokens, video_consultations, video_log, video_participants, video_sessions,
+    calendar_tokens, video_consultations, video_log, video_participants, video_peers,
+    video_sessions,
 };
 use crate::{DbConn, StoreError};
 
@@ -112,6 +113,20 @@ pub fn conflicts(
         out.extend(same_room.into_iter().map(|s| (s, None)));
     }
     Ok(out)
+}
+
+/// Cancels a session that is not cancelled yet and has not ended; false if it
+/// was (so that two dispatchers cancelling at once notify the people once).
+pub fn cancel_session(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> R<bool> {
+    let n = diesel::update(
+        video_sessions::table
+            .find(id)
+            .filter(video_sessions::cancelled_at.is_null())
+            .filter(video_sessions::ends_at.gt(now)),
+    )
+    .set(video_sessions::cancelled_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 pub fn session(conn: &mut DbConn, id: i64) -> R<VideoSession> {
@@ -267,4 +282,113 @@ pub fn sessions_between(
         .select(VideoSession::as_select())
         .order((video_sessions::starts_at.asc(), video_sessions::id.asc()))
         .load(conn)?)
+}
+
+/// For the reports: sessions starting in [from, to), cancelled ones too, each
+/// with the requests it discusses and its room log.
+pub fn sessions_for_report(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> R<Vec<(VideoSession, Vec<i64>, Vec<VideoLogEntry>)>> {
+    let sessions: Vec<VideoSession> = video_sessions::table
+        .filter(video_sessions::starts_at.ge(from))
+        .filter(video_sessions::starts_at.lt(to))
+        .select(VideoSession::as_select())
+        .order(video_sessions::id.asc())
+        .load(conn)?;
+    let mut links: Vec<(i64, i64)> = Vec::new();
+    let mut logs: Vec<VideoLogEntry> = Vec::new();
+    let ids: Vec<i64> = sessions.iter().map(|s| s.id).collect();
+    for chunk in ids.chunks(500) {
+        links.extend(
+            video_consultations::table
+                .filter(video_consultations::session_id.eq_any(chunk))
+                .select((
+                    video_consultations::session_id,
+                    video_consultations::consultation_id,
+                ))
+                .load::<(i64, i64)>(conn)?,
+        );
+        logs.extend(
+            video_log::table
+                .filter(video_log::session_id.eq_any(chunk))
+                .select(VideoLogEntry::as_select())
+                .order(video_log::id.asc())
+                .load(conn)?,
+        );
+    }
+    Ok(sessions
+        .into_iter()
+        .map(|s| {
+            let c = links
+                .iter()
+                .filter(|(sid, _)| *sid == s.id)
+                .map(|(_, c)| *c)
+                .collect();
+            let l = logs
+                .iter()
+                .filter(|e| e.session_id == s.id)
+                .cloned()
+                .collect();
+            (s, c, l)
+        })
+        .collect())
+}
+
+/// Someone connected to a room, on some instance.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = video_peers)]
+pub struct RoomPeer {
+    pub peer_id: i64,
+    pub session_id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub seen_at: NaiveDateTime,
+}
+
+/// Enters a peer into a room's roster.
+pub fn add_peer(conn: &mut DbConn, p: &RoomPeer) -> R<()> {
+    diesel::insert_into(video_peers::table)
+        .values((
+            video_peers::peer_id.eq(p.peer_id),
+            video_peers::session_id.eq(p.session_id),
+            video_peers::user_id.eq(p.user_id),
+            video_peers::name.eq(&p.name),
+            video_peers::seen_at.eq(p.seen_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn remove_peer(conn: &mut DbConn, peer_id: i64) -> R<()> {
+    diesel::delete(video_peers::table.find(peer_id)).execute(conn)?;
+    Ok(())
+}
+
+/// The peers of a room seen since `since`, in the order they came.
+pub fn room_peers(conn: &mut DbConn, session_id: i64, since: NaiveDateTime) -> R<Vec<RoomPeer>> {
+    Ok(video_peers::table
+        .filter(video_peers::session_id.eq(session_id))
+        .filter(video_peers::seen_at.ge(since))
+        .select(RoomPeer::as_select())
+        .order(video_peers::peer_id.asc())
+        .load(conn)?)
+}
+
+/// An instance says its peers are still there, and forgets long-gone ones.
+pub fn touch_peers(
+    conn: &mut DbConn,
+    peer_ids: &[i64],
+    now: NaiveDateTime,
+    forget_before: NaiveDateTime,
+) -> R<()> {
+    for chunk in peer_ids.chunks(500) {
+        diesel::update(video_peers::table.filter(video_peers::peer_id.eq_any(chunk)))
+            .set(video_peers::seen_at.eq(now))
+            .execute(conn)?;
+    }
+    diesel::delete(video_peers::table.filter(video_peers::seen_at.lt(forget_before)))
+        .execute(conn)?;
+    Ok(())
 }

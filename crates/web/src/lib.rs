@@ -97,6 +97,8 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 }
 
 pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool) -> Router {
+    // Instances on one PostgreSQL pass live updates and room signaling to each other.
+    svc.live.connect_cluster(&svc.db);
     let state = AppState {
         svc,
         trusted_proxies: std::sync::Arc::new(trusted_proxies),

@@ -91,6 +91,11 @@ pub fn key_figures(r: &Report, lang: Lang) -> Vec<(String, i64)> {
         ("report-useful-yes", r.useful_yes),
         ("report-useful-no", r.useful_no),
         ("report-skipped", r.closeout_skipped),
+        ("report-video-booked", r.video.booked),
+        ("report-video-held", r.video.held),
+        ("report-video-cancelled", r.video.cancelled),
+        ("report-video-minutes", r.video.minutes),
+        ("report-video-person-minutes", r.video.participant_minutes),
     ]
     .into_iter()
     .map(|(k, v)| (tr(lang, k), v))

@@ -121,4 +121,9 @@
     var query = new URLSearchParams(new FormData(form)).toString();
     window.htmx.ajax("GET", "/queue?" + query, { target: "#queue-rows", swap: "outerHTML" });
   }
+  // Forms that undo something ask first (data-confirm holds the question).
+  document.addEventListener("submit", function (e) {
+    var q = e.target && e.target.dataset ? e.target.dataset.confirm : null;
+    if (q && !window.confirm(q)) e.preventDefault();
+  });
 })();

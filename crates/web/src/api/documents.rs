@@ -6,12 +6,12 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rtms_service::documents::{SealKeyView, Verification};
+use rtms_service::documents::{CmsSignatureView, SealKeyView, Verification};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::files::{disposition, FileCaller};
-use super::ReqLang;
+use super::{Caller, ReqLang};
 use crate::error::{AppError, Problem};
 use crate::{blocking, AppState};
 
@@ -19,6 +19,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(conclusion_pdf))
         .routes(routes!(conclusion_seal))
+        .routes(routes!(summary_pdf))
+        .routes(routes!(add_signature, signatures))
         .routes(routes!(seal_key))
         .routes(routes!(verify))
         // A PDF to verify may be large; other routes here have no body.
@@ -40,6 +42,33 @@ async fn conclusion_pdf(
         .await
         .map_err(|e| AppError::from(e).in_lang(caller.lang))?;
     let name = format!("Заключение № {id}, версия {}.pdf", doc.version);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        [(header::CONTENT_DISPOSITION, disposition("inline", &name))],
+        pdf,
+    )
+        .into_response())
+}
+
+/// The request itself as a printable PDF/A summary (patient, diagnosis, question,
+/// history, examinations, the list of attachments), for the consultant.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/summary.pdf", tag = "documents", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf", description = "The summary"), (status = 404, body = Problem)))]
+async fn summary_pdf(
+    State(state): State<AppState>,
+    caller: FileCaller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let actor = caller.actor;
+    let pdf = crate::blocking(move || svc.request_summary_pdf(&actor, id))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    let name = format!("Запрос № {id}.pdf");
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
@@ -97,4 +126,42 @@ async fn verify(
     let svc = state.svc.clone();
     let v = blocking(move || svc.verify_pdf(&body, lang)).await?;
     Ok((StatusCode::OK, Json(v)))
+}
+
+/// A consultant who signed the conclusion attaches their own detached CMS
+/// (PKCS#7) signature of its PDF (the request body, DER or PEM). Checked where
+/// the algorithm is a standard one (RSA, ECDSA); ГОСТ signatures are kept
+/// unchecked. A signature of anything else than this PDF: 422.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/conclusion/signatures", tag = "documents", params(("id" = i64, Path)), security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/pkcs7-signature"),
+    responses((status = 201, body = CmsSignatureView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn add_signature(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<CmsSignatureView>), AppError> {
+    let v = state
+        .svc
+        .add_cms_signature(&caller.actor, id, body.to_vec())
+        .await
+        .map_err(|e| AppError::from(e).in_lang(caller.lang))?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// The signers' own CMS signatures of the conclusion document.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/conclusion/signatures", tag = "documents", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<CmsSignatureView>), (status = 404, body = Problem)))]
+async fn signatures(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<CmsSignatureView>>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || svc.cms_signatures(&caller.actor, id))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
 }

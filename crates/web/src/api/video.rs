@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feed))
         .routes(routes!(get_one))
         .routes(routes!(ice))
+        .routes(routes!(cancel))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -124,4 +125,21 @@ async fn ice(
             .await
             .map_err(|e| e.in_lang(lang))?,
     ))
+}
+
+/// Cancels a booking (whoever booked it, a dispatcher or a ТКЦ coordinator); the
+/// participants are told. A session that has ended or is cancelled already: 422.
+#[utoipa::path(post, path = "/api/v1/video/{id}/cancel", tag = "video", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Booked), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Booked>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    blocking(move || svc.cancel_video(&caller.actor, id))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(Json(Booked { id }))
 }

@@ -112,6 +112,8 @@ pub struct OrgForm {
     requires_head_approval: Option<String>,
     #[serde(default)]
     active: Option<String>,
+    #[serde(default)]
+    video_link_template: String,
 }
 
 impl OrgForm {
@@ -125,6 +127,8 @@ impl OrgForm {
             time_zone: self.time_zone.trim().to_string(),
             requires_head_approval: self.requires_head_approval.is_some(),
             active: self.active.is_some(),
+            video_link_template: Some(self.video_link_template.trim().to_string())
+                .filter(|s| !s.is_empty()),
         }
     }
 }
@@ -194,6 +198,7 @@ pub async fn orgs(
                     time_zone: o.time_zone,
                     requires_head_approval: o.requires_head_approval.then(|| "on".into()),
                     active: o.active.then(|| "on".into()),
+                    video_link_template: o.video_link_template.unwrap_or_default(),
                 };
             }
         }
@@ -828,6 +833,7 @@ pub async fn save_settings(
             None | Some("") => None,
             Some(v) => Some(v.parse::<i64>().unwrap_or(-1)),
         },
+        region_name: f.get("region_name").cloned().unwrap_or_default(),
     };
     let actor = u.actor.clone();
     let input = s.clone();

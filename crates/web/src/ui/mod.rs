@@ -262,6 +262,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(admin_pages::audit_csv),
         },
         UiRoute {
+            path: "/requests/{id}/cms",
+            methods: &["POST"],
+            handler: post(request_page::add_cms),
+        },
+        UiRoute {
             path: "/requests/{id}/video-now",
             methods: &["POST"],
             handler: post(video_pages::video_now),
@@ -272,9 +277,19 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(video_pages::calendar),
         },
         UiRoute {
+            path: "/video/check",
+            methods: &["GET"],
+            handler: get(video_pages::check),
+        },
+        UiRoute {
             path: "/video/{id}",
             methods: &["GET"],
             handler: get(video_pages::room),
+        },
+        UiRoute {
+            path: "/video/{id}/cancel",
+            methods: &["POST"],
+            handler: post(video_pages::cancel),
         },
         UiRoute {
             path: "/video/{id}/ws",
@@ -569,6 +584,7 @@ const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
 const FILES_JS: &str = include_str!("../../static/files.js");
 const VIDEO_JS: &str = include_str!("../../static/video.js");
+const VIDEO_CHECK_JS: &str = include_str!("../../static/video_check.js");
 const HTMX_JS: &str = include_str!("../../static/vendor/htmx-2.0.11.min.js");
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
@@ -577,6 +593,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "files.js" => (FILES_JS, "text/javascript; charset=utf-8"),
         "video.js" => (VIDEO_JS, "text/javascript; charset=utf-8"),
+        "video_check.js" => (VIDEO_CHECK_JS, "text/javascript; charset=utf-8"),
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

@@ -108,6 +108,10 @@ struct RequestTpl {
     files: Vec<FileItem>,
     can_attach: bool,
     document_ready: bool,
+    /// The signers' own CMS signatures: (signer, details, checked).
+    cms: Vec<(String, String, bool)>,
+    /// The caller signed and may add their own CMS signature.
+    can_add_cms: bool,
     max_upload: u64,
     max_upload_h: String,
     actions: Vec<ActionButton>,
@@ -135,6 +139,8 @@ pub struct VideoCard {
     pub when: String,
     pub who: String,
     pub can_enter: bool,
+    /// The external video system's room, for organizations that use one.
+    pub external: Option<String>,
     pub log: Vec<super::video_pages::LogLine>,
     pub attendance: Vec<super::video_pages::TimeInRoom>,
 }
@@ -200,6 +206,7 @@ struct Loaded {
     attachments: Vec<rtms_service::files::AttachmentView>,
     can_attach: bool,
     video: Vec<rtms_service::video::VideoSessionView>,
+    cms: Vec<rtms_service::documents::CmsSignatureView>,
 }
 
 async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceError> {
@@ -262,7 +269,12 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
         let icd_names: BTreeMap<String, String> = svc.icd10_names(&codes)?.into_iter().collect();
         let unread = svc.notifications(&actor, lang, 0)?.unread;
         let video = svc.video_sessions_of(&actor, id)?;
+        let cms = match conclusion.as_ref().filter(|k| k.signed_at.is_some()) {
+            Some(k) => svc.cms_signatures_of_conclusion(k.id)?,
+            None => Vec::new(),
+        };
         Ok(Loaded {
+            cms,
             video,
             v,
             events,
@@ -751,6 +763,36 @@ async fn render_page(
         document_ready: l.conclusion.as_ref().is_some_and(|k| k.signed_at.is_some())
             && !v.consultants.is_empty()
             && v.consultants.iter().all(|c| c.signed_at.is_some()),
+        cms: l
+            .cms
+            .iter()
+            .map(|c| {
+                let checked = c.status == "valid";
+                let what = super::i18n::tr(
+                    lang,
+                    if checked {
+                        "cms-valid"
+                    } else {
+                        "cms-unsupported"
+                    },
+                );
+                (
+                    c.signer.clone(),
+                    format!(
+                        "{} · {} № {} · {} {} · {what}",
+                        c.algorithm,
+                        super::i18n::tr(lang, "cms-certificate"),
+                        c.serial,
+                        super::i18n::tr(lang, "cms-valid-until"),
+                        c.not_after
+                    ),
+                    checked,
+                )
+            })
+            .collect(),
+        can_add_cms: !v.consultants.is_empty()
+            && v.consultants.iter().all(|c| c.signed_at.is_some())
+            && v.consultants.iter().any(|c| c.id == u.actor.user.id),
         max_upload: state.svc.files.max_bytes,
         max_upload_h: human_size(state.svc.files.max_bytes as i64, lang),
         actions,
@@ -814,6 +856,7 @@ async fn render_page(
                         .collect::<Vec<_>>()
                         .join(", "),
                     can_enter: !s.cancelled && s.participants.iter().any(|p| p.id == me),
+                    external: s.external_link.clone(),
                     log,
                     attendance,
                 }
@@ -962,6 +1005,41 @@ pub async fn post_message(
             )
         }
         Err(_) => error_page(&u, &ServiceError::NotFound),
+    }
+}
+
+/// A signer's own detached CMS signature of the conclusion PDF, uploaded from
+/// the page (multipart, field `signature`).
+pub async fn add_cms(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let lang = u.lang;
+    let mut bytes = Vec::new();
+    // No file (or not a form upload): the service says why in words.
+    if let Ok(mut form) = form {
+        while let Ok(Some(field)) = form.next_field().await {
+            if field.name() == Some("signature") {
+                bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            }
+        }
+    }
+    match state.svc.add_cms_signature(&u.actor, id, bytes).await {
+        Ok(_) => Redirect::to(&format!("/requests/{id}#conclusion")).into_response(),
+        Err(e) => with_error_status(
+            render_page(
+                &state,
+                &u,
+                id,
+                error_text(&e, lang),
+                field_errors(&e, lang),
+                BTreeMap::new(),
+            )
+            .await,
+            &e,
+        ),
     }
 }
 

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, Duration, NaiveDate};
+use rtms_service::live::RoomSignal;
 use rtms_service::video::VideoSessionView;
 use rtms_service::Actor;
 use serde::Deserialize;
@@ -31,60 +32,228 @@ struct Peer {
     tx: mpsc::UnboundedSender<String>,
 }
 
+/// Peers seen within this long are in the room; an instance refreshes its own
+/// every `HEARTBEAT`.
+const PEER_FRESH_SECS: i64 = 90;
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The rooms of this instance: who is connected to which session's signaling.
-#[derive(Default)]
+/// Every peer is also in the database's roster (`video_peers`), so that a
+/// newcomer on another instance of the same database finds them; messages for
+/// peers elsewhere travel over the cluster bus.
 pub struct SignalHub {
     rooms: Mutex<HashMap<i64, HashMap<u64, Peer>>>,
+    /// High bits of this instance's peer ids (ids stay under 2^53 for the browser).
+    tag: u64,
     next: AtomicU64,
+    started: std::sync::Once,
+}
+
+impl Default for SignalHub {
+    fn default() -> Self {
+        SignalHub {
+            rooms: Mutex::default(),
+            tag: (rand::random::<u64>() & 0x1F_FFFF) << 32,
+            next: AtomicU64::new(0),
+            started: std::sync::Once::new(),
+        }
+    }
+}
+
+fn now_utc() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
 }
 
 impl SignalHub {
-    fn join(
-        &self,
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, HashMap<u64, Peer>>> {
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts, once, the task that delivers other instances' messages to this
+    /// instance's peers and keeps this instance's roster entries fresh.
+    fn start(self: &std::sync::Arc<Self>, svc: &rtms_service::Services) {
+        self.started.call_once(|| {
+            let mut inbound = svc.live.subscribe_rooms();
+            let hub = std::sync::Arc::downgrade(self);
+            let svc = svc.clone();
+            tokio::spawn(async move {
+                let mut beat = tokio::time::interval(HEARTBEAT);
+                loop {
+                    tokio::select! {
+                        sig = inbound.recv() => match sig {
+                            Ok(sig) => match hub.upgrade() {
+                                Some(h) => h.deliver(sig.session, sig.to.map(|t| t as u64), &sig.msg),
+                                None => return,
+                            },
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(_) => return,
+                        },
+                        _ = beat.tick() => {
+                            let Some(h) = hub.upgrade() else { return };
+                            let ids: Vec<i64> = h
+                                .lock()
+                                .values()
+                                .flat_map(|r| r.keys().map(|k| *k as i64))
+                                .collect();
+                            let db = svc.db.clone();
+                            let _ = tokio::task::spawn_blocking(move || {
+                                let now = now_utc();
+                                db.conn().and_then(|mut c| {
+                                    rtms_store::video::touch_peers(
+                                        &mut c,
+                                        &ids,
+                                        now,
+                                        now - Duration::minutes(10),
+                                    )
+                                })
+                            })
+                            .await;
+                        }
+                    }
+                }
+            });
+        });
+    }
+
+    /// Hands a message to this instance's peers of a room: one, or all.
+    fn deliver(&self, session: i64, to: Option<u64>, msg: &Value) {
+        let rooms = self.lock();
+        let Some(room) = rooms.get(&session) else {
+            return;
+        };
+        let text = msg.to_string();
+        match to {
+            Some(to) => {
+                if let Some(p) = room.get(&to) {
+                    let _ = p.tx.send(text);
+                }
+            }
+            None => {
+                for p in room.values() {
+                    let _ = p.tx.send(text.clone());
+                }
+            }
+        }
+    }
+
+    /// Enters a peer; returns its id and who is already in the room, on any instance.
+    async fn join(
+        self: &std::sync::Arc<Self>,
+        svc: &rtms_service::Services,
         session: i64,
         user_id: i64,
         name: String,
         tx: mpsc::UnboundedSender<String>,
     ) -> (u64, Vec<Value>) {
-        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        let room = rooms.entry(session).or_default();
-        let others: Vec<Value> = room
-            .iter()
-            .map(|(pid, p)| json!({"id": pid, "user_id": p.user_id, "name": p.name}))
-            .collect();
+        self.start(svc);
+        let id = self.tag | (self.next.fetch_add(1, Ordering::Relaxed) + 1);
         let hello =
-            json!({"type": "peer-joined", "id": id, "user_id": user_id, "name": name}).to_string();
-        for p in room.values() {
-            let _ = p.tx.send(hello.clone());
+            json!({"type": "peer-joined", "id": id, "user_id": user_id, "name": name.clone()});
+        let mut others: Vec<Value> = {
+            let mut rooms = self.lock();
+            let room = rooms.entry(session).or_default();
+            let text = hello.to_string();
+            for p in room.values() {
+                let _ = p.tx.send(text.clone());
+            }
+            let here = room
+                .iter()
+                .map(|(pid, p)| json!({"id": pid, "user_id": p.user_id, "name": p.name}))
+                .collect();
+            room.insert(
+                id,
+                Peer {
+                    user_id,
+                    name: name.clone(),
+                    tx,
+                },
+            );
+            here
+        };
+        let db = svc.db.clone();
+        let roster = tokio::task::spawn_blocking(move || {
+            let mut c = db.conn()?;
+            let now = now_utc();
+            rtms_store::video::add_peer(
+                &mut c,
+                &rtms_store::video::RoomPeer {
+                    peer_id: id as i64,
+                    session_id: session,
+                    user_id,
+                    name,
+                    seen_at: now,
+                },
+            )?;
+            rtms_store::video::room_peers(&mut c, session, now - Duration::seconds(PEER_FRESH_SECS))
+        })
+        .await;
+        if let Ok(Ok(roster)) = roster {
+            for p in roster {
+                let pid = p.peer_id as u64;
+                if pid != id && !others.iter().any(|o| o["id"] == json!(pid)) {
+                    others.push(json!({"id": pid, "user_id": p.user_id, "name": p.name}));
+                }
+            }
         }
-        room.insert(id, Peer { user_id, name, tx });
+        svc.live.signal_rooms(RoomSignal {
+            session,
+            to: None,
+            msg: hello,
+        });
         (id, others)
     }
 
-    fn leave(&self, session: i64, id: u64) {
-        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(room) = rooms.get_mut(&session) {
-            room.remove(&id);
-            let bye = json!({"type": "peer-left", "id": id}).to_string();
-            for p in room.values() {
-                let _ = p.tx.send(bye.clone());
-            }
-            if room.is_empty() {
-                rooms.remove(&session);
+    async fn leave(&self, svc: &rtms_service::Services, session: i64, id: u64) {
+        let bye = json!({"type": "peer-left", "id": id});
+        {
+            let mut rooms = self.lock();
+            if let Some(room) = rooms.get_mut(&session) {
+                room.remove(&id);
+                let text = bye.to_string();
+                for p in room.values() {
+                    let _ = p.tx.send(text.clone());
+                }
+                if room.is_empty() {
+                    rooms.remove(&session);
+                }
             }
         }
+        let db = svc.db.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            db.conn()
+                .and_then(|mut c| rtms_store::video::remove_peer(&mut c, id as i64))
+        })
+        .await;
+        svc.live.signal_rooms(RoomSignal {
+            session,
+            to: None,
+            msg: bye,
+        });
     }
 
-    /// Passes a message to one peer of the same room, stamped with its sender.
-    fn relay(&self, session: i64, from: u64, mut msg: Value) {
+    /// Passes a message to one peer of the same room, stamped with its sender:
+    /// directly when the peer is connected here, over the bus otherwise.
+    fn relay(&self, svc: &rtms_service::Services, session: i64, from: u64, mut msg: Value) {
         let Some(to) = msg.get("to").and_then(Value::as_u64) else {
             return;
         };
         msg["from"] = json!(from);
-        let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(peer) = rooms.get(&session).and_then(|r| r.get(&to)) {
-            let _ = peer.tx.send(msg.to_string());
+        let here = {
+            let rooms = self.lock();
+            match rooms.get(&session).and_then(|r| r.get(&to)) {
+                Some(peer) => {
+                    let _ = peer.tx.send(msg.to_string());
+                    true
+                }
+                None => false,
+            }
+        };
+        if !here && svc.live.clustered() {
+            svc.live.signal_rooms(RoomSignal {
+                session,
+                to: Some(to as i64),
+                msg,
+            });
         }
     }
 }
@@ -100,10 +269,23 @@ struct RoomTpl {
     thread: Vec<(String, String, String)>,
     log: Vec<LogLine>,
     attendance: Vec<TimeInRoom>,
+    /// The external system's room, unless the built-in one was asked for.
+    external: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RoomQuery {
+    /// Enter the built-in room even where the organization uses an external system.
+    builtin: Option<String>,
 }
 
 /// The room of one session: participants only.
-pub async fn room(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>) -> Response {
+pub async fn room(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+    Query(q): Query<RoomQuery>,
+) -> Response {
     let svc = state.svc.clone();
     let actor = u.actor.clone();
     let lang = u.lang;
@@ -148,6 +330,7 @@ pub async fn room(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>)
         .collect();
     let (log, attendance) = log_lines(&v, tz, lang);
     render(RoomTpl {
+        external: v.external_link.clone().filter(|_| q.builtin.is_none()),
         me: u.actor.user.id,
         ice: serde_json::to_string(&ice).unwrap_or_else(|_| "{}".into()),
         p,
@@ -241,7 +424,7 @@ async fn relay(
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let name = actor.user.short_name();
-    let (me, peers) = hub.join(session, actor.user.id, name, tx);
+    let (me, peers) = hub.join(&svc, session, actor.user.id, name, tx).await;
     let presence = |joined: bool| {
         let (svc, actor) = (svc.clone(), actor.clone());
         async move {
@@ -256,7 +439,7 @@ async fn relay(
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => {
                         if let Ok(msg) = serde_json::from_str::<Value>(text.as_str()) {
-                            hub.relay(session, me, msg);
+                            hub.relay(&svc, session, me, msg);
                         }
                     }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
@@ -273,7 +456,7 @@ async fn relay(
             }
         }
     }
-    hub.leave(session, me);
+    hub.leave(&svc, session, me).await;
     presence(false).await;
 }
 
@@ -292,6 +475,10 @@ pub struct DayItem {
     pub requests: Vec<i64>,
     pub cancelled: bool,
     pub mine: bool,
+    /// The caller booked it or books sessions, and it has not ended.
+    pub can_cancel: bool,
+    /// The external video system's room, for organizations that use one.
+    pub external: Option<String>,
 }
 
 #[derive(Template)]
@@ -337,6 +524,8 @@ pub async fn calendar(
     let p = Page::for_user(&u, super::i18n::tr(lang, "video-title"), "video", unread);
     let tz = p.tz;
     let me = u.actor.user.id;
+    let books = rtms_service::Services::may_book(&u.actor);
+    let now = state.svc.clock.now();
     let mut out: Vec<(String, Vec<DayItem>)> = Vec::new();
     for d in 0..days {
         let day = from + Duration::days(d);
@@ -361,6 +550,8 @@ pub async fn calendar(
                 requests: v.consultation_ids.clone(),
                 cancelled: v.cancelled,
                 mine: v.participants.iter().any(|p| p.id == me),
+                can_cancel: !v.cancelled && v.ends_at > now && (books || v.created_by == me),
+                external: v.external_link.clone(),
             })
             .collect();
         out.push((fmt::date(day), items));
@@ -383,6 +574,63 @@ pub async fn video_now(State(state): State<AppState>, u: UiUser, Path(id): Path<
     let actor = u.actor.clone();
     match blocking(move || svc.video_now(&actor, id)).await {
         Ok(session) => Redirect::to(&format!("/video/{session}")).into_response(),
+        Err(crate::error::AppError::Service(e, _)) => error_page(&u, &e),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "video_check.html")]
+struct CheckTpl {
+    p: Page,
+    ice: String,
+    turn: bool,
+}
+
+/// The connection test: camera, microphone, and a call to oneself through TURN.
+pub async fn check(State(state): State<AppState>, u: UiUser) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let lang = u.lang;
+    let loaded = blocking(move || {
+        let ice = svc.video_check_ice(&actor)?;
+        let unread = svc.notifications(&actor, lang, 0)?.unread;
+        Ok((ice, unread))
+    })
+    .await;
+    let (ice, unread) = match loaded {
+        Ok(x) => x,
+        Err(crate::error::AppError::Service(e, _)) => return error_page(&u, &e),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let p = Page::for_user(&u, super::i18n::tr(lang, "check-title"), "video", unread);
+    render(CheckTpl {
+        p,
+        turn: !ice.ice_servers.is_empty(),
+        ice: serde_json::to_string(&ice).unwrap_or_else(|_| "{}".into()),
+    })
+}
+
+/// Cancels a booking from the calendar, then shows the calendar again.
+pub async fn cancel(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.cancel_video(&actor, id)).await {
+        Ok(()) => {
+            // Back to the calendar page the button was on (same site only).
+            let back = headers
+                .get(header::REFERER)
+                .and_then(|r| r.to_str().ok())
+                .and_then(|r| r.find("/video").map(|i| r[i..].to_string()))
+                .filter(|r| r.starts_with("/video?") || r == "/video")
+                .unwrap_or_else(|| "/video".into());
+            Redirect::to(&back).into_response()
+        }
         Err(crate::error::AppError::Service(e, _)) => error_page(&u, &e),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }

@@ -1,0 +1,2 @@
+DROP TABLE video_peers;
+DROP TABLE bus_payloads;
