@@ -211,6 +211,18 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "Подпись не соответствует этому документу: подпишите PDF заключения, скачанный отсюда, без изменений",
             "The signature does not match this document: sign the conclusion PDF downloaded here, unchanged",
         ),
+        "correction_not_now" => (
+            "Исправить можно только подписанное заключение завершённой консультации",
+            "Only the signed conclusion of a completed consultation can be corrected",
+        ),
+        "correction_open" => (
+            "Исправление уже открыто: допишите и подпишите его",
+            "A correction is already open: finish and sign it",
+        ),
+        "correction_none" => (
+            "Нет исправления, ожидающего вашей подписи",
+            "There is no correction waiting for your signature",
+        ),
         "video_over" => (
             "Сеанс ВКС уже закончился или отменён: его нельзя отменить",
             "This video session has already ended or been cancelled: it cannot be cancelled",

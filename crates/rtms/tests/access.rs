@@ -420,6 +420,13 @@ async fn route_role_matrix(backend: BackendKind) {
             ),
         ),
         (
+            ("POST", "/requests/{id}/correct"),
+            (
+                format!("/requests/{req}/correct"),
+                Who::Only(&["consultant"]),
+            ),
+        ),
+        (
             ("POST", "/requests/{id}/cms"),
             (format!("/requests/{req}/cms"), Who::Only(&["consultant"])),
         ),
@@ -598,6 +605,8 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
         (("get", "/api/v1/consultations/{id}/conclusion/pdf"), (format!("/api/v1/consultations/{req}/conclusion/pdf"), Who::Only(&["consultant"]), None)),
         (("get", "/api/v1/consultations/{id}/summary.pdf"), (format!("/api/v1/consultations/{req}/summary.pdf"), Who::Only(SEES_REQUEST), None)),
+        (("post", "/api/v1/consultations/{id}/conclusion/correction"), (format!("/api/v1/consultations/{req}/conclusion/correction"), Who::Only(&["consultant"]), Some(json!({"comment": "опечатка"})))),
+        (("post", "/api/v1/consultations/{id}/conclusion/correction/sign"), (format!("/api/v1/consultations/{req}/conclusion/correction/sign"), Who::Only(&["consultant"]), None)),
         (("get", "/api/v1/consultations/{id}/conclusion/signatures"), (format!("/api/v1/consultations/{req}/conclusion/signatures"), Who::Only(&["consultant"]), None)),
         (("post", "/api/v1/consultations/{id}/conclusion/signatures"), (format!("/api/v1/consultations/{req}/conclusion/signatures"), Who::Only(&["consultant"]), None)),
         (("get", "/api/v1/consultations/{id}/conclusion/seal"), (format!("/api/v1/consultations/{req}/conclusion/seal"), Who::Only(&["consultant"]), None)),

@@ -512,3 +512,153 @@ async fn signers_own_signatures(backend: BackendKind) {
     app.stop().await;
 }
 both_backends!(signers_own_cms_signatures, super::signers_own_signatures);
+
+/// A signed conclusion is corrected: a new version referencing the original,
+/// signed again; the doctor reads the original until the correction is signed,
+/// then the new one, and both documents stay downloadable and verify.
+async fn correction(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let id = in_progress(&app, &["consultant"]).await;
+    let consultant = app.login("consultant").await;
+    let doctor = app.login("doctor").await;
+    app.act(&consultant, id, "sign", json!({})).await;
+    app.act(&doctor, id, "acknowledge", json!({})).await;
+    let pdf = |version: Option<i32>| {
+        let app = &app;
+        let doctor = doctor.clone();
+        async move {
+            let q = version.map(|v| format!("?version={v}")).unwrap_or_default();
+            let r = fetch(
+                app,
+                &doctor,
+                &format!("/api/v1/consultations/{id}/conclusion/pdf{q}"),
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    let original = pdf(None).await;
+    let first = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/conclusion"))
+        .await;
+
+    // Only a member opens it, with a reason; the request stays closed.
+    let path = format!("/api/v1/consultations/{id}/conclusion/correction");
+    let (s, _) = app
+        .call(
+            Some(&doctor),
+            Method::POST,
+            &path,
+            Some(json!({"comment": "x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, body) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &path,
+            Some(json!({"comment": " "})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (s, draft) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &path,
+            Some(json!({"comment": "Опечатка в рекомендациях"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{draft}");
+    assert_eq!(draft["version"], 2);
+    assert_eq!(draft["supersedes_id"], first["id"]);
+    let (s, body) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &path,
+            Some(json!({"comment": "ещё"})),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "one open correction: {body}"
+    );
+    let (s, body) = app
+        .call(
+            Some(&consultant),
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/conclusion"),
+            Some(json!({
+                "diagnosis_main": "I21.0",
+                "findings": "По данным ЭКГ — подъём ST в V1–V4.",
+                "recommendations": "Перевод в региональный сосудистый центр в течение 2 часов.",
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // Meanwhile the doctor still reads the signed version, and its document.
+    let now = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/conclusion"))
+        .await;
+    assert_eq!(now["version"], 1);
+    assert_eq!(pdf(None).await, original);
+    let status = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await["status"]
+        .clone();
+    assert_eq!(status, "closed");
+
+    let (s, body) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &format!("{path}/sign"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let now = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/conclusion"))
+        .await;
+    assert_eq!(now["version"], 2);
+    assert!(now["recommendations"]
+        .as_str()
+        .unwrap()
+        .contains("в течение 2 часов"));
+    let list = app.get(&doctor, "/api/v1/notifications").await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["consultation_id"] == id && n["kind"] == "conclusion_corrected"),
+        "{list}"
+    );
+    let corrected = pdf(None).await;
+    assert_ne!(corrected, original);
+    let flat = pdftotext(&corrected)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("Исправленная версия 2"), "{flat}");
+    assert!(flat.contains("Заменяет версию 1"), "{flat}");
+    assert!(flat.contains("в течение 2 часов"), "{flat}");
+    assert_eq!(pdf(Some(1)).await, original, "the original stays as issued");
+    assert_eq!(pdf(Some(2)).await, corrected);
+    for doc in [original, corrected] {
+        let v = verify_online(&app, doc).await;
+        assert_eq!(v["valid"], true, "{v}");
+    }
+    let events = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/events"))
+        .await;
+    let text = events.to_string();
+    assert!(text.contains("Опечатка в рекомендациях"), "{text}");
+    assert!(text.contains("Исправление подписано"), "{text}");
+    app.stop().await;
+}
+both_backends!(a_correction_is_a_new_version, super::correction);

@@ -1108,7 +1108,12 @@ impl Services {
             }
             let status = status_of(&c);
             let signatures = consultants.iter().filter(|a| a.signed_at.is_some()).count();
-            if !lifecycle::conclusion_editable(status, signatures) {
+            // An open correction of a signed conclusion is edited like the first version.
+            let correcting = matches!(status, Status::Completed | Status::Closed)
+                && signatures == 0
+                && repo::current_conclusion(conn, id)?
+                    .is_some_and(|k| k.supersedes_id.is_some() && k.signed_at.is_none());
+            if !correcting && !lifecycle::conclusion_editable(status, signatures) {
                 return Err(ServiceError::WrongState {
                     status,
                     action: Action::Sign,
@@ -1154,15 +1159,27 @@ impl Services {
     fn conclusion_unaudited(&self, actor: &Actor, id: i64) -> SResult<ConclusionView> {
         let mut conn = self.db.conn()?;
         let c = self.visible(&mut conn, actor, id)?;
-        let k = repo::current_conclusion(&mut conn, id)?.ok_or(ServiceError::NotFound)?;
+        let mut k = repo::current_conclusion(&mut conn, id)?.ok_or(ServiceError::NotFound)?;
         let consultants = repo::assigned_consultants(&mut conn, id)?;
-        // The requesting side reads a conclusion only once it is signed.
-        if k.signed_at.is_none()
-            && !self
-                .roles_on(actor, &c, &consultants, None)
-                .contains(&Role::Consultant)
-        {
-            return Err(ServiceError::NotFound);
+        // The requesting side reads a conclusion only once it is signed (while a
+        // correction is open, the version it corrects).
+        let consultant = self
+            .roles_on(actor, &c, &consultants, None)
+            .contains(&Role::Consultant);
+        let correcting =
+            k.supersedes_id.is_some() && consultants.iter().any(|a| a.signed_at.is_none());
+        let mut fallback = false;
+        if !consultant {
+            if correcting {
+                let corrected = k.supersedes_id;
+                k = repo::conclusion_versions(&mut conn, id)?
+                    .into_iter()
+                    .find(|v| Some(v.id) == corrected)
+                    .ok_or(ServiceError::NotFound)?;
+                fallback = true;
+            } else if k.signed_at.is_none() {
+                return Err(ServiceError::NotFound);
+            }
         }
         let users = repo::users_by_ids(
             &mut conn,
@@ -1202,13 +1219,15 @@ impl Services {
             updated_at: utc(k.updated_at),
             signed_at: k.signed_at.map(utc),
             content_hash: k.content_hash,
+            // A corrected version was signed by every member (their new
+            // signatures belong to the correction).
             signatures: consultants
                 .iter()
-                .filter(|a| a.signed_at.is_some())
+                .filter(|a| fallback || a.signed_at.is_some())
                 .map(|a| ConsultantRef {
                     id: a.user_id,
                     name: name_of(a.user_id),
-                    signed_at: a.signed_at.map(utc),
+                    signed_at: if fallback { k.signed_at } else { a.signed_at }.map(utc),
                 })
                 .collect(),
         })
@@ -1376,6 +1395,11 @@ fn event_label(action: &str, lang: Lang) -> String {
         "ask" => ("Вопрос консультанта", "Question from the consultant"),
         "answer" => ("Ответ врача", "Answer from the doctor"),
         "sign" => ("Заключение подписано", "Conclusion signed"),
+        "correct" => (
+            "Открыто исправление заключения",
+            "Correction of the conclusion opened",
+        ),
+        "correct_sign" => ("Исправление подписано", "Correction signed"),
         "acknowledge" => ("Врач ознакомлен с заключением", "Conclusion acknowledged"),
         "escalate" => (
             "Передан на федеральный уровень",

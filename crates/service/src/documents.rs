@@ -192,7 +192,22 @@ impl Services {
             title: "Протокол телемедицинской консультации".into(),
             number: format!("{}", c.id),
             version: k.version,
-            supersedes: None,
+            supersedes: match k.supersedes_id {
+                Some(prev) => repo::conclusion_versions(conn, consultation_id)?
+                    .into_iter()
+                    .find(|v| v.id == prev)
+                    .map(|v| {
+                        format!(
+                            "Исправленная версия {}. Заменяет версию {} от {}",
+                            k.version,
+                            v.version,
+                            v.signed_at
+                                .map(|t| moscow(DateTime::from_naive_utc_and_offset(t, Utc)))
+                                .unwrap_or_default()
+                        )
+                    }),
+                None => None,
+            },
             region: self.region_name(conn)?,
             requesting: Party {
                 name: requesting.name,
@@ -477,6 +492,39 @@ impl Services {
             return Ok((kept, bytes));
         }
         Ok((kept, pdf))
+    }
+
+    /// The documents of every signed version, oldest first (whoever may read
+    /// the conclusion may read them all).
+    pub fn document_versions(&self, actor: &Actor, consultation_id: i64) -> SResult<Vec<Document>> {
+        self.conclusion(actor, consultation_id)?;
+        self.document_versions_unaudited(consultation_id)
+    }
+
+    /// The same, for a page that has checked access already.
+    pub fn document_versions_unaudited(&self, consultation_id: i64) -> SResult<Vec<Document>> {
+        let mut conn = self.db.conn()?;
+        Ok(repo_files::documents_of(&mut conn, consultation_id)?)
+    }
+
+    /// One earlier (or the current) version's document, as it was issued.
+    pub async fn document_version(
+        &self,
+        actor: &Actor,
+        consultation_id: i64,
+        version: i32,
+    ) -> SResult<(Document, Vec<u8>)> {
+        let svc = self.clone();
+        let a = actor.clone();
+        let docs = tokio::task::spawn_blocking(move || svc.document_versions(&a, consultation_id))
+            .await
+            .map_err(other)??;
+        let doc = docs
+            .into_iter()
+            .find(|d| d.version == version)
+            .ok_or(ServiceError::NotFound)?;
+        let bytes = self.read_all(&doc.storage_key).await?;
+        Ok((doc, bytes))
     }
 
     async fn read_all(&self, key: &str) -> SResult<Vec<u8>> {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod consultations;
+pub mod corrections;
 pub mod demo;
 pub mod dicom;
 pub mod documents;

@@ -137,6 +137,7 @@ pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
         "question" => ("Вопрос консультанта", "Consultant's question"),
         "answer" => ("Ответ врача", "Doctor's answer"),
         "conclusion_ready" => ("Заключение готово", "Conclusion ready"),
+        "conclusion_corrected" => ("Заключение исправлено", "Conclusion corrected"),
         "escalated" => (
             "Передан на федеральный уровень",
             "Escalated to the federal level",

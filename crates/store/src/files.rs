@@ -121,6 +121,15 @@ pub fn document_of_conclusion(conn: &mut DbConn, conclusion_id: i64) -> R<Option
         .optional()?)
 }
 
+/// Every document of a consultation (one per signed conclusion version), oldest first.
+pub fn documents_of(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Document>> {
+    Ok(documents::table
+        .filter(documents::consultation_id.eq(consultation_id))
+        .select(Document::as_select())
+        .order(documents::version.asc())
+        .load(conn)?)
+}
+
 pub fn documents_by_pdf(conn: &mut DbConn, pdf_sha256: &str) -> R<Vec<Document>> {
     Ok(documents::table
         .filter(documents::pdf_sha256.eq(pdf_sha256))

@@ -656,6 +656,41 @@ pub fn current_conclusion(conn: &mut DbConn, consultation_id: i64) -> R<Option<C
         .optional()?)
 }
 
+/// Every version of a consultation's conclusion, oldest first.
+pub fn conclusion_versions(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Conclusion>> {
+    Ok(conclusions::table
+        .filter(conclusions::consultation_id.eq(consultation_id))
+        .select(Conclusion::as_select())
+        .order(conclusions::version.asc())
+        .load(conn)?)
+}
+
+/// A new, unsigned version that corrects the signed version `supersedes_id`.
+pub fn insert_correction(
+    conn: &mut DbConn,
+    consultation_id: i64,
+    version: i32,
+    supersedes_id: i64,
+    content: &ConclusionContent,
+) -> R<i64> {
+    let id = insert_conclusion(conn, consultation_id, version, content)?;
+    diesel::update(conclusions::table.filter(conclusions::id.eq(id)))
+        .set(conclusions::supersedes_id.eq(Some(supersedes_id)))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Clears the members' signatures: a correction is signed anew by all of them.
+pub fn clear_signatures(conn: &mut DbConn, consultation_id: i64) -> R<()> {
+    diesel::update(
+        consultation_consultants::table
+            .filter(consultation_consultants::consultation_id.eq(consultation_id)),
+    )
+    .set(consultation_consultants::signed_at.eq(None::<NaiveDateTime>))
+    .execute(conn)?;
+    Ok(())
+}
+
 pub fn insert_conclusion(
     conn: &mut DbConn,
     consultation_id: i64,

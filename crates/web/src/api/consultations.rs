@@ -22,6 +22,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(events))
         .routes(routes!(post_message, list_messages))
         .routes(routes!(put_conclusion, get_conclusion))
+        .routes(routes!(start_correction))
+        .routes(routes!(sign_correction))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CorrectionInput {
+    /// What is corrected and why; written in the case timeline.
+    pub comment: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -244,5 +252,51 @@ async fn get_conclusion(
         blocking(move || svc.conclusion(&caller.actor, id))
             .await
             .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// Opens a correction of the signed conclusion: a new version referencing it,
+/// edited with `PUT …/conclusion` and signed by every member with
+/// `POST …/conclusion/correction/sign`. The signed version stays as it was.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/conclusion/correction", tag = "consultations", params(("id" = i64, Path)), request_body = CorrectionInput, security(("bearer" = [])),
+    responses((status = 200, body = ConclusionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn start_correction(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Body(input): Body<CorrectionInput>,
+) -> Result<Json<ConclusionView>, AppError> {
+    let lang = caller.lang;
+    state
+        .svc
+        .start_correction(&caller.actor, id, &input.comment)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(lang))?;
+    let svc = state.svc.clone();
+    Ok(Json(
+        blocking(move || svc.conclusion(&caller.actor, id))
+            .await
+            .map_err(|e| e.in_lang(lang))?,
+    ))
+}
+
+/// Signs the open correction; when the last member has signed, the requesting
+/// doctor is told and the new document replaces the old one.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/conclusion/correction/sign", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ConclusionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn sign_correction(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ConclusionView>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    Ok(Json(
+        blocking(move || {
+            svc.sign_correction(&caller.actor, id)?;
+            svc.conclusion(&caller.actor, id)
+        })
+        .await
+        .map_err(|e| e.in_lang(lang))?,
     ))
 }

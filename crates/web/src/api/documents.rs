@@ -2,7 +2,7 @@
 //! verification of a PDF by anyone who holds one.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +14,13 @@ use super::files::{disposition, FileCaller};
 use super::{Caller, ReqLang};
 use crate::error::{AppError, Problem};
 use crate::{blocking, AppState};
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionQuery {
+    /// An earlier version of a corrected conclusion (1, 2…); the current one by default.
+    pub version: Option<i32>,
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,18 +36,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The signed conclusion as PDF/A, sealed by the server. Made once every
 /// participant has signed.
-#[utoipa::path(get, path = "/api/v1/consultations/{id}/conclusion/pdf", tag = "documents", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/conclusion/pdf", tag = "documents", params(("id" = i64, Path), VersionQuery), security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf", description = "The document"), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn conclusion_pdf(
     State(state): State<AppState>,
     caller: FileCaller,
     Path(id): Path<i64>,
+    Query(q): Query<VersionQuery>,
 ) -> Result<Response, AppError> {
-    let (doc, pdf) = state
-        .svc
-        .conclusion_document(&caller.actor, id)
-        .await
-        .map_err(|e| AppError::from(e).in_lang(caller.lang))?;
+    let made = match q.version {
+        Some(v) => state.svc.document_version(&caller.actor, id, v).await,
+        None => state.svc.conclusion_document(&caller.actor, id).await,
+    };
+    let (doc, pdf) = made.map_err(|e| AppError::from(e).in_lang(caller.lang))?;
     let name = format!("Заключение № {id}, версия {}.pdf", doc.version);
     Ok((
         [

@@ -262,6 +262,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(admin_pages::audit_csv),
         },
         UiRoute {
+            path: "/requests/{id}/correct",
+            methods: &["POST"],
+            handler: post(request_page::correct),
+        },
+        UiRoute {
             path: "/requests/{id}/cms",
             methods: &["POST"],
             handler: post(request_page::add_cms),

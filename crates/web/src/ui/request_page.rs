@@ -127,6 +127,11 @@ struct RequestTpl {
     conclusion_lines: Vec<Line>,
     conclusion_signatures: Vec<Line>,
     can_edit_conclusion: bool,
+    can_correct: bool,
+    can_sign_correction: bool,
+    correction_open: bool,
+    /// Every issued version of a corrected conclusion: (version, issued at).
+    doc_versions: Vec<(i32, String)>,
     cf: BTreeMap<String, String>,
     schedule_default: String,
     video: Vec<VideoCard>,
@@ -207,6 +212,9 @@ struct Loaded {
     can_attach: bool,
     video: Vec<rtms_service::video::VideoSessionView>,
     cms: Vec<rtms_service::documents::CmsSignatureView>,
+    correction_open: bool,
+    /// Documents of the signed versions: (version, issued at).
+    doc_versions: Vec<(i32, chrono::DateTime<chrono::Utc>)>,
 }
 
 async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceError> {
@@ -273,7 +281,20 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
             Some(k) => svc.cms_signatures_of_conclusion(k.id)?,
             None => Vec::new(),
         };
+        let (correction_open, doc_versions) = if conclusion.is_some() {
+            (
+                svc.correction_open(id)?,
+                svc.document_versions_unaudited(id)?
+                    .into_iter()
+                    .map(|d| (d.version, d.created_at.and_utc()))
+                    .collect(),
+            )
+        } else {
+            (false, Vec::new())
+        };
         Ok(Loaded {
+            correction_open,
+            doc_versions,
             cms,
             video,
             v,
@@ -606,9 +627,21 @@ async fn render_page(
                 .collect(),
         })
         .collect();
-    let can_edit_conclusion = v.status == rtms_domain::Status::InProgress
-        && v.consultants.iter().any(|c| c.id == u.actor.user.id)
+    let member = v.consultants.iter().find(|c| c.id == u.actor.user.id);
+    let can_edit_conclusion = (v.status == rtms_domain::Status::InProgress || l.correction_open)
+        && member.is_some()
         && l.conclusion.as_ref().is_none_or(|k| k.signed_at.is_none());
+    // A correction: opened by a member once everyone has signed; signed by
+    // each member (after the first, without the form).
+    let can_correct = matches!(
+        v.status,
+        rtms_domain::Status::Completed | rtms_domain::Status::Closed
+    ) && member.is_some()
+        && !l.correction_open
+        && l.conclusion.as_ref().is_some_and(|k| k.signed_at.is_some());
+    let can_sign_correction = l.correction_open
+        && member.is_some_and(|m| m.signed_at.is_none())
+        && l.conclusion.as_ref().is_some_and(|k| k.signed_at.is_some());
     let mut actions: Vec<ActionButton> = v
         .available_actions
         .iter()
@@ -834,6 +867,17 @@ async fn render_page(
         conclusion_lines,
         conclusion_signatures,
         can_edit_conclusion,
+        can_correct,
+        can_sign_correction,
+        correction_open: l.correction_open,
+        doc_versions: if l.doc_versions.len() > 1 {
+            l.doc_versions
+                .iter()
+                .map(|(n, at)| (*n, fmt::datetime(*at, tz, None)))
+                .collect()
+        } else {
+            Vec::new()
+        },
         cf,
         schedule_default,
         can_video_now,
@@ -1008,6 +1052,45 @@ pub async fn post_message(
     }
 }
 
+/// Opens a correction of the signed conclusion (`comment`: what and why), or
+/// signs an open one (`intent=sign`), from the page.
+pub async fn correct(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    let lang = u.lang;
+    let result = if form.get("intent").map(String::as_str) == Some("sign") {
+        let svc = state.svc.clone();
+        let actor = u.actor.clone();
+        blocking(move || svc.sign_correction(&actor, id))
+            .await
+            .map_err(|e| match e {
+                crate::error::AppError::Service(e, _) => e,
+                _ => ServiceError::NotFound,
+            })
+    } else {
+        let comment = form.get("comment").cloned().unwrap_or_default();
+        state.svc.start_correction(&u.actor, id, &comment).await
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/requests/{id}#conclusion")).into_response(),
+        Err(e) => with_error_status(
+            render_page(
+                &state,
+                &u,
+                id,
+                error_text(&e, lang),
+                field_errors(&e, lang),
+                form,
+            )
+            .await,
+            &e,
+        ),
+    }
+}
+
 /// A signer's own detached CMS signature of the conclusion PDF, uploaded from
 /// the page (multipart, field `signature`).
 pub async fn add_cms(
@@ -1066,7 +1149,11 @@ pub async fn save_conclusion(
     let result = blocking(move || {
         svc.put_conclusion(&actor, id, &input)?;
         if sign {
-            svc.act(&actor, id, Action::Sign, &ActionParams::default())?;
+            if svc.correction_open(id)? {
+                svc.sign_correction(&actor, id)?;
+            } else {
+                svc.act(&actor, id, Action::Sign, &ActionParams::default())?;
+            }
         }
         Ok(())
     })
