@@ -284,13 +284,16 @@ pub fn sessions_between(
         .load(conn)?)
 }
 
+/// A session with the requests it discusses and its room log.
+pub type SessionWithLog = (VideoSession, Vec<i64>, Vec<VideoLogEntry>);
+
 /// For the reports: sessions starting in [from, to), cancelled ones too, each
 /// with the requests it discusses and its room log.
 pub fn sessions_for_report(
     conn: &mut DbConn,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> R<Vec<(VideoSession, Vec<i64>, Vec<VideoLogEntry>)>> {
+) -> R<Vec<SessionWithLog>> {
     let sessions: Vec<VideoSession> = video_sessions::table
         .filter(video_sessions::starts_at.ge(from))
         .filter(video_sessions::starts_at.lt(to))
