@@ -48,17 +48,29 @@ impl Tus<'_> {
 
     /// Creates an upload; returns (status, location, body).
     async fn create(&self, consultation: i64, name: &str, len: u64) -> (StatusCode, String, Value) {
+        self.create_for(consultation, None, name, len).await
+    }
+
+    /// Creates an upload for the request, or for one message of its thread.
+    async fn create_for(
+        &self,
+        consultation: i64,
+        message: Option<i64>,
+        name: &str,
+        len: u64,
+    ) -> (StatusCode, String, Value) {
+        let mut meta = format!(
+            "filename {},consultation {}",
+            b64(name),
+            b64(&consultation.to_string())
+        );
+        if let Some(m) = message {
+            meta.push_str(&format!(",message {}", b64(&m.to_string())));
+        }
         let r = self
             .req(Method::POST, "/api/v1/uploads")
             .header("Upload-Length", len.to_string())
-            .header(
-                "Upload-Metadata",
-                format!(
-                    "filename {},consultation {}",
-                    b64(name),
-                    b64(&consultation.to_string())
-                ),
-            )
+            .header("Upload-Metadata", meta)
             .send()
             .await
             .unwrap();
@@ -558,3 +570,77 @@ async fn upload_to_s3_compatible_store() {
     assert_eq!(sha(&r.bytes().await.unwrap()), sha(&data));
     app.stop().await;
 }
+
+/// A consultant asks a question and attaches a file to it: the file belongs to
+/// that message, the doctor is told, and the page shows it under the message.
+/// Nobody attaches to somebody else's message.
+async fn message_files(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let consultant = app.login("consultant").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    app.act(&dispatcher, id, "take", json!({})).await;
+    let me = app.get(&consultant, "/api/v1/me").await["id"]
+        .as_i64()
+        .unwrap();
+    app.act(&dispatcher, id, "assign", json!({"consultant_id": me}))
+        .await;
+    app.act(&consultant, id, "accept", json!({})).await;
+    app.act(&consultant, id, "start", json!({})).await;
+    let (s, msg) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/messages"),
+            Some(json!({"body": "Пришлите, пожалуйста, ЭКГ в динамике"})),
+        )
+        .await;
+    assert!(s.is_success(), "{msg}");
+    let message = msg["id"].as_i64().unwrap();
+
+    let tus = Tus {
+        app: &app,
+        token: &consultant,
+    };
+    let pdf = pdf_bytes(3000);
+    let (s, url, body) = tus
+        .create_for(id, Some(message), "образец.pdf", pdf.len() as u64)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let r = tus.patch(&url, 0, pdf.clone()).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let list = attachments(&app, &doctor, id).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["message_id"], message);
+    let notes = app.get(&doctor, "/api/v1/notifications").await;
+    assert!(
+        notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["consultation_id"] == id && n["kind"] == "attachment"),
+        "the doctor hears of the file: {notes}"
+    );
+    let cookie = app.ui_login("doctor").await;
+    let html = app
+        .page(Method::GET, &format!("/requests/{id}"), Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let thread = &html[html.find("id=\"thread\"").unwrap()..];
+    assert!(thread.contains("образец.pdf"), "under the message");
+
+    // The doctor cannot hang a file on the consultant's message.
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    let (s, _, body) = tus
+        .create_for(id, Some(message), "x.pdf", pdf.len() as u64)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+both_backends!(a_file_for_a_message, super::message_files);

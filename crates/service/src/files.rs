@@ -889,7 +889,7 @@ impl Services {
             .db_blocking(move |svc| {
                 svc.db.write(|conn| {
                     if let Some(done) = repo_files::attachment_by_key(conn, &key)? {
-                        return Ok(done.id);
+                        return Ok((done.id, Vec::new()));
                     }
                     let role = svc.may_attach(conn, &a, up.consultation_id, up.message_id)?;
                     let id = repo_files::insert_attachment(
@@ -910,6 +910,17 @@ impl Services {
                         },
                     )?;
                     repo_files::delete_upload(conn, &up.id)?;
+                    // The other side of the case hears of the new file.
+                    let c = repo::consultation(conn, up.consultation_id)?;
+                    let mut told: Vec<i64> = repo::assigned_consultants(conn, c.id)?
+                        .into_iter()
+                        .map(|m| m.user_id)
+                        .chain([c.requester_id])
+                        .filter(|u| *u != a.user.id)
+                        .collect();
+                    told.sort_unstable();
+                    told.dedup();
+                    svc.deliver(conn, &told, c.id, "attachment")?;
                     svc.audit_in(
                         conn,
                         &a,
@@ -921,14 +932,15 @@ impl Services {
                             up.file_name, up.length
                         ),
                     )?;
-                    Ok(id)
+                    Ok((id, told))
                 })
             })
             .await?;
+        let (attachment_id, told) = attachment_id;
         self.files.forget(&upload.id);
         self.live.publish(crate::live::LiveEvent {
             consultation_id: upload.consultation_id,
-            users: vec![],
+            users: told,
             kind: "attachment".into(),
             queue_changed: false,
         });

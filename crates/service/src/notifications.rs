@@ -138,6 +138,7 @@ pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
         "answer" => ("Ответ врача", "Doctor's answer"),
         "conclusion_ready" => ("Заключение готово", "Conclusion ready"),
         "conclusion_corrected" => ("Заключение исправлено", "Conclusion corrected"),
+        "attachment" => ("Новый файл в запросе", "New file in the request"),
         "escalated" => (
             "Передан на федеральный уровень",
             "Escalated to the federal level",

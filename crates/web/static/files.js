@@ -60,8 +60,8 @@
   }
 
   // Uploads one file; resumes an earlier upload of the same file if there is one.
-  async function upload(file, consultation, ui) {
-    var key = "rtms-upload:" + consultation + ":" + file.name + ":" + file.size + ":" + file.lastModified;
+  async function upload(file, consultation, message, ui) {
+    var key = "rtms-upload:" + consultation + ":" + (message || "") + ":" + file.name + ":" + file.size + ":" + file.lastModified;
     var url = localStorage.getItem(key);
     var offset = 0;
     if (url) {
@@ -71,6 +71,8 @@
     }
     if (!url) {
       var meta = "filename " + b64(file.name) + ",consultation " + b64(String(consultation));
+      // A file for one message of the thread goes with that message.
+      if (message) meta += ",message " + b64(String(message));
       var r = await fetch("/api/v1/uploads", {
         method: "POST",
         credentials: "same-origin",
@@ -125,11 +127,25 @@
     } catch (e) { /* the list shows on the next load */ }
   }
 
+  async function refreshThread() {
+    try {
+      var r = await fetch(location.pathname, { credentials: "same-origin" });
+      var doc = new DOMParser().parseFromString(await r.text(), "text/html");
+      var fresh = doc.querySelector("#thread .thread");
+      var thread = document.querySelector("#thread .thread");
+      if (fresh && thread) {
+        thread.innerHTML = fresh.innerHTML;
+        thread.querySelectorAll("[data-upload-consultation]").forEach(setupUploader);
+      }
+    } catch (e) { /* the files show on the next load */ }
+  }
+
   function setupUploader(box) {
     var t = texts(box);
     var input = box.querySelector("[data-upload-input]");
     var list = box.querySelector(".upload-list");
     var consultation = box.getAttribute("data-upload-consultation");
+    var message = box.getAttribute("data-upload-message");
     var max = Number(box.getAttribute("data-max"));
     var running = 0;
     window.addEventListener("beforeunload", function (e) {
@@ -191,13 +207,14 @@
       for (var j = 0; j < files.length; j++) {
         if (max && files[j].size > max) continue;
         try {
-          await upload(files[j], consultation, files[j]._ui);
+          await upload(files[j], consultation, message, files[j]._ui);
         } catch (e) {
           files[j]._ui.fail(String(e));
         }
       }
       running--;
-      await refreshList();
+      // A message's files show under it once the thread is read again.
+      if (message) await refreshThread(); else await refreshList();
     });
   }
 

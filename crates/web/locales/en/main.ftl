@@ -489,3 +489,4 @@ concl-correct-open = Open a correction
 concl-correction-title = Correction of the conclusion (a new version)
 concl-correction-waits = A correction of the conclusion waits for your signature.
 concl-correction-sign = Sign the correction
+thread-attach = Attach a file to this message

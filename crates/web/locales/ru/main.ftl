@@ -489,3 +489,4 @@ concl-correct-open = Открыть исправление
 concl-correction-title = Исправление заключения (новая версия)
 concl-correction-waits = Исправление заключения ждёт вашей подписи.
 concl-correction-sign = Подписать исправление
+thread-attach = Прикрепить файл к сообщению

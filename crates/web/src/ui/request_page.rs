@@ -37,11 +37,14 @@ pub struct TimelineItem {
 }
 
 pub struct ThreadItem {
+    pub id: i64,
     pub at: String,
     pub who: String,
     pub question: bool,
     pub body: String,
     pub files: Vec<FileItem>,
+    /// The caller wrote it and may still attach files to it.
+    pub attachable: bool,
 }
 
 /// A file in the request's list.
@@ -615,6 +618,8 @@ async fn render_page(
         .messages
         .iter()
         .map(|m| ThreadItem {
+            id: m.id,
+            attachable: l.can_attach && m.author.id == u.actor.user.id,
             at: fmt::datetime(m.created_at, tz, None),
             who: format!("{} ({})", m.author.name, m.author_role.label(lang)),
             question: m.kind == "question",
