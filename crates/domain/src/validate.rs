@@ -223,6 +223,30 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "Нет исправления, ожидающего вашей подписи",
             "There is no correction waiting for your signature",
         ),
+        "fhir_not_transaction" => (
+            "Ожидается Bundle типа transaction",
+            "A Bundle of type transaction is expected",
+        ),
+        "fhir_need_patient_and_request" => (
+            "В Bundle нужны ресурсы Patient и ServiceRequest",
+            "The Bundle needs a Patient and a ServiceRequest",
+        ),
+        "fhir_one_each" => (
+            "Один Bundle — один запрос: по одному Patient и ServiceRequest",
+            "One Bundle is one request: one Patient and one ServiceRequest",
+        ),
+        "fhir_inline_data" => (
+            "Файл DocumentReference передаётся в самом Bundle (attachment.data)",
+            "A DocumentReference carries its file inline (attachment.data)",
+        ),
+        "fhir_base64" => (
+            "attachment.data не является base64",
+            "attachment.data is not base64",
+        ),
+        "fhir_scope" => (
+            "Для FHIR нужен API-токен с областью fhir",
+            "FHIR needs an API token with the scope fhir",
+        ),
         "video_over" => (
             "Сеанс ВКС уже закончился или отменён: его нельзя отменить",
             "This video session has already ended or been cancelled: it cannot be cancelled",

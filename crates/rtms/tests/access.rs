@@ -722,6 +722,34 @@ both_backends!(
     super::route_role_matrix
 );
 
+/// The FHIR interface: its capability statement is public, everything else
+/// needs a token (anonymous callers get an OperationOutcome, never data).
+async fn fhir_routes_need_a_token(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    for (method, path) in rtms_web::fhir::FHIR_ROUTES {
+        let url = format!("{}{}", app.base, path.replace("{id}", "1"));
+        let resp = app
+            .client
+            .request(method.parse().unwrap(), url)
+            .header("content-type", "application/fhir+json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        if *path == "/fhir/r4/metadata" {
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body["resourceType"], "CapabilityStatement");
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            assert_eq!(body["resourceType"], "OperationOutcome", "{method} {path}");
+        }
+    }
+    app.stop().await;
+}
+both_backends!(fhir_needs_a_token, super::fhir_routes_need_a_token);
+
 async fn cross_organization(backend: BackendKind) {
     let app = TestApp::spawn(backend).await;
     let doctor = app.login("doctor").await;

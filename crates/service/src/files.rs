@@ -1077,3 +1077,32 @@ async fn hash_prefix(path: &Path) -> std::io::Result<Sha256> {
 fn io(e: std::io::Error) -> ServiceError {
     ServiceError::Store(rtms_store::StoreError::Other(format!("file storage: {e}")))
 }
+
+impl Services {
+    /// Attaches a file received whole (e.g. inside a FHIR Bundle): the same
+    /// checks, store and audit as a resumable upload.
+    pub async fn attach_bytes(
+        &self,
+        actor: &Actor,
+        consultation_id: i64,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> SResult<i64> {
+        let svc = self.clone();
+        let a = actor.clone();
+        let new = NewUpload {
+            consultation_id,
+            message_id: None,
+            file_name: name.to_string(),
+            length: bytes.len() as u64,
+        };
+        let id = tokio::task::spawn_blocking(move || svc.begin_upload(&a, &new))
+            .await
+            .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))??;
+        let body = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(bytes))]);
+        let state = self.append_upload(actor, &id, 0, body).await?;
+        state
+            .attachment_id
+            .ok_or(ServiceError::refused("upload_gone"))
+    }
+}

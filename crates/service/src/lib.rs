@@ -12,6 +12,7 @@ pub mod demo;
 pub mod dicom;
 pub mod documents;
 pub mod error;
+pub mod fhir;
 pub mod files;
 pub mod jobs;
 pub mod live;

@@ -25,7 +25,8 @@ pub const MAX_LOCK_MINUTES: i64 = 60;
 /// Default idle timeout of a session (setting `session_idle_minutes`).
 pub const DEFAULT_IDLE_MINUTES: i64 = 30;
 /// Scopes an API token may carry.
-pub const SCOPES: &[&str] = &["read", "write"];
+/// `read` and `write` for the REST API, `fhir` for the FHIR interface.
+pub const SCOPES: &[&str] = &["read", "write", "fhir"];
 
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

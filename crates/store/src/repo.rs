@@ -1042,6 +1042,30 @@ pub fn submitted_between(
         .load(conn)?)
 }
 
+/// The request a sending system created under its business identifier.
+pub fn consultation_by_external_id(conn: &mut DbConn, external_id: &str) -> R<Option<i64>> {
+    Ok(consultations::table
+        .filter(consultations::external_id.eq(external_id))
+        .select(consultations::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Records the sender's business identifier; false if another request has it.
+pub fn set_external_id(conn: &mut DbConn, id: i64, external_id: &str) -> R<bool> {
+    match diesel::update(consultations::table.filter(consultations::id.eq(id)))
+        .set(consultations::external_id.eq(external_id))
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Requests by id (any order), in bounded chunks.
 pub fn consultations_by_ids(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Consultation>> {
     let mut out = Vec::new();

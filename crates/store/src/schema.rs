@@ -221,6 +221,7 @@ diesel::table! {
         closeout_effect -> Nullable<Text>,
         version -> Integer,
         unsaved_input -> Text,
+        external_id -> Nullable<Text>,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod error;
+pub mod fhir;
 pub mod metrics;
 pub mod report_export;
 pub mod ui;
@@ -121,6 +122,7 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
         .route("/metrics", get(metrics::scrape))
         .merge(api)
         .merge(ui::router())
+        .merge(fhir::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -490,3 +490,4 @@ concl-correction-title = Correction of the conclusion (a new version)
 concl-correction-waits = A correction of the conclusion waits for your signature.
 concl-correction-sign = Sign the correction
 thread-attach = Attach a file to this message
+token-scope-fhir = FHIR R4 (/fhir/r4): for hospital systems and the federal level

@@ -490,3 +490,4 @@ concl-correction-title = Исправление заключения (новая
 concl-correction-waits = Исправление заключения ждёт вашей подписи.
 concl-correction-sign = Подписать исправление
 thread-attach = Прикрепить файл к сообщению
+token-scope-fhir = FHIR R4 (/fhir/r4): для МИС и федерального уровня

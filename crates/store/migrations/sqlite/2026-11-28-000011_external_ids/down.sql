@@ -1,0 +1,2 @@
+DROP INDEX consultations_external_id;
+ALTER TABLE consultations DROP COLUMN external_id;

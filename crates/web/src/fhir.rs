@@ -1,0 +1,505 @@
+//! The HL7 FHIR R4 interface at `/fhir/r4` (`application/fhir+json`): what a
+//! hospital information system (МИС) or another instance reads and sends.
+//! Resources are built in `rtms_service::fhir`; here are the routes, the
+//! token scope check, searches, and errors as OperationOutcome.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use rtms_domain::{Lang, Status};
+use rtms_service::consultations::ListQuery;
+use rtms_service::fhir as f;
+use rtms_service::ServiceError;
+use serde_json::{json, Value};
+
+use crate::api::Caller;
+use crate::error::AppError;
+use crate::{blocking, AppState};
+
+const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+/// Every FHIR route: (method, path). The access test walks them all.
+pub const FHIR_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/fhir/r4/metadata"),
+    ("POST", "/fhir/r4"),
+    ("GET", "/fhir/r4/Patient/{id}"),
+    ("GET", "/fhir/r4/ServiceRequest"),
+    ("GET", "/fhir/r4/ServiceRequest/{id}"),
+    ("GET", "/fhir/r4/Task"),
+    ("GET", "/fhir/r4/Task/{id}"),
+    ("GET", "/fhir/r4/DiagnosticReport/{id}"),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/fhir/r4/metadata", get(metadata))
+        .route("/fhir/r4", post(transaction))
+        .route("/fhir/r4/Patient/{id}", get(read_patient))
+        .route("/fhir/r4/ServiceRequest", get(search_requests))
+        .route("/fhir/r4/ServiceRequest/{id}", get(read_request))
+        .route("/fhir/r4/Task", get(search_tasks))
+        .route("/fhir/r4/Task/{id}", get(read_task))
+        .route("/fhir/r4/DiagnosticReport/{id}", get(read_report))
+}
+
+fn fhir(status: StatusCode, mut body: Value) -> Response {
+    f::prune(&mut body);
+    (
+        status,
+        [(header::CONTENT_TYPE, FHIR_JSON)],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Any error of ours as an OperationOutcome, with the same status and words.
+async fn outcome(e: AppError) -> Response {
+    let resp = e.into_response();
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let problem: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let code = match status {
+        StatusCode::UNAUTHORIZED => "login",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "too-long",
+        s if s.is_server_error() => "exception",
+        _ => "invalid",
+    };
+    let mut issues: Vec<Value> = problem["errors"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .map(|e| {
+                    json!({
+                        "severity": "error",
+                        "code": code,
+                        "diagnostics": e["message"].as_str().unwrap_or_default(),
+                        "expression": [e["field"].as_str().unwrap_or_default()],
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if issues.is_empty() {
+        let text = problem["title"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
+        issues.push(json!({"severity": "error", "code": code, "diagnostics": text}));
+    }
+    fhir(
+        status,
+        json!({"resourceType": "OperationOutcome", "issue": issues}),
+    )
+}
+
+/// The address resources name each other by: `--public-url`, else the Host.
+fn base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &state.svc.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = if state.https { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+/// A caller whose token carries the `fhir` scope (sign-ins carry every scope).
+async fn fhir_caller(
+    state: &AppState,
+    caller: Result<Caller, AppError>,
+) -> Result<Caller, Response> {
+    let caller = match caller {
+        Ok(c) => c,
+        Err(e) => return Err(outcome(e).await),
+    };
+    if !caller.actor.may("fhir") {
+        let lang = caller.lang;
+        let _ = state;
+        return Err(fhir(
+            StatusCode::FORBIDDEN,
+            f::outcome(
+                "error",
+                "forbidden",
+                rtms_domain::validate::message("fhir_scope", lang),
+            ),
+        ));
+    }
+    Ok(caller)
+}
+
+async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let now = state.svc.clock.now();
+    fhir(
+        StatusCode::OK,
+        f::capability_statement(&base(&state, &headers), env!("CARGO_PKG_VERSION"), now),
+    )
+}
+
+/// Reads one request's resources; `pick` chooses which.
+async fn read_one(
+    state: AppState,
+    caller: Result<Caller, AppError>,
+    id: String,
+    pick: fn(
+        &str,
+        &rtms_service::views::ConsultationView,
+        Option<&rtms_service::views::ConclusionView>,
+        Option<&str>,
+    ) -> Option<Value>,
+    headers: HeaderMap,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Ok(num) = id.parse::<i64>() else {
+        return outcome(AppError::from(ServiceError::NotFound).in_lang(caller.lang)).await;
+    };
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let actor = caller.actor;
+    match blocking(move || svc.fhir_views(&actor, num)).await {
+        Ok((v, k, profile)) => {
+            let b = base(&state, &headers);
+            match pick(&b, &v, k.as_ref(), profile.as_deref()) {
+                Some(r) => fhir(StatusCode::OK, r),
+                None => outcome(AppError::from(ServiceError::NotFound).in_lang(lang)).await,
+            }
+        }
+        Err(e) => outcome(e.in_lang(lang)).await,
+    }
+}
+
+async fn read_request(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    read_one(
+        state,
+        caller,
+        id,
+        |_, v, _, p| Some(f::service_request(v, p)),
+        headers,
+    )
+    .await
+}
+
+async fn read_task(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    read_one(state, caller, id, |_, v, k, _| Some(f::task(v, k)), headers).await
+}
+
+async fn read_report(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    read_one(
+        state,
+        caller,
+        id,
+        |b, v, k, _| k.map(|k| f::diagnostic_report(v, k, b)),
+        headers,
+    )
+    .await
+}
+
+/// `Patient/req-N` is request N's patient; `Patient/snils-D` the person with
+/// that СНИЛС in any request the caller may read.
+async fn read_patient(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(n) = id.strip_prefix("req-") {
+        return read_one(
+            state,
+            caller,
+            n.to_string(),
+            |_, v, _, _| Some(f::patient(v)),
+            headers,
+        )
+        .await;
+    }
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let Some(digits) = id.strip_prefix("snils-").filter(|d| d.len() == 11) else {
+        return outcome(AppError::from(ServiceError::NotFound).in_lang(lang)).await;
+    };
+    let digits = digits.to_string();
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    let found = blocking(move || {
+        let page = svc.list_consultations(
+            &actor,
+            &ListQuery {
+                q: Some(digits.clone()),
+                per_page: Some(1),
+                ..Default::default()
+            },
+            Lang::Ru,
+        )?;
+        match page.items.first() {
+            Some(s) => Ok(Some(svc.fhir_views(&actor, s.id)?.0)),
+            None => Ok(None),
+        }
+    })
+    .await;
+    match found {
+        Ok(Some(v)) => fhir(StatusCode::OK, f::patient(&v)),
+        Ok(None) => outcome(AppError::from(ServiceError::NotFound).in_lang(lang)).await,
+        Err(e) => outcome(e.in_lang(lang)).await,
+    }
+}
+
+/// Our states that a FHIR Task.status (or ServiceRequest.status) stands for.
+fn statuses_for(fhir_status: &str, task: bool) -> Vec<Status> {
+    rtms_domain::lifecycle::reachable_states()
+        .into_iter()
+        .filter(|s| {
+            let mapped = if task {
+                f::task_status(*s)
+            } else {
+                f::request_status(*s)
+            };
+            mapped == fhir_status
+        })
+        .collect()
+}
+
+/// `_lastUpdated=gt2026-01-01T00:00:00Z` (and ge, lt, le, eq or none).
+fn date_filter(param: &str) -> Option<(String, DateTime<Utc>)> {
+    let (op, rest) = match param.get(..2) {
+        Some(p @ ("gt" | "ge" | "lt" | "le" | "eq")) => (p.to_string(), &param[2..]),
+        _ => ("eq".to_string(), param),
+    };
+    let t = DateTime::parse_from_rfc3339(rest)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(rest, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })?;
+    Some((op, t))
+}
+
+fn date_matches(filter: &(String, DateTime<Utc>), t: DateTime<Utc>) -> bool {
+    let (op, at) = filter;
+    match op.as_str() {
+        "gt" => t > *at,
+        "ge" => t >= *at,
+        "lt" => t < *at,
+        "le" => t <= *at,
+        _ => t == *at,
+    }
+}
+
+/// Searches the requests the caller may see; `build` makes each resource.
+async fn search(
+    state: AppState,
+    caller: Result<Caller, AppError>,
+    params: BTreeMap<String, String>,
+    task: bool,
+    headers: HeaderMap,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let known = ["status", "owner", "_lastUpdated", "_count", "patient"];
+    if let Some(bad) = params.keys().find(|k| !known.contains(&k.as_str())) {
+        let text = if lang == Lang::En {
+            format!("Unsupported search parameter: {bad}")
+        } else {
+            format!("Параметр поиска не поддерживается: {bad}")
+        };
+        return fhir(
+            StatusCode::BAD_REQUEST,
+            f::outcome("error", "not-supported", &text),
+        );
+    }
+    let statuses: Option<Vec<Status>> = params.get("status").map(|s| {
+        s.split(',')
+            .flat_map(|x| statuses_for(x.trim(), task))
+            .collect()
+    });
+    let updated = match params.get("_lastUpdated").map(|p| date_filter(p)) {
+        Some(None) => {
+            return fhir(
+                StatusCode::BAD_REQUEST,
+                f::outcome("error", "invalid", "_lastUpdated: gtYYYY-MM-DDThh:mm:ssZ"),
+            )
+        }
+        Some(Some(d)) => Some(d),
+        None => None,
+    };
+    let count = params
+        .get("_count")
+        .and_then(|c| c.parse::<i64>().ok())
+        .unwrap_or(50)
+        .clamp(1, 200);
+    let patient = params.get("patient").map(|p| {
+        p.trim_start_matches("Patient/")
+            .trim_start_matches("snils-")
+            .to_string()
+    });
+    let owner = params.get("owner").cloned();
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    let b = base(&state, &headers);
+    let found = blocking(move || {
+        let q = ListQuery {
+            status: statuses.as_ref().map(|l| {
+                if l.is_empty() {
+                    "none".to_string()
+                } else {
+                    l.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+                }
+            }),
+            q: patient.clone().filter(|p| !p.starts_with("req-")),
+            per_page: Some(200),
+            ..Default::default()
+        };
+        if statuses.as_ref().is_some_and(|l| l.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let page = svc.list_consultations(&actor, &q, Lang::Ru)?;
+        let mut out = Vec::new();
+        for s in page.items {
+            if let Some(p) = patient.as_deref().and_then(|p| p.strip_prefix("req-")) {
+                if p != s.id.to_string() {
+                    continue;
+                }
+            }
+            let (v, k, profile) = svc.fhir_views(&actor, s.id)?;
+            if updated
+                .as_ref()
+                .is_some_and(|u| !date_matches(u, v.updated_at))
+            {
+                continue;
+            }
+            let r = if task {
+                f::task(&v, k.as_ref())
+            } else {
+                f::service_request(&v, profile.as_deref())
+            };
+            if let Some(o) = &owner {
+                if r["owner"]["reference"].as_str() != Some(o.as_str()) {
+                    continue;
+                }
+            }
+            out.push(r);
+            if out.len() as i64 >= count {
+                break;
+            }
+        }
+        Ok(out)
+    })
+    .await;
+    match found {
+        Ok(list) => {
+            let total = list.len() as i64;
+            fhir(StatusCode::OK, f::searchset(list, total, &b))
+        }
+        Err(e) => outcome(e.in_lang(lang)).await,
+    }
+}
+
+async fn search_tasks(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Query(params): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    search(state, caller, params, true, headers).await
+}
+
+async fn search_requests(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Query(params): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    search(state, caller, params, false, headers).await
+}
+
+/// A transaction Bundle from a МИС: one request with its patient and files.
+async fn transaction(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let Ok(bundle) = serde_json::from_slice::<Value>(&body) else {
+        let text = if lang == Lang::En {
+            "The body is not JSON"
+        } else {
+            "Тело запроса — не JSON"
+        };
+        return fhir(
+            StatusCode::BAD_REQUEST,
+            f::outcome("error", "structure", text),
+        );
+    };
+    let (id, created) = match state.svc.fhir_create(&caller.actor, &bundle).await {
+        Ok(x) => x,
+        Err(e) => return outcome(AppError::from(e).in_lang(lang)).await,
+    };
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    let views = blocking(move || svc.fhir_views(&actor, id)).await;
+    let (v, k, _) = match views {
+        Ok(x) => x,
+        Err(e) => return outcome(e.in_lang(lang)).await,
+    };
+    let b = base(&state, &headers);
+    let status = if created { "201 Created" } else { "200 OK" };
+    let entry = |r: Value| {
+        let t = r["resourceType"].as_str().unwrap_or("").to_string();
+        let rid = r["id"].as_str().unwrap_or("").to_string();
+        json!({
+            "fullUrl": format!("{b}/fhir/r4/{t}/{rid}"),
+            "resource": r,
+            "response": {"status": status, "location": format!("{t}/{rid}")},
+        })
+    };
+    fhir(
+        StatusCode::OK,
+        json!({
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [entry(f::patient(&v)), entry(f::service_request(&v, None)), entry(f::task(&v, k.as_ref()))],
+        }),
+    )
+}
