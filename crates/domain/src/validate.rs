@@ -243,6 +243,15 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "attachment.data не является base64",
             "attachment.data is not base64",
         ),
+        "fhir_subscription" => ("Ожидается ресурс Subscription", "A Subscription resource is expected"),
+        "fhir_criteria" => (
+            "criteria: поддерживаются «Task» и «Task?status=…»",
+            "criteria: «Task» and «Task?status=…» are supported",
+        ),
+        "fhir_channel" => (
+            "channel: нужен type rest-hook и адрес endpoint http(s)://…",
+            "channel: type rest-hook and an http(s):// endpoint are needed",
+        ),
         "fhir_scope" => (
             "Для FHIR нужен API-токен с областью fhir",
             "FHIR needs an API token with the scope fhir",

@@ -121,8 +121,55 @@ fn bundle(business_id: &str) -> Value {
     })
 }
 
+/// The МИС's own endpoint for notifications: records what it is sent.
+async fn receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let store = store.clone();
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                store
+                    .lock()
+                    .unwrap()
+                    .push((auth, serde_json::from_str(&body).unwrap_or(Value::Null)));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
 async fn mis_round_trip(backend: BackendKind) {
-    let app = TestApp::spawn(backend).await;
+    let services = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = services.clone();
+    let app = TestApp::spawn_custom(backend, move |svc| {
+        *keep.lock().unwrap() = Some(svc.clone());
+        svc
+    })
+    .await;
+    let svc: rtms_service::Services = services.lock().unwrap().clone().unwrap();
+    let run_jobs = || {
+        let svc = svc.clone();
+        async move {
+            tokio::task::spawn_blocking(move || svc.run_jobs("test", 500).unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let (hook, received) = receiver().await;
 
     // The capability statement is public and honest.
     let r = app
@@ -142,7 +189,13 @@ async fn mis_round_trip(backend: BackendKind) {
         .collect();
     assert_eq!(
         types,
-        ["Patient", "ServiceRequest", "Task", "DiagnosticReport"]
+        [
+            "Patient",
+            "ServiceRequest",
+            "Task",
+            "DiagnosticReport",
+            "Subscription"
+        ]
     );
 
     // A token without the fhir scope is refused, in words.
@@ -162,6 +215,29 @@ async fn mis_round_trip(backend: BackendKind) {
         seen: Default::default(),
     };
     mis.seen.borrow_mut().push(cap);
+    // The МИС asks to be told when its requests are answered.
+    let (s, sub) = mis
+        .call(
+            Method::POST,
+            "/Subscription",
+            Some(json!({"resourceType": "Subscription", "status": "requested",
+                "reason": "Ответы на запросы больницы", "criteria": "Task?status=completed",
+                "channel": {"type": "rest-hook", "endpoint": hook, "payload": "application/fhir+json",
+                            "header": ["Authorization: Bearer mis-secret"]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sub}");
+    assert_eq!(sub["status"], "active");
+    let (s, oo) = mis
+        .call(
+            Method::POST,
+            "/Subscription",
+            Some(json!({"resourceType": "Subscription", "criteria": "Observation", "channel": {"type": "email"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(oo.to_string().contains("rest-hook"), "{oo}");
+
     // A broken Bundle: an OperationOutcome that says what is wrong.
     let (s, oo) = mis
         .call(
@@ -280,6 +356,25 @@ async fn mis_round_trip(backend: BackendKind) {
         task["output"][0]["valueReference"]["reference"],
         format!("DiagnosticReport/{id}")
     );
+    // The notification: the completed Task, posted to the МИС with its header.
+    run_jobs().await;
+    let got = received.lock().unwrap().clone();
+    let ours: Vec<&(String, Value)> = got
+        .iter()
+        .filter(|(_, t)| t["id"] == sid.as_str())
+        .collect();
+    assert_eq!(
+        ours.len(),
+        1,
+        "one notification, for the completed state: {got:?}"
+    );
+    assert_eq!(ours[0].0, "Bearer mis-secret");
+    assert_eq!(ours[0].1["status"], "completed");
+    assert_eq!(
+        ours[0].1["output"][0]["valueReference"]["reference"],
+        format!("DiagnosticReport/{id}")
+    );
+    mis.seen.borrow_mut().push(ours[0].1.clone());
     let report = mis.get(&format!("/DiagnosticReport/{id}")).await;
     assert_eq!(report["status"], "final");
     assert!(report["conclusion"]

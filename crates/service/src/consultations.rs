@@ -1365,6 +1365,8 @@ fn record_event(
             details: details.to_string(),
         },
     )?;
+    // Subscribers (a МИС, another instance) hear of every change to a Task.
+    crate::fhir::queue_notifications(conn, id, now.naive_utc())?;
     Ok(())
 }
 

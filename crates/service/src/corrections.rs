@@ -195,6 +195,7 @@ impl Services {
                 details: details.to_string(),
             },
         )?;
+        crate::fhir::queue_notifications(conn, id, now)?;
         Ok(())
     }
 }

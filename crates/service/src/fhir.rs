@@ -349,6 +349,8 @@ pub fn capability_statement(base: &str, version: &str, now: DateTime<Utc>) -> Va
             ],
         ),
         read_search("DiagnosticReport", vec![]),
+        json!({"type": "Subscription", "interaction": [{"code": "read"}, {"code": "create"}],
+               "documentation": "rest-hook; criteria Task or Task?status=…; the Task is posted on every change"}),
     ];
     for r in resources.iter_mut() {
         if r["searchParam"].as_array().is_some_and(|a| a.is_empty()) {
@@ -653,4 +655,204 @@ impl Services {
         }
         Ok((id, created))
     }
+}
+
+/// Queues a notification for every active subscription after a request
+/// changed (in the transaction of the change, so none is lost).
+pub(crate) fn queue_notifications(
+    conn: &mut rtms_store::DbConn,
+    consultation_id: i64,
+    now: chrono::NaiveDateTime,
+) -> Result<(), rtms_store::StoreError> {
+    for sid in rtms_store::fhir::active_ids(conn)? {
+        let payload = json!({"subscription": sid, "consultation": consultation_id,
+                             "at": now.and_utc().timestamp_micros()})
+        .to_string();
+        rtms_store::jobs::enqueue(conn, NOTIFY_JOB, &payload, now, now)?;
+    }
+    Ok(())
+}
+
+/// The job kind that posts a Task to a subscriber.
+pub const NOTIFY_JOB: &str = "fhir_notify";
+
+/// `Task` or `Task?status=a,b`: what a subscription asks for.
+fn criteria_status(criteria: &str) -> Result<Option<Vec<String>>, ()> {
+    let rest = criteria.strip_prefix("Task").ok_or(())?;
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    let query = rest.strip_prefix('?').ok_or(())?;
+    let mut statuses = None;
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("status", v)) => {
+                statuses = Some(v.split(',').map(|s| s.trim().to_string()).collect())
+            }
+            _ => return Err(()),
+        }
+    }
+    Ok(statuses)
+}
+
+impl Services {
+    /// Registers an R4 rest-hook Subscription (`criteria` `Task` or
+    /// `Task?status=…`, `channel.type` `rest-hook`, an http(s) endpoint,
+    /// payload `application/fhir+json`). Notifications carry only requests the
+    /// subscriber may read.
+    pub fn fhir_subscribe(&self, actor: &Actor, s: &Value) -> SResult<i64> {
+        if !actor.has_clinical_role() {
+            return Err(ServiceError::Forbidden);
+        }
+        let criteria = s["criteria"].as_str().unwrap_or("").trim().to_string();
+        let endpoint = s["channel"]["endpoint"]
+            .as_str()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let mut errors = Vec::new();
+        if s["resourceType"] != "Subscription" {
+            errors.push(rtms_domain::FieldError::new(
+                "resourceType",
+                "fhir_subscription",
+            ));
+        }
+        if criteria_status(&criteria).is_err() {
+            errors.push(rtms_domain::FieldError::new("criteria", "fhir_criteria"));
+        }
+        if s["channel"]["type"] != "rest-hook"
+            || !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+        {
+            errors.push(rtms_domain::FieldError::new("channel", "fhir_channel"));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let headers: Vec<String> = s["channel"]["header"]
+            .as_array()
+            .map(|h| {
+                h.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let now = self.clock.now().naive_utc();
+        self.db.write(|conn| {
+            let id = rtms_store::fhir::insert(
+                conn,
+                actor.user.id,
+                &criteria,
+                &endpoint,
+                &serde_json::to_string(&headers).unwrap_or_else(|_| "[]".into()),
+                s["reason"].as_str().unwrap_or(""),
+                now,
+            )?;
+            self.audit_in(
+                conn,
+                actor,
+                None,
+                "fhir_subscribe",
+                ("fhir_subscription", &id.to_string()),
+                &format!("{criteria} -> {endpoint}"),
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// A subscription as a FHIR resource (its owner only).
+    pub fn fhir_subscription(&self, actor: &Actor, id: i64) -> SResult<Value> {
+        let mut conn = self.db.conn()?;
+        let s = rtms_store::fhir::get(&mut conn, id)?;
+        if s.user_id != actor.user.id {
+            return Err(ServiceError::NotFound);
+        }
+        let headers: Vec<String> = serde_json::from_str(&s.headers).unwrap_or_default();
+        let mut r = json!({
+            "resourceType": "Subscription",
+            "id": s.id.to_string(),
+            "status": if !s.active { "off" } else if s.last_error.is_empty() { "active" } else { "error" },
+            "reason": if s.reason.is_empty() { "РТМС: изменения запросов" } else { s.reason.as_str() },
+            "criteria": s.criteria,
+            "channel": {"type": "rest-hook", "endpoint": s.endpoint, "payload": "application/fhir+json", "header": headers},
+        });
+        if !s.last_error.is_empty() {
+            r["error"] = json!(s.last_error);
+        }
+        Ok(r)
+    }
+
+    /// Runs one notification job: posts the Task as it is now, if the
+    /// subscriber may see it and it matches; an HTTP failure is retried.
+    pub(crate) fn fhir_notify(&self, payload: &str) -> Result<(), String> {
+        let p: Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+        let (Some(sid), Some(cid)) = (p["subscription"].as_i64(), p["consultation"].as_i64())
+        else {
+            return Err("malformed job".into());
+        };
+        let mut conn = self.db.conn().map_err(|e| e.to_string())?;
+        let sub = rtms_store::fhir::get(&mut conn, sid).map_err(|e| e.to_string())?;
+        if !sub.active {
+            return Ok(());
+        }
+        let actor = Actor::load(&mut conn, sub.user_id).map_err(|e| e.to_string())?;
+        drop(conn);
+        let (v, k, _) = match self.fhir_views(&actor, cid) {
+            Ok(x) => x,
+            // Not this subscriber's request: nothing to tell them.
+            Err(ServiceError::NotFound | ServiceError::Forbidden) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        };
+        // A later change has its own notification: only the newest state is sent.
+        if p["at"]
+            .as_i64()
+            .is_some_and(|at| v.updated_at.timestamp_micros() > at)
+        {
+            return Ok(());
+        }
+        let mut resource = task(&v, k.as_ref());
+        if let Ok(Some(wanted)) = criteria_status(&sub.criteria) {
+            if !wanted.iter().any(|w| resource["status"] == w.as_str()) {
+                return Ok(());
+            }
+        }
+        prune(&mut resource);
+        let headers: Vec<String> = serde_json::from_str(&sub.headers).unwrap_or_default();
+        let sent = post_json(&sub.endpoint, &headers, resource.to_string());
+        let error = match &sent {
+            Ok(()) => String::new(),
+            Err(e) => e.clone(),
+        };
+        if let Ok(mut conn) = self.db.conn() {
+            let _ = rtms_store::fhir::set_error(&mut conn, sid, &error);
+        }
+        sent
+    }
+}
+
+/// POSTs a FHIR resource; anything but 2xx is an error (and the job retries).
+fn post_json(endpoint: &str, headers: &[String], body: String) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let mut req = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .map_err(|e| e.to_string())?
+            .post(endpoint)
+            .header("content-type", "application/fhir+json; charset=utf-8")
+            .body(body);
+        for h in headers {
+            if let Some((name, value)) = h.split_once(':') {
+                req = req.header(name.trim(), value.trim());
+            }
+        }
+        let resp = req.send().await.map_err(|e| e.to_string())?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("the endpoint answered {}", resp.status()))
+        }
+    })
 }

@@ -194,6 +194,7 @@ impl Services {
     fn execute(&self, job: &Job) -> Result<(), String> {
         match job.kind.as_str() {
             "email" => self.send_email(&job.payload),
+            crate::fhir::NOTIFY_JOB => self.fhir_notify(&job.payload),
             other => Err(format!("unknown job kind {other}")),
         }
     }

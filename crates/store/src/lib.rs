@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bus;
 pub mod conn;
+pub mod fhir;
 pub mod files;
 pub mod jobs;
 pub mod models;

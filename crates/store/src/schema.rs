@@ -401,6 +401,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    fhir_subscriptions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        criteria -> Text,
+        endpoint -> Text,
+        headers -> Text,
+        reason -> Text,
+        active -> Bool,
+        last_error -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     calendar_tokens (user_id) {
         user_id -> BigInt,
         token -> Text,
@@ -452,6 +466,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     video_consultations,
     video_log,
     bus_payloads,
+    fhir_subscriptions,
     video_peers,
     calendar_tokens,
 );

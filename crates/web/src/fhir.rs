@@ -33,6 +33,8 @@ pub const FHIR_ROUTES: &[(&str, &str)] = &[
     ("GET", "/fhir/r4/Task"),
     ("GET", "/fhir/r4/Task/{id}"),
     ("GET", "/fhir/r4/DiagnosticReport/{id}"),
+    ("POST", "/fhir/r4/Subscription"),
+    ("GET", "/fhir/r4/Subscription/{id}"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -45,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/r4/Task", get(search_tasks))
         .route("/fhir/r4/Task/{id}", get(read_task))
         .route("/fhir/r4/DiagnosticReport/{id}", get(read_report))
+        .route("/fhir/r4/Subscription", post(subscribe))
+        .route("/fhir/r4/Subscription/{id}", get(read_subscription))
 }
 
 fn fhir(status: StatusCode, mut body: Value) -> Response {
@@ -502,4 +506,56 @@ async fn transaction(
             "entry": [entry(f::patient(&v)), entry(f::service_request(&v, None)), entry(f::task(&v, k.as_ref()))],
         }),
     )
+}
+
+/// Registers a rest-hook Subscription; answers 201 with the resource.
+async fn subscribe(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    body: axum::body::Bytes,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let resource: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    let made = blocking(move || {
+        let id = svc.fhir_subscribe(&actor, &resource)?;
+        svc.fhir_subscription(&actor, id)
+    })
+    .await;
+    match made {
+        Ok(r) => {
+            let mut resp = fhir(StatusCode::CREATED, r.clone());
+            if let Ok(loc) = format!("Subscription/{}", r["id"].as_str().unwrap_or("")).parse() {
+                resp.headers_mut().insert(header::LOCATION, loc);
+            }
+            resp
+        }
+        Err(e) => outcome(e.in_lang(lang)).await,
+    }
+}
+
+async fn read_subscription(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let Ok(num) = id.parse::<i64>() else {
+        return outcome(AppError::from(ServiceError::NotFound).in_lang(lang)).await;
+    };
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    match blocking(move || svc.fhir_subscription(&actor, num)).await {
+        Ok(r) => fhir(StatusCode::OK, r),
+        Err(e) => outcome(e.in_lang(lang)).await,
+    }
 }
