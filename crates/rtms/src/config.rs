@@ -61,6 +61,13 @@ pub struct ConfigArgs {
     /// coturn's `static-auth-secret`: the server mints time-limited TURN credentials with it.
     #[arg(long, global = true, env = "RTMS_TURN_SECRET")]
     pub turn_secret: Option<String>,
+    /// The federal level's address (its FHIR interface is `/fhir/r4` under it):
+    /// escalated requests are sent there and their answers fetched back.
+    #[arg(long, global = true, env = "RTMS_FEDERAL_URL")]
+    pub federal_url: Option<String>,
+    /// The region's API token at the federal level (scope `fhir`).
+    #[arg(long, global = true, env = "RTMS_FEDERAL_TOKEN")]
+    pub federal_token: Option<String>,
     /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
     #[arg(
         long,
@@ -90,6 +97,8 @@ struct FileConfig {
     clamd: Option<String>,
     turn_url: Option<Vec<String>>,
     turn_secret: Option<String>,
+    federal_url: Option<String>,
+    federal_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +117,7 @@ pub struct Config {
     pub turn: Option<rtms_service::video::TurnConfig>,
     /// The address users open the system at (links in e-mails and on documents).
     pub public_url: Option<String>,
+    pub federal: Option<rtms_service::federal::FederalConfig>,
 }
 
 impl Config {
@@ -194,6 +204,16 @@ impl Config {
                 _ => anyhow::bail!("HTTPS needs both --tls-cert and --tls-key"),
             },
             public_url: args.public_url.clone().or(file.public_url.clone()),
+            federal: match (
+                args.federal_url.clone().or(file.federal_url),
+                args.federal_token.clone().or(file.federal_token),
+            ) {
+                (Some(url), Some(token)) => {
+                    Some(rtms_service::federal::FederalConfig { url, token })
+                }
+                (None, None) => None,
+                _ => anyhow::bail!("escalation needs both --federal-url and --federal-token"),
+            },
             mail: args.smtp_host.clone().or(file.smtp_host).map(|smtp_host| {
                 rtms_service::jobs::MailConfig {
                     smtp_host,

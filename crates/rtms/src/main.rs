@@ -141,6 +141,9 @@ fn main() -> anyhow::Result<()> {
     if let Some(url) = config.public_url.clone() {
         svc.public_url = Some(url);
     }
+    if let Some(f) = config.federal.clone() {
+        svc = svc.with_federal(f);
+    }
     let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");

@@ -605,6 +605,9 @@ impl Services {
             record_event(
                 conn, actor, id, action, &decision, comment, reason, details, now,
             )?;
+            if action == Action::Escalate {
+                crate::federal::queue_escalation(self, conn, id, now.naive_utc())?;
+            }
             // A decline is news for the centre it leaves, and for the consilium it breaks up.
             let (told, tkc) = if action == Action::Decline {
                 (

@@ -37,7 +37,7 @@ const DIGEST_OFFSET_MINUTES: i64 = 180;
 /// How long a worker holds a claimed job before another may take it.
 const LEASE_MINUTES: i64 = 5;
 
-fn backoff(attempts: i32) -> Duration {
+pub(crate) fn backoff(attempts: i32) -> Duration {
     Duration::minutes((1i64 << attempts.clamp(0, 9)).min(360))
 }
 
@@ -195,6 +195,8 @@ impl Services {
         match job.kind.as_str() {
             "email" => self.send_email(&job.payload),
             crate::fhir::NOTIFY_JOB => self.fhir_notify(&job.payload),
+            crate::federal::SEND_JOB => self.federal_send(job),
+            crate::federal::POLL_JOB => self.federal_poll(job),
             other => Err(format!("unknown job kind {other}")),
         }
     }

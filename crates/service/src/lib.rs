@@ -12,6 +12,7 @@ pub mod demo;
 pub mod dicom;
 pub mod documents;
 pub mod error;
+pub mod federal;
 pub mod fhir;
 pub mod files;
 pub mod jobs;
@@ -47,6 +48,8 @@ pub struct Services {
     /// The address users open the system at (`--public-url`), for absolute
     /// links on documents; e-mail has its own copy in `mail`.
     pub public_url: Option<String>,
+    /// The federal level's FHIR interface, for escalations (`--federal-url`).
+    pub federal: Option<Arc<federal::FederalConfig>>,
 }
 
 impl Services {
@@ -59,6 +62,7 @@ impl Services {
             files: Arc::new(files::FileStore::temporary()),
             turn: None,
             public_url: None,
+            federal: None,
         }
     }
 

@@ -67,3 +67,80 @@ pub fn set_error(conn: &mut DbConn, id: i64, error: &str) -> R<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// A request's way to the federal level.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::escalations)]
+pub struct Escalation {
+    pub consultation_id: i64,
+    /// `pending`, `delivered`, `completed` or `failed` (retrying).
+    pub state: String,
+    /// The request's id at the federal level, once delivered.
+    pub federal_id: Option<String>,
+    /// The federal Task's status, as last read.
+    pub federal_status: String,
+    pub attempts: i32,
+    pub last_error: String,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn escalation(conn: &mut DbConn, consultation_id: i64) -> R<Option<Escalation>> {
+    use crate::schema::escalations::dsl as e;
+    Ok(e::escalations
+        .find(consultation_id)
+        .select(Escalation::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Starts (or restarts) the record of an escalation.
+pub fn escalation_pending(conn: &mut DbConn, consultation_id: i64, now: NaiveDateTime) -> R<()> {
+    use crate::schema::escalations::dsl as e;
+    if escalation(conn, consultation_id)?.is_some() {
+        diesel::update(e::escalations.find(consultation_id))
+            .set((e::state.eq("pending"), e::updated_at.eq(now)))
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(e::escalations)
+            .values((
+                e::consultation_id.eq(consultation_id),
+                e::state.eq("pending"),
+                e::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Records what an attempt found.
+#[allow(clippy::too_many_arguments)]
+pub fn escalation_update(
+    conn: &mut DbConn,
+    consultation_id: i64,
+    state: &str,
+    federal_id: Option<&str>,
+    federal_status: Option<&str>,
+    error: &str,
+    next_attempt_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> R<()> {
+    use crate::schema::escalations::dsl as e;
+    let Some(old) = escalation(conn, consultation_id)? else {
+        return Ok(());
+    };
+    diesel::update(e::escalations.find(consultation_id))
+        .set((
+            e::state.eq(state),
+            e::federal_id.eq(federal_id.map(str::to_string).or(old.federal_id)),
+            e::federal_status.eq(federal_status
+                .map(str::to_string)
+                .unwrap_or(old.federal_status)),
+            e::attempts.eq(old.attempts + i32::from(!error.is_empty())),
+            e::last_error.eq(error),
+            e::next_attempt_at.eq(next_attempt_at),
+            e::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -415,6 +415,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    escalations (consultation_id) {
+        consultation_id -> BigInt,
+        state -> Text,
+        federal_id -> Nullable<Text>,
+        federal_status -> Text,
+        attempts -> Integer,
+        last_error -> Text,
+        next_attempt_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     calendar_tokens (user_id) {
         user_id -> BigInt,
         token -> Text,
@@ -467,6 +480,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     video_log,
     bus_payloads,
     fhir_subscriptions,
+    escalations,
     video_peers,
     calendar_tokens,
 );

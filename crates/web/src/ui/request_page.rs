@@ -132,6 +132,8 @@ struct RequestTpl {
     can_edit_conclusion: bool,
     can_correct: bool,
     can_sign_correction: bool,
+    /// The way to the federal level: (state, federal number, federal status, error, next attempt).
+    escalation: Option<(String, String, String, String, String)>,
     correction_open: bool,
     /// Every issued version of a corrected conclusion: (version, issued at).
     doc_versions: Vec<(i32, String)>,
@@ -182,6 +184,10 @@ const REASON_KEYS: &[&str] = &[
     lbl("reason-transfer-arranged"),
     lbl("reason-in-person-visit-needed"),
     lbl("reason-no-change"),
+    lbl("esc-pending"),
+    lbl("esc-delivered"),
+    lbl("esc-completed"),
+    lbl("esc-failed"),
 ];
 
 fn action_form(a: Action) -> &'static str {
@@ -215,6 +221,7 @@ struct Loaded {
     can_attach: bool,
     video: Vec<rtms_service::video::VideoSessionView>,
     cms: Vec<rtms_service::documents::CmsSignatureView>,
+    escalation: Option<rtms_service::federal::EscalationView>,
     correction_open: bool,
     /// Documents of the signed versions: (version, issued at).
     doc_versions: Vec<(i32, chrono::DateTime<chrono::Utc>)>,
@@ -295,7 +302,9 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
         } else {
             (false, Vec::new())
         };
+        let escalation = svc.escalation_state(&actor, id)?;
         Ok(Loaded {
+            escalation,
             correction_open,
             doc_versions,
             cms,
@@ -874,6 +883,17 @@ async fn render_page(
         can_edit_conclusion,
         can_correct,
         can_sign_correction,
+        escalation: l.escalation.as_ref().map(|e| {
+            (
+                tr(lang, &format!("esc-{}", e.state)),
+                e.federal_id.clone().unwrap_or_default(),
+                e.federal_status.clone(),
+                e.last_error.clone(),
+                e.next_attempt_at
+                    .map(|t| fmt::datetime(t, tz, None))
+                    .unwrap_or_default(),
+            )
+        }),
         correction_open: l.correction_open,
         doc_versions: if l.doc_versions.len() > 1 {
             l.doc_versions
