@@ -604,6 +604,7 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/audit"), ("/api/v1/audit".into(), Who::Only(&["auditor"]), None)),
         (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
         (("get", "/api/v1/consultations/{id}/conclusion/pdf"), (format!("/api/v1/consultations/{req}/conclusion/pdf"), Who::Only(&["consultant"]), None)),
+        (("get", "/api/v1/consultations/{id}/package.zip"), (format!("/api/v1/consultations/{req}/package.zip"), Who::Only(&["dispatcher"]), None)),
         (("get", "/api/v1/consultations/{id}/summary.pdf"), (format!("/api/v1/consultations/{req}/summary.pdf"), Who::Only(SEES_REQUEST), None)),
         (("post", "/api/v1/consultations/{id}/conclusion/correction"), (format!("/api/v1/consultations/{req}/conclusion/correction"), Who::Only(&["consultant"]), Some(json!({"comment": "опечатка"})))),
         (("post", "/api/v1/consultations/{id}/conclusion/correction/sign"), (format!("/api/v1/consultations/{req}/conclusion/correction/sign"), Who::Only(&["consultant"]), None)),

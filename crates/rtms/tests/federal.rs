@@ -101,6 +101,45 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
         "the dispatcher sees the failure and the next attempt: {state}"
     );
 
+    // Manual mode meanwhile: the dispatcher can take the case out as a package.
+    let r = region
+        .client
+        .get(format!(
+            "{}/api/v1/consultations/{id}/package.zip",
+            region.base
+        ))
+        .bearer_auth(&dispatcher)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    assert!(names.contains(&format!("Запрос № {id}.pdf")), "{names:?}");
+    let mut bundle = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("bundle.json").unwrap(), &mut bundle).unwrap();
+    let bundle: Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(
+        bundle["entry"][1]["resource"]["resourceType"],
+        "ServiceRequest"
+    );
+    assert_eq!(
+        bundle["entry"][2]["resource"]["businessStatus"]["coding"][0]["code"],
+        "escalated"
+    );
+    let (s, _) = region
+        .call(
+            Some(&doctor),
+            Method::GET,
+            &format!("/api/v1/consultations/{id}/package.zip"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "dispatchers only");
+
     // Up again, and time for the retry: delivered. A second attempt (as after a
     // lost answer) does not make a second federal request.
     let federal = TestApp::start(federal_db).await;

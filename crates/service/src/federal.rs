@@ -369,3 +369,109 @@ impl Services {
         )
     }
 }
+
+impl Services {
+    /// Manual mode, for a region not connected to the federal system: the case
+    /// as a ZIP for the dispatcher to send by other means. It holds the request
+    /// summary PDF, a FHIR Bundle (`bundle.json`) and every file under
+    /// `files/`. Written to a temporary file (studies are large); the caller
+    /// streams it and it is gone once closed.
+    pub async fn escalation_package(&self, actor: &Actor, id: i64) -> SResult<std::fs::File> {
+        if !actor.is_dispatcher() {
+            return Err(ServiceError::Forbidden);
+        }
+        let svc = self.clone();
+        let a = actor.clone();
+        let (pdf, views, files) = tokio::task::spawn_blocking(move || -> SResult<_> {
+            let pdf = svc.request_summary_pdf(&a, id)?;
+            let views = svc.fhir_views(&a, id)?;
+            let files = svc.attachments(&a, id)?;
+            Ok((pdf, views, files))
+        })
+        .await
+        .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))??;
+        let (v, k, profile) = views;
+        let mut entries = vec![
+            json!({"resource": fhir::patient(&v)}),
+            json!({"resource": fhir::service_request(&v, profile.as_deref())}),
+            json!({"resource": fhir::task(&v, k.as_ref())}),
+        ];
+        let mut names = Vec::new();
+        for f in &files {
+            // Unique names inside the archive, as the doctor named the files.
+            let mut name = f.file_name.replace(['/', '\\'], "_");
+            if names.contains(&name) {
+                name = format!("{}-{name}", f.id);
+            }
+            names.push(name.clone());
+            entries.push(json!({"resource": {
+                "resourceType": "DocumentReference",
+                "id": f.id.to_string(),
+                "status": "current",
+                "content": [{"attachment": {"contentType": f.content_type, "title": f.file_name,
+                    "url": format!("files/{name}"), "size": f.size}}]
+            }}));
+        }
+        let mut bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": entries});
+        fhir::prune(&mut bundle);
+        let tmp = std::env::temp_dir().join(format!(
+            "rtms-package-{}.zip",
+            hex::encode(rand::random::<[u8; 8]>())
+        ));
+        let file = std::fs::File::create(&tmp)
+            .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))?;
+        let io =
+            |e: std::io::Error| ServiceError::Store(rtms_store::StoreError::Other(e.to_string()));
+        let zerr = |e: zip::result::ZipError| {
+            ServiceError::Store(rtms_store::StoreError::Other(e.to_string()))
+        };
+        let mut zip = zip::ZipWriter::new(file);
+        let opts = zip::write::SimpleFileOptions::default();
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(true);
+        zip.start_file(format!("Запрос № {id}.pdf"), opts)
+            .map_err(zerr)?;
+        std::io::Write::write_all(&mut zip, &pdf).map_err(io)?;
+        zip.start_file("bundle.json", opts).map_err(zerr)?;
+        std::io::Write::write_all(
+            &mut zip,
+            serde_json::to_string_pretty(&bundle)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+        .map_err(io)?;
+        let mut conn = self.db.conn()?;
+        for (f, name) in files.iter().zip(&names) {
+            let Some(row) = rtms_store::files::attachment(&mut conn, f.id)? else {
+                continue;
+            };
+            zip.start_file(format!("files/{name}"), stored)
+                .map_err(zerr)?;
+            use futures_util::StreamExt;
+            let (_, mut s) =
+                self.files.open(&row.storage_key, None).await.map_err(|e| {
+                    ServiceError::Store(rtms_store::StoreError::Other(e.to_string()))
+                })?;
+            while let Some(chunk) = s.next().await {
+                std::io::Write::write_all(&mut zip, &chunk.map_err(io)?).map_err(io)?;
+            }
+        }
+        drop(conn);
+        zip.finish().map_err(zerr)?;
+        let out = std::fs::File::open(&tmp).map_err(io)?;
+        // Open and unlinked: the bytes live until the stream is done.
+        let _ = std::fs::remove_file(&tmp);
+        self.db.write(|c| {
+            self.audit_in(
+                c,
+                actor,
+                Some(rtms_domain::Role::Dispatcher),
+                "escalation_package",
+                ("consultation", &id.to_string()),
+                &format!("{} files", files.len()),
+            )
+        })?;
+        Ok(out)
+    }
+}

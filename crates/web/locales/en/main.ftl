@@ -500,3 +500,4 @@ esc-pending = waiting to be sent
 esc-delivered = delivered, waiting for the answer
 esc-completed = answer received
 esc-failed = not delivered, will retry
+req-package = Package for the federal level (ZIP: summary, FHIR, files)

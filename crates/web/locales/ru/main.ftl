@@ -500,3 +500,4 @@ esc-pending = ожидает отправки
 esc-delivered = доставлен, ждём ответа
 esc-completed = ответ получен
 esc-failed = не доставлен, повторим
+req-package = Пакет для федерального уровня (ZIP: сводка, FHIR, файлы)

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(conclusion_pdf))
         .routes(routes!(conclusion_seal))
         .routes(routes!(summary_pdf))
+        .routes(routes!(package_zip))
         .routes(routes!(add_signature, signatures))
         .routes(routes!(seal_key))
         .routes(routes!(verify))
@@ -172,4 +173,34 @@ async fn signatures(
             .await
             .map_err(|e| e.in_lang(lang))?,
     ))
+}
+
+/// Manual escalation: the case as a ZIP (summary PDF, FHIR Bundle, files) for a
+/// region not connected to the federal system. Dispatchers only.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/package.zip", tag = "documents", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/zip", description = "The package"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn package_zip(
+    State(state): State<AppState>,
+    caller: FileCaller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let file = state
+        .svc
+        .escalation_package(&caller.actor, id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(caller.lang))?;
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+    let name = format!("Запрос № {id} — пакет для федерального уровня.zip");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        [(
+            header::CONTENT_DISPOSITION,
+            disposition("attachment", &name),
+        )],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
 }

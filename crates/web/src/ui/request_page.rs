@@ -132,6 +132,7 @@ struct RequestTpl {
     can_edit_conclusion: bool,
     can_correct: bool,
     can_sign_correction: bool,
+    is_dispatcher: bool,
     /// The way to the federal level: (state, federal number, federal status, error, next attempt).
     escalation: Option<(String, String, String, String, String)>,
     correction_open: bool,
@@ -883,6 +884,7 @@ async fn render_page(
         can_edit_conclusion,
         can_correct,
         can_sign_correction,
+        is_dispatcher: u.actor.is_dispatcher(),
         escalation: l.escalation.as_ref().map(|e| {
             (
                 tr(lang, &format!("esc-{}", e.state)),
