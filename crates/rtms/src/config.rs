@@ -68,6 +68,9 @@ pub struct ConfigArgs {
     /// The region's API token at the federal level (scope `fhir`).
     #[arg(long, global = true, env = "RTMS_FEDERAL_TOKEN")]
     pub federal_token: Option<String>,
+    /// `regional` (default) or `federal`: the federal level escalates nowhere.
+    #[arg(long, global = true, env = "RTMS_LEVEL")]
+    pub level: Option<String>,
     /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
     #[arg(
         long,
@@ -99,6 +102,7 @@ struct FileConfig {
     turn_secret: Option<String>,
     federal_url: Option<String>,
     federal_token: Option<String>,
+    level: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +122,7 @@ pub struct Config {
     /// The address users open the system at (links in e-mails and on documents).
     pub public_url: Option<String>,
     pub federal: Option<rtms_service::federal::FederalConfig>,
+    pub federal_level: bool,
 }
 
 impl Config {
@@ -204,6 +209,11 @@ impl Config {
                 _ => anyhow::bail!("HTTPS needs both --tls-cert and --tls-key"),
             },
             public_url: args.public_url.clone().or(file.public_url.clone()),
+            federal_level: match args.level.clone().or(file.level).as_deref() {
+                None | Some("regional") => false,
+                Some("federal") => true,
+                Some(other) => anyhow::bail!("--level is regional or federal, not {other}"),
+            },
             federal: match (
                 args.federal_url.clone().or(file.federal_url),
                 args.federal_token.clone().or(file.federal_token),

@@ -94,6 +94,19 @@ enum AdminCommand {
     ImportIcd10 { file: std::path::PathBuf },
     /// List organizations with their ids.
     Orgs,
+    /// Issue an API token for a user (e.g. the region's account at the
+    /// federal level, or a hospital system); printed once.
+    Token {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "integration")]
+        name: String,
+        /// Comma-separated: read, write, fhir.
+        #[arg(long, value_delimiter = ',', default_value = "read,write,fhir")]
+        scopes: Vec<String>,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -144,6 +157,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(f) = config.federal.clone() {
         svc = svc.with_federal(f);
     }
+    svc.federal_level = config.federal_level;
     let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");
@@ -361,6 +375,25 @@ fn admin(svc: Services, cmd: AdminCommand) -> anyhow::Result<()> {
                 .db
                 .write(|c| rtms_store::reference::load_icd10_csv(c, &text))?;
             println!("МКБ-10 codes loaded: {n}");
+        }
+        AdminCommand::Token {
+            login,
+            name,
+            scopes,
+            days,
+        } => {
+            let user = svc
+                .db
+                .read(|c| rtms_store::repo::user_by_login(c, &login))?
+                .with_context(|| format!("no user {login}"))?;
+            let actor = svc.db.read(|c| {
+                rtms_service::Actor::load(c, user.id)
+                    .map_err(|e| rtms_store::StoreError::Other(e.to_string()))
+            })?;
+            let (token, _) = svc
+                .create_api_token(&actor, &name, &scopes, days)
+                .map_err(report)?;
+            println!("{token}");
         }
         AdminCommand::Orgs => {
             for o in svc.db.read(|c| rtms_store::repo::organizations(c, None))? {

@@ -181,3 +181,100 @@ fn flags_beat_environment_beat_the_configuration_file() {
         "file {file_wins}, env {env_wins}, flag {flag_wins}"
     );
 }
+
+/// The federal level as the README starts it: `--level federal` refuses to
+/// escalate further, and `rtms admin token` gives the region a FHIR token that
+/// the federal instance accepts.
+#[test]
+fn a_federal_instance_and_the_regions_token() {
+    let dir = temp_dir("federal");
+    let seeded = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["admin", "orgs"])
+        .current_dir(&dir)
+        .env_remove("RTMS_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(seeded.status.success());
+    let port = free_port();
+    let mut server = rtms(
+        &dir,
+        &[
+            "serve",
+            "--demo",
+            "--level",
+            "federal",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_until(
+        || curl(&[&format!("{base}/readyz")]).1 == "ready"
+    ));
+    let _ = server.kill();
+    let _ = server.wait();
+    let token = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["admin", "token", "--login", "doctor", "--name", "Регион"])
+        .current_dir(&dir)
+        .env_remove("RTMS_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
+    assert!(token.len() >= 32, "{token}");
+    let mut server = rtms(
+        &dir,
+        &[
+            "serve",
+            "--level",
+            "federal",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ],
+    );
+    assert!(wait_until(
+        || curl(&[&format!("{base}/readyz")]).1 == "ready"
+    ));
+    let (_, tasks) = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{base}/fhir/r4/Task?_count=1"),
+    ]);
+    // The federal dispatcher cannot escalate further.
+    let (_, login) = curl(&[
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"login":"dispatcher","password":"rtms-demo-password"}"#,
+        &format!("{base}/api/v1/auth/login"),
+    ]);
+    let login: serde_json::Value = serde_json::from_str(&login).unwrap();
+    let dispatcher = format!("Authorization: Bearer {}", login["token"].as_str().unwrap());
+    let (_, list) = curl(&[
+        "-H",
+        &dispatcher,
+        &format!("{base}/api/v1/consultations?status=in_review"),
+    ]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let id = list["items"][0]["id"]
+        .as_i64()
+        .expect("a demo request in review");
+    let (_, refused) = curl(&[
+        "-H",
+        &dispatcher,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"reason_code":"no_specialist"}"#,
+        &format!("{base}/api/v1/consultations/{id}/actions/escalate"),
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(tasks.contains("\"searchset\""), "{tasks}");
+    assert!(refused.contains("федеральный уровень"), "{refused}");
+}

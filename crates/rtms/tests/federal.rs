@@ -210,6 +210,14 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
         "the federal conclusion is in the regional timeline: {events}"
     );
     assert!(events.contains("Q21.0"));
+    assert!(
+        events.contains("Доставлен на федеральный уровень"),
+        "{events}"
+    );
+    assert!(
+        events.contains("Состояние на федеральном уровне"),
+        "{events}"
+    );
     let state = escalation(&region, &dispatcher, id).await;
     assert!(state.contains("ответ получен"), "{state}");
     // Still exactly one request at the federal level.

@@ -470,6 +470,9 @@ impl Services {
                 {
                     return Err(ServiceError::field("comment", "required"));
                 }
+                Action::Escalate if self.federal_level => {
+                    return Err(ServiceError::refused("escalate_federal"));
+                }
                 Action::Reject | Action::Escalate => {
                     let allowed = if action == Action::Reject {
                         REJECT_REASONS
@@ -1405,6 +1408,14 @@ fn event_label(action: &str, lang: Lang) -> String {
             "Correction of the conclusion opened",
         ),
         "correct_sign" => ("Исправление подписано", "Correction signed"),
+        "federal_delivered" => (
+            "Доставлен на федеральный уровень",
+            "Delivered to the federal level",
+        ),
+        "federal_status" => (
+            "Состояние на федеральном уровне",
+            "State at the federal level",
+        ),
         "acknowledge" => ("Врач ознакомлен с заключением", "Conclusion acknowledged"),
         "escalate" => (
             "Передан на федеральный уровень",

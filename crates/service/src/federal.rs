@@ -133,6 +133,34 @@ impl Services {
         }
     }
 
+    /// Writes what the federal level did into the regional case's timeline.
+    fn federal_event(&self, id: i64, action: &str, comment: &str) -> Result<(), String> {
+        let actor = self.escalator(id)?;
+        let now = self.clock.now().naive_utc();
+        self.db
+            .write(|c| -> Result<(), rtms_store::StoreError> {
+                let status = repo::consultation(c, id)?.status;
+                repo::append_event(
+                    c,
+                    &rtms_store::models::NewEvent {
+                        consultation_id: id,
+                        at: now,
+                        actor_user_id: Some(actor.user.id),
+                        actor_org_id: actor.org_for(rtms_domain::Role::Dispatcher).map(|o| o.id),
+                        actor_role: Some(rtms_domain::Role::Dispatcher.as_str().into()),
+                        action: action.into(),
+                        from_status: Some(status.clone()),
+                        to_status: status,
+                        comment: comment.into(),
+                        reason_code: None,
+                        details: "{}".into(),
+                    },
+                )?;
+                Ok(())
+            })
+            .map_err(|e| e.to_string())
+    }
+
     /// Sends an escalated case to the federal level (a job; retried on failure).
     pub(crate) fn federal_send(&self, job: &Job) -> Result<(), String> {
         let p: Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
@@ -141,6 +169,7 @@ impl Services {
         match &outcome {
             Ok(fid) => {
                 self.record_attempt(job, id, "delivered", Some(fid), None, "");
+                self.federal_event(id, "federal_delivered", &format!("№ {fid}"))?;
                 let now = self.clock.now().naive_utc();
                 self.db
                     .write(|c| {
@@ -304,6 +333,16 @@ impl Services {
             .unwrap_or("")
             .to_string();
         let now = self.clock.now().naive_utc();
+        let before = {
+            let mut c = self.db.conn().map_err(|e| e.to_string())?;
+            rtms_store::fhir::escalation(&mut c, id)
+                .map_err(|e| e.to_string())?
+                .map(|e| e.federal_status)
+                .unwrap_or_default()
+        };
+        if !fstatus.is_empty() && fstatus != before {
+            self.federal_event(id, "federal_status", &fstatus)?;
+        }
         if task["status"] != "completed" {
             self.record_attempt(job, id, "delivered", None, Some(&fstatus), "");
             // Not yet: read again in a while.

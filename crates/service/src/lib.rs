@@ -50,6 +50,8 @@ pub struct Services {
     pub public_url: Option<String>,
     /// The federal level's FHIR interface, for escalations (`--federal-url`).
     pub federal: Option<Arc<federal::FederalConfig>>,
+    /// This instance runs the federal level (`--level federal`): nothing above it.
+    pub federal_level: bool,
 }
 
 impl Services {
@@ -63,6 +65,7 @@ impl Services {
             turn: None,
             public_url: None,
             federal: None,
+            federal_level: false,
         }
     }
 
