@@ -134,7 +134,12 @@ fn main() -> anyhow::Result<()> {
     }
     let config = Config::resolve(&cli.config)?;
     init_logging(config.log_json);
-    let _lock = config.lock_sqlite()?;
+    // One server per SQLite file; administration commands may run beside it.
+    let _lock = if matches!(cli.command, Command::Serve { .. } | Command::Migrate) {
+        config.lock_sqlite()?
+    } else {
+        None
+    };
     let db = rtms_store::Db::connect(&config.database_url, config.pool_size())
         .with_context(|| format!("cannot open the database {}", config.database_display()))?;
     let applied = db.migrate()?;

@@ -211,8 +211,7 @@ fn a_federal_instance_and_the_regions_token() {
     assert!(wait_until(
         || curl(&[&format!("{base}/readyz")]).1 == "ready"
     ));
-    let _ = server.kill();
-    let _ = server.wait();
+    // While it serves, as the README does it.
     let token = Command::new(env!("CARGO_BIN_EXE_rtms"))
         .args(["admin", "token", "--login", "doctor", "--name", "Регион"])
         .current_dir(&dir)
@@ -226,19 +225,6 @@ fn a_federal_instance_and_the_regions_token() {
     );
     let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
     assert!(token.len() >= 32, "{token}");
-    let mut server = rtms(
-        &dir,
-        &[
-            "serve",
-            "--level",
-            "federal",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ],
-    );
-    assert!(wait_until(
-        || curl(&[&format!("{base}/readyz")]).1 == "ready"
-    ));
     let (_, tasks) = curl(&[
         "-H",
         &format!("Authorization: Bearer {token}"),
