@@ -48,6 +48,13 @@ enum Command {
         #[arg(long)]
         key: Option<String>,
     },
+    /// A consistent copy of the SQLite database while it serves (SQLite's
+    /// `VACUUM INTO`); with PostgreSQL use `pg_dump`. Attachments are files:
+    /// copy the data directory's `files/` (or rely on the S3 store's own).
+    Backup {
+        /// Where to write the copy (must not exist).
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -170,6 +177,19 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Serve { demo } => serve(config, svc.clone(), demo).map(|_| 0),
         Command::Admin(cmd) => admin(svc.clone(), cmd).map(|_| 0),
+        Command::Backup { to } => {
+            if !config.is_sqlite() {
+                anyhow::bail!(
+                    "PostgreSQL is backed up with its own tools: pg_dump --format=custom --file=rtms.dump <database>"
+                );
+            }
+            if to.exists() {
+                anyhow::bail!("{} exists already; name a new file", to.display());
+            }
+            rtms_store::repo::backup_sqlite(&svc.db, &to.to_string_lossy())?;
+            println!("backup written: {}", to.display());
+            Ok(0)
+        }
         Command::Verify { pdf, .. } => {
             let bytes =
                 std::fs::read(&pdf).with_context(|| format!("cannot read {}", pdf.display()))?;

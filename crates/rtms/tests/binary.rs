@@ -264,3 +264,59 @@ fn a_federal_instance_and_the_regions_token() {
     assert!(tasks.contains("\"searchset\""), "{tasks}");
     assert!(refused.contains("федеральный уровень"), "{refused}");
 }
+
+/// `rtms backup` copies the database of a running SQLite instance; the copy
+/// serves the same region after a restore.
+#[test]
+fn backup_of_a_running_instance_restores() {
+    let dir = temp_dir("backup");
+    let port = free_port();
+    let mut server = rtms(
+        &dir,
+        &["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_until(
+        || curl(&[&format!("{base}/readyz")]).1 == "ready"
+    ));
+    let copy = dir.join("copy.sqlite");
+    let out = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["backup", copy.to_str().unwrap()])
+        .current_dir(&dir)
+        .env_remove("RTMS_DATABASE_URL")
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Restore: the copy as the database of a new data directory.
+    let restored = dir.join("restored");
+    std::fs::create_dir_all(&restored).unwrap();
+    std::fs::copy(&copy, restored.join("rtms.sqlite")).unwrap();
+    let orgs = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["admin", "orgs", "--data-dir", restored.to_str().unwrap()])
+        .current_dir(&dir)
+        .env_remove("RTMS_DATABASE_URL")
+        .output()
+        .unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["backup", copy.to_str().unwrap()])
+        .current_dir(&dir)
+        .env_remove("RTMS_DATABASE_URL")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let listing = String::from_utf8_lossy(&orgs.stdout);
+    assert!(
+        listing.contains("Заречная"),
+        "the demo region is in the copy: {listing}"
+    );
+    assert!(
+        !again.status.success(),
+        "an existing file is not overwritten"
+    );
+}

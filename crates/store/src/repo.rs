@@ -1206,3 +1206,16 @@ pub fn claim_digest(conn: &mut DbConn, user_id: i64, day: &str, now: NaiveDateTi
         Err(e) => Err(e.into()),
     }
 }
+
+/// A consistent copy of a SQLite database into a new file, while others read
+/// and write it (`VACUUM INTO`).
+pub fn backup_sqlite(db: &crate::Db, to: &str) -> R<()> {
+    let mut conn = db.conn()?;
+    let DbConn::Sqlite(c) = &mut *conn else {
+        return Err(StoreError::Other("not a SQLite database".into()));
+    };
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(to)
+        .execute(c)?;
+    Ok(())
+}
