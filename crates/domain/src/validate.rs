@@ -252,6 +252,10 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "channel: нужен type rest-hook и адрес endpoint http(s)://…",
             "channel: type rest-hook and an http(s):// endpoint are needed",
         ),
+        "federal_not_escalated" => (
+            "Запрос не передан на федеральный уровень",
+            "The request has not been escalated to the federal level",
+        ),
         "escalate_federal" => (
             "Это федеральный уровень: передать запрос выше некуда",
             "This is the federal level: there is no level above it",

@@ -245,3 +245,111 @@ async fn escalation(app: &TestApp, _token: &str, id: i64) -> String {
     let end = html[start..].find("</section>").unwrap() + start;
     html[start..end].to_string()
 }
+
+/// A region not connected to the federal system: the dispatcher escalates,
+/// records the federal number and state by hand, attaches the protocol the
+/// federal level returned, and records its conclusion; the doctor sees it all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_escalation() {
+    let app = TestApp::spawn(BackendKind::Sqlite).await;
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    app.act(&dispatcher, id, "take", json!({})).await;
+    let path = format!("/api/v1/consultations/{id}/federal");
+    let (s, _) = app
+        .call(
+            Some(&dispatcher),
+            Method::POST,
+            &path,
+            Some(json!({"number": "Ф-77"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not escalated yet");
+    app.act(
+        &dispatcher,
+        id,
+        "escalate",
+        json!({"reason_code": "insufficient_qualification"}),
+    )
+    .await;
+    let (s, body) = app
+        .call(
+            Some(&dispatcher),
+            Method::POST,
+            &path,
+            Some(json!({"number": "ФЦ-2026-0042", "state": "принят НМИЦ"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let (s, _) = app
+        .call(
+            Some(&doctor),
+            Method::POST,
+            &path,
+            Some(json!({"number": "x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The returned protocol, attached by the dispatcher (tus, one PATCH).
+    let mut protocol = b"%PDF-1.4\n".to_vec();
+    protocol.resize(4096, b' ');
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let r = app
+        .client
+        .post(format!("{}/api/v1/uploads", app.base))
+        .bearer_auth(&dispatcher)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", protocol.len().to_string())
+        .header(
+            "Upload-Metadata",
+            format!(
+                "filename {},consultation {}",
+                b64("Протокол НМИЦ.pdf"),
+                b64(&id.to_string())
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let url = r.headers()["location"].to_str().unwrap().to_string();
+    let r = app
+        .client
+        .patch(format!("{}{url}", app.base))
+        .bearer_auth(&dispatcher)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(protocol)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    app.act(
+        &dispatcher,
+        id,
+        "record_federal_conclusion",
+        json!({"comment": "Оперативное лечение в НМИЦ, госпитализация 12.12."}),
+    )
+    .await;
+
+    let files = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/attachments"))
+        .await;
+    assert_eq!(files[0]["file_name"], "Протокол НМИЦ.pdf");
+    let events = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}/events"))
+        .await
+        .to_string();
+    assert!(events.contains("ФЦ-2026-0042: принят НМИЦ"), "{events}");
+    assert!(events.contains("Оперативное лечение в НМИЦ"), "{events}");
+    let v = app
+        .get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    assert_eq!(v["status"], "completed");
+    app.stop().await;
+}

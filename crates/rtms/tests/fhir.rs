@@ -194,6 +194,11 @@ async fn mis_round_trip(backend: BackendKind) {
             "ServiceRequest",
             "Task",
             "DiagnosticReport",
+            "Practitioner",
+            "Organization",
+            "Communication",
+            "DocumentReference",
+            "Binary",
             "Subscription"
         ]
     );
@@ -340,6 +345,69 @@ async fn mis_round_trip(backend: BackendKind) {
     );
     app.act(&consultant, id, "accept", json!({})).await;
     app.act(&consultant, id, "start", json!({})).await;
+    // The consultant asks; the МИС reads the thread, the files, who is who.
+    let (s, _) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/messages"),
+            Some(json!({"body": "Есть ли ЭКГ в динамике?"})),
+        )
+        .await;
+    assert!(s.is_success());
+    let thread = mis
+        .get(&format!("/Communication?based-on=ServiceRequest/{id}"))
+        .await;
+    assert_eq!(
+        thread["entry"][0]["resource"]["payload"][0]["contentString"],
+        "Есть ли ЭКГ в динамике?"
+    );
+    let cid = thread["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = mis.get(&format!("/Communication/{cid}")).await;
+    let sender = one["sender"]["reference"].as_str().unwrap().to_string();
+    assert_eq!(sender, format!("Practitioner/{me}"));
+    let who = mis.get(&format!("/{sender}")).await;
+    assert_eq!(who["name"][0]["family"], "Смирнов");
+    let docs = mis
+        .get(&format!("/DocumentReference?related=ServiceRequest/{id}"))
+        .await;
+    let doc = &docs["entry"][0]["resource"];
+    assert_eq!(doc["content"][0]["attachment"]["title"], "ЭКГ.pdf");
+    let binary = doc["content"][0]["attachment"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    mis.get(&format!(
+        "/DocumentReference/{}",
+        doc["id"].as_str().unwrap()
+    ))
+    .await;
+    let bytes = app
+        .client
+        .get(format!("{}/fhir/r4/{binary}", app.base))
+        .bearer_auth(&mis.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], &pdf()[..], "the file as it was sent");
+    let tkc = task_owner_org(&mis, id).await;
+    let org = mis.get(&format!("/{tkc}")).await;
+    assert!(org["name"].as_str().unwrap().len() > 3, "{org}");
+    let (s, _) = other
+        .call(Method::GET, &format!("/Communication/{cid}"), None)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another organization reads no thread"
+    );
+
     let (s, _) = app
         .call(
             Some(&consultant),
@@ -420,3 +488,12 @@ both_backends!(
     a_mis_sends_a_request_and_reads_the_answer,
     super::mis_round_trip
 );
+
+/// The consultation centre the request is assigned to, from its ServiceRequest.
+async fn task_owner_org(mis: &Fhir<'_>, id: i64) -> String {
+    let sr = mis.get(&format!("/ServiceRequest/{id}")).await;
+    sr["performer"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

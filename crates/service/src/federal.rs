@@ -514,3 +514,80 @@ impl Services {
         Ok(out)
     }
 }
+
+impl Services {
+    /// Manual mode: the dispatcher records the request's number and state at
+    /// the federal level as the federal system reported them (by phone, on its
+    /// portal). Written in the timeline and shown on the request.
+    pub fn record_federal_manually(
+        &self,
+        actor: &Actor,
+        id: i64,
+        number: &str,
+        state: &str,
+    ) -> SResult<()> {
+        if !actor.is_dispatcher() {
+            return Err(ServiceError::Forbidden);
+        }
+        let (number, state) = (number.trim(), state.trim());
+        let mut errors = Vec::new();
+        if number.is_empty() {
+            errors.push(rtms_domain::FieldError::new("federal_number", "required"));
+        }
+        if number.chars().count() > 100 {
+            errors.push(rtms_domain::FieldError::new("federal_number", "too_long"));
+        }
+        if state.chars().count() > 500 {
+            errors.push(rtms_domain::FieldError::new("federal_state", "too_long"));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let now = self.clock.now().naive_utc();
+        self.db.write(|c| {
+            let v = self.visible(c, actor, id)?;
+            if v.status != Status::Escalated.as_str() {
+                return Err(ServiceError::refused("federal_not_escalated"));
+            }
+            rtms_store::fhir::escalation_pending(c, id, now)?;
+            rtms_store::fhir::escalation_update(
+                c,
+                id,
+                "manual",
+                Some(number),
+                Some(state),
+                "",
+                None,
+                now,
+            )?;
+            repo::append_event(
+                c,
+                &rtms_store::models::NewEvent {
+                    consultation_id: id,
+                    at: now,
+                    actor_user_id: Some(actor.user.id),
+                    actor_org_id: actor.org_for(rtms_domain::Role::Dispatcher).map(|o| o.id),
+                    actor_role: Some(rtms_domain::Role::Dispatcher.as_str().into()),
+                    action: "federal_status".into(),
+                    from_status: Some(v.status.clone()),
+                    to_status: v.status.clone(),
+                    comment: if state.is_empty() {
+                        format!("№ {number}")
+                    } else {
+                        format!("№ {number}: {state}")
+                    },
+                    reason_code: None,
+                    details: "{}".into(),
+                },
+            )?;
+            self.audit_in(
+                c,
+                actor,
+                Some(rtms_domain::Role::Dispatcher),
+                "federal_manual",
+                ("consultation", &id.to_string()),
+                &format!("{number} {state}"),
+            )
+        })
+    }
+}

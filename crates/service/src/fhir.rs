@@ -349,6 +349,11 @@ pub fn capability_statement(base: &str, version: &str, now: DateTime<Utc>) -> Va
             ],
         ),
         read_search("DiagnosticReport", vec![]),
+        read_search("Practitioner", vec![]),
+        read_search("Organization", vec![]),
+        read_search("Communication", vec![("based-on", "reference")]),
+        read_search("DocumentReference", vec![("related", "reference")]),
+        json!({"type": "Binary", "interaction": [{"code": "read"}]}),
         json!({"type": "Subscription", "interaction": [{"code": "read"}, {"code": "create"}],
                "documentation": "rest-hook; criteria Task or Task?status=…; the Task is posted on every change"}),
     ];
@@ -855,4 +860,128 @@ fn post_json(endpoint: &str, headers: &[String], body: String) -> Result<(), Str
             Err(format!("the endpoint answered {}", resp.status()))
         }
     })
+}
+
+/// A user as a FHIR Practitioner: name and position only.
+pub fn practitioner(u: &rtms_store::models::User) -> Value {
+    let given: Vec<&str> = [u.first_name.as_str(), u.middle_name.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    json!({
+        "resourceType": "Practitioner",
+        "id": u.id.to_string(),
+        "active": u.active,
+        "name": [{"family": u.last_name, "given": given, "text": u.full_name()}],
+        "qualification": [{"code": {"text": u.position}}],
+    })
+}
+
+/// An organization (МО, ТКЦ, КТЦ or federal centre).
+pub fn organization(o: &rtms_store::models::Organization) -> Value {
+    let mut r = json!({
+        "resourceType": "Organization",
+        "id": o.id.to_string(),
+        "active": o.active,
+        "name": o.name,
+        "alias": [o.short_name],
+        "type": [{"coding": [{"system": "urn:rtms:organization-kind", "code": o.kind}]}],
+    });
+    if let Some(oid) = &o.frmo_oid {
+        r["identifier"] =
+            json!([{"system": "urn:ietf:rfc:3986", "value": format!("urn:oid:{oid}")}]);
+    }
+    r
+}
+
+/// A message of the questions-and-answers thread.
+pub fn communication(v: &ConsultationView, m: &crate::views::MessageView) -> Value {
+    json!({
+        "resourceType": "Communication",
+        "id": m.id.to_string(),
+        "basedOn": [{"reference": format!("ServiceRequest/{}", v.id)}],
+        "partOf": [{"reference": format!("Task/{}", v.id)}],
+        "status": "completed",
+        "category": [{"coding": [{"system": "urn:rtms:message-kind", "code": m.kind}]}],
+        "subject": {"reference": format!("Patient/{}", patient_id(v))},
+        "sent": instant(m.created_at),
+        "sender": {"reference": format!("Practitioner/{}", m.author.id), "display": m.author.name},
+        "payload": [{"contentString": m.body}],
+    })
+}
+
+/// An attachment: its metadata, and where its bytes are (`Binary`).
+pub fn document_reference(v: &ConsultationView, a: &crate::files::AttachmentView) -> Value {
+    json!({
+        "resourceType": "DocumentReference",
+        "id": a.id.to_string(),
+        "status": "current",
+        "date": instant(a.created_at),
+        "subject": {"reference": format!("Patient/{}", patient_id(v))},
+        "author": [{"reference": format!("Practitioner/{}", a.uploaded_by.id), "display": a.uploaded_by.name}],
+        "description": format!("SHA-256 {}", a.sha256),
+        "content": [{"attachment": {
+            "contentType": a.content_type,
+            "url": format!("Binary/{}", a.id),
+            "size": a.size,
+            "title": a.file_name,
+            "creation": instant(a.created_at),
+        }}],
+        "context": {"related": [{"reference": format!("ServiceRequest/{}", v.id)}]},
+    })
+}
+
+impl Services {
+    /// A practitioner, for whoever uses the FHIR interface (names and
+    /// positions are what the documents print anyway).
+    pub fn fhir_practitioner(&self, actor: &Actor, id: i64) -> SResult<Value> {
+        if !actor.has_clinical_role() {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut conn = self.db.conn()?;
+        Ok(practitioner(&rtms_store::repo::user(&mut conn, id)?))
+    }
+
+    pub fn fhir_organization(&self, actor: &Actor, id: i64) -> SResult<Value> {
+        if !actor.has_clinical_role() {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut conn = self.db.conn()?;
+        Ok(organization(&rtms_store::repo::organization(
+            &mut conn, id,
+        )?))
+    }
+
+    /// The thread of a request as Communications (the read is audited).
+    pub fn fhir_communications(&self, actor: &Actor, id: i64) -> SResult<Vec<Value>> {
+        let v = self.consultation(actor, id, Lang::Ru)?;
+        Ok(self
+            .messages(actor, id)?
+            .iter()
+            .map(|m| communication(&v, m))
+            .collect())
+    }
+
+    /// The files of a request as DocumentReferences.
+    pub fn fhir_documents(&self, actor: &Actor, id: i64) -> SResult<Vec<Value>> {
+        let v = self.consultation(actor, id, Lang::Ru)?;
+        Ok(self
+            .attachments(actor, id)?
+            .iter()
+            .map(|a| document_reference(&v, a))
+            .collect())
+    }
+
+    /// The request one message or one file belongs to (for reads by id).
+    pub fn fhir_owner_of(&self, kind: &str, id: i64) -> SResult<i64> {
+        let mut conn = self.db.conn()?;
+        match kind {
+            "Communication" => {
+                rtms_store::repo::message_consultation(&mut conn, id)?.ok_or(ServiceError::NotFound)
+            }
+            _ => rtms_store::files::attachment(&mut conn, id)?
+                .map(|a| a.consultation_id)
+                .ok_or(ServiceError::NotFound),
+        }
+    }
 }

@@ -569,11 +569,16 @@ impl Services {
         let c = self.visible(conn, actor, consultation_id)?;
         let consultants = repo::assigned_consultants(conn, consultation_id)?;
         let roles = self.roles_on(actor, &c, &consultants, None);
+        let status = crate::consultations::status_of(&c);
+        // The dispatcher attaches the protocol the federal level returned by other means.
+        let federal_paper = status == rtms_domain::Status::Escalated
+            && roles.contains(&Role::Dispatcher)
+            && message_id.is_none();
         let role = [Role::Doctor, Role::Head, Role::Consultant]
             .into_iter()
             .find(|r| roles.contains(r))
+            .or(federal_paper.then_some(Role::Dispatcher))
             .ok_or(ServiceError::Forbidden)?;
-        let status = crate::consultations::status_of(&c);
         if status.is_final() {
             return Err(ServiceError::WrongState {
                 status,

@@ -646,6 +646,15 @@ pub fn messages(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Message>> {
         .load(conn)?)
 }
 
+/// The request a message belongs to.
+pub fn message_consultation(conn: &mut DbConn, message_id: i64) -> R<Option<i64>> {
+    Ok(messages::table
+        .find(message_id)
+        .select(messages::consultation_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// The newest version of a consultation's conclusion.
 pub fn current_conclusion(conn: &mut DbConn, consultation_id: i64) -> R<Option<Conclusion>> {
     Ok(conclusions::table

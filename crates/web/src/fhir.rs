@@ -35,6 +35,13 @@ pub const FHIR_ROUTES: &[(&str, &str)] = &[
     ("GET", "/fhir/r4/DiagnosticReport/{id}"),
     ("POST", "/fhir/r4/Subscription"),
     ("GET", "/fhir/r4/Subscription/{id}"),
+    ("GET", "/fhir/r4/Practitioner/{id}"),
+    ("GET", "/fhir/r4/Organization/{id}"),
+    ("GET", "/fhir/r4/Communication"),
+    ("GET", "/fhir/r4/Communication/{id}"),
+    ("GET", "/fhir/r4/DocumentReference"),
+    ("GET", "/fhir/r4/DocumentReference/{id}"),
+    ("GET", "/fhir/r4/Binary/{id}"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -49,6 +56,13 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/r4/DiagnosticReport/{id}", get(read_report))
         .route("/fhir/r4/Subscription", post(subscribe))
         .route("/fhir/r4/Subscription/{id}", get(read_subscription))
+        .route("/fhir/r4/Practitioner/{id}", get(read_practitioner))
+        .route("/fhir/r4/Organization/{id}", get(read_organization))
+        .route("/fhir/r4/Communication", get(search_communications))
+        .route("/fhir/r4/Communication/{id}", get(read_communication))
+        .route("/fhir/r4/DocumentReference", get(search_documents))
+        .route("/fhir/r4/DocumentReference/{id}", get(read_document))
+        .route("/fhir/r4/Binary/{id}", get(read_binary))
 }
 
 fn fhir(status: StatusCode, mut body: Value) -> Response {
@@ -557,5 +571,177 @@ async fn read_subscription(
     match blocking(move || svc.fhir_subscription(&actor, num)).await {
         Ok(r) => fhir(StatusCode::OK, r),
         Err(e) => outcome(e.in_lang(lang)).await,
+    }
+}
+
+/// Runs `f` for a FHIR caller and answers with its resource.
+async fn one(
+    state: AppState,
+    caller: Result<Caller, AppError>,
+    id: String,
+    f: impl FnOnce(rtms_service::Services, rtms_service::Actor, i64) -> Result<Value, ServiceError>
+        + Send
+        + 'static,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let Ok(num) = id.parse::<i64>() else {
+        return outcome(AppError::from(ServiceError::NotFound).in_lang(lang)).await;
+    };
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    match blocking(move || f(svc, actor, num)).await {
+        Ok(r) => fhir(StatusCode::OK, r),
+        Err(e) => outcome(e.in_lang(lang)).await,
+    }
+}
+
+async fn read_practitioner(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+) -> Response {
+    one(state, caller, id, |svc, a, n| svc.fhir_practitioner(&a, n)).await
+}
+
+async fn read_organization(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+) -> Response {
+    one(state, caller, id, |svc, a, n| svc.fhir_organization(&a, n)).await
+}
+
+async fn read_communication(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+) -> Response {
+    one(state, caller, id, |svc, a, n| {
+        let c = svc.fhir_owner_of("Communication", n)?;
+        svc.fhir_communications(&a, c)?
+            .into_iter()
+            .find(|r| r["id"] == n.to_string().as_str())
+            .ok_or(ServiceError::NotFound)
+    })
+    .await
+}
+
+async fn read_document(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+) -> Response {
+    one(state, caller, id, |svc, a, n| {
+        let c = svc.fhir_owner_of("DocumentReference", n)?;
+        svc.fhir_documents(&a, c)?
+            .into_iter()
+            .find(|r| r["id"] == n.to_string().as_str())
+            .ok_or(ServiceError::NotFound)
+    })
+    .await
+}
+
+/// `Communication?based-on=ServiceRequest/N` and `DocumentReference?related=ServiceRequest/N`.
+async fn by_request(
+    state: AppState,
+    caller: Result<Caller, AppError>,
+    params: BTreeMap<String, String>,
+    param: &'static str,
+    headers: HeaderMap,
+    list: fn(
+        &rtms_service::Services,
+        &rtms_service::Actor,
+        i64,
+    ) -> Result<Vec<Value>, ServiceError>,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let Some(id) = params
+        .get(param)
+        .and_then(|r| r.trim_start_matches("ServiceRequest/").parse::<i64>().ok())
+    else {
+        let text = if lang == Lang::En {
+            format!("Search by {param}=ServiceRequest/<id>")
+        } else {
+            format!("Поиск по {param}=ServiceRequest/<номер>")
+        };
+        return fhir(
+            StatusCode::BAD_REQUEST,
+            f::outcome("error", "not-supported", &text),
+        );
+    };
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    let b = base(&state, &headers);
+    match blocking(move || list(&svc, &actor, id)).await {
+        Ok(l) => {
+            let n = l.len() as i64;
+            fhir(StatusCode::OK, f::searchset(l, n, &b))
+        }
+        Err(e) => outcome(e.in_lang(lang)).await,
+    }
+}
+
+async fn search_communications(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Query(params): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    by_request(state, caller, params, "based-on", headers, |s, a, id| {
+        s.fhir_communications(a, id)
+    })
+    .await
+}
+
+async fn search_documents(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Query(params): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    by_request(state, caller, params, "related", headers, |s, a, id| {
+        s.fhir_documents(a, id)
+    })
+    .await
+}
+
+/// A file's bytes, with its own content type (the read is audited).
+async fn read_binary(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let Ok(num) = id.parse::<i64>() else {
+        return outcome(AppError::from(ServiceError::NotFound).in_lang(lang)).await;
+    };
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    let a = match blocking(move || svc.attachment_for_reading(&actor, num)).await {
+        Ok(a) => a,
+        Err(e) => return outcome(e.in_lang(lang)).await,
+    };
+    match state.svc.files.open(&a.storage_key, None).await {
+        Ok((_, stream)) => (
+            [
+                (header::CONTENT_TYPE, a.content_type.clone()),
+                (header::CACHE_CONTROL, "private, no-store".to_string()),
+            ],
+            axum::body::Body::from_stream(stream),
+        )
+            .into_response(),
+        Err(e) => outcome(AppError::Internal(format!("file {}: {e}", a.storage_key))).await,
     }
 }

@@ -24,6 +24,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_conclusion, get_conclusion))
         .routes(routes!(start_correction))
         .routes(routes!(sign_correction))
+        .routes(routes!(record_federal))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FederalRecord {
+    /// The request's number at the federal level.
+    pub number: String,
+    /// Its state there, as the federal system says it.
+    #[serde(default)]
+    pub state: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -299,4 +309,22 @@ async fn sign_correction(
         .await
         .map_err(|e| e.in_lang(lang))?,
     ))
+}
+
+/// Manual mode: the dispatcher records the federal number and state of an
+/// escalated request (a region not connected to the federal system).
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/federal", tag = "consultations", params(("id" = i64, Path)), request_body = FederalRecord, security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn record_federal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Body(input): Body<FederalRecord>,
+) -> Result<StatusCode, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    blocking(move || svc.record_federal_manually(&caller.actor, id, &input.number, &input.state))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(StatusCode::NO_CONTENT)
 }

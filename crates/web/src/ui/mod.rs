@@ -262,6 +262,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(admin_pages::audit_csv),
         },
         UiRoute {
+            path: "/requests/{id}/federal",
+            methods: &["POST"],
+            handler: post(request_page::record_federal),
+        },
+        UiRoute {
             path: "/requests/{id}/correct",
             methods: &["POST"],
             handler: post(request_page::correct),

@@ -189,6 +189,7 @@ const REASON_KEYS: &[&str] = &[
     lbl("esc-delivered"),
     lbl("esc-completed"),
     lbl("esc-failed"),
+    lbl("esc-manual"),
 ];
 
 fn action_form(a: Action) -> &'static str {
@@ -1075,6 +1076,36 @@ pub async fn post_message(
                 &e,
             )
         }
+        Err(_) => error_page(&u, &ServiceError::NotFound),
+    }
+}
+
+/// Manual mode: the federal number and state, from the request page.
+pub async fn record_federal(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    let lang = u.lang;
+    let number = form.get("federal_number").cloned().unwrap_or_default();
+    let fstate = form.get("federal_state").cloned().unwrap_or_default();
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.record_federal_manually(&actor, id, &number, &fstate)).await {
+        Ok(()) => Redirect::to(&format!("/requests/{id}#escalation")).into_response(),
+        Err(crate::error::AppError::Service(e, _)) => with_error_status(
+            render_page(
+                &state,
+                &u,
+                id,
+                error_text(&e, lang),
+                field_errors(&e, lang),
+                form,
+            )
+            .await,
+            &e,
+        ),
         Err(_) => error_page(&u, &ServiceError::NotFound),
     }
 }
