@@ -9,35 +9,12 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
-use common::{complete_request, TestApp};
+use common::{api_token, complete_request, TestApp};
 use reqwest::{Method, StatusCode};
 use rtms_service::federal::FederalConfig;
 use rtms_service::{ManualClock, Services};
 use rtms_store::BackendKind;
 use serde_json::{json, Value};
-
-/// An API token made on the sessions page of `app`.
-async fn token(app: &TestApp, login: &str, scopes: &[&str]) -> String {
-    let cookie = app.ui_login(login).await;
-    let mut form: Vec<(&str, &str)> = vec![("name", "Регион"), ("days", "30")];
-    form.extend(scopes.iter().map(|s| ("scope", *s)));
-    let html = app
-        .browser
-        .post(format!("{}/tokens", app.base))
-        .header("cookie", cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = html
-        .find("id=\"new-token\">")
-        .expect("the new token is shown")
-        + 15;
-    html[start..start + html[start..].find('<').unwrap()].to_string()
-}
 
 async fn jobs(svc: &Services) -> usize {
     let svc = svc.clone();
@@ -59,7 +36,7 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
     // The federal level, on PostgreSQL; the region has an account and a token there.
     let federal_db = TestApp::seeded_database(BackendKind::Postgres).await;
     let federal = TestApp::start(federal_db.clone()).await;
-    let region_token = token(&federal, "doctor", &["read", "write", "fhir"]).await;
+    let region_token = api_token(&federal, "doctor", &["read", "write", "fhir"]).await;
     let federal_url = federal.base.clone();
 
     // The region, on SQLite, with a clock the test moves.

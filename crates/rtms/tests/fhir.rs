@@ -7,33 +7,10 @@
 mod common;
 
 use base64::Engine;
-use common::TestApp;
+use common::{api_token, TestApp};
 use reqwest::{Method, StatusCode};
 use rtms_store::BackendKind;
 use serde_json::{json, Value};
-
-/// An API token of `login` with these scopes, made on the sessions page.
-async fn token(app: &TestApp, login: &str, scopes: &[&str]) -> String {
-    let cookie = app.ui_login(login).await;
-    let mut form: Vec<(&str, &str)> = vec![("name", "МИС больницы"), ("days", "30")];
-    form.extend(scopes.iter().map(|s| ("scope", *s)));
-    let html = app
-        .browser
-        .post(format!("{}/tokens", app.base))
-        .header("cookie", cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = html
-        .find("id=\"new-token\">")
-        .expect("the new token is shown")
-        + 15;
-    html[start..start + html[start..].find('<').unwrap()].to_string()
-}
 
 struct Fhir<'a> {
     app: &'a TestApp,
@@ -206,7 +183,7 @@ async fn mis_round_trip(backend: BackendKind) {
     // A token without the fhir scope is refused, in words.
     let plain = Fhir {
         app: &app,
-        token: token(&app, "doctor", &["read", "write"]).await,
+        token: api_token(&app, "doctor", &["read", "write"]).await,
         seen: Default::default(),
     };
     let (s, oo) = plain.call(Method::GET, "/Task", None).await;
@@ -216,7 +193,7 @@ async fn mis_round_trip(backend: BackendKind) {
 
     let mis = Fhir {
         app: &app,
-        token: token(&app, "doctor", &["read", "write", "fhir"]).await,
+        token: api_token(&app, "doctor", &["read", "write", "fhir"]).await,
         seen: Default::default(),
     };
     mis.seen.borrow_mut().push(cap);
@@ -319,7 +296,7 @@ async fn mis_round_trip(backend: BackendKind) {
     // Another organization's system sees none of it.
     let other = Fhir {
         app: &app,
-        token: token(&app, "doctor2", &["read", "fhir"]).await,
+        token: api_token(&app, "doctor2", &["read", "fhir"]).await,
         seen: Default::default(),
     };
     let (s, _) = other.call(Method::GET, &format!("/Task/{id}"), None).await;

@@ -51,6 +51,25 @@ pub struct Verification {
     pub pdf_sha256: String,
 }
 
+/// The patient as a document prints them.
+fn person(p: &rtms_domain::request::Patient) -> Person {
+    Person {
+        full_name: [&p.last_name, &p.first_name, &p.middle_name]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        birth_date: p.birth_date.map(ddmmyyyy).unwrap_or_default(),
+        sex: p
+            .sex
+            .map(|s| s.label(Lang::Ru).to_string())
+            .unwrap_or_default(),
+        snils: p.snils.as_deref().map(snils_printed),
+        oms_policy: p.oms_policy.clone(),
+    }
+}
+
 /// СНИЛС as it is printed: `123-456-789 01` (anything else as typed).
 fn snils_printed(s: &str) -> String {
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
@@ -182,12 +201,6 @@ impl Services {
                 .unwrap_or_default()
         };
         let p = &data.patient;
-        let full_name = [&p.last_name, &p.first_name, &p.middle_name]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
         let doc = ConclusionDoc {
             title: "Протокол телемедицинской консультации".into(),
             number: format!("{}", c.id),
@@ -222,16 +235,7 @@ impl Services {
                 .mode
                 .map(|m| m.label(Lang::Ru).to_string())
                 .unwrap_or_default(),
-            patient: Person {
-                full_name,
-                birth_date: p.birth_date.map(ddmmyyyy).unwrap_or_default(),
-                sex: p
-                    .sex
-                    .map(|s| s.label(Lang::Ru).to_string())
-                    .unwrap_or_default(),
-                snils: p.snils.as_deref().map(snils_printed),
-                oms_policy: p.oms_policy.clone(),
-            },
+            patient: person(p),
             diagnosis: Diagnosis {
                 code: k.diagnosis_main.clone(),
                 title: if k.diagnosis_text.is_empty() {
@@ -288,12 +292,6 @@ impl Services {
             None => String::new(),
         };
         let p = &d.patient;
-        let full_name = [&p.last_name, &p.first_name, &p.middle_name]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
         let main = d.diagnosis.main.clone().unwrap_or_default();
         let vt = &d.vitals;
         let vitals: Vec<String> = [
@@ -335,16 +333,7 @@ impl Services {
                 .unwrap_or_default(),
             profile,
             purpose,
-            patient: Person {
-                full_name,
-                birth_date: p.birth_date.map(ddmmyyyy).unwrap_or_default(),
-                sex: p
-                    .sex
-                    .map(|s| s.label(Lang::Ru).to_string())
-                    .unwrap_or_default(),
-                snils: p.snils.as_deref().map(snils_printed),
-                oms_policy: p.oms_policy.clone(),
-            },
+            patient: person(p),
             diagnosis: Diagnosis {
                 title: if d.diagnosis.text.is_empty() {
                     names

@@ -379,3 +379,27 @@ pub async fn next_json(
         }
     }
 }
+
+/// An API token of `login` with these scopes, made on the sessions page as a
+/// user would (it is shown once).
+pub async fn api_token(app: &TestApp, login: &str, scopes: &[&str]) -> String {
+    let cookie = app.ui_login(login).await;
+    let mut form: Vec<(&str, &str)> = vec![("name", "Интеграция"), ("days", "30")];
+    form.extend(scopes.iter().map(|s| ("scope", *s)));
+    let html = app
+        .browser
+        .post(format!("{}/tokens", app.base))
+        .header("cookie", cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = html
+        .find("id=\"new-token\">")
+        .expect("the new token is shown")
+        + 15;
+    html[start..start + html[start..].find('<').unwrap()].to_string()
+}
