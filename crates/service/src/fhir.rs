@@ -567,11 +567,10 @@ impl Services {
             _ => None,
         };
         let profile = match &v.data.profile {
-            Some(p) => self
-                .profiles(Lang::Ru)?
-                .into_iter()
-                .find(|x| &x.code == p)
-                .map(|x| x.name),
+            Some(p) => {
+                let mut conn = self.db.conn()?;
+                rtms_store::reference::profile(&mut conn, p)?.map(|x| x.name_ru)
+            }
             None => None,
         };
         Ok((v, k, profile))

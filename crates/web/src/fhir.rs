@@ -178,26 +178,12 @@ async fn read_one(
     ) -> Option<Value>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match fhir_caller(&state, caller).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Ok(num) = id.parse::<i64>() else {
-        return outcome(AppError::from(ServiceError::NotFound).in_lang(caller.lang)).await;
-    };
-    let svc = state.svc.clone();
-    let lang = caller.lang;
-    let actor = caller.actor;
-    match blocking(move || svc.fhir_views(&actor, num)).await {
-        Ok((v, k, profile)) => {
-            let b = base(&state, &headers);
-            match pick(&b, &v, k.as_ref(), profile.as_deref()) {
-                Some(r) => fhir(StatusCode::OK, r),
-                None => outcome(AppError::from(ServiceError::NotFound).in_lang(lang)).await,
-            }
-        }
-        Err(e) => outcome(e.in_lang(lang)).await,
-    }
+    let b = base(&state, &headers);
+    one(state, caller, id, move |svc, actor, num| {
+        let (v, k, profile) = svc.fhir_views(&actor, num)?;
+        pick(&b, &v, k.as_ref(), profile.as_deref()).ok_or(ServiceError::NotFound)
+    })
+    .await
 }
 
 async fn read_request(
