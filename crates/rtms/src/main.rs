@@ -101,6 +101,22 @@ enum AdminCommand {
     ImportIcd10 { file: std::path::PathBuf },
     /// List organizations with their ids.
     Orgs,
+    /// Generate a region's worth of requests for benchmarks and trials:
+    /// `--count` requests spread over `--years` up to now, with their events,
+    /// threads, consilia, signed conclusions and attachment metadata. Seeds the
+    /// demo region first on an empty database (its users sign in with the
+    /// demo password).
+    Generate {
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        #[arg(long, default_value_t = 5)]
+        years: u32,
+        /// District hospitals to add, two doctors each.
+        #[arg(long, default_value_t = 40)]
+        districts: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Issue an API token for a user (e.g. the region's account at the
     /// federal level, or a hospital system); printed once.
     Token {
@@ -419,6 +435,44 @@ fn admin(svc: Services, cmd: AdminCommand) -> anyhow::Result<()> {
                 .create_api_token(&actor, &name, &scopes, days)
                 .map_err(report)?;
             println!("{token}");
+        }
+        AdminCommand::Generate {
+            count,
+            years,
+            districts,
+            seed,
+        } => {
+            let spec = rtms_service::generate::GenerateSpec {
+                count,
+                years,
+                districts,
+                seed,
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let mut shown = 0;
+            let done = svc
+                .generate(&spec, |n| {
+                    // A line per tenth, so a long run shows it is alive.
+                    if n * 10 / count.max(1) > shown || n == count {
+                        shown = n * 10 / count.max(1);
+                        eprintln!(
+                            "  {n} of {count} requests, {:.0} s",
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                })
+                .map_err(report)?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "generated {} requests ({} rows, {} district hospitals, {} users) in {:.1} s: {:.0} requests/s",
+                done.consultations,
+                done.rows,
+                done.organizations,
+                done.users,
+                secs,
+                done.consultations as f64 / secs.max(0.001)
+            );
         }
         AdminCommand::Orgs => {
             for o in svc.db.read(|c| rtms_store::repo::organizations(c, None))? {

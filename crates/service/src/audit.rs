@@ -87,10 +87,9 @@ impl Services {
         (object_type, object_id): (&str, &str),
         details: &str,
     ) -> Result<(), ServiceError> {
-        let now = self.clock.now().naive_utc();
-        let e = entry(actor, role, "read", object_type, object_id, details);
-        self.db.write(|c| audit::append(c, &e, now).map(|_| ()))?;
-        Ok(())
+        let mut e = entry(actor, role, "read", object_type, object_id, details);
+        e.at = Some(self.clock.now().naive_utc());
+        self.audit_queue.record(&self.db, e)
     }
 
     /// Records an event without a signed-in actor (a failed sign-in).
@@ -160,4 +159,74 @@ pub fn day_start(raw: &str) -> Option<NaiveDateTime> {
     rtms_domain::validate::parse_date(raw)
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
+}
+
+/// Group commit for reads: concurrent readers' entries are appended together,
+/// in one transaction, by whichever of them finds no batch being written; the
+/// others wait until the batch holding their entry is committed. Each read
+/// still returns only after its entry is durable, but fifty readers cost one
+/// commit (and one turn of the chain's lock) instead of fifty.
+#[derive(Default)]
+pub struct AuditQueue {
+    state: std::sync::Mutex<QueueState>,
+    written: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    pending: Vec<AuditEntry>,
+    /// The batch new entries join; batches below `done` are finished.
+    open: u64,
+    done: u64,
+    writing: bool,
+    /// Batches that failed, with the reason (kept briefly for their waiters).
+    failed: Vec<(u64, String)>,
+}
+
+impl AuditQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn record(&self, db: &rtms_store::Db, e: AuditEntry) -> Result<(), ServiceError> {
+        let mut st = self.lock();
+        let mine = st.open;
+        st.pending.push(e);
+        loop {
+            if st.done > mine {
+                return match st.failed.iter().find(|(b, _)| *b == mine) {
+                    Some((_, reason)) => Err(ServiceError::Store(rtms_store::StoreError::Other(
+                        reason.clone(),
+                    ))),
+                    None => Ok(()),
+                };
+            }
+            if !st.writing {
+                // Lead: write everything waiting, this entry included.
+                st.writing = true;
+                let batch = std::mem::take(&mut st.pending);
+                let number = st.open;
+                st.open += 1;
+                drop(st);
+                let outcome = db.write(|c| {
+                    for e in &batch {
+                        let at = e.at.unwrap_or_default();
+                        audit::append(c, e, at)?;
+                    }
+                    Ok::<_, rtms_store::StoreError>(())
+                });
+                st = self.lock();
+                st.writing = false;
+                st.done = number + 1;
+                if let Err(e) = &outcome {
+                    st.failed.push((number, e.to_string()));
+                }
+                let keep_from = number.saturating_sub(64);
+                st.failed.retain(|(b, _)| *b >= keep_from);
+                self.written.notify_all();
+                continue;
+            }
+            st = self.written.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
 }

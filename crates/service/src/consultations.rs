@@ -147,7 +147,7 @@ fn clinical_of(c: &Consultation) -> ClinicalData {
 }
 
 /// Writes the clinical data and the columns derived from it for queries.
-fn store_clinical(row: &mut ConsultationWrite, data: &ClinicalData) {
+pub(crate) fn store_clinical(row: &mut ConsultationWrite, data: &ClinicalData) {
     let p = &data.patient;
     row.form_of_care = data.form_of_care.map(|f| f.as_str().to_string());
     row.mode = data.mode.map(|m| m.as_str().to_string());
@@ -903,6 +903,7 @@ impl Services {
         Ok(ConsultationPage {
             items,
             total,
+            total_exact: total <= repo::COUNT_LIMIT,
             page,
             per_page,
         })

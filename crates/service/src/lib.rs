@@ -15,6 +15,7 @@ pub mod error;
 pub mod federal;
 pub mod fhir;
 pub mod files;
+pub mod generate;
 pub mod jobs;
 pub mod live;
 pub mod monitor;
@@ -52,6 +53,8 @@ pub struct Services {
     pub federal: Option<Arc<federal::FederalConfig>>,
     /// This instance runs the federal level (`--level federal`): nothing above it.
     pub federal_level: bool,
+    /// Reads recorded by group commit (see `audit::AuditQueue`).
+    pub(crate) audit_queue: Arc<audit::AuditQueue>,
 }
 
 impl Services {
@@ -66,6 +69,7 @@ impl Services {
             public_url: None,
             federal: None,
             federal_level: false,
+            audit_queue: Arc::default(),
         }
     }
 

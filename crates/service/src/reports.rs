@@ -2,7 +2,7 @@
 //! returns and rejections, escalations, what the close-out says, workload.
 //! Aggregates only: no patient appears in a report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rtms_domain::{FormOfCare, Lang, OrgKind, Role, Status};
@@ -191,32 +191,36 @@ impl Services {
         let organization = if region { f.organization } else { head_org };
 
         let mut conn = self.db.conn()?;
-        let orgs = repo::organizations(&mut conn, None)?;
-        let org_name = |id: i64| {
-            orgs.iter()
-                .find(|o| o.id == id)
-                .map(|o| o.short_name.clone())
-                .unwrap_or_else(|| id.to_string())
-        };
-        let profiles = rtms_store::reference::profiles(&mut conn)?;
-        let rows: Vec<_> = repo::submitted_between(&mut conn, start, end)?
+        let orgs: HashMap<i64, String> = repo::organizations(&mut conn, None)?
             .into_iter()
-            .filter(|c| {
-                f.form_of_care
-                    .is_none_or(|x| c.form_of_care.as_deref() == Some(x.as_str()))
-            })
-            .filter(|c| {
-                f.profile
-                    .as_ref()
-                    .is_none_or(|p| c.profile.as_ref() == Some(p))
-            })
-            .filter(|c| organization.is_none_or(|o| c.requesting_org_id == o))
-            .filter(|c| f.tkc.is_none_or(|t| c.assigned_tkc_id == Some(t)))
+            .map(|o| (o.id, o.short_name))
             .collect();
-        let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
-        let events = repo::events_of(
+        let org_name = |id: i64| orgs.get(&id).cloned().unwrap_or_else(|| id.to_string());
+        let profiles: HashMap<String, String> = rtms_store::reference::profiles(&mut conn)?
+            .into_iter()
+            .map(|p| {
+                let name = if lang == Lang::En {
+                    p.name_en
+                } else {
+                    p.name_ru
+                };
+                (p.code, name)
+            })
+            .collect();
+        // Only the columns counted, filtered in the database: a year of a
+        // federal level is a few hundred thousand requests.
+        let scope = repo::ReportScope {
+            from: start,
+            to: end,
+            form_of_care: f.form_of_care.map(|x| x.as_str().to_string()),
+            profile: f.profile.clone(),
+            organization,
+            tkc: f.tkc,
+        };
+        let rows = repo::report_rows(&mut conn, &scope)?;
+        let events = repo::report_events(
             &mut conn,
-            &ids,
+            &scope,
             &[
                 "sign",
                 "record_federal_conclusion",
@@ -226,11 +230,30 @@ impl Services {
                 "acknowledge",
             ],
         )?;
-        let assigned = repo::consultants_of_many(&mut conn, &ids)?;
-        let users = repo::users_by_ids(
-            &mut conn,
-            &assigned.iter().map(|a| a.user_id).collect::<Vec<_>>(),
-        )?;
+        let assigned = repo::report_assignments(&mut conn, &scope)?;
+        let mut consultant_ids: Vec<i64> = assigned.iter().map(|a| a.0).collect();
+        consultant_ids.sort_unstable();
+        consultant_ids.dedup();
+        let users = repo::users_by_ids(&mut conn, &consultant_ids)?;
+
+        // What happened to each request, looked up by id.
+        let mut completed_at: HashMap<i64, NaiveDateTime> = HashMap::new();
+        let mut acknowledged: HashSet<i64> = HashSet::new();
+        let mut escalated: HashSet<i64> = HashSet::new();
+        for e in &events {
+            if e.to_status == "completed" {
+                completed_at.entry(e.consultation_id).or_insert(e.at);
+            }
+            match e.action.as_str() {
+                "acknowledge" => {
+                    acknowledged.insert(e.consultation_id);
+                }
+                "escalate" => {
+                    escalated.insert(e.consultation_id);
+                }
+                _ => {}
+            }
+        }
 
         let mut by_form = BTreeMap::new();
         let mut by_profile = BTreeMap::new();
@@ -239,6 +262,9 @@ impl Services {
         let mut by_status = BTreeMap::new();
         let mut hours_by_form: BTreeMap<String, (Vec<f64>, i64)> = BTreeMap::new();
         let (mut answered, mut open, mut overdue_open) = (0, 0, 0);
+        let (mut escalations_answered, mut closed) = (0, 0);
+        let (mut useful_yes, mut useful_no, mut closeout_skipped) = (0, 0, 0);
+        let mut effects = BTreeMap::new();
         for c in &rows {
             let form = c.form_of_care.as_deref().and_then(FormOfCare::parse);
             let form_label = form.map(|x| x.label(lang).to_string()).unwrap_or_default();
@@ -246,14 +272,7 @@ impl Services {
             let profile = c
                 .profile
                 .as_ref()
-                .and_then(|p| profiles.iter().find(|x| &x.code == p))
-                .map(|p| {
-                    if lang == Lang::En {
-                        p.name_en.clone()
-                    } else {
-                        p.name_ru.clone()
-                    }
-                })
+                .and_then(|p| profiles.get(p).cloned())
                 .unwrap_or_default();
             *by_profile.entry(profile).or_insert(0) += 1;
             *by_org.entry(org_name(c.requesting_org_id)).or_insert(0) += 1;
@@ -269,17 +288,32 @@ impl Services {
                 }
             }
             // The conclusion: the event that completed the request.
-            let done = events
-                .iter()
-                .find(|e| e.consultation_id == c.id && e.to_status == "completed");
+            let done = completed_at.get(&c.id).copied();
             if let (Some(done), Some(submitted)) = (done, c.submitted_at) {
                 answered += 1;
                 let entry = hours_by_form.entry(form_label).or_insert((Vec::new(), 0));
-                entry
-                    .0
-                    .push((done.at - submitted).num_minutes() as f64 / 60.0);
-                if c.deadline_at.is_some_and(|d| done.at <= d) {
+                entry.0.push((done - submitted).num_minutes() as f64 / 60.0);
+                if c.deadline_at.is_some_and(|d| done <= d) {
                     entry.1 += 1;
+                }
+                if escalated.contains(&c.id) {
+                    escalations_answered += 1;
+                }
+            }
+            if acknowledged.contains(&c.id) {
+                closed += 1;
+                match c.closeout_useful {
+                    Some(true) => useful_yes += 1,
+                    Some(false) => useful_no += 1,
+                    None if c.closeout_effect.is_none() => closeout_skipped += 1,
+                    None => {}
+                }
+                if let Some(e) = c
+                    .closeout_effect
+                    .as_deref()
+                    .filter(|e| CLOSEOUT_EFFECTS.contains(e))
+                {
+                    *effects.entry(reason_label(e, lang)).or_insert(0) += 1;
                 }
             }
         }
@@ -314,45 +348,19 @@ impl Services {
             }
             lines(m)
         };
-        let escalated_ids: Vec<i64> = events
-            .iter()
-            .filter(|e| e.action == "escalate")
-            .map(|e| e.consultation_id)
-            .collect();
-        let closed: Vec<_> = rows
-            .iter()
-            .filter(|c| {
-                events
-                    .iter()
-                    .any(|e| e.consultation_id == c.id && e.action == "acknowledge")
-            })
-            .collect();
-        let mut effects = BTreeMap::new();
-        for c in &closed {
-            if let Some(e) = c
-                .closeout_effect
-                .as_deref()
-                .filter(|e| CLOSEOUT_EFFECTS.contains(e))
-            {
-                *effects.entry(reason_label(e, lang)).or_insert(0) += 1;
-            }
-        }
         let mut workload: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-        for a in &assigned {
-            let w = workload.entry(a.user_id).or_insert((0, 0));
+        for (user, signed) in &assigned {
+            let w = workload.entry(*user).or_insert((0, 0));
             w.0 += 1;
-            if a.signed_at.is_some() {
+            if *signed {
                 w.1 += 1;
             }
         }
+        let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.short_name())).collect();
         let mut workload: Vec<Workload> = workload
             .into_iter()
             .map(|(id, (assigned, answered))| Workload {
-                consultant: users
-                    .iter()
-                    .find(|u| u.id == id)
-                    .map(|u| u.short_name())
-                    .unwrap_or_default(),
+                consultant: names.get(&id).cloned().unwrap_or_default(),
                 assigned,
                 answered,
             })
@@ -375,28 +383,11 @@ impl Services {
             returned: events.iter().filter(|e| e.action == "return").count() as i64,
             rejections: count_reasons("reject", REJECT_REASONS),
             escalations: count_reasons("escalate", ESCALATE_REASONS),
-            escalations_answered: rows
-                .iter()
-                .filter(|c| {
-                    escalated_ids.contains(&c.id)
-                        && events
-                            .iter()
-                            .any(|e| e.consultation_id == c.id && e.to_status == "completed")
-                })
-                .count() as i64,
-            acknowledged: closed.len() as i64,
-            useful_yes: closed
-                .iter()
-                .filter(|c| c.closeout_useful == Some(true))
-                .count() as i64,
-            useful_no: closed
-                .iter()
-                .filter(|c| c.closeout_useful == Some(false))
-                .count() as i64,
-            closeout_skipped: closed
-                .iter()
-                .filter(|c| c.closeout_useful.is_none() && c.closeout_effect.is_none())
-                .count() as i64,
+            escalations_answered,
+            acknowledged: closed,
+            useful_yes,
+            useful_no,
+            closeout_skipped,
             effects: lines(effects),
             workload,
             video,

@@ -107,7 +107,10 @@ pub struct ConsultationSummary {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConsultationPage {
     pub items: Vec<ConsultationSummary>,
+    /// How many requests match; when `total_exact` is false, more than
+    /// 10,000 do and counting stopped at 10,001.
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }

@@ -2,6 +2,7 @@
 //! migrations for each, and the repositories the services use.
 
 pub mod audit;
+pub mod bulk;
 pub mod bus;
 pub mod conn;
 pub mod fhir;

@@ -284,7 +284,7 @@ pub struct Event {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = consultation_events)]
+#[diesel(table_name = consultation_events, treat_none_as_null = true)]
 pub struct NewEvent {
     pub consultation_id: i64,
     pub at: NaiveDateTime,
@@ -428,7 +428,7 @@ pub struct Attachment {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = attachments)]
+#[diesel(table_name = attachments, treat_none_as_null = true)]
 pub struct NewAttachment {
     pub consultation_id: i64,
     pub message_id: Option<i64>,

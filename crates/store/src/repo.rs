@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::conn::MultiBackend;
 use crate::models::*;
 use crate::schema::*;
-use crate::{DbConn, StoreError};
+use crate::{BackendKind, DbConn, StoreError};
 
 type R<T> = Result<T, StoreError>;
 
@@ -451,7 +451,11 @@ pub const OPEN_STATES: &[&str] = &[
 
 type BoxedConsultations<'a> = consultations::BoxedQuery<'a, MultiBackend>;
 
-fn filtered<'a>(vis: &Visibility, f: &ConsultationFilter) -> BoxedConsultations<'a> {
+fn filtered<'a>(
+    vis: &Visibility,
+    f: &ConsultationFilter,
+    backend: BackendKind,
+) -> BoxedConsultations<'a> {
     let mut q = consultations::table.into_boxed::<MultiBackend>();
     if vis.all {
         // A draft, and a planned request awaiting the head's approval, stay inside
@@ -510,15 +514,52 @@ fn filtered<'a>(vis: &Visibility, f: &ConsultationFilter) -> BoxedConsultations<
         };
     }
     if let Some(text) = &f.q {
-        for word in text.split_whitespace() {
-            let pattern = format!("%{}%", word.replace(['\\', '%', '_'], ""));
-            q = q.filter(consultations::search_text.like(pattern));
+        let words: Vec<String> = text
+            .split_whitespace()
+            .map(|w| w.replace(['\\', '%', '_', '"'], ""))
+            .filter(|w| !w.is_empty())
+            .collect();
+        // Words of three letters or more are found through the trigram index:
+        // SQLite's FTS5 table (a phrase per word), PostgreSQL's pg_trgm index
+        // (which serves LIKE itself). Shorter words are matched on the rows found.
+        let (indexed, short): (Vec<&String>, Vec<&String>) = words
+            .iter()
+            .partition(|w| backend == BackendKind::Sqlite && w.chars().count() >= 3);
+        if !indexed.is_empty() {
+            let phrase = indexed
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            q = q.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "consultations.id IN (SELECT rowid FROM consultations_search \
+                     WHERE consultations_search MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(phrase)
+                .sql(")"),
+            );
+        }
+        for word in short {
+            q = q.filter(consultations::search_text.like(format!("%{word}%")));
         }
     }
     q
 }
 
-/// A page of consultations, open ones by deadline first, and the total count.
+/// Beyond this many matching requests the list says "more than" instead of
+/// counting them all: an exact count of a million rows costs more than the page.
+pub const COUNT_LIMIT: i64 = 10_000;
+
+fn backend_of(conn: &DbConn) -> BackendKind {
+    match conn {
+        DbConn::Pg(_) => BackendKind::Postgres,
+        DbConn::Sqlite(_) => BackendKind::Sqlite,
+    }
+}
+
+/// A page of consultations, open ones by deadline first, and how many match:
+/// exact up to [`COUNT_LIMIT`], else `COUNT_LIMIT + 1` (read "more than").
 pub fn list_consultations(
     conn: &mut DbConn,
     vis: &Visibility,
@@ -526,8 +567,8 @@ pub fn list_consultations(
     offset: i64,
     limit: i64,
 ) -> R<(Vec<Consultation>, i64)> {
-    let total: i64 = filtered(vis, filter).count().get_result(conn)?;
-    let rows = filtered(vis, filter)
+    let backend = backend_of(conn);
+    let rows: Vec<Consultation> = filtered(vis, filter, backend)
         .select(Consultation::as_select())
         .order((
             consultations::closed_at.is_not_null().asc(),
@@ -538,11 +579,22 @@ pub fn list_consultations(
         .offset(offset)
         .limit(limit)
         .load(conn)?;
+    // A short first page is the whole answer; otherwise count, up to the limit.
+    let total = if offset == 0 && (rows.len() as i64) < limit {
+        rows.len() as i64
+    } else {
+        let ids: Vec<i64> = filtered(vis, filter, backend)
+            .select(consultations::id)
+            .limit(COUNT_LIMIT + 1)
+            .load(conn)?;
+        ids.len() as i64
+    };
     Ok((rows, total))
 }
 
 pub fn is_visible(conn: &mut DbConn, vis: &Visibility, id: i64) -> R<bool> {
-    let n: i64 = filtered(vis, &ConsultationFilter::default())
+    let backend = backend_of(conn);
+    let n: i64 = filtered(vis, &ConsultationFilter::default(), backend)
         .filter(consultations::id.eq(id))
         .count()
         .get_result(conn)?;
@@ -1134,12 +1186,14 @@ pub fn count_overdue(conn: &mut DbConn, now: NaiveDateTime) -> R<i64> {
         now: Some(now),
         ..Default::default()
     };
+    let backend = backend_of(conn);
     Ok(filtered(
         &Visibility {
             all: true,
             ..Default::default()
         },
         &filter,
+        backend,
     )
     .count()
     .get_result(conn)?)
@@ -1227,4 +1281,116 @@ pub fn backup_sqlite(db: &crate::Db, to: &str) -> R<()> {
         .bind::<diesel::sql_types::Text, _>(to)
         .execute(c)?;
     Ok(())
+}
+
+// ---- reports ----------------------------------------------------------------
+
+/// Which requests a report counts: submitted in `[from, to)`, narrowed by the
+/// report's filters.
+#[derive(Debug, Clone, Default)]
+pub struct ReportScope {
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub form_of_care: Option<String>,
+    pub profile: Option<String>,
+    pub organization: Option<i64>,
+    pub tkc: Option<i64>,
+}
+
+/// The columns of a request a report reads (not its clinical data).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consultations)]
+pub struct ReportRow {
+    pub id: i64,
+    pub status: String,
+    pub requesting_org_id: i64,
+    pub assigned_tkc_id: Option<i64>,
+    pub form_of_care: Option<String>,
+    pub profile: Option<String>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub deadline_at: Option<NaiveDateTime>,
+    pub paused_at: Option<NaiveDateTime>,
+    pub closeout_useful: Option<bool>,
+    pub closeout_effect: Option<String>,
+}
+
+/// An event a report counts.
+#[derive(Debug, Clone, Queryable)]
+pub struct ReportEvent {
+    pub consultation_id: i64,
+    pub at: NaiveDateTime,
+    pub action: String,
+    pub to_status: String,
+    pub reason_code: Option<String>,
+}
+
+/// The same scope on any query that has the consultations table in it.
+macro_rules! scoped {
+    ($q:expr, $s:expr) => {{
+        let s: &ReportScope = $s;
+        let mut q = $q
+            .filter(consultations::submitted_at.ge(s.from))
+            .filter(consultations::submitted_at.lt(s.to));
+        if let Some(form) = &s.form_of_care {
+            q = q.filter(consultations::form_of_care.eq(form.clone()));
+        }
+        if let Some(profile) = &s.profile {
+            q = q.filter(consultations::profile.eq(profile.clone()));
+        }
+        if let Some(org) = s.organization {
+            q = q.filter(consultations::requesting_org_id.eq(org));
+        }
+        if let Some(tkc) = s.tkc {
+            q = q.filter(consultations::assigned_tkc_id.eq(tkc));
+        }
+        q
+    }};
+}
+
+pub fn report_rows(conn: &mut DbConn, scope: &ReportScope) -> R<Vec<ReportRow>> {
+    Ok(
+        scoped!(consultations::table.into_boxed::<MultiBackend>(), scope)
+            .select(ReportRow::as_select())
+            .load(conn)?,
+    )
+}
+
+/// Events with these actions, of the requests in scope, oldest first.
+pub fn report_events(
+    conn: &mut DbConn,
+    scope: &ReportScope,
+    actions: &[&str],
+) -> R<Vec<ReportEvent>> {
+    Ok(scoped!(
+        consultation_events::table
+            .inner_join(consultations::table)
+            .into_boxed::<MultiBackend>(),
+        scope
+    )
+    .filter(consultation_events::action.eq_any(actions))
+    .select((
+        consultation_events::consultation_id,
+        consultation_events::at,
+        consultation_events::action,
+        consultation_events::to_status,
+        consultation_events::reason_code,
+    ))
+    .order(consultation_events::id.asc())
+    .load(conn)?)
+}
+
+/// (consultant, signed) for every assignment of the requests in scope.
+pub fn report_assignments(conn: &mut DbConn, scope: &ReportScope) -> R<Vec<(i64, bool)>> {
+    let rows: Vec<(i64, Option<NaiveDateTime>)> = scoped!(
+        consultation_consultants::table
+            .inner_join(consultations::table)
+            .into_boxed::<MultiBackend>(),
+        scope
+    )
+    .select((
+        consultation_consultants::user_id,
+        consultation_consultants::signed_at,
+    ))
+    .load(conn)?;
+    Ok(rows.into_iter().map(|(u, s)| (u, s.is_some())).collect())
 }

@@ -46,6 +46,7 @@ queue-heading-coordinator = Consultation centre requests
 queue-heading-consultant = Requests assigned to me
 queue-heading-doctor = My organization's requests
 queue-total = Found
+queue-total-more = more than 10,000
 queue-empty = No requests match.
 filter-search = Patient
 filter-search-hint = Name, SNILS or policy

@@ -46,6 +46,7 @@ queue-heading-coordinator = Запросы ТКЦ
 queue-heading-consultant = Запросы, назначенные мне
 queue-heading-doctor = Запросы моей организации
 queue-total = Найдено
+queue-total-more = более 10 000
 queue-empty = Запросов по этим условиям нет.
 filter-search = Пациент
 filter-search-hint = ФИО, СНИЛС или полис

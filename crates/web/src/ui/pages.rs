@@ -786,7 +786,7 @@ fn row(
 struct QueueTpl {
     p: Page,
     rows: Vec<Row>,
-    total: i64,
+    total: String,
     page: i64,
     pages: i64,
     f: QueueFilter,
@@ -804,7 +804,7 @@ struct QueueTpl {
 struct QueueRowsTpl {
     p: Page,
     rows: Vec<Row>,
-    total: i64,
+    total: String,
     page: i64,
     pages: i64,
     query_base: String,
@@ -901,6 +901,11 @@ pub async fn queue(
         .map(|s| row(s, lang, p.tz, &names))
         .collect();
     let pages = (page.total + page.per_page - 1) / page.per_page;
+    let total = if page.total_exact {
+        page.total.to_string()
+    } else {
+        tr(lang, "queue-total-more")
+    };
     let query_base = {
         let mut g = f.clone();
         g.page = None;
@@ -921,7 +926,7 @@ pub async fn queue(
         return render(QueueRowsTpl {
             p,
             rows,
-            total: page.total,
+            total: total.clone(),
             page: page.page,
             pages,
             query_base,
@@ -945,7 +950,7 @@ pub async fn queue(
     render(QueueTpl {
         p,
         rows,
-        total: page.total,
+        total,
         page: page.page,
         pages,
         f,
