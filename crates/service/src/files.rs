@@ -213,6 +213,69 @@ struct Hashing {
     sha: Sha256,
 }
 
+/// Bytes gathered from the request body before one write to the staging file.
+const WRITE_BLOCK: usize = 4 << 20;
+
+/// Writes blocks to a file and hashes them on a blocking thread, one block
+/// behind the caller: the caller fills the next block meanwhile.
+struct BlockWriter {
+    state: Option<(std::fs::File, Sha256)>,
+    running: Option<tokio::task::JoinHandle<std::io::Result<(std::fs::File, Sha256, Vec<u8>)>>>,
+}
+
+impl BlockWriter {
+    fn new(file: std::fs::File, sha: Sha256) -> Self {
+        BlockWriter {
+            state: Some((file, sha)),
+            running: None,
+        }
+    }
+
+    /// Waits for the block in flight, if any; hands back its emptied buffer.
+    async fn settle(&mut self) -> std::io::Result<Vec<u8>> {
+        match self.running.take() {
+            Some(task) => {
+                let (file, sha, mut spare) = task.await.map_err(std::io::Error::other)??;
+                self.state = Some((file, sha));
+                spare.clear();
+                Ok(spare)
+            }
+            None => Ok(Vec::with_capacity(WRITE_BLOCK)),
+        }
+    }
+
+    /// Starts writing `block`; returns an empty buffer for the next one.
+    async fn write(&mut self, block: Vec<u8>) -> std::io::Result<Vec<u8>> {
+        let spare = self.settle().await?;
+        let (mut file, mut sha) = self
+            .state
+            .take()
+            .ok_or_else(|| std::io::Error::other("writer"))?;
+        self.running = Some(tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            file.write_all(&block)?;
+            sha.update(&block);
+            Ok((file, sha, block))
+        }));
+        Ok(spare)
+    }
+
+    /// Writes the last block, then `fdatasync`; returns the running hash.
+    async fn finish(mut self, last: Vec<u8>) -> std::io::Result<Sha256> {
+        if !last.is_empty() {
+            self.write(last).await?;
+        }
+        self.settle().await?;
+        let (file, sha) = self
+            .state
+            .take()
+            .ok_or_else(|| std::io::Error::other("writer"))?;
+        tokio::task::spawn_blocking(move || file.sync_data().map(|_| sha))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+}
+
 /// A body that sends nothing for this long is treated as dropped.
 const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -737,11 +800,16 @@ impl Services {
             },
         };
         let length = upload.length as u64;
-        let mut file = tokio::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
-            .await
             .map_err(io)?;
+        // The body arrives in small frames; it is gathered into large blocks,
+        // each written and hashed on a blocking thread while the next block
+        // arrives (two blocks in flight at most).
+        let mut writer = BlockWriter::new(file, hashing.sha.clone());
+        let mut block = Vec::with_capacity(WRITE_BLOCK);
+        let mut received = hashing.offset;
         let mut body = body;
         let mut failure = None;
         loop {
@@ -756,16 +824,22 @@ impl Services {
             };
             match chunk {
                 Ok(bytes) => {
-                    if hashing.offset + bytes.len() as u64 > length {
+                    if received + bytes.len() as u64 > length {
                         failure = Some(ServiceError::refused("file_too_large"));
                         break;
                     }
-                    if let Err(e) = file.write_all(&bytes).await {
-                        failure = Some(io(e));
-                        break;
+                    block.extend_from_slice(&bytes);
+                    received += bytes.len() as u64;
+                    if block.len() >= WRITE_BLOCK {
+                        match writer.write(block).await {
+                            Ok(spare) => block = spare,
+                            Err(e) => {
+                                failure = Some(io(e));
+                                block = Vec::new();
+                                break;
+                            }
+                        }
                     }
-                    hashing.sha.update(&bytes);
-                    hashing.offset += bytes.len() as u64;
                 }
                 Err(e) => {
                     tracing::info!(upload = id, error = %e, "upload interrupted");
@@ -775,9 +849,19 @@ impl Services {
             }
         }
         // What arrived is kept and made durable before anyone is told the offset.
-        file.flush().await.map_err(io)?;
-        file.sync_data().await.map_err(io)?;
-        drop(file);
+        match writer.finish(block).await {
+            Ok(sha) => {
+                hashing = Hashing {
+                    offset: received,
+                    sha,
+                };
+            }
+            Err(e) => {
+                // The file's length says what was kept; the hash is rebuilt from it.
+                drop(guard);
+                return Err(failure.unwrap_or(io(e)));
+            }
+        }
         let reached = hashing.offset;
         let done = reached == length;
         let digest = if done {
