@@ -322,7 +322,8 @@ async fn two_instances_behind_nginx_share_sessions_live_updates_and_files() {
     assert_eq!(r.status(), StatusCode::OK);
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !seen.contains(&format!("data: {id}")) {
+    // The dispatcher hears of a new request as a notification.
+    while !seen.contains(&format!("\"consultation_id\":{id}")) {
         let chunk = tokio::time::timeout_at(deadline, live.chunk())
             .await
             .unwrap_or_else(|_| panic!("no live update for request {id} on instance one: {seen}"))
@@ -330,7 +331,7 @@ async fn two_instances_behind_nginx_share_sessions_live_updates_and_files() {
             .expect("the stream stays open");
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
-    assert!(seen.contains("event: queue"), "{seen}");
+    assert!(seen.contains("event: notification"), "{seen}");
     drop(live);
 
     // A resumable upload through the balancer lands in the shared store; both
