@@ -220,8 +220,11 @@ const WRITE_BLOCK: usize = 4 << 20;
 /// behind the caller: the caller fills the next block meanwhile.
 struct BlockWriter {
     state: Option<(std::fs::File, Sha256)>,
-    running: Option<tokio::task::JoinHandle<std::io::Result<(std::fs::File, Sha256, Vec<u8>)>>>,
+    running: Option<tokio::task::JoinHandle<std::io::Result<Written>>>,
 }
+
+/// The file, the hash after the block, and the block's buffer for reuse.
+type Written = (std::fs::File, Sha256, Vec<u8>);
 
 impl BlockWriter {
     fn new(file: std::fs::File, sha: Sha256) -> Self {
