@@ -107,8 +107,8 @@ pub struct ConsultationSummary {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConsultationPage {
     pub items: Vec<ConsultationSummary>,
-    /// How many requests match; when `total_exact` is false, more than
-    /// 10,000 do and counting stopped at 10,001.
+    /// How many requests match; when `total_exact` is false, the open ones
+    /// and more than 1,000 closed ones do, and counting stopped there.
     pub total: i64,
     pub total_exact: bool,
     pub page: i64,

@@ -547,9 +547,10 @@ fn filtered<'a>(
     q
 }
 
-/// Beyond this many matching requests the list says "more than" instead of
-/// counting them all: an exact count of a million rows costs more than the page.
-pub const COUNT_LIMIT: i64 = 10_000;
+/// Beyond this many matching closed requests the list says "more than"
+/// instead of counting them all: an exact count of a million rows costs more
+/// than the page. Open requests are always counted exactly.
+pub const COUNT_LIMIT: i64 = 1_000;
 
 fn backend_of(conn: &DbConn) -> BackendKind {
     match conn {
@@ -558,8 +559,55 @@ fn backend_of(conn: &DbConn) -> BackendKind {
     }
 }
 
-/// A page of consultations, open ones by deadline first, and how many match:
-/// exact up to [`COUNT_LIMIT`], else `COUNT_LIMIT + 1` (read "more than").
+/// The columns of a list row: all but the clinical document, its search text
+/// and the unsaved input, which a list never shows (they come back empty).
+macro_rules! list_columns {
+    () => {{
+        use diesel::sql_types::Text;
+        (
+            consultations::id,
+            consultations::status,
+            consultations::requesting_org_id,
+            consultations::requester_id,
+            consultations::assigned_tkc_id,
+            consultations::form_of_care,
+            consultations::mode,
+            consultations::profile,
+            consultations::purpose,
+            consultations::patient_name,
+            consultations::patient_birth_date,
+            consultations::patient_snils,
+            consultations::patient_oms,
+            consultations::diagnosis_main,
+            "".into_sql::<Text>(),
+            "".into_sql::<Text>(),
+            consultations::created_at,
+            consultations::updated_at,
+            consultations::submitted_at,
+            consultations::deadline_at,
+            consultations::budget_seconds,
+            consultations::paused_at,
+            consultations::paused_seconds,
+            consultations::closed_at,
+            consultations::scheduled_start,
+            consultations::scheduled_minutes,
+            consultations::closeout_useful,
+            consultations::closeout_effect,
+            consultations::version,
+            "".into_sql::<Text>(),
+        )
+    }};
+}
+
+/// A page of consultations: open ones (and drafts) first, by deadline; then
+/// the closed ones, newest first. Returns how many match: exact up to
+/// [`COUNT_LIMIT`] closed ones, else the open ones plus `COUNT_LIMIT + 1`
+/// (read "more than").
+///
+/// The two parts are two queries, so that each is served by an index at a
+/// million requests: the open part by the partial index on open requests
+/// (`closed_at IS NULL`, a few thousand rows), the closed part by walking the
+/// primary key backwards.
 pub fn list_consultations(
     conn: &mut DbConn,
     vis: &Visibility,
@@ -568,27 +616,60 @@ pub fn list_consultations(
     limit: i64,
 ) -> R<(Vec<Consultation>, i64)> {
     let backend = backend_of(conn);
-    let rows: Vec<Consultation> = filtered(vis, filter, backend)
-        .select(Consultation::as_select())
-        .order((
-            consultations::closed_at.is_not_null().asc(),
-            consultations::deadline_at.is_null().asc(),
-            consultations::deadline_at.asc(),
-            consultations::id.desc(),
-        ))
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
-    // A short first page is the whole answer; otherwise count, up to the limit.
-    let total = if offset == 0 && (rows.len() as i64) < limit {
-        rows.len() as i64
-    } else {
-        let ids: Vec<i64> = filtered(vis, filter, backend)
-            .select(consultations::id)
-            .limit(COUNT_LIMIT + 1)
-            .load(conn)?;
-        ids.len() as i64
-    };
+    let any = filter.statuses.is_empty();
+    let is_open = |s: &String| s == "draft" || OPEN_STATES.contains(&s.as_str());
+    let want_open = any || filter.statuses.iter().any(is_open);
+    let want_closed = any || filter.statuses.iter().any(|s| !is_open(s));
+    let mut rows: Vec<Consultation> = Vec::new();
+    let mut open_total = 0;
+    if want_open {
+        open_total = filtered(vis, filter, backend)
+            .filter(consultations::closed_at.is_null())
+            .count()
+            .get_result(conn)?;
+        if offset < open_total {
+            rows = filtered(vis, filter, backend)
+                .filter(consultations::closed_at.is_null())
+                .select(list_columns!())
+                .order((
+                    consultations::deadline_at.is_null().asc(),
+                    consultations::deadline_at.asc(),
+                    consultations::id.desc(),
+                ))
+                .offset(offset)
+                .limit(limit)
+                .load::<Consultation>(conn)?;
+        }
+    }
+    let mut total = open_total;
+    if want_closed {
+        let skip = (offset - open_total).max(0);
+        let room = limit - rows.len() as i64;
+        if room > 0 {
+            rows.extend(
+                filtered(vis, filter, backend)
+                    .filter(consultations::closed_at.is_not_null())
+                    .select(list_columns!())
+                    .order(consultations::id.desc())
+                    .offset(skip)
+                    .limit(room)
+                    .load::<Consultation>(conn)?,
+            );
+        }
+        // A short closed part from its start is its whole count.
+        let closed_rows = rows.iter().filter(|c| c.closed_at.is_some()).count() as i64;
+        total += if skip == 0 && closed_rows < room {
+            closed_rows
+        } else {
+            let ids: Vec<i64> = filtered(vis, filter, backend)
+                .filter(consultations::closed_at.is_not_null())
+                .select(consultations::id)
+                .order(consultations::id.desc())
+                .limit(COUNT_LIMIT + 1)
+                .load(conn)?;
+            ids.len() as i64
+        };
+    }
     Ok((rows, total))
 }
 

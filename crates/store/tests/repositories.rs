@@ -1125,10 +1125,10 @@ fn text_search_and_queue_order(backend: BackendKind) {
             // no deadline yet, newest first
             "draft_2",
             "draft_1",
-            // closed last, by deadline, those without one at the end
-            "closed_early",
+            // closed last, the newest first (an archive is read from its end)
             "closed_later",
             "cancelled_no_deadline",
+            "closed_early",
         ]
     );
     // The order holds across pages.

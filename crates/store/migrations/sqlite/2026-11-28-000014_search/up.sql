@@ -22,10 +22,11 @@ CREATE TRIGGER consultations_search_update AFTER UPDATE OF search_text ON consul
     INSERT INTO consultations_search (rowid, search_text) VALUES (new.id, new.search_text);
 END;
 
--- The list's order (open first by deadline, then the rest) walked from an
--- index instead of sorting every row.
-CREATE INDEX consultations_list_order ON consultations (
-    (closed_at IS NOT NULL), (deadline_at IS NULL), deadline_at, id DESC
-);
+-- The open part of a list (a few thousand of a million requests), by deadline;
+-- the closed part walks the primary key.
+CREATE INDEX consultations_open ON consultations (deadline_at) WHERE closed_at IS NULL;
+-- The closed part filtered by a state (the archive of completed, of rejected…),
+-- newest first without sorting.
+CREATE INDEX consultations_status_id ON consultations (status, id);
 -- Reports select by submission time.
 CREATE INDEX consultations_submitted ON consultations (submitted_at);
