@@ -136,7 +136,10 @@ pub fn icd10_codes(conn: &mut DbConn, limit: i64) -> R<Vec<String>> {
 }
 
 /// After explicit ids: PostgreSQL's sequence moves past them (SQLite's
-/// AUTOINCREMENT already has), and both refresh the planner's statistics.
+/// AUTOINCREMENT already has) and its planner's statistics are refreshed, as
+/// autovacuum would. SQLite's search index is merged into one segment (a
+/// batch per transaction leaves many); SQLite is left without `ANALYZE`
+/// statistics, as an installation runs.
 pub fn finish(conn: &mut DbConn) -> R<()> {
     match conn {
         DbConn::Pg(c) => c.batch_execute(
@@ -144,7 +147,9 @@ pub fn finish(conn: &mut DbConn) -> R<()> {
                  (SELECT COALESCE(MAX(id), 1) FROM consultations)); \
              ANALYZE;",
         )?,
-        DbConn::Sqlite(c) => c.batch_execute("ANALYZE;")?,
+        DbConn::Sqlite(c) => c.batch_execute(
+            "INSERT INTO consultations_search (consultations_search) VALUES ('optimize');",
+        )?,
     }
     Ok(())
 }
