@@ -38,16 +38,12 @@ impl BackendKind {
 #[derive(Debug)]
 struct SqlitePragmas;
 
-/// Each pooled SQLite connection keeps up to 16 MiB of pages (SQLite's default
-/// is 2 MiB): at a million requests the indexes a list walks stay in memory
-/// instead of being read again from the OS for every request.
 impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
         if let DbConn::Sqlite(c) = conn {
             c.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                 PRAGMA cache_size = -16384;",
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
