@@ -149,7 +149,7 @@ load() {
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "$header" "$BASE$path")
   [ "$code" = 200 ] || { echo "$path answered $code" >&2; exit 1; }
-  wrk -t2 -c50 -d"${SECS}s" --latency -H "$header" "$BASE$path" >"$out"
+  wrk -t2 -c50 -d"${SECS}s" --timeout 10s --latency -H "$header" "$BASE$path" >"$out"
   python3 - "$out" "$name" >>"$work/load.tsv" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -159,9 +159,11 @@ def ms(label):
     return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{sys.argv[2]}\t{ms('50'):.2f}\t{ms('99'):.2f}\t{rps:.0f}\t{errors.group(1) if errors else 0}")
+timeouts = re.search(r"Socket errors:.*timeout (\d+)", text)
+failed = (int(errors.group(1)) if errors else 0) + (int(timeouts.group(1)) if timeouts else 0)
+print(f"{sys.argv[2]}\t{ms('50'):.2f}\t{ms('99'):.2f}\t{rps:.0f}\t{failed}")
 EOF
-  tail -1 "$work/load.tsv" | awk -F'\t' '{printf "%-58s p50 %7s ms  p99 %7s ms  %6s req/s  (non-2xx: %s)\n", $1, $2, $3, $4, $5}' | tee -a "$results"
+  tail -1 "$work/load.tsv" | awk -F'\t' '{printf "%-58s p50 %7s ms  p99 %7s ms  %6s req/s  (failed or timed out: %s)\n", $1, $2, $3, $4, $5}' | tee -a "$results"
 }
 : >"$work/load.tsv"
 echo "== 50 concurrent connections, ${SECS} s each"
