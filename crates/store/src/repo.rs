@@ -451,10 +451,50 @@ pub const OPEN_STATES: &[&str] = &[
 
 type BoxedConsultations<'a> = consultations::BoxedQuery<'a, MultiBackend>;
 
+/// SQLite's full-text phrase for the words of the search of three letters or
+/// more (shorter ones are matched with LIKE on the rows found).
+fn fts_phrase(f: &ConsultationFilter) -> Option<String> {
+    let words: Vec<String> =
+        f.q.as_deref()?
+            .split_whitespace()
+            .map(|w| w.replace(['\\', '%', '_', '"'], ""))
+            .filter(|w| w.chars().count() >= 3)
+            .map(|w| format!("\"{w}\""))
+            .collect();
+    (!words.is_empty()).then(|| words.join(" AND "))
+}
+
+/// A search matching at most this many requests is looked up in SQLite's
+/// full-text index once per list, not once per query of the list.
+const FOUND_LIMIT: i64 = 5_000;
+
+#[derive(QueryableByName)]
+struct FoundRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// The requests SQLite's full-text index finds for the search, when there
+/// are few enough to pass as a list.
+fn found_ids(conn: &mut DbConn, f: &ConsultationFilter) -> R<Option<Vec<i64>>> {
+    let (DbConn::Sqlite(c), Some(phrase)) = (conn, fts_phrase(f)) else {
+        return Ok(None);
+    };
+    let rows: Vec<FoundRow> = diesel::sql_query(
+        "SELECT rowid AS id FROM consultations_search WHERE consultations_search MATCH ? LIMIT ?",
+    )
+    .bind::<diesel::sql_types::Text, _>(phrase)
+    .bind::<diesel::sql_types::BigInt, _>(FOUND_LIMIT + 1)
+    .load(c)?;
+    Ok((rows.len() as i64 <= FOUND_LIMIT).then(|| rows.into_iter().map(|r| r.id).collect()))
+}
+
+/// `found`: what [`found_ids`] returned, used instead of asking the index again.
 fn filtered<'a>(
     vis: &Visibility,
     f: &ConsultationFilter,
     backend: BackendKind,
+    found: Option<&[i64]>,
 ) -> BoxedConsultations<'a> {
     let mut q = consultations::table.into_boxed::<MultiBackend>();
     if vis.all {
@@ -479,7 +519,18 @@ fn filtered<'a>(
                 .or(consultations::id.eq_any(mine)),
         );
     }
-    if !f.statuses.is_empty() {
+    let all_open = f.statuses.len() == OPEN_STATES.len()
+        && OPEN_STATES
+            .iter()
+            .all(|s| f.statuses.iter().any(|x| x == s));
+    if all_open {
+        // The same rows: `closed_at` is set exactly when a request leaves the
+        // open states (drafts have none either). So the partial index on open
+        // requests answers the queue from the index alone.
+        q = q
+            .filter(consultations::closed_at.is_null())
+            .filter(consultations::status.ne("draft"));
+    } else if !f.statuses.is_empty() {
         q = q.filter(consultations::status.eq_any(f.statuses.clone()));
     }
     if let Some(form) = &f.form_of_care {
@@ -522,23 +573,25 @@ fn filtered<'a>(
         // Words of three letters or more are found through the trigram index:
         // SQLite's FTS5 table (a phrase per word), PostgreSQL's pg_trgm index
         // (which serves LIKE itself). Shorter words are matched on the rows found.
-        let (indexed, short): (Vec<&String>, Vec<&String>) = words
+        let short: Vec<&String> = words
             .iter()
-            .partition(|w| backend == BackendKind::Sqlite && w.chars().count() >= 3);
-        if !indexed.is_empty() {
-            let phrase = indexed
-                .iter()
-                .map(|w| format!("\"{w}\""))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            q = q.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "consultations.id IN (SELECT rowid FROM consultations_search \
-                     WHERE consultations_search MATCH ",
-                )
-                .bind::<diesel::sql_types::Text, _>(phrase)
-                .sql(")"),
-            );
+            .filter(|w| backend == BackendKind::Postgres || w.chars().count() < 3)
+            .collect();
+        match (backend, found, fts_phrase(f)) {
+            (BackendKind::Sqlite, Some(ids), _) => {
+                q = q.filter(consultations::id.eq_any(ids.to_vec()));
+            }
+            (BackendKind::Sqlite, None, Some(phrase)) => {
+                q = q.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "consultations.id IN (SELECT rowid FROM consultations_search \
+                         WHERE consultations_search MATCH ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(phrase)
+                    .sql(")"),
+                );
+            }
+            _ => {}
         }
         for word in short {
             q = q.filter(consultations::search_text.like(format!("%{word}%")));
@@ -616,6 +669,7 @@ pub fn list_consultations(
     limit: i64,
 ) -> R<(Vec<Consultation>, i64)> {
     let backend = backend_of(conn);
+    let found = found_ids(conn, filter)?;
     let any = filter.statuses.is_empty();
     let is_open = |s: &String| s == "draft" || OPEN_STATES.contains(&s.as_str());
     let want_open = any || filter.statuses.iter().any(is_open);
@@ -623,12 +677,12 @@ pub fn list_consultations(
     let mut rows: Vec<Consultation> = Vec::new();
     let mut open_total = 0;
     if want_open {
-        open_total = filtered(vis, filter, backend)
+        open_total = filtered(vis, filter, backend, found.as_deref())
             .filter(consultations::closed_at.is_null())
             .count()
             .get_result(conn)?;
         if offset < open_total {
-            rows = filtered(vis, filter, backend)
+            rows = filtered(vis, filter, backend, found.as_deref())
                 .filter(consultations::closed_at.is_null())
                 .select(list_columns!())
                 .order((
@@ -647,7 +701,7 @@ pub fn list_consultations(
         let room = limit - rows.len() as i64;
         if room > 0 {
             rows.extend(
-                filtered(vis, filter, backend)
+                filtered(vis, filter, backend, found.as_deref())
                     .filter(consultations::closed_at.is_not_null())
                     .select(list_columns!())
                     .order(consultations::id.desc())
@@ -661,7 +715,7 @@ pub fn list_consultations(
         total += if skip == 0 && closed_rows < room {
             closed_rows
         } else {
-            let ids: Vec<i64> = filtered(vis, filter, backend)
+            let ids: Vec<i64> = filtered(vis, filter, backend, found.as_deref())
                 .filter(consultations::closed_at.is_not_null())
                 .select(consultations::id)
                 .order(consultations::id.desc())
@@ -675,7 +729,7 @@ pub fn list_consultations(
 
 pub fn is_visible(conn: &mut DbConn, vis: &Visibility, id: i64) -> R<bool> {
     let backend = backend_of(conn);
-    let n: i64 = filtered(vis, &ConsultationFilter::default(), backend)
+    let n: i64 = filtered(vis, &ConsultationFilter::default(), backend, None)
         .filter(consultations::id.eq(id))
         .count()
         .get_result(conn)?;
@@ -1275,6 +1329,7 @@ pub fn count_overdue(conn: &mut DbConn, now: NaiveDateTime) -> R<i64> {
         },
         &filter,
         backend,
+        None,
     )
     .count()
     .get_result(conn)?)

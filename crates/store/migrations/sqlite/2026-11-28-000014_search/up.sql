@@ -22,9 +22,11 @@ CREATE TRIGGER consultations_search_update AFTER UPDATE OF search_text ON consul
     INSERT INTO consultations_search (rowid, search_text) VALUES (new.id, new.search_text);
 END;
 
--- The open part of a list (a few thousand of a million requests), by deadline;
+-- The open part of a list (a few thousand of a million requests), by deadline,
+-- with the columns its filters and visibility read (counted from the index);
 -- the closed part walks the primary key.
-CREATE INDEX consultations_open ON consultations (deadline_at) WHERE closed_at IS NULL;
+CREATE INDEX consultations_open ON consultations (deadline_at, status, requesting_org_id, assigned_tkc_id)
+    WHERE closed_at IS NULL;
 -- The closed part filtered by a state (the archive of completed, of rejected…),
 -- newest first without sorting.
 CREATE INDEX consultations_status_id ON consultations (status, id);
