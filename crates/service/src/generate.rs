@@ -687,7 +687,6 @@ fn one_request(
     let disp = (dispatcher, dispatch_org, Role::Dispatcher);
     let cons = (consultant, *centre, Role::Consultant);
     let mut signed = None;
-    let mut messages = 0;
     'story: {
         if !step(
             submitted,
@@ -812,7 +811,6 @@ fn one_request(
                     body: MESSAGES.choose(rng).copied().unwrap_or_default().into(),
                     created_at: at(share),
                 });
-                messages += 1;
             }
         }
         if step(
@@ -894,7 +892,6 @@ fn one_request(
             created_at: created,
         });
     }
-    let _ = messages;
     row.status = status.as_str().into();
     row.updated_at = last_at;
     if status == Status::Draft {
