@@ -2,8 +2,9 @@
 # Every test of the project. Needs PostgreSQL (RTMS_TEST_PG_URL names a server
 # where the tests may create and drop databases; default: the local one), Python's
 # aiosmtpd for the e-mail tests, a Python with fhir.resources 6.5 for the FHIR
-# tests (RTMS_FHIR_PYTHON; default python3), and for the browser tests Node.js
-# with npm and Debian's chromium (.ci/run installs them).
+# tests (RTMS_FHIR_PYTHON; default python3), moto_server and Debian's nginx for
+# the object-store and scale-out tests, and for the browser tests Node.js with
+# npm and Debian's chromium (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
