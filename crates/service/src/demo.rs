@@ -483,7 +483,7 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
     Ok(true)
 }
 
-fn random_snils(rng: &mut StdRng) -> String {
+pub(crate) fn random_snils(rng: &mut StdRng) -> String {
     let nine: Vec<u32> = (0..9)
         .map(|i| {
             if i == 0 {

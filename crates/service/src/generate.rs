@@ -11,7 +11,6 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rtms_domain::request::{ClinicalData, Diagnosis, Patient, Vitals};
-use rtms_domain::validate::snils_check_number;
 use rtms_domain::{FormOfCare, Mode, OrgKind, Role, Sex, Status};
 use rtms_store::bulk::{
     self, Batch, BulkConclusion, BulkConsultant, BulkConsultation, BulkMessage,
@@ -490,22 +489,6 @@ fn person(rng: &mut StdRng) -> (String, String, String, Sex) {
     }
 }
 
-fn snils(rng: &mut StdRng) -> String {
-    let nine: Vec<u32> = (0..9)
-        .map(|i| {
-            if i == 0 {
-                rng.gen_range(1..10)
-            } else {
-                rng.gen_range(0..10)
-            }
-        })
-        .collect();
-    let check = snils_check_number(&nine);
-    let mut s: String = nine.iter().map(|d| char::from(b'0' + *d as u8)).collect();
-    s.push_str(&format!("{check:02}"));
-    s
-}
-
 /// How a request's story ends.
 #[derive(Clone, Copy, PartialEq)]
 enum Outcome {
@@ -558,7 +541,8 @@ fn one_request(
         rng.gen_range(1..=12),
         rng.gen_range(1..=28),
     );
-    let snils = snils(rng);
+    // Stored as its 11 digits, as the services store it.
+    let snils = crate::demo::random_snils(rng).replace(['-', ' '], "");
     let oms: String = (0..16)
         .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
         .collect();
