@@ -146,6 +146,42 @@ fn clinical_of(c: &Consultation) -> ClinicalData {
     serde_json::from_str(&c.clinical).unwrap_or_default()
 }
 
+/// A new draft of `requester` at `org`, created at `at`, before its clinical
+/// data is stored.
+pub(crate) fn draft_row(org: i64, requester: i64, at: NaiveDateTime) -> ConsultationWrite {
+    ConsultationWrite {
+        status: Status::Draft.as_str().into(),
+        requesting_org_id: org,
+        requester_id: requester,
+        assigned_tkc_id: None,
+        form_of_care: None,
+        mode: None,
+        profile: None,
+        purpose: None,
+        patient_name: String::new(),
+        patient_birth_date: None,
+        patient_snils: None,
+        patient_oms: None,
+        diagnosis_main: None,
+        search_text: String::new(),
+        clinical: String::new(),
+        created_at: at,
+        updated_at: at,
+        submitted_at: None,
+        deadline_at: None,
+        budget_seconds: 0,
+        paused_at: None,
+        paused_seconds: 0,
+        closed_at: None,
+        scheduled_start: None,
+        scheduled_minutes: None,
+        closeout_useful: None,
+        closeout_effect: None,
+        version: 0,
+        unsaved_input: "{}".into(),
+    }
+}
+
 /// Writes the clinical data and the columns derived from it for queries.
 pub(crate) fn store_clinical(row: &mut ConsultationWrite, data: &ClinicalData) {
     let p = &data.patient;
@@ -308,37 +344,7 @@ impl Services {
             if !errors.is_empty() {
                 return Err(ServiceError::Invalid(errors));
             }
-            let mut row = ConsultationWrite {
-                status: Status::Draft.as_str().into(),
-                requesting_org_id: org.id,
-                requester_id: actor.user.id,
-                assigned_tkc_id: None,
-                form_of_care: None,
-                mode: None,
-                profile: None,
-                purpose: None,
-                patient_name: String::new(),
-                patient_birth_date: None,
-                patient_snils: None,
-                patient_oms: None,
-                diagnosis_main: None,
-                search_text: String::new(),
-                clinical: String::new(),
-                created_at: now.naive_utc(),
-                updated_at: now.naive_utc(),
-                submitted_at: None,
-                deadline_at: None,
-                budget_seconds: 0,
-                paused_at: None,
-                paused_seconds: 0,
-                closed_at: None,
-                scheduled_start: None,
-                scheduled_minutes: None,
-                closeout_useful: None,
-                closeout_effect: None,
-                version: 0,
-                unsaved_input: "{}".into(),
-            };
+            let mut row = draft_row(org.id, actor.user.id, now.naive_utc());
             store_clinical(&mut row, &data);
             let id = repo::insert_consultation(conn, &row)?;
             repo::append_event(

@@ -15,7 +15,7 @@ use rtms_domain::{FormOfCare, Mode, OrgKind, Role, Sex, Status};
 use rtms_store::bulk::{
     self, Batch, BulkConclusion, BulkConsultant, BulkConsultation, BulkMessage,
 };
-use rtms_store::models::{ConsultationWrite, NewAttachment, NewEvent, NewOrganization};
+use rtms_store::models::{NewAttachment, NewEvent, NewOrganization};
 use rtms_store::repo;
 
 use crate::auth::{hash_password, NewUserSpec};
@@ -591,37 +591,10 @@ fn one_request(
         ..Default::default()
     };
     let created = submitted - Duration::minutes(rng.gen_range(5..90));
-    let mut row = ConsultationWrite {
-        status: String::new(),
-        requesting_org_id: *org,
-        requester_id: doctor,
-        assigned_tkc_id: None,
-        form_of_care: None,
-        mode: None,
-        profile: None,
-        purpose: None,
-        patient_name: String::new(),
-        patient_birth_date: None,
-        patient_snils: None,
-        patient_oms: None,
-        diagnosis_main: None,
-        search_text: String::new(),
-        clinical: String::new(),
-        created_at: created,
-        updated_at: created,
-        submitted_at: Some(submitted),
-        deadline_at: Some(deadline),
-        budget_seconds: budget * 60,
-        paused_at: None,
-        paused_seconds: 0,
-        closed_at: None,
-        scheduled_start: None,
-        scheduled_minutes: None,
-        closeout_useful: None,
-        closeout_effect: None,
-        version: 0,
-        unsaved_input: String::new(),
-    };
+    let mut row = crate::consultations::draft_row(*org, doctor, created);
+    row.submitted_at = Some(submitted);
+    row.deadline_at = Some(deadline);
+    row.budget_seconds = budget * 60;
     crate::consultations::store_clinical(&mut row, &data);
 
     // The story, step by step, as far as `now` has come.
