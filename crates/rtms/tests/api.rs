@@ -519,6 +519,75 @@ both_backends!(
     super::survives_restart
 );
 
+/// A dispatcher looks a patient up the way people type: a surname's start,
+/// `е` for `ё`, any case, a СНИЛС with or without its dashes or only a part of it.
+async fn search_by_name_and_number(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let mut body = complete_request("planned");
+    body["patient"]["last_name"] = json!("Фёдорова");
+    body["patient"]["first_name"] = json!("Алёна");
+    body["patient"]["sex"] = json!("female");
+    let fedorova = app.create(&doctor, body).await;
+    app.act(&doctor, fedorova, "submit", json!({})).await;
+    let testov = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, testov, "submit", json!({})).await;
+
+    let found = |q: &'static str| {
+        let app = &app;
+        let dispatcher = &dispatcher;
+        async move {
+            let page = app
+                .get(
+                    dispatcher,
+                    &format!(
+                        "/api/v1/consultations?per_page=200&q={}",
+                        q.replace(' ', "%20")
+                    ),
+                )
+                .await;
+            let mut ids: Vec<i64> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap())
+                .collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    let both = {
+        let mut v = vec![fedorova, testov];
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(found("федорова алена").await, vec![fedorova], "е for ё");
+    assert_eq!(
+        found("ФЁДОР").await,
+        vec![fedorova],
+        "the start of a surname, any case"
+    );
+    assert_eq!(found("алён федор").await, vec![fedorova], "any order");
+    assert_eq!(
+        found("дорова").await,
+        Vec::<i64>::new(),
+        "not from the middle of a word"
+    );
+    assert_eq!(found("112-233-445 95").await, both, "СНИЛС as printed");
+    assert_eq!(found("44595").await, both, "the end of a СНИЛС");
+    assert_eq!(
+        found("тестов 2233").await,
+        vec![testov],
+        "a name and a number"
+    );
+    assert_eq!(found("федорова 9999").await, Vec::<i64>::new());
+}
+both_backends!(
+    search_finds_names_by_their_start_and_numbers_by_any_part,
+    super::search_by_name_and_number
+);
+
 async fn reference_and_probes(backend: BackendKind) {
     let app = TestApp::spawn(backend).await;
     let doctor = app.login("doctor").await;

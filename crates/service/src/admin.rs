@@ -366,7 +366,9 @@ impl Services {
                 ("organization", &id.to_string()),
                 input.name.trim(),
             )
-        })
+        })?;
+        self.org_cache.clear();
+        Ok(())
     }
 
     pub fn admin_users(&self, actor: &Actor) -> SResult<Vec<UserAdminView>> {

@@ -131,15 +131,21 @@ impl Actor {
 
     pub fn load(conn: &mut DbConn, user_id: i64) -> Result<Actor, ServiceError> {
         let user = repo::user(conn, user_id)?;
+        let memberships = repo::memberships_of(conn, user_id)?;
+        let ids: Vec<i64> = memberships.iter().map(|m| m.organization_id).collect();
+        let orgs = repo::organizations_by_ids(conn, &ids)?;
         let mut roles = Vec::new();
-        for m in repo::memberships_of(conn, user_id)? {
-            let (Some(role), Ok(org)) = (
+        for m in memberships {
+            let (Some(role), Some(org)) = (
                 Role::parse(&m.role),
-                repo::organization(conn, m.organization_id),
+                orgs.iter().find(|o| o.id == m.organization_id),
             ) else {
                 continue;
             };
-            roles.push(RoleIn { role, org });
+            roles.push(RoleIn {
+                role,
+                org: org.clone(),
+            });
         }
         Ok(Actor {
             user,

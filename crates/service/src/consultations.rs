@@ -1,5 +1,8 @@
 //! The consultation request: create, edit, act on, read, list, discuss, conclude.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use rtms_domain::lifecycle::{self, ClockEffect, GuardContext, TransitionError};
 use rtms_domain::request::{ClinicalData, ConsultationPatch};
@@ -201,11 +204,53 @@ pub(crate) fn store_clinical(row: &mut ConsultationWrite, data: &ClinicalData) {
     row.diagnosis_main = data.diagnosis.main.clone();
     row.search_text = format!(
         "{} {} {}",
-        row.patient_name.to_lowercase(),
+        searchable(&row.patient_name),
         p.snils.as_deref().unwrap_or(""),
         p.oms_policy.as_deref().unwrap_or("")
     );
     row.clinical = serde_json::to_string(data).unwrap_or_else(|_| "{}".into());
+}
+
+/// Text as the search index holds it: lower case, `ё` as `е` (people type
+/// Федоров for Фёдоров).
+fn searchable(text: &str) -> String {
+    text.to_lowercase().replace('ё', "е")
+}
+
+/// Organizations as lists name them, read whole at most every
+/// [`ORG_CACHE_TTL`]: a page of fifty requests names a few dozen, and looking
+/// them up was a tenth of a list's cost. Editing an organization clears it
+/// here; another instance sees the new name within the interval.
+#[derive(Default)]
+pub struct OrgCache {
+    read: std::sync::Mutex<Option<(std::time::Instant, OrgRefs)>>,
+}
+
+type OrgRefs = Arc<HashMap<i64, OrgRef>>;
+
+pub const ORG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl OrgCache {
+    fn get(&self, conn: &mut DbConn) -> SResult<OrgRefs> {
+        if let Some((at, orgs)) = self.read.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if at.elapsed() < ORG_CACHE_TTL {
+                return Ok(orgs.clone());
+            }
+        }
+        let orgs: OrgRefs = Arc::new(
+            repo::organizations(conn, None)?
+                .iter()
+                .map(|o| (o.id, org_ref(o)))
+                .collect(),
+        );
+        *self.read.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), orgs.clone()));
+        Ok(orgs)
+    }
+
+    pub fn clear(&self) {
+        *self.read.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 /// Today as the latest time zone of Russia sees it, so a birth today is never "in the future".
@@ -848,7 +893,7 @@ impl Services {
             overdue: q.overdue,
             q: q.q
                 .as_ref()
-                .map(|s| s.to_lowercase().replace(['-'], ""))
+                .map(|s| searchable(s).replace(['-'], ""))
                 .filter(|s| !s.trim().is_empty()),
             now: Some(now.naive_utc()),
         };
@@ -860,15 +905,13 @@ impl Services {
             (page - 1) * per_page,
             per_page,
         )?;
-        let mut orgs: Vec<Organization> = Vec::new();
-        let mut org = |conn: &mut DbConn, id: i64| -> SResult<OrgRef> {
-            if let Some(o) = orgs.iter().find(|o| o.id == id) {
-                return Ok(org_ref(o));
+        let orgs = self.org_cache.get(&mut conn)?;
+        let org = |conn: &mut DbConn, id: i64| -> SResult<OrgRef> {
+            match orgs.get(&id) {
+                Some(o) => Ok(o.clone()),
+                // Added on another instance since the cache was read.
+                None => Ok(org_ref(&repo::organization(conn, id)?)),
             }
-            let o = repo::organization(conn, id)?;
-            let r = org_ref(&o);
-            orgs.push(o);
-            Ok(r)
         };
         let mut items = Vec::with_capacity(rows.len());
         for c in &rows {

@@ -55,6 +55,8 @@ pub struct Services {
     pub federal_level: bool,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
     pub(crate) audit_queue: Arc<audit::AuditQueue>,
+    /// Organizations as lists name them (see `consultations::OrgCache`).
+    pub(crate) org_cache: Arc<consultations::OrgCache>,
 }
 
 impl Services {
@@ -70,6 +72,7 @@ impl Services {
             federal: None,
             federal_level: false,
             audit_queue: Arc::default(),
+            org_cache: Arc::default(),
         }
     }
 

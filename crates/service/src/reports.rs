@@ -2,7 +2,7 @@
 //! returns and rejections, escalations, what the close-out says, workload.
 //! Aggregates only: no patient appears in a report.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rtms_domain::{FormOfCare, Lang, OrgKind, Role, Status};
@@ -93,12 +93,22 @@ pub struct VideoFigures {
     pub participant_minutes: i64,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
+/// The value at rank `round(p × (n − 1))` of the values a histogram of
+/// (value, how many) holds, sorted by value.
+fn percentile(histogram: &[(i64, i64)], p: f64) -> Option<i64> {
+    let n: i64 = histogram.iter().map(|h| h.1).sum();
+    if n == 0 {
         return None;
     }
-    let rank = (p * (sorted.len() - 1) as f64).round() as usize;
-    Some(sorted[rank.min(sorted.len() - 1)])
+    let rank = (p * (n - 1) as f64).round() as i64;
+    let mut seen = 0;
+    for (value, count) in histogram {
+        seen += count;
+        if rank < seen {
+            return Some(*value);
+        }
+    }
+    histogram.last().map(|h| h.0)
 }
 
 fn lines(map: BTreeMap<String, i64>) -> Vec<Line> {
@@ -217,111 +227,126 @@ impl Services {
             organization,
             tkc: f.tkc,
         };
-        let rows = repo::report_rows(&mut conn, &scope)?;
-        let events = repo::report_events(
-            &mut conn,
-            &scope,
-            &[
-                "sign",
-                "record_federal_conclusion",
-                "return",
-                "reject",
-                "escalate",
-                "acknowledge",
-            ],
-        )?;
-        let assigned = repo::report_assignments(&mut conn, &scope)?;
-        let mut consultant_ids: Vec<i64> = assigned.iter().map(|a| a.0).collect();
-        consultant_ids.sort_unstable();
-        consultant_ids.dedup();
+        let rows = repo::report_rows(&mut conn, &scope, now.naive_utc())?;
+        let reasons = repo::report_reasons(&mut conn, &scope)?;
+        let mut assigned = repo::report_workload(&mut conn, &scope)?;
+        assigned.sort_by_key(|w| w.user_id);
+        let consultant_ids: Vec<i64> = assigned.iter().map(|a| a.user_id).collect();
         let users = repo::users_by_ids(&mut conn, &consultant_ids)?;
 
-        // What happened to each request, looked up by id.
-        let mut completed_at: HashMap<i64, NaiveDateTime> = HashMap::new();
-        let mut acknowledged: HashSet<i64> = HashSet::new();
-        let mut escalated: HashSet<i64> = HashSet::new();
-        for e in &events {
-            if e.to_status == "completed" {
-                completed_at.entry(e.consultation_id).or_insert(e.at);
+        // Counted by code first (a few dozen distinct values), labelled after.
+        let mut by_form: HashMap<Option<&str>, i64> = HashMap::new();
+        let mut by_profile: HashMap<Option<&str>, i64> = HashMap::new();
+        let mut by_org: HashMap<i64, i64> = HashMap::new();
+        let mut by_tkc: HashMap<i64, i64> = HashMap::new();
+        let mut by_status: HashMap<&str, i64> = HashMap::new();
+        // Time to the conclusion per form: minutes → how many, and in time.
+        let mut minutes_by_form: HashMap<Option<&str>, (HashMap<i64, i64>, i64)> = HashMap::new();
+        let mut effects_by_code: HashMap<&str, i64> = HashMap::new();
+        let (mut open, mut overdue_open, mut answered, mut escalations_answered) = (0, 0, 0, 0);
+        let (mut closed, mut useful_yes, mut useful_no, mut closeout_skipped) = (0, 0, 0, 0);
+        for r in &rows {
+            let form = r.form_of_care.as_deref();
+            *by_form.entry(form).or_insert(0) += 1;
+            *by_profile.entry(r.profile.as_deref()).or_insert(0) += 1;
+            *by_org.entry(r.requesting_org_id).or_insert(0) += 1;
+            if let Some(t) = r.assigned_tkc_id {
+                *by_tkc.entry(t).or_insert(0) += 1;
             }
-            match e.action.as_str() {
-                "acknowledge" => {
-                    acknowledged.insert(e.consultation_id);
-                }
-                "escalate" => {
-                    escalated.insert(e.consultation_id);
-                }
-                _ => {}
-            }
-        }
-
-        let mut by_form = BTreeMap::new();
-        let mut by_profile = BTreeMap::new();
-        let mut by_org = BTreeMap::new();
-        let mut by_tkc = BTreeMap::new();
-        let mut by_status = BTreeMap::new();
-        let mut hours_by_form: BTreeMap<String, (Vec<f64>, i64)> = BTreeMap::new();
-        let (mut answered, mut open, mut overdue_open) = (0, 0, 0);
-        let (mut escalations_answered, mut closed) = (0, 0);
-        let (mut useful_yes, mut useful_no, mut closeout_skipped) = (0, 0, 0);
-        let mut effects = BTreeMap::new();
-        for c in &rows {
-            let form = c.form_of_care.as_deref().and_then(FormOfCare::parse);
-            let form_label = form.map(|x| x.label(lang).to_string()).unwrap_or_default();
-            *by_form.entry(form_label.clone()).or_insert(0) += 1;
-            let profile = c
-                .profile
-                .as_ref()
-                .and_then(|p| profiles.get(p).cloned())
-                .unwrap_or_default();
-            *by_profile.entry(profile).or_insert(0) += 1;
-            *by_org.entry(org_name(c.requesting_org_id)).or_insert(0) += 1;
-            if let Some(t) = c.assigned_tkc_id {
-                *by_tkc.entry(org_name(t)).or_insert(0) += 1;
-            }
-            let status = Status::parse(&c.status).unwrap_or(Status::Draft);
-            *by_status.entry(status.label(lang).to_string()).or_insert(0) += 1;
-            if status.is_open() {
+            *by_status.entry(r.status.as_str()).or_insert(0) += 1;
+            let flag = |bit: i32| r.flags & bit != 0;
+            if Status::parse(&r.status).is_some_and(|s| s.is_open()) {
                 open += 1;
-                if c.paused_at.is_none() && c.deadline_at.is_some_and(|d| d < now.naive_utc()) {
+                if flag(repo::REPORT_OVERDUE) {
                     overdue_open += 1;
                 }
             }
-            // The conclusion: the event that completed the request.
-            let done = completed_at.get(&c.id).copied();
-            if let (Some(done), Some(submitted)) = (done, c.submitted_at) {
+            if let Some(m) = r.minutes {
                 answered += 1;
-                let entry = hours_by_form.entry(form_label).or_insert((Vec::new(), 0));
-                entry.0.push((done - submitted).num_minutes() as f64 / 60.0);
-                if c.deadline_at.is_some_and(|d| done <= d) {
+                let entry = minutes_by_form.entry(form).or_default();
+                *entry.0.entry(m).or_insert(0) += 1;
+                if flag(repo::REPORT_IN_TIME) {
                     entry.1 += 1;
                 }
-                if escalated.contains(&c.id) {
+                if flag(repo::REPORT_ESCALATED) {
                     escalations_answered += 1;
                 }
             }
-            if acknowledged.contains(&c.id) {
+            if flag(repo::REPORT_ACKNOWLEDGED) {
                 closed += 1;
-                match c.closeout_useful {
-                    Some(true) => useful_yes += 1,
-                    Some(false) => useful_no += 1,
-                    None if c.closeout_effect.is_none() => closeout_skipped += 1,
-                    None => {}
+                if flag(repo::REPORT_USEFUL) {
+                    useful_yes += 1;
+                } else if flag(repo::REPORT_NOT_USEFUL) {
+                    useful_no += 1;
+                } else if r.closeout_effect.is_none() {
+                    closeout_skipped += 1;
                 }
-                if let Some(e) = c
+                if let Some(e) = r
                     .closeout_effect
                     .as_deref()
                     .filter(|e| CLOSEOUT_EFFECTS.contains(e))
                 {
-                    *effects.entry(reason_label(e, lang)).or_insert(0) += 1;
+                    *effects_by_code.entry(e).or_insert(0) += 1;
                 }
             }
         }
-        let compliance = hours_by_form
+        let form_label = |form: Option<&str>| {
+            form.and_then(FormOfCare::parse)
+                .map(|x| x.label(lang).to_string())
+                .unwrap_or_default()
+        };
+        let relabel = |counts: Vec<(String, i64)>| {
+            let mut m = BTreeMap::new();
+            for (name, n) in counts {
+                *m.entry(name).or_insert(0) += n;
+            }
+            lines(m)
+        };
+        let by_form = relabel(
+            by_form
+                .into_iter()
+                .map(|(f, n)| (form_label(f), n))
+                .collect(),
+        );
+        let by_profile = relabel(
+            by_profile
+                .into_iter()
+                .map(|(p, n)| {
+                    let name = p.and_then(|p| profiles.get(p).cloned()).unwrap_or_default();
+                    (name, n)
+                })
+                .collect(),
+        );
+        let by_org = relabel(by_org.into_iter().map(|(o, n)| (org_name(o), n)).collect());
+        let by_tkc = relabel(by_tkc.into_iter().map(|(t, n)| (org_name(t), n)).collect());
+        let by_status = relabel(
+            by_status
+                .into_iter()
+                .map(|(s, n)| {
+                    let status = Status::parse(s).unwrap_or(Status::Draft);
+                    (status.label(lang).to_string(), n)
+                })
+                .collect(),
+        );
+        let effects = relabel(
+            effects_by_code
+                .into_iter()
+                .map(|(e, n)| (reason_label(e, lang), n))
+                .collect(),
+        );
+        let mut per_form: BTreeMap<String, (Vec<(i64, i64)>, i64)> = BTreeMap::new();
+        for (form, (minutes, in_time)) in minutes_by_form {
+            let entry = per_form.entry(form_label(form)).or_default();
+            entry.0.extend(minutes);
+            entry.1 += in_time;
+        }
+        let compliance = per_form
             .into_iter()
-            .map(|(form, (mut hours, in_time))| {
-                hours.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-                let n = hours.len() as i64;
+            .map(|(form, (mut minutes, in_time))| {
+                minutes.sort_unstable();
+                let n: i64 = minutes.iter().map(|m| m.1).sum();
+                let hours =
+                    |p: f64| percentile(&minutes, p).map(|m| (m as f64 / 6.0).round() / 10.0);
                 Compliance {
                     form,
                     answered: n,
@@ -331,38 +356,37 @@ impl Services {
                     } else {
                         0.0
                     },
-                    median_hours: percentile(&hours, 0.5).map(|h| (h * 10.0).round() / 10.0),
-                    p90_hours: percentile(&hours, 0.9).map(|h| (h * 10.0).round() / 10.0),
+                    median_hours: hours(0.5),
+                    p90_hours: hours(0.9),
                 }
             })
             .collect();
+
         let count_reasons = |action: &str, codes: &[&str]| {
             let mut m = BTreeMap::new();
-            for e in events.iter().filter(|e| e.action == action) {
-                let code = e
+            for r in reasons.iter().filter(|r| r.action == action) {
+                let code = r
                     .reason_code
                     .clone()
-                    .filter(|r| codes.contains(&r.as_str()))
+                    .filter(|c| codes.contains(&c.as_str()))
                     .unwrap_or_else(|| "other".into());
-                *m.entry(reason_label(&code, lang)).or_insert(0) += 1;
+                *m.entry(reason_label(&code, lang)).or_insert(0) += r.count;
             }
             lines(m)
         };
-        let mut workload: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-        for (user, signed) in &assigned {
-            let w = workload.entry(*user).or_insert((0, 0));
-            w.0 += 1;
-            if *signed {
-                w.1 += 1;
-            }
-        }
+        let returned = reasons
+            .iter()
+            .filter(|r| r.action == "return")
+            .map(|r| r.count)
+            .sum();
+
         let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.short_name())).collect();
-        let mut workload: Vec<Workload> = workload
-            .into_iter()
-            .map(|(id, (assigned, answered))| Workload {
-                consultant: names.get(&id).cloned().unwrap_or_default(),
-                assigned,
-                answered,
+        let mut workload: Vec<Workload> = assigned
+            .iter()
+            .map(|w| Workload {
+                consultant: names.get(&w.user_id).cloned().unwrap_or_default(),
+                assigned: w.assigned,
+                answered: w.answered,
             })
             .collect();
         workload.sort_by_key(|w| std::cmp::Reverse(w.assigned));
@@ -374,13 +398,13 @@ impl Services {
             answered,
             open,
             overdue_open,
-            by_form: lines(by_form),
-            by_profile: lines(by_profile),
-            by_organization: lines(by_org),
-            by_tkc: lines(by_tkc),
-            by_status: lines(by_status),
+            by_form,
+            by_profile,
+            by_organization: by_org,
+            by_tkc,
+            by_status,
             compliance,
-            returned: events.iter().filter(|e| e.action == "return").count() as i64,
+            returned,
             rejections: count_reasons("reject", REJECT_REASONS),
             escalations: count_reasons("escalate", ESCALATE_REASONS),
             escalations_answered,
@@ -388,7 +412,7 @@ impl Services {
             useful_yes,
             useful_no,
             closeout_skipped,
-            effects: lines(effects),
+            effects,
             workload,
             video,
         })

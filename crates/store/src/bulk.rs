@@ -106,6 +106,32 @@ pub fn insert_batch(conn: &mut DbConn, b: &Batch) -> R<()> {
     insert_rows!(conn, messages::table, b.messages, 6);
     insert_rows!(conn, conclusions::table, b.conclusions, 14);
     insert_rows!(conn, attachments::table, b.attachments, 12);
+    // What reports count of each history, as `repo::append_event` keeps it.
+    if let (Some(first), Some(last)) = (b.consultations.first(), b.consultations.last()) {
+        let (lo, hi) = (first.id.min(last.id), first.id.max(last.id));
+        let sql = format!(
+            "UPDATE consultations SET \
+                 answered_at = (SELECT MIN(e.at) FROM consultation_events e \
+                                WHERE e.consultation_id = consultations.id \
+                                  AND e.action IN ({answering}) AND e.to_status = 'completed'), \
+                 escalated = EXISTS (SELECT 1 FROM consultation_events e \
+                                     WHERE e.consultation_id = consultations.id \
+                                       AND e.action = 'escalate'), \
+                 acknowledged = EXISTS (SELECT 1 FROM consultation_events e \
+                                        WHERE e.consultation_id = consultations.id \
+                                          AND e.action = 'acknowledge') \
+             WHERE id BETWEEN {lo} AND {hi} AND submitted_at IS NOT NULL",
+            answering = crate::repo::ANSWERING_ACTIONS
+                .iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        match conn {
+            DbConn::Pg(c) => c.batch_execute(&sql)?,
+            DbConn::Sqlite(c) => c.batch_execute(&sql)?,
+        }
+    }
     Ok(())
 }
 
@@ -137,7 +163,7 @@ pub fn icd10_codes(conn: &mut DbConn, limit: i64) -> R<Vec<String>> {
 
 /// After explicit ids: PostgreSQL's sequence moves past them (SQLite's
 /// AUTOINCREMENT already has) and its planner's statistics are refreshed, as
-/// autovacuum would. SQLite's search index is merged into one segment (a
+/// autovacuum would. SQLite's search indexes are merged into one segment each (a
 /// batch per transaction leaves many); SQLite is left without `ANALYZE`
 /// statistics, as an installation runs.
 pub fn finish(conn: &mut DbConn) -> R<()> {
@@ -148,7 +174,8 @@ pub fn finish(conn: &mut DbConn) -> R<()> {
              ANALYZE;",
         )?,
         DbConn::Sqlite(c) => c.batch_execute(
-            "INSERT INTO consultations_search (consultations_search) VALUES ('optimize');",
+            "INSERT INTO consultations_search (consultations_search) VALUES ('optimize'); \
+             INSERT INTO consultations_search_words (consultations_search_words) VALUES ('optimize');",
         )?,
     }
     Ok(())

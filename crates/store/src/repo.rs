@@ -28,6 +28,15 @@ pub fn organization(conn: &mut DbConn, id: i64) -> R<Organization> {
         .first(conn)?)
 }
 
+/// The organizations with these ids, in one query (a list page names a few
+/// dozen).
+pub fn organizations_by_ids(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Organization>> {
+    Ok(organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select(Organization::as_select())
+        .load(conn)?)
+}
+
 pub fn organizations(conn: &mut DbConn, kind: Option<&str>) -> R<Vec<Organization>> {
     let mut q = organizations::table
         .select(Organization::as_select())
@@ -451,21 +460,80 @@ pub const OPEN_STATES: &[&str] = &[
 
 type BoxedConsultations<'a> = consultations::BoxedQuery<'a, MultiBackend>;
 
-/// SQLite's full-text phrase for the words of the search of three letters or
-/// more (shorter ones are matched with LIKE on the rows found).
-fn fts_phrase(f: &ConsultationFilter) -> Option<String> {
-    let words: Vec<String> =
-        f.q.as_deref()?
-            .split_whitespace()
-            .map(|w| w.replace(['\\', '%', '_', '"'], ""))
-            .filter(|w| w.chars().count() >= 3)
-            .map(|w| format!("\"{w}\""))
-            .collect();
-    (!words.is_empty()).then(|| words.join(" AND "))
+/// How the words of a search are looked up. Parts of a name are matched by
+/// word prefix (`иван` finds Иванов and Иванова); anything with a digit (СНИЛС,
+/// policy) by any part of it, through the trigram index; one-letter parts and
+/// numbers shorter than three digits by `LIKE` on the rows the others found.
+#[derive(Debug, Default)]
+struct SearchTerms {
+    prefixes: Vec<String>,
+    numbers: Vec<String>,
+    short: Vec<String>,
 }
 
+fn search_terms(f: &ConsultationFilter) -> SearchTerms {
+    let mut t = SearchTerms::default();
+    let Some(q) = f.q.as_deref() else {
+        return t;
+    };
+    for word in q.split_whitespace() {
+        let word = word.replace(['\\', '%', '_', '"', '\''], "");
+        if word.is_empty() {
+            continue;
+        }
+        if word.chars().any(|c| c.is_ascii_digit()) {
+            if word.chars().count() >= 3 {
+                t.numbers.push(word);
+            } else {
+                t.short.push(word);
+            }
+            continue;
+        }
+        // Both backends' tokenizers cut words at what is not a letter or digit;
+        // a word of punctuation alone is looked for as it is.
+        if !word.chars().any(char::is_alphanumeric) {
+            t.short.push(word);
+            continue;
+        }
+        for part in word.split(|c: char| !c.is_alphanumeric()) {
+            match part.chars().count() {
+                0 => {}
+                1 => t.short.push(part.to_string()),
+                _ => t.prefixes.push(part.to_string()),
+            }
+        }
+    }
+    t
+}
+
+/// SQLite's full-text queries: (word prefixes, trigram phrases).
+fn fts_queries(t: &SearchTerms) -> (Option<String>, Option<String>) {
+    let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(" AND "));
+    (
+        join(t.prefixes.iter().map(|w| format!("\"{w}\"*")).collect()),
+        join(t.numbers.iter().map(|w| format!("\"{w}\"")).collect()),
+    )
+}
+
+/// PostgreSQL's full-text query for the word prefixes (`иван:* & анна:*`);
+/// the parts are letters and digits only, so none needs quoting.
+fn ts_query(t: &SearchTerms) -> Option<String> {
+    (!t.prefixes.is_empty()).then(|| {
+        t.prefixes
+            .iter()
+            .map(|w| format!("{w}:*"))
+            .collect::<Vec<_>>()
+            .join(" & ")
+    })
+}
+
+const WORDS_MATCH: &str =
+    "SELECT rowid AS id FROM consultations_search_words WHERE consultations_search_words MATCH ";
+const TRIGRAMS_MATCH: &str =
+    "SELECT rowid AS id FROM consultations_search WHERE consultations_search MATCH ";
+
 /// A search matching at most this many requests is looked up in SQLite's
-/// full-text index once per list, not once per query of the list.
+/// full-text indexes once per list, not once per query of the list.
 const FOUND_LIMIT: i64 = 5_000;
 
 #[derive(QueryableByName)]
@@ -474,18 +542,31 @@ struct FoundRow {
     id: i64,
 }
 
-/// The requests SQLite's full-text index finds for the search, when there
+/// The requests SQLite's full-text indexes find for the search, when there
 /// are few enough to pass as a list.
 fn found_ids(conn: &mut DbConn, f: &ConsultationFilter) -> R<Option<Vec<i64>>> {
-    let (DbConn::Sqlite(c), Some(phrase)) = (conn, fts_phrase(f)) else {
+    let DbConn::Sqlite(c) = conn else {
         return Ok(None);
     };
-    let rows: Vec<FoundRow> = diesel::sql_query(
-        "SELECT rowid AS id FROM consultations_search WHERE consultations_search MATCH ? LIMIT ?",
-    )
-    .bind::<diesel::sql_types::Text, _>(phrase)
-    .bind::<diesel::sql_types::BigInt, _>(FOUND_LIMIT + 1)
-    .load(c)?;
+    use diesel::sql_types::{BigInt, Text};
+    let rows: Vec<FoundRow> = match fts_queries(&search_terms(f)) {
+        (None, None) => return Ok(None),
+        (Some(words), None) => diesel::sql_query(format!("{WORDS_MATCH}? LIMIT ?"))
+            .bind::<Text, _>(words)
+            .bind::<BigInt, _>(FOUND_LIMIT + 1)
+            .load(c)?,
+        (None, Some(numbers)) => diesel::sql_query(format!("{TRIGRAMS_MATCH}? LIMIT ?"))
+            .bind::<Text, _>(numbers)
+            .bind::<BigInt, _>(FOUND_LIMIT + 1)
+            .load(c)?,
+        (Some(words), Some(numbers)) => diesel::sql_query(format!(
+            "SELECT id FROM ({WORDS_MATCH}? INTERSECT {TRIGRAMS_MATCH}?) LIMIT ?"
+        ))
+        .bind::<Text, _>(words)
+        .bind::<Text, _>(numbers)
+        .bind::<BigInt, _>(FOUND_LIMIT + 1)
+        .load(c)?,
+    };
     Ok((rows.len() as i64 <= FOUND_LIMIT).then(|| rows.into_iter().map(|r| r.id).collect()))
 }
 
@@ -564,36 +645,43 @@ fn filtered<'a>(
             q.filter(diesel::dsl::not(is_overdue))
         };
     }
-    if let Some(text) = &f.q {
-        let words: Vec<String> = text
-            .split_whitespace()
-            .map(|w| w.replace(['\\', '%', '_', '"'], ""))
-            .filter(|w| !w.is_empty())
-            .collect();
-        // Words of three letters or more are found through the trigram index:
-        // SQLite's FTS5 table (a phrase per word), PostgreSQL's pg_trgm index
-        // (which serves LIKE itself). Shorter words are matched on the rows found.
-        let short: Vec<&String> = words
-            .iter()
-            .filter(|w| backend == BackendKind::Postgres || w.chars().count() < 3)
-            .collect();
-        match (backend, found, fts_phrase(f)) {
-            (BackendKind::Sqlite, Some(ids), _) => {
-                q = q.filter(consultations::id.eq_any(ids.to_vec()));
+    if f.q.is_some() {
+        let terms = search_terms(f);
+        let mut like: Vec<&String> = terms.short.iter().collect();
+        match backend {
+            BackendKind::Sqlite => match (found, fts_queries(&terms)) {
+                (Some(ids), _) => q = q.filter(consultations::id.eq_any(ids.to_vec())),
+                (None, (words, numbers)) => {
+                    for (sql, query) in [(WORDS_MATCH, words), (TRIGRAMS_MATCH, numbers)] {
+                        if let Some(query) = query {
+                            q = q.filter(
+                                diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                                    "consultations.id IN ({sql}"
+                                ))
+                                .bind::<diesel::sql_types::Text, _>(query)
+                                .sql(")"),
+                            );
+                        }
+                    }
+                }
+            },
+            // pg_trgm serves LIKE on the numbers; the word prefixes go through
+            // the full-text index on the same text.
+            BackendKind::Postgres => {
+                like.extend(terms.numbers.iter());
+                if let Some(query) = ts_query(&terms) {
+                    q = q.filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>(
+                            "to_tsvector('simple'::regconfig, consultations.search_text) \
+                             @@ to_tsquery('simple'::regconfig, ",
+                        )
+                        .bind::<diesel::sql_types::Text, _>(query)
+                        .sql(")"),
+                    );
+                }
             }
-            (BackendKind::Sqlite, None, Some(phrase)) => {
-                q = q.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(
-                        "consultations.id IN (SELECT rowid FROM consultations_search \
-                         WHERE consultations_search MATCH ",
-                    )
-                    .bind::<diesel::sql_types::Text, _>(phrase)
-                    .sql(")"),
-                );
-            }
-            _ => {}
         }
-        for word in short {
+        for word in like {
             q = q.filter(consultations::search_text.like(format!("%{word}%")));
         }
     }
@@ -652,6 +740,20 @@ macro_rules! list_columns {
     }};
 }
 
+/// The list rows of these requests, in the order of `ids`. A page is chosen
+/// by id first (from an index, for the open part) and only its rows are read.
+fn list_rows(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Consultation>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<Consultation> = consultations::table
+        .filter(consultations::id.eq_any(ids))
+        .select(list_columns!())
+        .load(conn)?;
+    rows.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
+    Ok(rows)
+}
+
 /// A page of consultations: open ones (and drafts) first, by deadline; then
 /// the closed ones, newest first. Returns how many match: exact up to
 /// [`COUNT_LIMIT`] closed ones, else the open ones plus `COUNT_LIMIT + 1`
@@ -682,9 +784,9 @@ pub fn list_consultations(
             .count()
             .get_result(conn)?;
         if offset < open_total {
-            rows = filtered(vis, filter, backend, found.as_deref())
+            let ids: Vec<i64> = filtered(vis, filter, backend, found.as_deref())
                 .filter(consultations::closed_at.is_null())
-                .select(list_columns!())
+                .select(consultations::id)
                 .order((
                     consultations::deadline_at.is_null().asc(),
                     consultations::deadline_at.asc(),
@@ -692,7 +794,8 @@ pub fn list_consultations(
                 ))
                 .offset(offset)
                 .limit(limit)
-                .load::<Consultation>(conn)?;
+                .load(conn)?;
+            rows = list_rows(conn, &ids)?;
         }
     }
     let mut total = open_total;
@@ -700,15 +803,14 @@ pub fn list_consultations(
         let skip = (offset - open_total).max(0);
         let room = limit - rows.len() as i64;
         if room > 0 {
-            rows.extend(
-                filtered(vis, filter, backend, found.as_deref())
-                    .filter(consultations::closed_at.is_not_null())
-                    .select(list_columns!())
-                    .order(consultations::id.desc())
-                    .offset(skip)
-                    .limit(room)
-                    .load::<Consultation>(conn)?,
-            );
+            let ids: Vec<i64> = filtered(vis, filter, backend, found.as_deref())
+                .filter(consultations::closed_at.is_not_null())
+                .select(consultations::id)
+                .order(consultations::id.desc())
+                .offset(skip)
+                .limit(room)
+                .load(conn)?;
+            rows.extend(list_rows(conn, &ids)?);
         }
         // A short closed part from its start is its whole count.
         let closed_rows = rows.iter().filter(|c| c.closed_at.is_some()).count() as i64;
@@ -788,11 +890,37 @@ pub fn mark_signed(
 
 // ---- events, messages, conclusions --------------------------------------------------
 
+/// The actions whose event completes a request with a conclusion (when its
+/// `to_status` is `completed`): the first one is when it was answered.
+pub const ANSWERING_ACTIONS: &[&str] = &["sign", "record_federal_conclusion"];
+
+/// Appends to a request's history, and keeps on the request what reports
+/// count of that history (`consultation_facts`, migration 16).
 pub fn append_event(conn: &mut DbConn, event: &NewEvent) -> R<i64> {
-    Ok(diesel::insert_into(consultation_events::table)
+    let id = diesel::insert_into(consultation_events::table)
         .values(event)
         .returning(consultation_events::id)
-        .get_result(conn)?)
+        .get_result(conn)?;
+    let facts = consultation_facts::table.find(event.consultation_id);
+    if event.to_status == "completed" && ANSWERING_ACTIONS.contains(&event.action.as_str()) {
+        diesel::update(facts.filter(consultation_facts::answered_at.is_null()))
+            .set(consultation_facts::answered_at.eq(event.at))
+            .execute(conn)?;
+    }
+    match event.action.as_str() {
+        "escalate" => {
+            diesel::update(facts)
+                .set(consultation_facts::escalated.eq(true))
+                .execute(conn)?;
+        }
+        "acknowledge" => {
+            diesel::update(facts)
+                .set(consultation_facts::acknowledged.eq(true))
+                .execute(conn)?;
+        }
+        _ => {}
+    }
+    Ok(id)
 }
 
 pub fn events(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Event>> {
@@ -1419,7 +1547,10 @@ pub fn backup_sqlite(db: &crate::Db, to: &str) -> R<()> {
     Ok(())
 }
 
-// ---- reports ----------------------------------------------------------------
+// ---- report counts ----------------------------------------------------------
+//
+// A year of a federal level is a few hundred thousand requests: the database
+// counts, and only the counts come back (a few thousand rows at most).
 
 /// Which requests a report counts: submitted in `[from, to)`, narrowed by the
 /// report's filters.
@@ -1433,100 +1564,162 @@ pub struct ReportScope {
     pub tkc: Option<i64>,
 }
 
-/// The columns of a request a report reads (not its clinical data).
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = consultations)]
-pub struct ReportRow {
-    pub id: i64,
-    pub status: String,
-    pub requesting_org_id: i64,
-    pub assigned_tkc_id: Option<i64>,
-    pub form_of_care: Option<String>,
-    pub profile: Option<String>,
-    pub submitted_at: Option<NaiveDateTime>,
-    pub deadline_at: Option<NaiveDateTime>,
-    pub paused_at: Option<NaiveDateTime>,
-    pub closeout_useful: Option<bool>,
-    pub closeout_effect: Option<String>,
-}
+/// The scope as SQL over `consultations c`, with PostgreSQL's numbered
+/// parameters (SQLite reads `?N` for `$N`): `$1`–`$6` are the scope's fields
+/// in order. A filter that is not set binds NULL and drops out.
+const REPORT_SCOPE: &str = "c.submitted_at >= $1 AND c.submitted_at < $2 \
+     AND (CAST($3 AS TEXT) IS NULL OR c.form_of_care = $3) \
+     AND (CAST($4 AS TEXT) IS NULL OR c.profile = $4) \
+     AND (CAST($5 AS BIGINT) IS NULL OR c.requesting_org_id = $5) \
+     AND (CAST($6 AS BIGINT) IS NULL OR c.assigned_tkc_id = $6)";
 
-/// An event a report counts.
-#[derive(Debug, Clone, Queryable)]
-pub struct ReportEvent {
-    pub consultation_id: i64,
-    pub at: NaiveDateTime,
-    pub action: String,
-    pub to_status: String,
-    pub reason_code: Option<String>,
-}
-
-/// The same scope on any query that has the consultations table in it.
-macro_rules! scoped {
-    ($q:expr, $s:expr) => {{
-        let s: &ReportScope = $s;
-        let mut q = $q
-            .filter(consultations::submitted_at.ge(s.from))
-            .filter(consultations::submitted_at.lt(s.to));
-        if let Some(form) = &s.form_of_care {
-            q = q.filter(consultations::form_of_care.eq(form.clone()));
+/// Runs a report query written for PostgreSQL on either backend, with the
+/// scope bound as `$1`–`$6` and, when given, `$7`.
+macro_rules! report_query {
+    ($conn:expr, $sql:expr, $scope:expr $(, $extra:expr)?) => {{
+        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+        let s: &ReportScope = $scope;
+        let sql: String = $sql;
+        macro_rules! bound {
+            ($q:expr) => {
+                $q.bind::<Timestamp, _>(s.from)
+                    .bind::<Timestamp, _>(s.to)
+                    .bind::<Nullable<Text>, _>(s.form_of_care.clone())
+                    .bind::<Nullable<Text>, _>(s.profile.clone())
+                    .bind::<Nullable<BigInt>, _>(s.organization)
+                    .bind::<Nullable<BigInt>, _>(s.tkc)
+                    $(.bind::<Timestamp, _>($extra))?
+            };
         }
-        if let Some(profile) = &s.profile {
-            q = q.filter(consultations::profile.eq(profile.clone()));
+        match $conn {
+            DbConn::Pg(c) => bound!(diesel::sql_query(sql)).load(c)?,
+            DbConn::Sqlite(c) => bound!(diesel::sql_query(sql.replace('$', "?"))).load(c)?,
         }
-        if let Some(org) = s.organization {
-            q = q.filter(consultations::requesting_org_id.eq(org));
-        }
-        if let Some(tkc) = s.tkc {
-            q = q.filter(consultations::assigned_tkc_id.eq(tkc));
-        }
-        q
     }};
 }
 
-pub fn report_rows(conn: &mut DbConn, scope: &ReportScope) -> R<Vec<ReportRow>> {
-    Ok(
-        scoped!(consultations::table.into_boxed::<MultiBackend>(), scope)
-            .select(ReportRow::as_select())
-            .load(conn)?,
-    )
+/// One request in a report's scope, as little as the report needs: no dates
+/// to parse (a year of a federal level is a few hundred thousand rows), the
+/// yes/no facts packed into `flags` (see the `REPORT_*` bits).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ReportRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub form_of_care: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub profile: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub requesting_org_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub assigned_tkc_id: Option<i64>,
+    /// Whole minutes from submission to the answer; none if not answered.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub minutes: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub flags: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub closeout_effect: Option<String>,
 }
 
-/// Events with these actions, of the requests in scope, oldest first.
-pub fn report_events(
+/// Its deadline runs and has passed (at the `now` given).
+pub const REPORT_OVERDUE: i32 = 1;
+/// Answered by its deadline.
+pub const REPORT_IN_TIME: i32 = 2;
+pub const REPORT_ESCALATED: i32 = 4;
+pub const REPORT_ACKNOWLEDGED: i32 = 8;
+/// The close-out said the consultation was useful.
+pub const REPORT_USEFUL: i32 = 16;
+/// The close-out said it was not.
+pub const REPORT_NOT_USEFUL: i32 = 32;
+
+pub fn report_rows(
     conn: &mut DbConn,
     scope: &ReportScope,
-    actions: &[&str],
-) -> R<Vec<ReportEvent>> {
-    Ok(scoped!(
-        consultation_events::table
-            .inner_join(consultations::table)
-            .into_boxed::<MultiBackend>(),
-        scope
-    )
-    .filter(consultation_events::action.eq_any(actions))
-    .select((
-        consultation_events::consultation_id,
-        consultation_events::at,
-        consultation_events::action,
-        consultation_events::to_status,
-        consultation_events::reason_code,
+    now: NaiveDateTime,
+) -> R<Vec<ReportRow>> {
+    let minutes = match backend_of(conn) {
+        BackendKind::Postgres => {
+            "CAST(FLOOR(EXTRACT(EPOCH FROM (c.answered_at - c.submitted_at)) / 60) AS BIGINT)"
+        }
+        // Whole milliseconds first: julianday's float is exact to well under one.
+        BackendKind::Sqlite => {
+            "CAST(ROUND((julianday(c.answered_at) - julianday(c.submitted_at)) * 86400000) \
+             AS INTEGER) / 60000"
+        }
+    };
+    Ok(report_query!(
+        conn,
+        format!(
+            "SELECT c.status, c.form_of_care, c.profile, c.requesting_org_id, c.assigned_tkc_id, \
+                    {minutes} AS minutes, \
+                    CAST(CASE WHEN c.paused_at IS NULL AND c.deadline_at < $7 THEN {REPORT_OVERDUE} ELSE 0 END \
+                       + CASE WHEN c.answered_at <= c.deadline_at THEN {REPORT_IN_TIME} ELSE 0 END \
+                       + CASE WHEN c.escalated THEN {REPORT_ESCALATED} ELSE 0 END \
+                       + CASE WHEN c.acknowledged THEN {REPORT_ACKNOWLEDGED} ELSE 0 END \
+                       + CASE WHEN c.closeout_useful THEN {REPORT_USEFUL} \
+                              WHEN NOT c.closeout_useful THEN {REPORT_NOT_USEFUL} ELSE 0 END \
+                       AS INTEGER) AS flags, \
+                    c.closeout_effect \
+             FROM consultations c WHERE {REPORT_SCOPE}"
+        ),
+        scope,
+        now
     ))
-    .order(consultation_events::id.asc())
-    .load(conn)?)
 }
 
-/// (consultant, signed) for every assignment of the requests in scope.
-pub fn report_assignments(conn: &mut DbConn, scope: &ReportScope) -> R<Vec<(i64, bool)>> {
-    let rows: Vec<(i64, Option<NaiveDateTime>)> = scoped!(
-        consultation_consultants::table
-            .inner_join(consultations::table)
-            .into_boxed::<MultiBackend>(),
+/// Returns, rejections and escalations of requests in scope, by reason.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ReportReason {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub action: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub reason_code: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub count: i64,
+}
+
+/// Found through the partial index `consultation_events_reasons` by time:
+/// these events come after the request's submission, so none is before the
+/// period's start.
+pub fn report_reasons(conn: &mut DbConn, scope: &ReportScope) -> R<Vec<ReportReason>> {
+    // SQLite's planner, without statistics, is told to start from the events.
+    let join = match backend_of(conn) {
+        BackendKind::Sqlite => "CROSS JOIN",
+        BackendKind::Postgres => "JOIN",
+    };
+    Ok(report_query!(
+        conn,
+        format!(
+            "SELECT e.action, e.reason_code, COUNT(*) AS count \
+             FROM consultation_events e {join} consultations c ON c.id = e.consultation_id \
+             WHERE e.action IN ('return', 'reject', 'escalate') AND e.at >= $1 \
+               AND {REPORT_SCOPE} \
+             GROUP BY e.action, e.reason_code"
+        ),
         scope
-    )
-    .select((
-        consultation_consultants::user_id,
-        consultation_consultants::signed_at,
     ))
-    .load(conn)?;
-    Ok(rows.into_iter().map(|(u, s)| (u, s.is_some())).collect())
+}
+
+/// Per consultant: requests in scope assigned to them, and of those signed.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ReportWorkload {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub user_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub assigned: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub answered: i64,
+}
+
+pub fn report_workload(conn: &mut DbConn, scope: &ReportScope) -> R<Vec<ReportWorkload>> {
+    Ok(report_query!(
+        conn,
+        format!(
+            "SELECT cc.user_id, COUNT(*) AS assigned, COUNT(cc.signed_at) AS answered \
+             FROM consultation_consultants cc JOIN consultations c ON c.id = cc.consultation_id \
+             WHERE {REPORT_SCOPE} GROUP BY cc.user_id"
+        ),
+        scope
+    ))
 }

@@ -226,6 +226,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    // What a request's history says reports count (migration 16), declared
+    // apart so that `consultations` stays within diesel's 32-column tables.
+    #[sql_name = "consultations"]
+    consultation_facts (id) {
+        id -> BigInt,
+        answered_at -> Nullable<Timestamp>,
+        escalated -> Bool,
+        acknowledged -> Bool,
+    }
+}
+
+diesel::table! {
     consultation_consultants (consultation_id, user_id) {
         consultation_id -> BigInt,
         user_id -> BigInt,

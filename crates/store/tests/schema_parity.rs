@@ -35,8 +35,10 @@ macro_rules! on_both_backends {
 }
 
 // Search by name or СНИЛС is indexed differently on each backend, on purpose:
-// SQLite has the FTS5 trigram table `consultations_search` (and its shadow
-// tables), PostgreSQL the pg_trgm index `consultations_search_trgm`. Both
+// SQLite has the FTS5 tables `consultations_search` (trigrams) and
+// `consultations_search_words` (words), with their shadow tables; PostgreSQL
+// the pg_trgm index `consultations_search_trgm` and the full-text index
+// `consultations_search_words`. Both
 // serve the same filter (tests/repositories.rs searches on both); the
 // catalogue comparisons below leave them out.
 
@@ -340,7 +342,7 @@ fn pg_keys_and_indexes(c: &mut diesel::PgConnection) -> (Keys, Indexes) {
          CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
          LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
          WHERE n.nspname = 'public' AND t.relname <> '__diesel_schema_migrations' \
-           AND i.relname <> 'consultations_search_trgm' \
+           AND i.relname NOT LIKE 'consultations_search%' \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) \
          GROUP BY t.relname, i.relname, x.indisunique",
     )
@@ -409,6 +411,8 @@ fn schema_rs_columns() -> Columns {
     let mut columns = Columns::new();
     let mut in_macro = false;
     let mut table: Option<String> = None;
+    // A second declaration of a table's other columns names it by `sql_name`.
+    let mut sql_name: Option<String> = None;
     for line in text.lines() {
         let line = line.trim();
         if line.starts_with("diesel::table!") {
@@ -422,9 +426,14 @@ fn schema_rs_columns() -> Columns {
             None => {
                 if line == "}" {
                     in_macro = false;
+                } else if let Some(name) = line
+                    .strip_prefix("#[sql_name = \"")
+                    .and_then(|s| s.strip_suffix("\"]"))
+                {
+                    sql_name = Some(name.to_string());
                 } else if let Some((name, _)) = line.split_once(" (") {
                     assert!(line.ends_with('{'), "unexpected table header {line:?}");
-                    table = Some(name.trim().to_string());
+                    table = Some(sql_name.take().unwrap_or_else(|| name.trim().to_string()));
                 }
             }
             Some(t) => {

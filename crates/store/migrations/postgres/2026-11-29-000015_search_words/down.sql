@@ -1,0 +1,1 @@
+DROP INDEX consultations_search_words;

@@ -1,0 +1,4 @@
+DROP TRIGGER consultations_search_words_update;
+DROP TRIGGER consultations_search_words_delete;
+DROP TRIGGER consultations_search_words_insert;
+DROP TABLE consultations_search_words;
