@@ -225,9 +225,9 @@ diesel::table! {
     }
 }
 
+// What a request's history says reports count (migration 16), declared
+// apart so that `consultations` stays within diesel's 32-column tables.
 diesel::table! {
-    // What a request's history says reports count (migration 16), declared
-    // apart so that `consultations` stays within diesel's 32-column tables.
     #[sql_name = "consultations"]
     consultation_facts (id) {
         id -> BigInt,
