@@ -20,7 +20,8 @@
 #   RTMS_BENCH_PG       PostgreSQL server (default postgres://postgres@127.0.0.1:5432);
 #                       the script creates and drops database rtms_bench
 #   RTMS_BENCH_KEEP     a directory to keep the generated data in and reuse on the
-#                       next run with the same database and count (SQLite only)
+#                       next run with the same database and count (on PostgreSQL
+#                       the data stay in database rtms_bench_keep_<count>)
 #   RTMS_BENCH_SECONDS  seconds per wrk run (default 10)
 #   RTMS_BENCH_SSE      SSE connections to open (default 10000)
 #   RTMS_BIN            an rtms binary instead of building the release one
@@ -82,17 +83,28 @@ echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 /
 # ---- the data ------------------------------------------------------------------
 args=()
 data_dir="$work/data"
-if [ "$DB" = postgres ]; then
+if [ -n "${RTMS_BENCH_KEEP:-}" ]; then
+  data_dir="$RTMS_BENCH_KEEP"
+fi
+if [ "$DB" = postgres ] && [ -n "${RTMS_BENCH_KEEP:-}" ]; then
+  # Kept: database rtms_bench_keep_<count>, generated once, never dropped here.
+  pg_db="rtms_bench_keep_$COUNT"
+  url="$PG/$pg_db"
+  if ! psql "$url" -qAtc "SELECT 1" >/dev/null 2>&1; then
+    psql "$PG/postgres" -qc "CREATE DATABASE $pg_db" >/dev/null
+    rm -f "$data_dir/generated"
+  fi
+  args=(--database-url "$url")
+elif [ "$DB" = postgres ]; then
+  pg_db=rtms_bench
   url="$PG/rtms_bench"
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS rtms_bench" -c "CREATE DATABASE rtms_bench" >/dev/null
   args=(--database-url "$url")
   trap 'cleanup; psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS rtms_bench" >/dev/null 2>&1 || true' EXIT
-elif [ -n "${RTMS_BENCH_KEEP:-}" ]; then
-  data_dir="$RTMS_BENCH_KEEP"
 fi
 args+=(--data-dir "$data_dir" --listen "127.0.0.1:$PORT")
 mkdir -p "$data_dir"
-if [ "$DB" = sqlite ] && [ -f "$data_dir/generated" ] && [ "$(cat "$data_dir/generated")" = "$COUNT" ]; then
+if [ -n "${RTMS_BENCH_KEEP:-}" ] && [ -f "$data_dir/generated" ] && [ "$(cat "$data_dir/generated")" = "$COUNT" ]; then
   echo "== reusing $COUNT generated requests in $data_dir"
 else
   echo "== generating $COUNT requests"
@@ -100,12 +112,15 @@ else
   "$RTMS_BIN" "${args[@]}" admin generate --count "$COUNT" | tee "$work/generate.txt"
   end=$(date +%s.%N)
   figure "generate $COUNT requests" "$(python3 -c "print(f'{$end - $start:.1f}')")" "s"
-  [ "$DB" = sqlite ] && echo "$COUNT" >"$data_dir/generated"
+  # After a bulk load autovacuum would set PostgreSQL's visibility map (which
+  # index-only scans need) in its own time; do it now.
+  if [ "$DB" = postgres ]; then psql "$url" -qc "VACUUM ANALYZE" >/dev/null; fi
+  [ -n "${RTMS_BENCH_KEEP:-}" ] && echo "$COUNT" >"$data_dir/generated"
 fi
 if [ "$DB" = sqlite ]; then
   figure "SQLite database size" "$(du -sm "$data_dir" | cut -f1)" "MB"
 else
-  figure "PostgreSQL database size" "$(psql "$url" -Atc "SELECT pg_database_size('rtms_bench') / 1048576")" "MB"
+  figure "PostgreSQL database size" "$(psql "$url" -Atc "SELECT pg_database_size('$pg_db') / 1048576")" "MB"
 fi
 
 # ---- start-up and idle memory ---------------------------------------------------

@@ -469,6 +469,8 @@ struct SearchTerms {
     prefixes: Vec<String>,
     numbers: Vec<String>,
     short: Vec<String>,
+    /// A whole СНИЛС (eleven digits, however spaced): looked up exactly.
+    snils: Option<String>,
 }
 
 fn search_terms(f: &ConsultationFilter) -> SearchTerms {
@@ -476,6 +478,14 @@ fn search_terms(f: &ConsultationFilter) -> SearchTerms {
     let Some(q) = f.q.as_deref() else {
         return t;
     };
+    let digits: String = q
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        t.snils = Some(digits);
+        return t;
+    }
     for word in q.split_whitespace() {
         let word = word.replace(['\\', '%', '_', '"', '\''], "");
         if word.is_empty() {
@@ -542,24 +552,40 @@ struct FoundRow {
     id: i64,
 }
 
-/// The requests SQLite's full-text indexes find for the search, when there
-/// are few enough to pass as a list.
+/// PostgreSQL's full-text condition on the search text, closed by `)`.
+const TS_MATCH: &str = "to_tsvector('simple'::regconfig, consultations.search_text) \
+                        @@ to_tsquery('simple'::regconfig, ";
+
+/// The requests the full-text indexes find for the search (SQLite: words and
+/// numbers; PostgreSQL: words), when there are few enough to pass as a list:
+/// the index is asked once per list, not once per query of the list.
 fn found_ids(conn: &mut DbConn, f: &ConsultationFilter) -> R<Option<Vec<i64>>> {
-    let DbConn::Sqlite(c) = conn else {
-        return Ok(None);
-    };
     use diesel::sql_types::{BigInt, Text};
-    let rows: Vec<FoundRow> = match fts_queries(&search_terms(f)) {
-        (None, None) => return Ok(None),
-        (Some(words), None) => diesel::sql_query(format!("{WORDS_MATCH}? LIMIT ?"))
-            .bind::<Text, _>(words)
+    let terms = search_terms(f);
+    let rows: Vec<FoundRow> = match (conn, fts_queries(&terms)) {
+        (DbConn::Pg(c), _) => match ts_query(&terms) {
+            None => return Ok(None),
+            Some(query) => diesel::sql_query(format!(
+                "SELECT id FROM consultations WHERE {TS_MATCH}$1) LIMIT $2"
+            ))
+            .bind::<Text, _>(query)
             .bind::<BigInt, _>(FOUND_LIMIT + 1)
             .load(c)?,
-        (None, Some(numbers)) => diesel::sql_query(format!("{TRIGRAMS_MATCH}? LIMIT ?"))
-            .bind::<Text, _>(numbers)
-            .bind::<BigInt, _>(FOUND_LIMIT + 1)
-            .load(c)?,
-        (Some(words), Some(numbers)) => diesel::sql_query(format!(
+        },
+        (DbConn::Sqlite(_), (None, None)) => return Ok(None),
+        (DbConn::Sqlite(c), (Some(words), None)) => {
+            diesel::sql_query(format!("{WORDS_MATCH}? LIMIT ?"))
+                .bind::<Text, _>(words)
+                .bind::<BigInt, _>(FOUND_LIMIT + 1)
+                .load(c)?
+        }
+        (DbConn::Sqlite(c), (None, Some(numbers))) => {
+            diesel::sql_query(format!("{TRIGRAMS_MATCH}? LIMIT ?"))
+                .bind::<Text, _>(numbers)
+                .bind::<BigInt, _>(FOUND_LIMIT + 1)
+                .load(c)?
+        }
+        (DbConn::Sqlite(c), (Some(words), Some(numbers))) => diesel::sql_query(format!(
             "SELECT id FROM ({WORDS_MATCH}? INTERSECT {TRIGRAMS_MATCH}?) LIMIT ?"
         ))
         .bind::<Text, _>(words)
@@ -648,35 +674,40 @@ fn filtered<'a>(
     if f.q.is_some() {
         let terms = search_terms(f);
         let mut like: Vec<&String> = terms.short.iter().collect();
-        match backend {
-            BackendKind::Sqlite => match (found, fts_queries(&terms)) {
-                (Some(ids), _) => q = q.filter(consultations::id.eq_any(ids.to_vec())),
-                (None, (words, numbers)) => {
-                    for (sql, query) in [(WORDS_MATCH, words), (TRIGRAMS_MATCH, numbers)] {
-                        if let Some(query) = query {
-                            q = q.filter(
-                                diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                                    "consultations.id IN ({sql}"
-                                ))
-                                .bind::<diesel::sql_types::Text, _>(query)
-                                .sql(")"),
-                            );
-                        }
+        if let Some(snils) = &terms.snils {
+            q = q.filter(consultations::patient_snils.eq(snils.clone()));
+        }
+        match (backend, found) {
+            // SQLite's ids answer the words and the numbers; PostgreSQL's the words.
+            (_, Some(ids)) => {
+                q = q.filter(consultations::id.eq_any(ids.to_vec()));
+                if backend == BackendKind::Postgres {
+                    like.extend(terms.numbers.iter());
+                }
+            }
+            (BackendKind::Sqlite, None) => {
+                let (words, numbers) = fts_queries(&terms);
+                for (sql, query) in [(WORDS_MATCH, words), (TRIGRAMS_MATCH, numbers)] {
+                    if let Some(query) = query {
+                        q = q.filter(
+                            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                                "consultations.id IN ({sql}"
+                            ))
+                            .bind::<diesel::sql_types::Text, _>(query)
+                            .sql(")"),
+                        );
                     }
                 }
-            },
+            }
             // pg_trgm serves LIKE on the numbers; the word prefixes go through
             // the full-text index on the same text.
-            BackendKind::Postgres => {
+            (BackendKind::Postgres, None) => {
                 like.extend(terms.numbers.iter());
                 if let Some(query) = ts_query(&terms) {
                     q = q.filter(
-                        diesel::dsl::sql::<diesel::sql_types::Bool>(
-                            "to_tsvector('simple'::regconfig, consultations.search_text) \
-                             @@ to_tsquery('simple'::regconfig, ",
-                        )
-                        .bind::<diesel::sql_types::Text, _>(query)
-                        .sql(")"),
+                        diesel::dsl::sql::<diesel::sql_types::Bool>(TS_MATCH)
+                            .bind::<diesel::sql_types::Text, _>(query)
+                            .sql(")"),
                     );
                 }
             }
