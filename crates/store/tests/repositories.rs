@@ -1050,6 +1050,8 @@ fn text_search_and_queue_order(backend: BackendKind) {
     // Search: the service lower-cases the query; the stored text is lower case.
     let mut ivanov = request(mo, doctor, "submitted", "Иванов Иван Иванович");
     ivanov.search_text = "иванов иван иванович 11223344595 1234567890123456".into();
+    // A whole СНИЛС is looked up in its own column, as the service fills it.
+    ivanov.patient_snils = Some("11223344595".into());
     let ivanov = insert(conn, &ivanov);
     let mut ivanenko = request(mo, doctor, "submitted", "Иваненко Пётр Ильич");
     ivanenko.search_text = "иваненко пётр ильич  ".into();
@@ -1079,6 +1081,9 @@ fn text_search_and_queue_order(backend: BackendKind) {
     assert_eq!(search("  пётр  "), set(&["ivanenko"]));
     assert_eq!(search("ильич иваненко"), set(&["ivanenko"]));
     assert_eq!(search("11223344595"), set(&["ivanov"]), "by СНИЛС");
+    assert_eq!(search("112-233-445 95"), set(&["ivanov"]), "by СНИЛС as printed");
+    assert!(search("11223344596").is_empty(), "another СНИЛС");
+    assert!(search("ванов").is_empty(), "a name from its start only");
     assert_eq!(search("1234567890123456"), set(&["ivanov"]), "by полис ОМС");
     assert_eq!(search("2233"), set(&["ivanov"]), "a part of a number");
     assert!(search("сидоров").is_empty());
