@@ -1081,7 +1081,11 @@ fn text_search_and_queue_order(backend: BackendKind) {
     assert_eq!(search("  пётр  "), set(&["ivanenko"]));
     assert_eq!(search("ильич иваненко"), set(&["ivanenko"]));
     assert_eq!(search("11223344595"), set(&["ivanov"]), "by СНИЛС");
-    assert_eq!(search("112-233-445 95"), set(&["ivanov"]), "by СНИЛС as printed");
+    assert_eq!(
+        search("112-233-445 95"),
+        set(&["ivanov"]),
+        "by СНИЛС as printed"
+    );
     assert!(search("11223344596").is_empty(), "another СНИЛС");
     assert!(search("ванов").is_empty(), "a name from its start only");
     assert_eq!(search("1234567890123456"), set(&["ivanov"]), "by полис ОМС");
