@@ -33,9 +33,9 @@ token=$(curl -sf -H 'Content-Type: application/json' \
   -d '{"login":"dispatcher","password":"rtms-demo-password"}' "$base/api/v1/auth/login" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 for _ in 1 2 3; do curl -sf -o /dev/null -H "Authorization: Bearer $token" "$base$path"; done
-callgrind_control -z "$pid" >/dev/null
+callgrind_control -z "$pid" >/dev/null 2>&1
 for _ in $(seq 1 "$n"); do curl -sf -o /dev/null -H "Authorization: Bearer $token" "$base$path"; done
-callgrind_control -d "$pid" >/dev/null
+callgrind_control -d "$pid" >/dev/null 2>&1
 sleep 1
 total=$(callgrind_annotate "$out.1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 echo "$n requests of $path: $total instructions, $((total / n)) per request ($out.1)"
