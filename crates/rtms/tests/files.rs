@@ -184,7 +184,10 @@ async fn resumable_upload(backend: BackendKind) {
         app: &app,
         token: &doctor,
     };
-    let data = pdf_bytes(5 * 1024 * 1024 + 123);
+    // Big enough that the resumed request, starting at an unaligned offset,
+    // brings the file to alignment, writes a whole block with direct I/O and
+    // ends with a short tail (4 MiB blocks in `files::BlockWriter`).
+    let data = pdf_bytes(13 * 1024 * 1024 + 123);
     let (status, url, body) = tus.create(id, "Эхо-КГ 12.11.pdf", data.len() as u64).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(url.starts_with("/api/v1/uploads/"), "{url}");
