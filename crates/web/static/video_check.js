@@ -41,6 +41,9 @@
     if (!a) { result("mic", false, t("no-devices")); return; }
     // The level meter moves when someone speaks.
     var ctx = new (window.AudioContext || window.webkitAudioContext)();
+    // A browser may create it suspended (autoplay rules); the meter would then
+    // read silence and report no sound.
+    if (ctx.state === "suspended" && ctx.resume) ctx.resume().catch(function () {});
     var analyser = ctx.createAnalyser();
     analyser.fftSize = 512;
     ctx.createMediaStreamSource(stream).connect(analyser);
