@@ -319,15 +319,6 @@ impl BlockWriter {
         }
     }
 
-    /// Where the next block should end for the file to stay aligned.
-    fn room(&self) -> usize {
-        match &self.state {
-            Some((f, _)) => WRITE_BLOCK - (f.len % ALIGN as u64) as usize,
-            // A block is in flight: it ends aligned unless it was a short tail.
-            None => WRITE_BLOCK,
-        }
-    }
-
     /// Waits for the block in flight, if any; hands back its emptied buffer.
     async fn settle(&mut self) -> std::io::Result<Block> {
         match self.running.take() {
@@ -912,7 +903,8 @@ impl Services {
         // arrives (two blocks in flight at most). Blocks end on aligned file
         // offsets, so that all but a resumed upload's first and last go direct.
         let mut writer = BlockWriter::new(file, hashing.sha.clone());
-        let mut room = writer.room();
+        // The first block brings the file to an aligned length.
+        let mut room = WRITE_BLOCK - (hashing.offset % ALIGN as u64) as usize;
         let mut block = Block::new();
         let mut received = hashing.offset;
         let mut body = body;
@@ -942,11 +934,9 @@ impl Services {
                             match writer.write(block).await {
                                 Ok(spare) => block = spare,
                                 Err(e) => {
+                                    // The file's length says what was kept.
                                     failure = Some(io(e));
                                     block = Block::new();
-                                    // The bytes of this frame not yet written
-                                    // are not counted as received.
-                                    received -= data.len() as u64;
                                     break 'body;
                                 }
                             }

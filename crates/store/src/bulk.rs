@@ -108,29 +108,7 @@ pub fn insert_batch(conn: &mut DbConn, b: &Batch) -> R<()> {
     insert_rows!(conn, attachments::table, b.attachments, 12);
     // What reports count of each history, as `repo::append_event` keeps it.
     if let (Some(first), Some(last)) = (b.consultations.first(), b.consultations.last()) {
-        let (lo, hi) = (first.id.min(last.id), first.id.max(last.id));
-        let sql = format!(
-            "UPDATE consultations SET \
-                 answered_at = (SELECT MIN(e.at) FROM consultation_events e \
-                                WHERE e.consultation_id = consultations.id \
-                                  AND e.action IN ({answering}) AND e.to_status = 'completed'), \
-                 escalated = EXISTS (SELECT 1 FROM consultation_events e \
-                                     WHERE e.consultation_id = consultations.id \
-                                       AND e.action = 'escalate'), \
-                 acknowledged = EXISTS (SELECT 1 FROM consultation_events e \
-                                        WHERE e.consultation_id = consultations.id \
-                                          AND e.action = 'acknowledge') \
-             WHERE id BETWEEN {lo} AND {hi} AND submitted_at IS NOT NULL",
-            answering = crate::repo::ANSWERING_ACTIONS
-                .iter()
-                .map(|a| format!("'{a}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        match conn {
-            DbConn::Pg(c) => c.batch_execute(&sql)?,
-            DbConn::Sqlite(c) => c.batch_execute(&sql)?,
-        }
+        crate::repo::derive_report_facts(conn, first.id.min(last.id), first.id.max(last.id))?;
     }
     Ok(())
 }

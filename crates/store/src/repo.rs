@@ -556,52 +556,67 @@ struct FoundRow {
 const TS_MATCH: &str = "to_tsvector('simple'::regconfig, consultations.search_text) \
                         @@ to_tsquery('simple'::regconfig, ";
 
-/// The requests the full-text indexes find for the search (SQLite: words and
-/// numbers; PostgreSQL: words), when there are few enough to pass as a list:
-/// the index is asked once per list, not once per query of the list.
-fn found_ids(conn: &mut DbConn, f: &ConsultationFilter) -> R<Option<Vec<i64>>> {
-    use diesel::sql_types::{BigInt, Text};
-    let terms = search_terms(f);
-    let rows: Vec<FoundRow> = match (conn, fts_queries(&terms)) {
-        (DbConn::Pg(c), _) => match ts_query(&terms) {
-            None => return Ok(None),
-            Some(query) => diesel::sql_query(format!(
-                "SELECT id FROM consultations WHERE {TS_MATCH}$1) LIMIT $2"
-            ))
-            .bind::<Text, _>(query)
-            .bind::<BigInt, _>(FOUND_LIMIT + 1)
-            .load(c)?,
-        },
-        (DbConn::Sqlite(_), (None, None)) => return Ok(None),
-        (DbConn::Sqlite(c), (Some(words), None)) => {
-            diesel::sql_query(format!("{WORDS_MATCH}? LIMIT ?"))
-                .bind::<Text, _>(words)
-                .bind::<BigInt, _>(FOUND_LIMIT + 1)
-                .load(c)?
-        }
-        (DbConn::Sqlite(c), (None, Some(numbers))) => {
-            diesel::sql_query(format!("{TRIGRAMS_MATCH}? LIMIT ?"))
-                .bind::<Text, _>(numbers)
-                .bind::<BigInt, _>(FOUND_LIMIT + 1)
-                .load(c)?
-        }
-        (DbConn::Sqlite(c), (Some(words), Some(numbers))) => diesel::sql_query(format!(
-            "SELECT id FROM ({WORDS_MATCH}? INTERSECT {TRIGRAMS_MATCH}?) LIMIT ?"
-        ))
-        .bind::<Text, _>(words)
-        .bind::<Text, _>(numbers)
-        .bind::<BigInt, _>(FOUND_LIMIT + 1)
-        .load(c)?,
-    };
-    Ok((rows.len() as i64 <= FOUND_LIMIT).then(|| rows.into_iter().map(|r| r.id).collect()))
+/// A list's search, worked out once per list: its terms, and the requests
+/// the full-text indexes find for it (SQLite: words and numbers; PostgreSQL:
+/// words) when there are few enough to pass as a list, so that the index is
+/// asked once per list, not once per query of the list.
+#[derive(Debug, Default)]
+struct Search {
+    terms: SearchTerms,
+    found: Option<Vec<i64>>,
 }
 
-/// `found`: what [`found_ids`] returned, used instead of asking the index again.
+fn prepare_search(conn: &mut DbConn, f: &ConsultationFilter) -> R<Search> {
+    use diesel::sql_types::{BigInt, Text};
+    let terms = search_terms(f);
+    // None: nothing for an index to look up.
+    let rows: Option<Vec<FoundRow>> = match conn {
+        DbConn::Pg(c) => match ts_query(&terms) {
+            None => None,
+            Some(query) => Some(
+                diesel::sql_query(format!(
+                    "SELECT id FROM consultations WHERE {TS_MATCH}$1) LIMIT $2"
+                ))
+                .bind::<Text, _>(query)
+                .bind::<BigInt, _>(FOUND_LIMIT + 1)
+                .load(c)?,
+            ),
+        },
+        DbConn::Sqlite(c) => {
+            let (words, numbers) = fts_queries(&terms);
+            let parts: Vec<(&str, String)> = [(WORDS_MATCH, words), (TRIGRAMS_MATCH, numbers)]
+                .into_iter()
+                .filter_map(|(sql, query)| query.map(|q| (sql, q)))
+                .collect();
+            if parts.is_empty() {
+                None
+            } else {
+                let matches: Vec<String> = parts.iter().map(|(sql, _)| format!("{sql}?")).collect();
+                let mut q = diesel::sql_query(format!(
+                    "SELECT id FROM ({}) LIMIT ?",
+                    matches.join(" INTERSECT ")
+                ))
+                .into_boxed::<diesel::sqlite::Sqlite>();
+                for (_, query) in parts {
+                    q = q.bind::<Text, _>(query);
+                }
+                Some(q.bind::<BigInt, _>(FOUND_LIMIT + 1).load(c)?)
+            }
+        }
+    };
+    let found = rows
+        .filter(|r| r.len() as i64 <= FOUND_LIMIT)
+        .map(|r| r.into_iter().map(|r| r.id).collect());
+    Ok(Search { terms, found })
+}
+
+/// `search`: what [`prepare_search`] worked out for `f`, used instead of
+/// asking the index again.
 fn filtered<'a>(
     vis: &Visibility,
     f: &ConsultationFilter,
     backend: BackendKind,
-    found: Option<&[i64]>,
+    search: &Search,
 ) -> BoxedConsultations<'a> {
     let mut q = consultations::table.into_boxed::<MultiBackend>();
     if vis.all {
@@ -672,12 +687,12 @@ fn filtered<'a>(
         };
     }
     if f.q.is_some() {
-        let terms = search_terms(f);
+        let terms = &search.terms;
         let mut like: Vec<&String> = terms.short.iter().collect();
         if let Some(snils) = &terms.snils {
             q = q.filter(consultations::patient_snils.eq(snils.clone()));
         }
-        match (backend, found) {
+        match (backend, search.found.as_deref()) {
             // SQLite's ids answer the words and the numbers; PostgreSQL's the words.
             (_, Some(ids)) => {
                 q = q.filter(consultations::id.eq_any(ids.to_vec()));
@@ -686,7 +701,7 @@ fn filtered<'a>(
                 }
             }
             (BackendKind::Sqlite, None) => {
-                let (words, numbers) = fts_queries(&terms);
+                let (words, numbers) = fts_queries(terms);
                 for (sql, query) in [(WORDS_MATCH, words), (TRIGRAMS_MATCH, numbers)] {
                     if let Some(query) = query {
                         q = q.filter(
@@ -703,7 +718,7 @@ fn filtered<'a>(
             // the full-text index on the same text.
             (BackendKind::Postgres, None) => {
                 like.extend(terms.numbers.iter());
-                if let Some(query) = ts_query(&terms) {
+                if let Some(query) = ts_query(terms) {
                     q = q.filter(
                         diesel::dsl::sql::<diesel::sql_types::Bool>(TS_MATCH)
                             .bind::<diesel::sql_types::Text, _>(query)
@@ -802,7 +817,7 @@ pub fn list_consultations(
     limit: i64,
 ) -> R<(Vec<Consultation>, i64)> {
     let backend = backend_of(conn);
-    let found = found_ids(conn, filter)?;
+    let search = prepare_search(conn, filter)?;
     let any = filter.statuses.is_empty();
     let is_open = |s: &String| s == "draft" || OPEN_STATES.contains(&s.as_str());
     let want_open = any || filter.statuses.iter().any(is_open);
@@ -810,12 +825,12 @@ pub fn list_consultations(
     let mut rows: Vec<Consultation> = Vec::new();
     let mut open_total = 0;
     if want_open {
-        open_total = filtered(vis, filter, backend, found.as_deref())
+        open_total = filtered(vis, filter, backend, &search)
             .filter(consultations::closed_at.is_null())
             .count()
             .get_result(conn)?;
         if offset < open_total {
-            let ids: Vec<i64> = filtered(vis, filter, backend, found.as_deref())
+            let ids: Vec<i64> = filtered(vis, filter, backend, &search)
                 .filter(consultations::closed_at.is_null())
                 .select(consultations::id)
                 .order((
@@ -834,7 +849,7 @@ pub fn list_consultations(
         let skip = (offset - open_total).max(0);
         let room = limit - rows.len() as i64;
         if room > 0 {
-            let ids: Vec<i64> = filtered(vis, filter, backend, found.as_deref())
+            let ids: Vec<i64> = filtered(vis, filter, backend, &search)
                 .filter(consultations::closed_at.is_not_null())
                 .select(consultations::id)
                 .order(consultations::id.desc())
@@ -848,7 +863,7 @@ pub fn list_consultations(
         total += if skip == 0 && closed_rows < room {
             closed_rows
         } else {
-            let ids: Vec<i64> = filtered(vis, filter, backend, found.as_deref())
+            let ids: Vec<i64> = filtered(vis, filter, backend, &search)
                 .filter(consultations::closed_at.is_not_null())
                 .select(consultations::id)
                 .order(consultations::id.desc())
@@ -862,10 +877,15 @@ pub fn list_consultations(
 
 pub fn is_visible(conn: &mut DbConn, vis: &Visibility, id: i64) -> R<bool> {
     let backend = backend_of(conn);
-    let n: i64 = filtered(vis, &ConsultationFilter::default(), backend, None)
-        .filter(consultations::id.eq(id))
-        .count()
-        .get_result(conn)?;
+    let n: i64 = filtered(
+        vis,
+        &ConsultationFilter::default(),
+        backend,
+        &Search::default(),
+    )
+    .filter(consultations::id.eq(id))
+    .count()
+    .get_result(conn)?;
     Ok(n > 0)
 }
 
@@ -952,6 +972,32 @@ pub fn append_event(conn: &mut DbConn, event: &NewEvent) -> R<i64> {
         _ => {}
     }
     Ok(id)
+}
+
+/// The same facts worked out from the histories of requests `lo..=hi`, for
+/// histories written in bulk (the generator) rather than event by event.
+pub fn derive_report_facts(conn: &mut DbConn, lo: i64, hi: i64) -> R<()> {
+    use diesel::connection::SimpleConnection;
+    let answering: Vec<String> = ANSWERING_ACTIONS.iter().map(|a| format!("'{a}'")).collect();
+    let sql = format!(
+        "UPDATE consultations SET \
+             answered_at = (SELECT MIN(e.at) FROM consultation_events e \
+                            WHERE e.consultation_id = consultations.id \
+                              AND e.action IN ({}) AND e.to_status = 'completed'), \
+             escalated = EXISTS (SELECT 1 FROM consultation_events e \
+                                 WHERE e.consultation_id = consultations.id \
+                                   AND e.action = 'escalate'), \
+             acknowledged = EXISTS (SELECT 1 FROM consultation_events e \
+                                    WHERE e.consultation_id = consultations.id \
+                                      AND e.action = 'acknowledge') \
+         WHERE id BETWEEN {lo} AND {hi} AND submitted_at IS NOT NULL",
+        answering.join(", ")
+    );
+    match conn {
+        DbConn::Pg(c) => c.batch_execute(&sql)?,
+        DbConn::Sqlite(c) => c.batch_execute(&sql)?,
+    }
+    Ok(())
 }
 
 pub fn events(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Event>> {
@@ -1488,7 +1534,7 @@ pub fn count_overdue(conn: &mut DbConn, now: NaiveDateTime) -> R<i64> {
         },
         &filter,
         backend,
-        None,
+        &Search::default(),
     )
     .count()
     .get_result(conn)?)
@@ -1580,8 +1626,9 @@ pub fn backup_sqlite(db: &crate::Db, to: &str) -> R<()> {
 
 // ---- report counts ----------------------------------------------------------
 //
-// A year of a federal level is a few hundred thousand requests: the database
-// counts, and only the counts come back (a few thousand rows at most).
+// A year of a federal level is a few hundred thousand requests: one lean row
+// each comes back (no dates, no clinical data); reasons and workload come
+// back counted.
 
 /// Which requests a report counts: submitted in `[from, to)`, narrowed by the
 /// report's filters.
