@@ -45,7 +45,10 @@
     // read silence and report no sound.
     if (ctx.state === "suspended" && ctx.resume) ctx.resume().catch(function () {});
     var analyser = ctx.createAnalyser();
-    analyser.fftSize = 512;
+    // A window longer than the polling interval (16384 samples, about a third
+    // of a second), so that no sound falls between two readings: a short beep
+    // or a consonant was missed when each reading saw only 10 ms.
+    analyser.fftSize = 16384;
     ctx.createMediaStreamSource(stream).connect(analyser);
     var data = new Uint8Array(analyser.fftSize);
     var heard = false;
