@@ -24,6 +24,7 @@
 #                       the data stay in database rtms_bench_keep_<count>)
 #   RTMS_BENCH_SECONDS  seconds per wrk run (default 10)
 #   RTMS_BENCH_SSE      SSE connections to open (default 10000)
+#   RTMS_BENCH_THINK_MS a user's pause after each answer in the "50 users" runs (default 25)
 #   RTMS_BIN            an rtms binary instead of building the release one
 #
 # Needs wrk, curl and python3 (standard library). Prints one line per figure
@@ -156,15 +157,17 @@ doctor=$(login doctor)
 cookie=$(session dispatcher)
 
 # ---- concurrent load ------------------------------------------------------------
-# `load NAME PATH [header]`: wrk, 2 threads, 50 connections; p50, p99, requests/s.
+# `load NAME PATH [header [wrk options...]]`: wrk, 2 threads, 50 connections;
+# p50, p99, requests/s.
 load() {
   local name="$1" path="$2" header="${3:-Authorization: Bearer $dispatcher}"
+  local extra=("${@:4}")
   local out="$work/wrk.txt"
   # The first answer must be a success, or the figures would be of an error page.
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "$header" "$BASE$path")
   [ "$code" = 200 ] || { echo "$path answered $code" >&2; exit 1; }
-  wrk -t2 -c50 -d"${SECS}s" --timeout 10s --latency -H "$header" "$BASE$path" >"$out"
+  wrk -t2 -c50 -d"${SECS}s" --timeout 10s --latency "${extra[@]}" -H "$header" "$BASE$path" >"$out"
   python3 - "$out" "$name" >>"$work/load.tsv" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -193,6 +196,14 @@ load "list API: all requests, first page" "/api/v1/consultations?per_page=50"
 load "list API: planned, closed, page 3" "/api/v1/consultations?status=closed&form_of_care=planned&page=3&per_page=50"
 load "search by name (Иванова Анна)" "/api/v1/consultations?q=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2%D0%B0+%D0%90%D0%BD%D0%BD%D0%B0&per_page=50"
 load "search by СНИЛС" "/api/v1/consultations?q=$snils&per_page=50"
+# 50 users rather than 50 clients flat out: each waits THINK ms after every
+# answer, which offers up to 50 * 1000 / THINK requests/s (2,000/s at 25 ms).
+THINK="${RTMS_BENCH_THINK_MS:-25}"
+echo "== 50 users, each asking again ${THINK} ms after an answer"
+export RTMS_BENCH_THINK_MS="$THINK"
+load "users: queue page (dispatcher, open requests)" "/queue" "Cookie: rtms_session=$cookie" -s scripts/wrk-users.lua
+load "users: list API, open requests" "/api/v1/consultations?status=open&per_page=50" \
+  "Authorization: Bearer $dispatcher" -s scripts/wrk-users.lua
 python3 - "$work/load.tsv" >>"$verdicts" <<'EOF'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]

@@ -22,30 +22,7 @@ async fn generated_region(backend: BackendKind) {
         .as_i64()
         .unwrap();
 
-    let url = db.url.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        let svc = Services::new(
-            rtms_store::Db::connect(&url, 4).unwrap(),
-            Arc::new(SystemClock),
-        );
-        let mut seen = Vec::new();
-        let done = svc
-            .generate(
-                &GenerateSpec {
-                    count: 600,
-                    years: 1,
-                    districts: 3,
-                    consultants_per_centre: 2,
-                    seed: 7,
-                },
-                |n| seen.push(n),
-            )
-            .unwrap();
-        (done, seen)
-    })
-    .await
-    .unwrap();
-    let (done, progress) = done;
+    let (done, progress) = generate(&db.url).await;
     assert_eq!(done.consultations, 600);
     assert_eq!(progress, vec![600], "one batch, reported once");
     assert_eq!(done.organizations, 3);
@@ -127,6 +104,45 @@ async fn generated_region(backend: BackendKind) {
         .await;
     assert!(report["submitted"].as_i64().unwrap() >= 600, "{report}");
     assert!(report["answered"].as_i64().unwrap() > 300, "{report}");
+
+    // A second run on the same database adds as many again, with users of
+    // its own (the same seed once picked the same logins and stopped).
+    let (again, _) = generate(&db.url).await;
+    assert_eq!(again.consultations, 600);
+    let report = app
+        .get(
+            &dispatcher,
+            &format!("/api/v1/reports?from={from}&to={today}"),
+        )
+        .await;
+    assert!(report["submitted"].as_i64().unwrap() >= 1200, "{report}");
+}
+
+/// Generates 600 requests in three district hospitals with seed 7.
+async fn generate(url: &str) -> (rtms_service::generate::Generated, Vec<u64>) {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        let svc = Services::new(
+            rtms_store::Db::connect(&url, 4).unwrap(),
+            Arc::new(SystemClock),
+        );
+        let mut seen = Vec::new();
+        let done = svc
+            .generate(
+                &GenerateSpec {
+                    count: 600,
+                    years: 1,
+                    districts: 3,
+                    consultants_per_centre: 2,
+                    seed: 7,
+                },
+                |n| seen.push(n),
+            )
+            .unwrap();
+        (done, seen)
+    })
+    .await
+    .unwrap()
 }
 both_backends!(
     generated_region_is_served_like_a_real_one,

@@ -332,7 +332,16 @@ impl Services {
         let Some(dispatcher) = dispatcher else {
             return Err(ServiceError::field("dispatcher", "required"));
         };
-        let tag: u32 = rng.gen_range(1000..10000);
+        // A run on a database that an earlier run filled picks logins of its
+        // own: the first tag whose first doctor login is still free.
+        let mut tag: u32 = rng.gen_range(1000..10000);
+        while self
+            .db
+            .read(|c| repo::user_by_login(c, &format!("gen{tag}-d1-1")))?
+            .is_some()
+        {
+            tag = if tag >= 99_999 { 1000 } else { tag + 1 };
+        }
         let mut districts = Vec::new();
         let mut centres = Vec::new();
         let mut users = 0;

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -86,6 +86,11 @@ impl Db {
         })
     }
 
+    /// The most connections the pool opens.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     pub fn backend(&self) -> BackendKind {
         self.backend
     }
@@ -130,7 +135,28 @@ impl Db {
             BackendKind::Postgres => None,
         };
         let conn: &mut DbConn = &mut conn;
-        conn.transaction(f)
+        let DbConn::Sqlite(c) = conn else {
+            return conn.transaction(f);
+        };
+        // `BEGIN IMMEDIATE`: the file's write lock is taken at the start, so
+        // another process writing (a second pool, `rtms admin`) is waited for
+        // by the busy timeout. A deferred transaction that read first and then
+        // wrote got "database is locked" at once instead.
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        let result = f(conn);
+        let DbConn::Sqlite(c) = conn else {
+            unreachable!("the connection is SQLite's");
+        };
+        match result {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(c)?;
+                Ok(value)
+            }
+            Err(e) => {
+                AnsiTransactionManager::rollback_transaction(c)?;
+                Err(e)
+            }
+        }
     }
 
     /// True when the database answers a trivial query.

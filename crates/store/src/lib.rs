@@ -7,11 +7,13 @@ pub mod bus;
 pub mod conn;
 pub mod fhir;
 pub mod files;
+pub mod in_list;
 pub mod jobs;
 pub mod models;
 pub mod reference;
 pub mod repo;
 pub mod schema;
+pub mod stamp;
 pub mod testing;
 pub mod video;
 

@@ -151,7 +151,7 @@ pub struct Route {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = consultations)]
+#[diesel(table_name = consultations, check_for_backend(crate::conn::MultiBackend))]
 pub struct Consultation {
     pub id: i64,
     pub status: String,
@@ -163,20 +163,28 @@ pub struct Consultation {
     pub profile: Option<String>,
     pub purpose: Option<String>,
     pub patient_name: String,
+    #[diesel(deserialize_as = crate::stamp::MaybeDay)]
     pub patient_birth_date: Option<NaiveDate>,
     pub patient_snils: Option<String>,
     pub patient_oms: Option<String>,
     pub diagnosis_main: Option<String>,
     pub search_text: String,
     pub clinical: String,
+    #[diesel(deserialize_as = crate::stamp::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::stamp::Stamp)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::stamp::MaybeStamp)]
     pub submitted_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::stamp::MaybeStamp)]
     pub deadline_at: Option<NaiveDateTime>,
     pub budget_seconds: i64,
+    #[diesel(deserialize_as = crate::stamp::MaybeStamp)]
     pub paused_at: Option<NaiveDateTime>,
     pub paused_seconds: i64,
+    #[diesel(deserialize_as = crate::stamp::MaybeStamp)]
     pub closed_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::stamp::MaybeStamp)]
     pub scheduled_start: Option<NaiveDateTime>,
     pub scheduled_minutes: Option<i32>,
     pub closeout_useful: Option<bool>,

@@ -154,6 +154,13 @@
       case "offer": {
         var peer = peers.get(msg.from);
         var who = known.get(msg.from) || { user_id: 0, name: "" };
+        if (peer && peer.pc.signalingState === "have-local-offer") {
+          // Both offered at once (they entered together, on two instances):
+          // the peer with the smaller id withdraws its offer and answers;
+          // the other keeps its own and ignores this one.
+          if (String(myId) > String(msg.from)) break;
+          await peer.pc.setLocalDescription({ type: "rollback" });
+        }
         if (!peer) peer = makePeer(msg.from, who.user_id, who.name);
         await peer.pc.setRemoteDescription(msg.sdp);
         await flush(peer);

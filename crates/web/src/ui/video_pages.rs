@@ -190,7 +190,11 @@ impl SignalHub {
         if let Ok(Ok(roster)) = roster {
             for p in roster {
                 let pid = p.peer_id as u64;
-                if pid != id && !others.iter().any(|o| o["id"] == json!(pid)) {
+                // This instance's peers are known from the room above, as it
+                // stood when this one entered; one that entered since then
+                // (and is in the roster already) offers to this one itself.
+                let local = pid & !0xFFFF_FFFF == self.tag;
+                if !local && !others.iter().any(|o| o["id"] == json!(pid)) {
                     others.push(json!({"id": pid, "user_id": p.user_id, "name": p.name}));
                 }
             }
