@@ -86,11 +86,6 @@ impl Db {
         })
     }
 
-    /// The most connections the pool opens.
-    pub fn max_connections(&self) -> u32 {
-        self.pool.max_size()
-    }
-
     pub fn backend(&self) -> BackendKind {
         self.backend
     }

@@ -864,18 +864,23 @@ pub fn list_consultations(
                 .offset(offset)
                 .limit(limit)
                 .load(conn)?;
-            if (ids.len() as i64) < limit {
-                // …then those without one yet (drafts, awaiting the head's
-                // approval), newest first.
-                let dated = if ids.is_empty() {
+            // How many have a deadline, when this page holds their end.
+            let dated = if (ids.len() as i64) == limit {
+                None
+            } else if offset == 0 || !ids.is_empty() {
+                Some(offset + ids.len() as i64)
+            } else {
+                Some(
                     filtered(vis, filter, backend, &search)
                         .filter(consultations::closed_at.is_null())
                         .filter(consultations::deadline_at.is_not_null())
                         .count()
-                        .get_result(conn)?
-                } else {
-                    offset + ids.len() as i64
-                };
+                        .get_result(conn)?,
+                )
+            };
+            if let Some(dated) = dated.filter(|d| *d < open_total) {
+                // …then those without one yet (drafts, awaiting the head's
+                // approval), newest first.
                 let undated: Vec<i64> = filtered(vis, filter, backend, &search)
                     .filter(consultations::closed_at.is_null())
                     .filter(consultations::deadline_at.is_null())

@@ -39,6 +39,7 @@ on_both_backends!(
     visibility_decides_who_sees_which_requests,
     overdue_filter_matches_the_deadline_clock,
     text_search_and_queue_order,
+    pages_run_from_deadlines_to_drafts_to_the_archive,
     signed_conclusions_are_frozen,
     consultants_by_profile_with_their_open_load,
 );
@@ -1159,6 +1160,63 @@ fn text_search_and_queue_order(backend: BackendKind) {
 }
 
 // ---- conclusions -------------------------------------------------------------------------
+
+/// A list read page by page gives the same requests in the same order as one
+/// long page: open ones by deadline (soonest first), then open ones without a
+/// deadline (drafts, newest first), then the closed ones (newest first), and
+/// no page repeats or skips one, wherever a page boundary falls.
+fn pages_run_from_deadlines_to_drafts_to_the_archive(backend: BackendKind) {
+    let (_t, db) = fresh(backend);
+    let mut conn = db.conn().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    let mo = add_org(conn, "ЦРБ", "mo");
+    let doctor = add_user(conn, "doctor", "Петров");
+    let own = Visibility {
+        requesting_orgs: vec![mo],
+        ..Default::default()
+    };
+    let base = at("2026-03-10 12:00:00");
+    let mut expected_dated = Vec::new();
+    // Inserted out of deadline order, so the order comes from the query.
+    for hours in [5, 1, 4, 2, 3] {
+        let id = insert(
+            conn,
+            &submitted(mo, doctor, "submitted", base + Duration::hours(hours)),
+        );
+        expected_dated.push((hours, id));
+    }
+    expected_dated.sort();
+    let drafts: Vec<i64> = (0..3)
+        .map(|_| insert(conn, &request(mo, doctor, "draft", "Черновик")))
+        .collect();
+    let closed: Vec<i64> = (0..4)
+        .map(|_| {
+            let mut row = submitted(mo, doctor, "closed", base);
+            row.closed_at = Some(base);
+            insert(conn, &row)
+        })
+        .collect();
+    let mut expected: Vec<i64> = expected_dated.iter().map(|(_, id)| *id).collect();
+    expected.extend(drafts.iter().rev());
+    expected.extend(closed.iter().rev());
+
+    let none = ConsultationFilter::default();
+    let (whole, total) = repo::list_consultations(conn, &own, &none, 0, 100).unwrap();
+    assert_eq!(whole.iter().map(|c| c.id).collect::<Vec<_>>(), expected);
+    assert_eq!(total, 12);
+    for per_page in [1, 2, 3, 4, 5, 7] {
+        let mut paged = Vec::new();
+        let mut offset = 0;
+        while offset < 12 {
+            let (page, total) =
+                repo::list_consultations(conn, &own, &none, offset, per_page).unwrap();
+            assert_eq!(total, 12, "per page {per_page}, from {offset}");
+            paged.extend(page.iter().map(|c| c.id));
+            offset += per_page;
+        }
+        assert_eq!(paged, expected, "{per_page} per page");
+    }
+}
 
 fn content(author: i64, findings: &str, now: NaiveDateTime) -> ConclusionContent {
     ConclusionContent {

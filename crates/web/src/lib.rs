@@ -73,28 +73,12 @@ pub fn client_of(
     }
 }
 
-/// How many calls of [`blocking`] run at once: as many as the database has
-/// connections (set by [`router`]). The rest wait here, as tasks, instead of
-/// as threads queued on the connection pool: under 50 concurrent requests the
-/// blocking pool ran 50 threads on two cores, and a fifth of the server's time
-/// went to waking and switching them.
-static BLOCKING_SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-
 /// Runs blocking database work off the async runtime.
 pub async fn blocking<T, F>(f: F) -> Result<T, error::AppError>
 where
     F: FnOnce() -> Result<T, rtms_service::ServiceError> + Send + 'static,
     T: Send + 'static,
 {
-    let _slot = match BLOCKING_SLOTS.get() {
-        Some(slots) => Some(
-            slots
-                .acquire()
-                .await
-                .map_err(|e| error::AppError::Internal(format!("slots closed: {e}")))?,
-        ),
-        None => None,
-    };
     match tokio::task::spawn_blocking(f).await {
         Ok(result) => result.map_err(error::AppError::from),
         Err(e) => Err(error::AppError::Internal(format!("task failed: {e}"))),
@@ -114,7 +98,6 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 }
 
 pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool) -> Router {
-    BLOCKING_SLOTS.get_or_init(|| tokio::sync::Semaphore::new(svc.db.max_connections() as usize));
     // Instances on one PostgreSQL pass live updates and room signaling to each other.
     svc.live.connect_cluster(&svc.db);
     let state = AppState {
