@@ -6,7 +6,8 @@
 #   - the dispatcher's queue page and the list API, with and without filters,
 #     and search by patient name and by СНИЛС: p50/p99 latency and requests/s at
 #     50 concurrent connections (wrk on loopback), next to /healthz measured the
-#     same way in the same run (the HTTP stack's own ceiling);
+#     same way in the same run (the HTTP stack's own ceiling); then the queue
+#     page and the open list again as 50 users who pause after every answer;
 #   - create + submit of a request, one doctor after another (p50/p99);
 #   - the monthly report and the report over a year (median of 5);
 #   - RTMS_BENCH_SSE live-update (SSE) connections held open, and the memory each costs.
