@@ -213,7 +213,7 @@ pub mod rfc3339 {
 
     /// The text of `t`, or `None` where chrono's own writer is needed (years
     /// outside 0–9999, leap seconds).
-    pub fn format(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
+    fn format(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
         let (year, nanos) = (t.year(), t.nanosecond());
         if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
             return None;

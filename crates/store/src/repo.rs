@@ -630,7 +630,6 @@ fn filtered<'a>(
                 .or(in_list(
                     consultations::requesting_org_id,
                     &vis.requesting_orgs,
-                    consultations::requesting_org_id.eq_any(vis.requesting_orgs.clone()),
                 )),
         );
     } else {
@@ -813,11 +812,7 @@ fn list_rows(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Consultation>> {
     // Not boxed: the query's type names its SQL, so diesel finds the prepared
     // statement without writing the SQL out again.
     let mut rows: Vec<Consultation> = consultations::table
-        .filter(in_list(
-            consultations::id,
-            ids,
-            consultations::id.eq_any(ids.to_vec()),
-        ))
+        .filter(in_list(consultations::id, ids))
         .select(list_columns!())
         .load(conn)?;
     rows.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
@@ -846,47 +841,46 @@ pub fn list_consultations(
     let is_open = |s: &String| s == "draft" || OPEN_STATES.contains(&s.as_str());
     let want_open = any || filter.statuses.iter().any(is_open);
     let want_closed = any || filter.statuses.iter().any(|s| !is_open(s));
+    // The list's requests that are open, with a deadline or without one, and
+    // closed.
+    let open =
+        || filtered(vis, filter, backend, &search).filter(consultations::closed_at.is_null());
+    let dated = || open().filter(consultations::deadline_at.is_not_null());
+    let closed_newest_first = || {
+        filtered(vis, filter, backend, &search)
+            .filter(consultations::closed_at.is_not_null())
+            .select(consultations::id)
+            .order(consultations::id.desc())
+    };
     let mut rows: Vec<Consultation> = Vec::new();
     let mut open_total = 0;
     if want_open {
-        open_total = filtered(vis, filter, backend, &search)
-            .filter(consultations::closed_at.is_null())
-            .count()
-            .get_result(conn)?;
+        open_total = open().count().get_result(conn)?;
         if offset < open_total {
             // Those with a deadline, soonest first, straight from the order of
             // the open index (the scan stops at the page's end)…
-            let mut ids: Vec<i64> = filtered(vis, filter, backend, &search)
-                .filter(consultations::closed_at.is_null())
-                .filter(consultations::deadline_at.is_not_null())
+            let mut ids: Vec<i64> = dated()
                 .select(consultations::id)
                 .order((consultations::deadline_at.asc(), consultations::id.desc()))
                 .offset(offset)
                 .limit(limit)
                 .load(conn)?;
             // How many have a deadline, when this page holds their end.
-            let dated = if (ids.len() as i64) == limit {
+            let dated_total = if (ids.len() as i64) == limit {
                 None
             } else if offset == 0 || !ids.is_empty() {
                 Some(offset + ids.len() as i64)
             } else {
-                Some(
-                    filtered(vis, filter, backend, &search)
-                        .filter(consultations::closed_at.is_null())
-                        .filter(consultations::deadline_at.is_not_null())
-                        .count()
-                        .get_result(conn)?,
-                )
+                Some(dated().count().get_result(conn)?)
             };
-            if let Some(dated) = dated.filter(|d| *d < open_total) {
+            if let Some(dated_total) = dated_total.filter(|d| *d < open_total) {
                 // …then those without one yet (drafts, awaiting the head's
                 // approval), newest first.
-                let undated: Vec<i64> = filtered(vis, filter, backend, &search)
-                    .filter(consultations::closed_at.is_null())
+                let undated: Vec<i64> = open()
                     .filter(consultations::deadline_at.is_null())
                     .select(consultations::id)
                     .order(consultations::id.desc())
-                    .offset((offset - dated).max(0))
+                    .offset((offset - dated_total).max(0))
                     .limit(limit - ids.len() as i64)
                     .load(conn)?;
                 ids.extend(undated);
@@ -899,13 +893,7 @@ pub fn list_consultations(
         let skip = (offset - open_total).max(0);
         let room = limit - rows.len() as i64;
         if room > 0 {
-            let ids: Vec<i64> = filtered(vis, filter, backend, &search)
-                .filter(consultations::closed_at.is_not_null())
-                .select(consultations::id)
-                .order(consultations::id.desc())
-                .offset(skip)
-                .limit(room)
-                .load(conn)?;
+            let ids: Vec<i64> = closed_newest_first().offset(skip).limit(room).load(conn)?;
             rows.extend(list_rows(conn, &ids)?);
         }
         // A short closed part from its start is its whole count.
@@ -913,12 +901,7 @@ pub fn list_consultations(
         total += if skip == 0 && closed_rows < room {
             closed_rows
         } else {
-            let ids: Vec<i64> = filtered(vis, filter, backend, &search)
-                .filter(consultations::closed_at.is_not_null())
-                .select(consultations::id)
-                .order(consultations::id.desc())
-                .limit(COUNT_LIMIT + 1)
-                .load(conn)?;
+            let ids: Vec<i64> = closed_newest_first().limit(COUNT_LIMIT + 1).load(conn)?;
             ids.len() as i64
         };
     }

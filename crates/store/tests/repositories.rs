@@ -708,6 +708,24 @@ fn consultation_round_trip_and_optimistic_locking(backend: BackendKind) {
         (last.version, last.status.as_str()),
         (after.version + 1, "assigned")
     );
+
+    // A time another tool wrote in another layout (ISO, with `T`) still
+    // reads: SQLite's fast path hands it to diesel's parser. A date written
+    // by hand reads too.
+    raw(
+        conn,
+        &format!(
+            "UPDATE consultations SET created_at = '2026-03-01T08:30:00', \
+             patient_birth_date = '1958-03-12' WHERE id = {id}"
+        ),
+    )
+    .unwrap();
+    let other = repo::consultation(conn, id).unwrap();
+    assert_eq!(other.created_at, at("2026-03-01 08:30:00"));
+    assert_eq!(
+        other.patient_birth_date,
+        chrono::NaiveDate::from_ymd_opt(1958, 3, 12)
+    );
 }
 
 fn visibility_decides_who_sees_which_requests(backend: BackendKind) {

@@ -156,8 +156,8 @@
         var who = known.get(msg.from) || { user_id: 0, name: "" };
         if (peer && peer.pc.signalingState === "have-local-offer") {
           // Both offered at once (they entered together, on two instances):
-          // the peer with the smaller id withdraws its offer and answers;
-          // the other keeps its own and ignores this one.
+          // the peer whose id is smaller (compared as text) withdraws its
+          // offer and answers; the other keeps its own and ignores this one.
           if (String(myId) > String(msg.from)) break;
           await peer.pc.setLocalDescription({ type: "rollback" });
         }
