@@ -898,8 +898,9 @@ impl Services {
             now: Some(now.naive_utc()),
         };
         let mut conn = self.db.conn()?;
-        let (rows, total) = repo::list_consultations(
+        let (rows, total) = repo::list_consultations_counted(
             &mut conn,
+            Some(self.db.list_counts()),
             &actor.visibility(),
             &filter,
             (page - 1) * per_page,

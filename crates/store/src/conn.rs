@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::counts::ListCounts;
 use crate::StoreError;
 
 #[derive(diesel::MultiConnection)]
@@ -63,6 +64,8 @@ pub struct Db {
     write_lock: Arc<Mutex<()>>,
     /// Where it is, for a connection of its own (the cluster bus listens on one).
     url: Arc<str>,
+    /// The counts lists show, kept while no request changes.
+    counts: Arc<ListCounts>,
 }
 
 impl Db {
@@ -83,7 +86,13 @@ impl Db {
             backend,
             write_lock: Arc::new(Mutex::new(())),
             url: url.into(),
+            counts: Arc::new(ListCounts::new()),
         })
+    }
+
+    /// The counts lists show, kept while no request changes (SQLite).
+    pub fn list_counts(&self) -> &ListCounts {
+        &self.counts
     }
 
     pub fn backend(&self) -> BackendKind {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bulk;
 pub mod bus;
 pub mod conn;
+pub mod counts;
 pub mod fhir;
 pub mod files;
 pub mod in_list;

@@ -40,6 +40,7 @@ on_both_backends!(
     overdue_filter_matches_the_deadline_clock,
     text_search_and_queue_order,
     pages_run_from_deadlines_to_drafts_to_the_archive,
+    kept_counts_follow_every_change,
     signed_conclusions_are_frozen,
     consultants_by_profile_with_their_open_load,
 );
@@ -1234,6 +1235,86 @@ fn pages_run_from_deadlines_to_drafts_to_the_archive(backend: BackendKind) {
         }
         assert_eq!(paged, expected, "{per_page} per page");
     }
+}
+
+/// The counts a list keeps between requests (SQLite) move with every change
+/// of a request or of its consultants, including one made by hand outside
+/// the repositories (another process), and always equal a fresh count.
+fn kept_counts_follow_every_change(backend: BackendKind) {
+    let (_t, db) = fresh(backend);
+    let mut conn = db.conn().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    let mo = add_org(conn, "ЦРБ", "mo");
+    let doctor = add_user(conn, "doctor", "Петров");
+    let consultant = add_user(conn, "consultant", "Сидорова");
+    let region = Visibility {
+        all: true,
+        ..Default::default()
+    };
+    let mine = Visibility {
+        consultant: Some(consultant),
+        ..Default::default()
+    };
+    let open = ConsultationFilter {
+        statuses: repo::OPEN_STATES.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let all = ConsultationFilter::default();
+    let base = at("2026-03-10 12:00:00");
+    let ids: Vec<i64> = (1..=3)
+        .map(|h| {
+            insert(
+                conn,
+                &submitted(mo, doctor, "submitted", base + Duration::hours(h)),
+            )
+        })
+        .collect();
+    for _ in 0..2 {
+        let mut row = submitted(mo, doctor, "closed", base);
+        row.closed_at = Some(base);
+        insert(conn, &row);
+    }
+    // The total as the counted list gives it, checked against a fresh count.
+    // A page of one: the closed part is then counted, not seen whole.
+    let counts = db.list_counts();
+    let total = |conn: &mut DbConn, vis: &Visibility, f: &ConsultationFilter| {
+        let (_, kept) = repo::list_consultations_counted(conn, Some(counts), vis, f, 0, 1).unwrap();
+        let (_, fresh) = repo::list_consultations(conn, vis, f, 0, 1).unwrap();
+        assert_eq!(kept, fresh, "a kept count differs from a fresh one");
+        kept
+    };
+    assert_eq!(total(conn, &region, &open), 3);
+    assert_eq!(total(conn, &region, &all), 5);
+    assert_eq!(total(conn, &mine, &all), 0);
+
+    let closed_at = "2026-03-11 09:00:00";
+    raw(
+        conn,
+        &format!(
+            "UPDATE consultations SET status = 'completed', closed_at = '{closed_at}' \
+             WHERE id = {}",
+            ids[0]
+        ),
+    )
+    .unwrap();
+    assert_eq!(total(conn, &region, &open), 2, "closed by hand");
+    assert_eq!(total(conn, &region, &all), 5);
+
+    insert(conn, &submitted(mo, doctor, "submitted", base));
+    assert_eq!(total(conn, &region, &open), 3, "a new request");
+    assert_eq!(total(conn, &region, &all), 6);
+
+    raw(
+        conn,
+        &format!("DELETE FROM consultations WHERE id = {}", ids[1]),
+    )
+    .unwrap();
+    assert_eq!(total(conn, &region, &open), 2, "deleted by hand");
+
+    repo::set_consultants(conn, ids[2], &[consultant], base).unwrap();
+    assert_eq!(total(conn, &mine, &all), 1, "a consultant assigned");
+    raw(conn, "DELETE FROM consultation_consultants").unwrap();
+    assert_eq!(total(conn, &mine, &all), 0, "consultants removed by hand");
 }
 
 fn content(author: i64, findings: &str, now: NaiveDateTime) -> ConclusionContent {

@@ -1,0 +1,7 @@
+DROP TRIGGER consultation_consultants_changes_delete;
+DROP TRIGGER consultation_consultants_changes_update;
+DROP TRIGGER consultation_consultants_changes_insert;
+DROP TRIGGER consultations_changes_delete;
+DROP TRIGGER consultations_changes_update;
+DROP TRIGGER consultations_changes_insert;
+DROP TABLE consultation_changes;
