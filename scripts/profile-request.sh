@@ -2,7 +2,8 @@
 # Instructions per request, counted by callgrind (reproducible on a busy
 # machine): starts `rtms serve` under valgrind on an existing data directory
 # (for instance one kept by `RTMS_BENCH_KEEP=DIR scripts/bench-load.sh`), signs
-# in as the demo dispatcher, warms up, then counts N requests of one path.
+# in as the demo dispatcher (a token for /api paths, a session cookie for the
+# web pages), warms up, then counts N requests of one path.
 #
 #   scripts/profile-request.sh DATA_DIR '/api/v1/consultations?status=open&per_page=50' [N]
 #   callgrind_annotate --inclusive=yes callgrind.rtms.out.1 | head -80
@@ -29,12 +30,21 @@ valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "${db_args[@]}" \
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do curl -sf -o /dev/null "$base/healthz" && break; sleep 0.2; done
-token=$(curl -sf -H 'Content-Type: application/json' \
-  -d '{"login":"dispatcher","password":"rtms-demo-password"}' "$base/api/v1/auth/login" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-for _ in 1 2 3; do curl -sf -o /dev/null -H "Authorization: Bearer $token" "$base$path"; done
+if [[ "$path" == /api/* ]]; then
+  token=$(curl -sf -H 'Content-Type: application/json' \
+    -d '{"login":"dispatcher","password":"rtms-demo-password"}' "$base/api/v1/auth/login" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  header="Authorization: Bearer $token"
+else
+  # A page of the web interface: its session cookie.
+  cookie=$(curl -s -o /dev/null -D - -X POST "$base/login" \
+    -d "login=dispatcher&password=rtms-demo-password&next=/" |
+    sed -n 's/^set-cookie: rtms_session=\([^;]*\).*/\1/Ip')
+  header="Cookie: rtms_session=$cookie"
+fi
+for _ in 1 2 3; do curl -sf -o /dev/null -H "$header" "$base$path"; done
 callgrind_control -z "$pid" >/dev/null 2>&1
-for _ in $(seq 1 "$n"); do curl -sf -o /dev/null -H "Authorization: Bearer $token" "$base$path"; done
+for _ in $(seq 1 "$n"); do curl -sf -o /dev/null -H "$header" "$base$path"; done
 callgrind_control -d "$pid" >/dev/null 2>&1
 sleep 1
 total=$(callgrind_annotate "$out.1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')

@@ -308,32 +308,34 @@ impl Services {
             return Err(ServiceError::Invalid(errors));
         }
         let now = self.clock.now().naive_utc();
-        self.db.write(|c| {
-            let id = repo::insert_organization(
-                c,
-                &NewOrganization {
-                    name: input.name.trim(),
-                    short_name: input.short_name.trim(),
-                    kind: &input.kind,
-                    level: input.level,
-                    frmo_oid: input.frmo_oid.as_deref().filter(|o| !o.is_empty()),
-                    time_zone: &input.time_zone,
-                    requires_head_approval: input.requires_head_approval,
-                    active: input.active,
-                    created_at: now,
-                },
-            )?;
-            save_link_template(c, id, input)?;
-            self.audit_in(
-                c,
-                actor,
-                Some(Role::Admin),
-                "org_create",
-                ("organization", &id.to_string()),
-                input.name.trim(),
-            )?;
-            Ok(id)
-        })
+        self.db
+            .write(|c| {
+                let id = repo::insert_organization(
+                    c,
+                    &NewOrganization {
+                        name: input.name.trim(),
+                        short_name: input.short_name.trim(),
+                        kind: &input.kind,
+                        level: input.level,
+                        frmo_oid: input.frmo_oid.as_deref().filter(|o| !o.is_empty()),
+                        time_zone: &input.time_zone,
+                        requires_head_approval: input.requires_head_approval,
+                        active: input.active,
+                        created_at: now,
+                    },
+                )?;
+                save_link_template(c, id, input)?;
+                self.audit_in(
+                    c,
+                    actor,
+                    Some(Role::Admin),
+                    "org_create",
+                    ("organization", &id.to_string()),
+                    input.name.trim(),
+                )?;
+                Ok(id)
+            })
+            .inspect(|_| self.org_cache.clear())
     }
 
     pub fn update_organization(&self, actor: &Actor, id: i64, input: &OrgInput) -> SResult<()> {

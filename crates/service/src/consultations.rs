@@ -217,39 +217,60 @@ fn searchable(text: &str) -> String {
     text.to_lowercase().replace('ё', "е")
 }
 
-/// Organizations as lists name them, read whole at most every
-/// [`ORG_CACHE_TTL`]: a page of fifty requests names a few dozen, and looking
-/// them up was a tenth of a list's cost. Editing an organization clears it
-/// here; another instance sees the new name within the interval.
-#[derive(Default)]
-pub struct OrgCache {
-    read: std::sync::Mutex<Option<(std::time::Instant, OrgRefs)>>,
+/// Reference data read whole at most every [`KEPT_FOR`]: organizations and
+/// medical profiles. A page of fifty requests names a few dozen
+/// organizations, and the queue page lists every organization and profile in
+/// its filters; reading them each time was a quarter of the page's cost.
+/// Editing an organization clears it here; another instance (or a reference
+/// load by `rtms admin`) is seen within the interval.
+pub struct Kept<T> {
+    read: std::sync::Mutex<Option<(std::time::Instant, Arc<T>)>>,
 }
 
-type OrgRefs = Arc<HashMap<i64, OrgRef>>;
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            read: std::sync::Mutex::new(None),
+        }
+    }
+}
 
-pub const ORG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
-impl OrgCache {
-    fn get(&self, conn: &mut DbConn) -> SResult<OrgRefs> {
-        if let Some((at, orgs)) = self.read.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if at.elapsed() < ORG_CACHE_TTL {
-                return Ok(orgs.clone());
+impl<T> Kept<T> {
+    fn get(&self, load: impl FnOnce() -> SResult<T>) -> SResult<Arc<T>> {
+        if let Some((at, kept)) = self.read.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if at.elapsed() < KEPT_FOR {
+                return Ok(kept.clone());
             }
         }
-        let orgs: OrgRefs = Arc::new(
-            repo::organizations(conn, None)?
-                .iter()
-                .map(|o| (o.id, org_ref(o)))
-                .collect(),
-        );
+        let kept = Arc::new(load()?);
         *self.read.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((std::time::Instant::now(), orgs.clone()));
-        Ok(orgs)
+            Some((std::time::Instant::now(), kept.clone()));
+        Ok(kept)
     }
 
     pub fn clear(&self) {
         *self.read.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// Every organization: by id, and in the order of their full names.
+pub struct Orgs {
+    by_id: HashMap<i64, OrgRef>,
+    by_name: Vec<OrgRef>,
+}
+
+impl Services {
+    fn orgs(&self, conn: &mut DbConn) -> SResult<Arc<Orgs>> {
+        self.org_cache.get(|| {
+            let by_name: Vec<OrgRef> = repo::organizations(conn, None)?
+                .iter()
+                .map(org_ref)
+                .collect();
+            let by_id = by_name.iter().map(|o| (o.id, o.clone())).collect();
+            Ok(Orgs { by_id, by_name })
+        })
     }
 }
 
@@ -906,9 +927,9 @@ impl Services {
             (page - 1) * per_page,
             per_page,
         )?;
-        let orgs = self.org_cache.get(&mut conn)?;
+        let orgs = self.orgs(&mut conn)?;
         let org = |conn: &mut DbConn, id: i64| -> SResult<OrgRef> {
-            match orgs.get(&id) {
+            match orgs.by_id.get(&id) {
                 Some(o) => Ok(o.clone()),
                 // Added on another instance since the cache was read.
                 None => Ok(org_ref(&repo::organization(conn, id)?)),
@@ -1329,22 +1350,23 @@ impl Services {
     }
 
     pub fn profiles(&self, lang: Lang) -> SResult<Vec<ProfileView>> {
-        let mut conn = self.db.conn()?;
-        Ok(reference::profiles(&mut conn)?
-            .into_iter()
-            .map(|p| ProfileView {
-                name: if lang == Lang::En {
-                    p.name_en
-                } else {
-                    p.name_ru
-                },
-                hint: if lang == Lang::En {
-                    p.hint_en
-                } else {
-                    p.hint_ru
-                },
-                code: p.code,
-                v002_code: p.v002_code,
+        let profiles = self.profile_cache.get(|| {
+            let mut conn = self.db.conn()?;
+            Ok(reference::profiles(&mut conn)?)
+        })?;
+        Ok(profiles
+            .iter()
+            .map(|p| {
+                let (name, hint) = match lang {
+                    Lang::En => (&p.name_en, &p.hint_en),
+                    _ => (&p.name_ru, &p.hint_ru),
+                };
+                ProfileView {
+                    name: name.clone(),
+                    hint: hint.clone(),
+                    code: p.code.clone(),
+                    v002_code: p.v002_code,
+                }
             })
             .collect())
     }
@@ -1592,9 +1614,12 @@ impl Services {
     /// Organizations of a kind (`mo`, `tkc`, `ktc`, `federal`), by name.
     pub fn organizations(&self, kind: OrgKind) -> SResult<Vec<OrgRef>> {
         let mut conn = self.db.conn()?;
-        Ok(repo::organizations(&mut conn, Some(kind.as_str()))?
+        Ok(self
+            .orgs(&mut conn)?
+            .by_name
             .iter()
-            .map(org_ref)
+            .filter(|o| o.kind == kind.as_str())
+            .cloned()
             .collect())
     }
 }

@@ -55,8 +55,10 @@ pub struct Services {
     pub federal_level: bool,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
     pub(crate) audit_queue: Arc<audit::AuditQueue>,
-    /// Organizations as lists name them (see `consultations::OrgCache`).
-    pub(crate) org_cache: Arc<consultations::OrgCache>,
+    /// Organizations as lists name them (see `consultations::Kept`).
+    pub(crate) org_cache: Arc<consultations::Kept<consultations::Orgs>>,
+    /// Medical profiles, as the filters and forms list them.
+    pub(crate) profile_cache: Arc<consultations::Kept<Vec<rtms_store::models::Profile>>>,
 }
 
 impl Services {
@@ -73,6 +75,7 @@ impl Services {
             federal_level: false,
             audit_queue: Arc::default(),
             org_cache: Arc::default(),
+            profile_cache: Arc::default(),
         }
     }
 
