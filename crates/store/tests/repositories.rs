@@ -1235,6 +1235,30 @@ fn pages_run_from_deadlines_to_drafts_to_the_archive(backend: BackendKind) {
         }
         assert_eq!(paged, expected, "{per_page} per page");
     }
+
+    // A search that finds few is ordered and counted apart (`list_found`):
+    // the same order, the drafts (another name) left out.
+    let found = ConsultationFilter {
+        q: Some("пациент".into()),
+        ..Default::default()
+    };
+    let expected: Vec<i64> = expected
+        .into_iter()
+        .filter(|id| !drafts.contains(id))
+        .collect();
+    let (whole, total) = repo::list_consultations(conn, &own, &found, 0, 100).unwrap();
+    assert_eq!(whole.iter().map(|c| c.id).collect::<Vec<_>>(), expected);
+    assert_eq!(total, 9);
+    for per_page in [1, 2, 4] {
+        let mut paged = Vec::new();
+        for offset in (0..9).step_by(per_page as usize) {
+            let (page, total) =
+                repo::list_consultations(conn, &own, &found, offset, per_page).unwrap();
+            assert_eq!(total, 9, "search, per page {per_page}, from {offset}");
+            paged.extend(page.iter().map(|c| c.id));
+        }
+        assert_eq!(paged, expected, "search, {per_page} per page");
+    }
 }
 
 /// The counts a list keeps between requests (SQLite) move with every change
