@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
 use crate::{DbConn, StoreError};
@@ -57,6 +58,14 @@ impl ListCounts {
         let DbConn::Sqlite(c) = conn else {
             return count(conn);
         };
+        // Inside a transaction the number may count changes that are then
+        // rolled back, and come to the same value again with other changes.
+        if !matches!(
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+            Ok(None)
+        ) {
+            return count(conn);
+        }
         let mark: i64 = consultation_changes::table
             .find(1)
             .select(consultation_changes::n)

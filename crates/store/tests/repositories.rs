@@ -1339,6 +1339,25 @@ fn kept_counts_follow_every_change(backend: BackendKind) {
     assert_eq!(total(conn, &mine, &all), 1, "a consultant assigned");
     raw(conn, "DELETE FROM consultation_consultants").unwrap();
     assert_eq!(total(conn, &mine, &all), 0, "consultants removed by hand");
+
+    // Counted inside a transaction that is rolled back, then as many other
+    // changes committed: the change number is the same again, the requests
+    // are not.
+    let before = total(conn, &region, &open);
+    let rolled_back: Result<(), StoreError> = db.write(|c| {
+        insert(c, &submitted(mo, doctor, "submitted", base));
+        assert_eq!(
+            total(c, &region, &open),
+            before + 1,
+            "inside the transaction"
+        );
+        Err(StoreError::Other("rolled back".into()))
+    });
+    assert!(rolled_back.is_err());
+    let mut row = submitted(mo, doctor, "closed", base);
+    row.closed_at = Some(base);
+    insert(conn, &row);
+    assert_eq!(total(conn, &region, &open), before, "after the rollback");
 }
 
 fn content(author: i64, findings: &str, now: NaiveDateTime) -> ConclusionContent {
