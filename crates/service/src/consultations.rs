@@ -919,7 +919,7 @@ impl Services {
             now: Some(now.naive_utc()),
         };
         let mut conn = self.db.conn()?;
-        let (rows, total) = repo::list_consultations_counted(
+        let (rows, total, total_exact) = repo::list_consultations_counted(
             &mut conn,
             Some(self.db.list_counts()),
             &actor.visibility(),
@@ -974,7 +974,7 @@ impl Services {
         Ok(ConsultationPage {
             items,
             total,
-            total_exact: total <= repo::COUNT_LIMIT,
+            total_exact,
             page,
             per_page,
         })

@@ -109,8 +109,9 @@ pub struct ConsultationSummary {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConsultationPage {
     pub items: Vec<ConsultationSummary>,
-    /// How many requests match; when `total_exact` is false, the open ones
-    /// and more than 1,000 closed ones do, and counting stopped there.
+    /// How many requests match. The open ones are always counted exactly;
+    /// when `total_exact` is false, more than 1,000 closed ones matched and
+    /// counting stopped at 1,001 of them.
     pub total: i64,
     pub total_exact: bool,
     pub page: i64,

@@ -868,9 +868,9 @@ fn list_rows(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Consultation>> {
 }
 
 /// A page of consultations: open ones (and drafts) first, by deadline; then
-/// the closed ones, newest first. Returns how many match: exact up to
-/// [`COUNT_LIMIT`] closed ones, else the open ones plus `COUNT_LIMIT + 1`
-/// (read "more than").
+/// the closed ones, newest first. Returns how many match: the open ones
+/// exactly, and the closed ones exactly up to [`COUNT_LIMIT`], else as
+/// `COUNT_LIMIT + 1` (read "more than").
 ///
 /// The two parts are two queries, so that each is served by an index at a
 /// million requests: the open part by the partial index on open requests
@@ -883,13 +883,15 @@ pub fn list_consultations(
     offset: i64,
     limit: i64,
 ) -> R<(Vec<Consultation>, i64)> {
-    list_consultations_counted(conn, None, vis, filter, offset, limit)
+    let (rows, total, _) = list_consultations_counted(conn, None, vis, filter, offset, limit)?;
+    Ok((rows, total))
 }
 
 /// [`list_consultations`], with its counts kept in `counts` between calls
 /// while no request changes (see [`crate::counts`]). A search or the overdue
 /// filter is counted every time: its answer moves with the text index and
-/// the clock.
+/// the clock. Also says whether the total is exact: false when the closed
+/// ones were counted only up to `COUNT_LIMIT + 1`.
 pub fn list_consultations_counted(
     conn: &mut DbConn,
     counts: Option<&ListCounts>,
@@ -897,7 +899,7 @@ pub fn list_consultations_counted(
     filter: &ConsultationFilter,
     offset: i64,
     limit: i64,
-) -> R<(Vec<Consultation>, i64)> {
+) -> R<(Vec<Consultation>, i64, bool)> {
     let counts = counts.filter(|_| filter.q.is_none() && filter.overdue.is_none());
     let key = |part: &str| {
         let f = filter;
@@ -967,6 +969,7 @@ pub fn list_consultations_counted(
         }
     }
     let mut total = open_total;
+    let mut closed_total = 0;
     if want_closed {
         let skip = (offset - open_total).max(0);
         let room = limit - rows.len() as i64;
@@ -976,7 +979,7 @@ pub fn list_consultations_counted(
         }
         // A short closed part from its start is its whole count.
         let closed_rows = rows.iter().filter(|c| c.closed_at.is_some()).count() as i64;
-        total += if skip == 0 && closed_rows < room {
+        closed_total = if skip == 0 && closed_rows < room {
             closed_rows
         } else {
             count(conn, "closed", &|conn| {
@@ -984,8 +987,9 @@ pub fn list_consultations_counted(
                 Ok(ids.len() as i64)
             })?
         };
+        total += closed_total;
     }
-    Ok((rows, total))
+    Ok((rows, total, closed_total <= COUNT_LIMIT))
 }
 
 /// Where a list's request falls in its order: found by a search.
@@ -1011,7 +1015,7 @@ fn list_found(
     search: &Search,
     offset: i64,
     limit: i64,
-) -> R<(Vec<Consultation>, i64)> {
+) -> R<(Vec<Consultation>, i64, bool)> {
     let mut keys: Vec<FoundKey> = filtered(vis, filter, backend, search)
         .select((
             consultations::id,
@@ -1038,7 +1042,11 @@ fn list_found(
         .map(|k| k.id)
         .collect();
     // Closed ones counted as elsewhere: "more than" beyond the limit.
-    Ok((list_rows(conn, &page)?, open + closed.min(COUNT_LIMIT + 1)))
+    Ok((
+        list_rows(conn, &page)?,
+        open + closed.min(COUNT_LIMIT + 1),
+        closed <= COUNT_LIMIT,
+    ))
 }
 
 pub fn is_visible(conn: &mut DbConn, vis: &Visibility, id: i64) -> R<bool> {

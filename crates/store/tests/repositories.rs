@@ -41,6 +41,7 @@ on_both_backends!(
     text_search_and_queue_order,
     pages_run_from_deadlines_to_drafts_to_the_archive,
     kept_counts_follow_every_change,
+    open_requests_are_counted_exactly_beyond_the_limit,
     signed_conclusions_are_frozen,
     consultants_by_profile_with_their_open_load,
 );
@@ -1302,7 +1303,8 @@ fn kept_counts_follow_every_change(backend: BackendKind) {
     // A page of one: the closed part is then counted, not seen whole.
     let counts = db.list_counts();
     let total = |conn: &mut DbConn, vis: &Visibility, f: &ConsultationFilter| {
-        let (_, kept) = repo::list_consultations_counted(conn, Some(counts), vis, f, 0, 1).unwrap();
+        let (_, kept, _) =
+            repo::list_consultations_counted(conn, Some(counts), vis, f, 0, 1).unwrap();
         let (_, fresh) = repo::list_consultations(conn, vis, f, 0, 1).unwrap();
         assert_eq!(kept, fresh, "a kept count differs from a fresh one");
         kept
@@ -1358,6 +1360,61 @@ fn kept_counts_follow_every_change(backend: BackendKind) {
     row.closed_at = Some(base);
     insert(conn, &row);
     assert_eq!(total(conn, &region, &open), before, "after the rollback");
+}
+
+/// More than `COUNT_LIMIT` open requests are still counted exactly, and the
+/// total says so; only the closed ones are counted up to the limit.
+fn open_requests_are_counted_exactly_beyond_the_limit(backend: BackendKind) {
+    let (_t, db) = fresh(backend);
+    let mut conn = db.conn().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    let mo = add_org(conn, "ЦРБ", "mo");
+    let doctor = add_user(conn, "doctor", "Петров");
+    let base = at("2026-03-10 12:00:00");
+    let open_n = repo::COUNT_LIMIT + 1;
+    db.write(|c| {
+        for i in 0..open_n {
+            insert(
+                c,
+                &submitted(mo, doctor, "submitted", base + Duration::minutes(i)),
+            );
+        }
+        for _ in 0..2 {
+            let mut row = submitted(mo, doctor, "closed", base);
+            row.closed_at = Some(base);
+            insert(c, &row);
+        }
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    let region = Visibility {
+        all: true,
+        ..Default::default()
+    };
+    let open = ConsultationFilter {
+        statuses: repo::OPEN_STATES.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let counts = db.list_counts();
+    for f in [&open, &ConsultationFilter::default()] {
+        let (page, total, exact) =
+            repo::list_consultations_counted(conn, Some(counts), &region, f, 0, 50).unwrap();
+        assert_eq!(page.len(), 50);
+        assert!(exact, "{total} counted exactly");
+    }
+    let (_, total, _) =
+        repo::list_consultations_counted(conn, Some(counts), &region, &open, 0, 50).unwrap();
+    assert_eq!(total, open_n);
+    let (_, total, _) = repo::list_consultations_counted(
+        conn,
+        Some(counts),
+        &region,
+        &ConsultationFilter::default(),
+        0,
+        50,
+    )
+    .unwrap();
+    assert_eq!(total, open_n + 2);
 }
 
 fn content(author: i64, findings: &str, now: NaiveDateTime) -> ConclusionContent {

@@ -28,6 +28,26 @@ pub fn datetime(t: DateTime<Utc>, viewer: Tz, other: Option<Tz>) -> String {
     }
 }
 
+/// A count with its thousands apart: `2 632` (no-break space) / `2,632`.
+pub fn count(n: i64, lang: Lang) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sep = match lang {
+        Lang::Ru => '\u{a0}',
+        Lang::En => ',',
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// `3 ч 12 мин` / `3 h 12 min`; days for long spans.
 pub fn span(seconds: i64, lang: Lang) -> String {
     let s = seconds.abs();
@@ -96,6 +116,14 @@ pub fn age(birth: NaiveDate, today: NaiveDate) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_keep_their_thousands_apart() {
+        assert_eq!(count(2632, Lang::Ru), "2\u{a0}632");
+        assert_eq!(count(1_000_001, Lang::En), "1,000,001");
+        assert_eq!(count(999, Lang::Ru), "999");
+        assert_eq!(count(0, Lang::En), "0");
+    }
 
     #[test]
     fn spans_read_naturally() {

@@ -901,10 +901,16 @@ pub async fn queue(
         .map(|s| row(s, lang, p.tz, &names))
         .collect();
     let pages = (page.total + page.per_page - 1) / page.per_page;
+    // Not exact: the closed ones were counted up to 1,001, and the total
+    // holds that last one ("more than" the rest).
     let total = if page.total_exact {
-        page.total.to_string()
+        fmt::count(page.total, lang)
     } else {
-        tr(lang, "queue-total-more")
+        super::i18n::tr_args(
+            lang,
+            "queue-total-more",
+            &[("count", fmt::count(page.total - 1, lang).into())],
+        )
     };
     let query_base = {
         let mut g = f.clone();
