@@ -159,6 +159,19 @@ fn list(conn: &mut DbConn, vis: &Visibility, filter: &ConsultationFilter) -> Vec
     rows.iter().map(|c| c.id).collect()
 }
 
+/// What the whole region sees (a dispatcher of no organization).
+fn region_wide() -> Visibility {
+    Visibility {
+        all: true,
+        ..Default::default()
+    }
+}
+
+/// The open states, as the queue asks for them.
+fn open_states() -> Vec<String> {
+    repo::OPEN_STATES.iter().map(|s| s.to_string()).collect()
+}
+
 /// The names of the listed ids, for readable assertions.
 fn named(names: &[(&'static str, i64)], ids: &[i64]) -> BTreeSet<&'static str> {
     ids.iter()
@@ -1016,7 +1029,7 @@ fn overdue_filter_matches_the_deadline_clock(backend: BackendKind) {
     );
     // With the open statuses too, as the queue asks for them.
     let open_overdue = ConsultationFilter {
-        statuses: repo::OPEN_STATES.iter().map(|s| s.to_string()).collect(),
+        statuses: open_states(),
         ..overdue.clone()
     };
     assert_eq!(list(conn, &dispatcher, &open_overdue).len(), 4);
@@ -1272,16 +1285,13 @@ fn kept_counts_follow_every_change(backend: BackendKind) {
     let mo = add_org(conn, "ЦРБ", "mo");
     let doctor = add_user(conn, "doctor", "Петров");
     let consultant = add_user(conn, "consultant", "Сидорова");
-    let region = Visibility {
-        all: true,
-        ..Default::default()
-    };
+    let region = region_wide();
     let mine = Visibility {
         consultant: Some(consultant),
         ..Default::default()
     };
     let open = ConsultationFilter {
-        statuses: repo::OPEN_STATES.iter().map(|s| s.to_string()).collect(),
+        statuses: open_states(),
         ..Default::default()
     };
     let all = ConsultationFilter::default();
@@ -1387,12 +1397,9 @@ fn open_requests_are_counted_exactly_beyond_the_limit(backend: BackendKind) {
         Ok::<_, StoreError>(())
     })
     .unwrap();
-    let region = Visibility {
-        all: true,
-        ..Default::default()
-    };
+    let region = region_wide();
     let open = ConsultationFilter {
-        statuses: repo::OPEN_STATES.iter().map(|s| s.to_string()).collect(),
+        statuses: open_states(),
         ..Default::default()
     };
     let counts = db.list_counts();
