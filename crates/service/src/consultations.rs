@@ -261,16 +261,14 @@ pub struct Orgs {
     by_name: Vec<OrgRef>,
 }
 
-impl Services {
-    fn orgs(&self, conn: &mut DbConn) -> SResult<Arc<Orgs>> {
-        self.org_cache.get(|| {
-            let by_name: Vec<OrgRef> = repo::organizations(conn, None)?
-                .iter()
-                .map(org_ref)
-                .collect();
-            let by_id = by_name.iter().map(|o| (o.id, o.clone())).collect();
-            Ok(Orgs { by_id, by_name })
-        })
+impl Orgs {
+    fn read(conn: &mut DbConn) -> SResult<Orgs> {
+        let by_name: Vec<OrgRef> = repo::organizations(conn, None)?
+            .iter()
+            .map(org_ref)
+            .collect();
+        let by_id = by_name.iter().map(|o| (o.id, o.clone())).collect();
+        Ok(Orgs { by_id, by_name })
     }
 }
 
@@ -927,7 +925,7 @@ impl Services {
             (page - 1) * per_page,
             per_page,
         )?;
-        let orgs = self.orgs(&mut conn)?;
+        let orgs = self.org_cache.get(|| Orgs::read(&mut conn))?;
         let org = |conn: &mut DbConn, id: i64| -> SResult<OrgRef> {
             match orgs.by_id.get(&id) {
                 Some(o) => Ok(o.clone()),
@@ -1359,7 +1357,7 @@ impl Services {
             .map(|p| {
                 let (name, hint) = match lang {
                     Lang::En => (&p.name_en, &p.hint_en),
-                    _ => (&p.name_ru, &p.hint_ru),
+                    Lang::Ru => (&p.name_ru, &p.hint_ru),
                 };
                 ProfileView {
                     name: name.clone(),
@@ -1613,9 +1611,9 @@ impl Services {
 
     /// Organizations of a kind (`mo`, `tkc`, `ktc`, `federal`), by name.
     pub fn organizations(&self, kind: OrgKind) -> SResult<Vec<OrgRef>> {
-        let mut conn = self.db.conn()?;
-        Ok(self
-            .orgs(&mut conn)?
+        // A connection only when the kept ones are old.
+        let orgs = self.org_cache.get(|| Orgs::read(&mut *self.db.conn()?))?;
+        Ok(orgs
             .by_name
             .iter()
             .filter(|o| o.kind == kind.as_str())

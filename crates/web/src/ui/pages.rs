@@ -21,7 +21,7 @@ use serde::Deserialize;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
-use super::i18n::tr;
+use super::i18n::{tr, tr_args};
 use super::{fmt, render, request_lang, Page, UiUser, LANG_COOKIE, SESSION_COOKIE};
 use crate::api::ClientInfo;
 use crate::{blocking, AppState};
@@ -215,11 +215,7 @@ fn signed_in(
                         .format("%H:%M");
                     (
                         StatusCode::TOO_MANY_REQUESTS,
-                        super::i18n::tr_args(
-                            lang,
-                            "login-locked",
-                            &[("until", local.to_string().into())],
-                        ),
+                        tr_args(lang, "login-locked", &[("until", local.to_string().into())]),
                         String::new(),
                     )
                 }
@@ -906,7 +902,7 @@ pub async fn queue(
     let total = if page.total_exact {
         fmt::count(page.total, lang)
     } else {
-        super::i18n::tr_args(
+        tr_args(
             lang,
             "queue-total-more",
             &[("count", fmt::count(page.total - 1, lang).into())],
