@@ -874,7 +874,12 @@ impl Services {
             ("emergency_minutes", s.emergency_minutes, 15, 24 * 60),
             ("urgent_minutes", s.urgent_minutes, 60, 7 * 24 * 60),
             ("planned_minutes", s.planned_minutes, 24 * 60, 90 * 24 * 60),
-            ("session_idle_minutes", s.session_idle_minutes, 5, 12 * 60),
+            (
+                "session_idle_minutes",
+                s.session_idle_minutes,
+                crate::sessions::MIN_IDLE_MINUTES,
+                12 * 60,
+            ),
         ] {
             if !(lo..=hi).contains(&v) {
                 errors.push(FieldError::new(f, "out_of_range"));

@@ -131,22 +131,20 @@ impl Actor {
 
     pub fn load(conn: &mut DbConn, user_id: i64) -> Result<Actor, ServiceError> {
         let user = repo::user(conn, user_id)?;
-        let memberships = repo::memberships_of(conn, user_id)?;
-        let ids: Vec<i64> = memberships.iter().map(|m| m.organization_id).collect();
-        let orgs = repo::organizations_by_ids(conn, &ids)?;
-        let mut roles = Vec::new();
-        for m in memberships {
-            let (Some(role), Some(org)) = (
-                Role::parse(&m.role),
-                orgs.iter().find(|o| o.id == m.organization_id),
-            ) else {
-                continue;
-            };
-            roles.push(RoleIn {
-                role,
-                org: org.clone(),
-            });
-        }
+        Actor::of_user(conn, user)
+    }
+
+    /// The actor of a user already read: their roles take one statement.
+    pub fn of_user(conn: &mut DbConn, user: User) -> Result<Actor, ServiceError> {
+        let roles = repo::memberships_with_orgs(conn, user.id)?
+            .into_iter()
+            .filter_map(|(m, org)| {
+                Some(RoleIn {
+                    role: Role::parse(&m.role)?,
+                    org,
+                })
+            })
+            .collect();
         Ok(Actor {
             user,
             roles,

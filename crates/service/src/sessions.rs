@@ -24,6 +24,9 @@ pub const FREE_ATTEMPTS: i32 = 5;
 pub const MAX_LOCK_MINUTES: i64 = 60;
 /// Default idle timeout of a session (setting `session_idle_minutes`).
 pub const DEFAULT_IDLE_MINUTES: i64 = 30;
+/// The shortest idle timeout an administrator may set: a session seen more
+/// recently than this is alive whatever the setting, without reading it.
+pub const MIN_IDLE_MINUTES: i64 = 5;
 /// Scopes an API token may carry.
 /// `read` and `write` for the REST API, `fhir` for the FHIR interface.
 pub const SCOPES: &[&str] = &["read", "write", "fhir"];
@@ -330,20 +333,25 @@ impl Services {
     ) -> Result<Actor, ServiceError> {
         let now = self.clock.now().naive_utc();
         let hash = token_hash(token);
-        let idle_limit = self.idle_limit();
         let mut conn = self.db.conn()?;
-        let t = repo::token_by_hash(&mut conn, &hash)?.ok_or(ServiceError::Unauthenticated)?;
+        let (t, user) =
+            repo::token_with_user(&mut conn, &hash)?.ok_or(ServiceError::Unauthenticated)?;
         if t.revoked_at.is_some() || t.expires_at <= now || !kinds.contains(&t.kind.as_str()) {
             return Err(ServiceError::Unauthenticated);
         }
         if t.kind == "session" {
-            let last = t.last_seen_at.unwrap_or(t.created_at);
-            if now - last > idle_limit {
+            let idle = now - t.last_seen_at.unwrap_or(t.created_at);
+            // Activity is remembered once a minute, so in use a session is
+            // never idle long enough to need the setting read.
+            if idle > Duration::minutes(MIN_IDLE_MINUTES) && idle > self.idle_limit() {
                 drop(conn);
                 self.db
                     .write(|c| repo::revoke_token_of(c, t.user_id, t.id, now).map(|_| ()))?;
                 return Err(ServiceError::SessionExpired);
             }
+        }
+        if !user.active {
+            return Err(ServiceError::Unauthenticated);
         }
         // Remember activity at most once a minute: a write per request would be waste.
         if t.last_seen_at
@@ -353,10 +361,7 @@ impl Services {
             self.db.write(|c| repo::touch_token(c, t.id, now))?;
             conn = self.db.conn()?;
         }
-        let mut actor = Actor::load(&mut conn, t.user_id)?;
-        if !actor.user.active {
-            return Err(ServiceError::Unauthenticated);
-        }
+        let mut actor = Actor::of_user(&mut conn, user)?;
         actor.ip = client.ip.clone();
         actor.token_id = Some(t.id);
         actor.scopes = t

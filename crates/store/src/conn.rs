@@ -1,11 +1,13 @@
 //! One connection type over SQLite and PostgreSQL, a pool, and migrations.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{
+    ConnectionManager, CustomizeConnection, ManageConnection, Pool, PooledConnection,
+};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::counts::ListCounts;
@@ -36,12 +38,54 @@ impl BackendKind {
     }
 }
 
+/// A connection given back to the pool less than this long ago is handed out
+/// again without the `SELECT 1` check: under load that check was a quarter of
+/// the statements a list sent to PostgreSQL. A connection the server closed in
+/// the meantime fails the one statement that finds out; diesel then marks its
+/// transaction manager broken (libpq no longer knows the transaction's
+/// state), and the pool drops it when it comes back.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// A connection in the pool, with when it last came back.
+struct Pooled {
+    conn: DbConn,
+    returned_at: Instant,
+}
+
+/// Diesel's connection manager, checking a connection on checkout only when it
+/// has been idle longer than [`TRUSTED_FOR`].
+struct Manager(ConnectionManager<DbConn>);
+
+impl ManageConnection for Manager {
+    type Connection = Pooled;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        Ok(Pooled {
+            conn: self.0.connect()?,
+            returned_at: Instant::now(),
+        })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        if pooled.returned_at.elapsed() < TRUSTED_FOR {
+            return Ok(());
+        }
+        self.0.is_valid(&mut pooled.conn)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.returned_at = Instant::now();
+        self.0.has_broken(&mut pooled.conn)
+    }
+}
+
 #[derive(Debug)]
 struct SqlitePragmas;
 
-impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
-        if let DbConn::Sqlite(c) = conn {
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(c) = &mut pooled.conn {
             c.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
@@ -52,12 +96,26 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
-pub type Conn = PooledConnection<ConnectionManager<DbConn>>;
+/// A connection taken from the pool; it goes back when dropped.
+pub struct Conn(PooledConnection<Manager>);
+
+impl std::ops::Deref for Conn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.0.conn
+    }
+}
 
 /// The database: a pool of connections and, on SQLite, the single-writer lock.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<DbConn>>,
+    pool: Pool<Manager>,
     backend: BackendKind,
     /// SQLite allows one writer; taking this lock before a write transaction
     /// turns "database is locked" errors into a short wait.
@@ -71,7 +129,7 @@ pub struct Db {
 impl Db {
     pub fn connect(url: &str, max_connections: u32) -> Result<Db, StoreError> {
         let backend = BackendKind::of_url(url);
-        let manager = ConnectionManager::<DbConn>::new(url);
+        let manager = Manager(ConnectionManager::<DbConn>::new(url));
         let pool = Pool::builder()
             .max_size(max_connections)
             // No background replenishing: a connection being opened by a pool thread
@@ -106,6 +164,7 @@ impl Db {
     pub fn conn(&self) -> Result<Conn, StoreError> {
         self.pool
             .get()
+            .map(Conn)
             .map_err(|e| StoreError::Connect(e.to_string()))
     }
 

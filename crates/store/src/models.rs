@@ -385,6 +385,10 @@ pub struct Token {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
+// A missing user or organization is bound as NULL rather than written as
+// DEFAULT: the statement's text is then the same for every entry, so
+// PostgreSQL keeps it prepared instead of parsing it for each read audited.
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub id: i64,
     pub at: NaiveDateTime,

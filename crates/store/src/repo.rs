@@ -112,6 +112,19 @@ pub fn memberships_of(conn: &mut DbConn, user_id: i64) -> R<Vec<Membership>> {
         .load(conn)?)
 }
 
+/// A user's memberships with their organizations, in one statement.
+pub fn memberships_with_orgs(
+    conn: &mut DbConn,
+    user_id: i64,
+) -> R<Vec<(Membership, Organization)>> {
+    Ok(memberships::table
+        .inner_join(organizations::table)
+        .filter(memberships::user_id.eq(user_id))
+        .select((Membership::as_select(), Organization::as_select()))
+        .order(memberships::id.asc())
+        .load(conn)?)
+}
+
 pub fn add_user_profile(conn: &mut DbConn, user_id: i64, profile: &str) -> R<()> {
     diesel::insert_into(user_profiles::table)
         .values((
@@ -228,6 +241,16 @@ pub fn insert_token(
 }
 
 /// A token by its hash, whatever its state.
+/// A token with its user, in one statement: every authenticated request reads it.
+pub fn token_with_user(conn: &mut DbConn, token_hash: &str) -> R<Option<(Token, User)>> {
+    Ok(api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .select((Token::as_select(), User::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
 pub fn token_by_hash(conn: &mut DbConn, token_hash: &str) -> R<Option<Token>> {
     Ok(api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))

@@ -448,6 +448,7 @@ diesel::table! {
 }
 
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(consultation_consultants -> users (user_id));
 diesel::joinable!(consultation_consultants -> consultations (consultation_id));
