@@ -135,7 +135,7 @@ fn queued_mail(url: &str, to: &str, id: i64) -> Vec<String> {
     let payloads: Vec<String> = jobs::table
         .filter(jobs::kind.eq("email"))
         .select(jobs::payload)
-        .load(&mut conn)
+        .load(&mut *conn)
         .unwrap();
     payloads
         .into_iter()
