@@ -6,6 +6,7 @@ use rand::RngCore;
 use rtms_domain::Role;
 use rtms_store::models::Token;
 use rtms_store::repo::{self, NewToken};
+use rtms_store::DbConn;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -95,10 +96,10 @@ fn session_view(t: &Token, current: Option<i64>) -> SessionView {
 }
 
 impl Services {
-    fn idle_limit(&self) -> Duration {
-        let minutes = self
-            .db
-            .read(|c| repo::setting(c, "session_idle_minutes"))
+    /// On the caller's connection: a second checkout while one is held could
+    /// wait on a small pool.
+    fn idle_limit(conn: &mut DbConn) -> Duration {
+        let minutes = repo::setting(conn, "session_idle_minutes")
             .ok()
             .flatten()
             .and_then(|v| v.parse().ok())
@@ -343,7 +344,7 @@ impl Services {
             let idle = now - t.last_seen_at.unwrap_or(t.created_at);
             // Activity is remembered once a minute, so in use a session is
             // never idle long enough to need the setting read.
-            if idle > Duration::minutes(MIN_IDLE_MINUTES) && idle > self.idle_limit() {
+            if idle > Duration::minutes(MIN_IDLE_MINUTES) && idle > Self::idle_limit(&mut conn) {
                 drop(conn);
                 self.db
                     .write(|c| repo::revoke_token_of(c, t.user_id, t.id, now).map(|_| ()))?;
