@@ -32,13 +32,6 @@ pub fn organization(conn: &mut DbConn, id: i64) -> R<Organization> {
 
 /// The organizations with these ids, in one query (a list page names a few
 /// dozen).
-pub fn organizations_by_ids(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Organization>> {
-    Ok(organizations::table
-        .filter(organizations::id.eq_any(ids))
-        .select(Organization::as_select())
-        .load(conn)?)
-}
-
 pub fn organizations(conn: &mut DbConn, kind: Option<&str>) -> R<Vec<Organization>> {
     let mut q = organizations::table
         .select(Organization::as_select())

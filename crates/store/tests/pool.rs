@@ -47,12 +47,18 @@ fn read_setting(db: &Db) -> Result<Option<String>, String> {
         .map_err(|e| e.to_string())
 }
 
-#[test]
-fn a_connection_just_used_and_then_ended_fails_one_statement_at_most() {
+/// A pool whose one connection was used and then ended by the server.
+fn used_then_ended() -> (TestDatabase, Db) {
     let test_db = TestDatabase::new(BackendKind::Postgres);
     let db = test_db.db();
     read_setting(&db).expect("a first read");
     end_the_servers_connections(&test_db.url);
+    (test_db, db)
+}
+
+#[test]
+fn a_connection_just_used_and_then_ended_fails_one_statement_at_most() {
+    let (_test_db, db) = used_then_ended();
     // Within a second of its return the connection is not checked: the first
     // read may find it closed. The one after must run on a new connection.
     let first = read_setting(&db);
@@ -65,10 +71,7 @@ fn a_connection_just_used_and_then_ended_fails_one_statement_at_most() {
 
 #[test]
 fn a_connection_idle_for_a_while_is_checked_before_it_is_handed_out() {
-    let test_db = TestDatabase::new(BackendKind::Postgres);
-    let db = test_db.db();
-    read_setting(&db).expect("a first read");
-    end_the_servers_connections(&test_db.url);
+    let (_test_db, db) = used_then_ended();
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(read_setting(&db), Ok(None), "the first read after a pause");
 }

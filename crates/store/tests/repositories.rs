@@ -566,6 +566,19 @@ fn organizations_users_and_memberships_round_trip(backend: BackendKind) {
         })
         .collect();
     assert_eq!(m, vec![(mo, "doctor".into()), (tkc, "consultant".into())]);
+    // The same, each with its organization (what a request's caller is read from).
+    let with_orgs: Vec<(String, i64)> = repo::memberships_with_orgs(conn, ivanov)
+        .unwrap()
+        .into_iter()
+        .map(|(m, org)| {
+            assert_eq!(m.organization_id, org.id);
+            (m.role, org.id)
+        })
+        .collect();
+    assert_eq!(
+        with_orgs,
+        vec![("doctor".into(), mo), ("consultant".into(), tkc)]
+    );
     assert!(matches!(
         repo::add_membership(conn, ivanov, mo, "doctor"),
         Err(StoreError::Duplicate)
