@@ -66,11 +66,12 @@ pub fn append(
     if let DbConn::Pg(c) = conn {
         c.batch_execute("SELECT pg_advisory_xact_lock(7270011)")?;
     }
-    let last: Option<(i64, String)> = audit_log::table
+    // Every audited read appends: both statements on the backend's own connection.
+    let last: Option<(i64, String)> = crate::on_backend!(&mut *conn, c => audit_log::table
         .select((audit_log::id, audit_log::hash))
         .order(audit_log::id.desc())
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     let (prev_id, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
     let mut row = AuditRow {
         id: prev_id + 1,
@@ -88,9 +89,9 @@ pub fn append(
         hash: String::new(),
     };
     row.hash = chain_hash(&prev_hash, &row);
-    diesel::insert_into(audit_log::table)
+    crate::on_backend!(conn, c => diesel::insert_into(audit_log::table)
         .values(&row)
-        .execute(conn)?;
+        .execute(c))?;
     Ok(row.id)
 }
 

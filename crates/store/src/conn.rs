@@ -19,6 +19,24 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Runs a query on the backend's own connection instead of through
+/// [`DbConn`]: `on_backend!(conn, c => query.load(c))`. The expression is
+/// compiled once per backend, so it must type-check on both.
+///
+/// Only for the queries every request runs. `DbConn` (diesel's
+/// `MultiConnection`) writes a query's whole SQL out again each time it walks
+/// it, twice per execution even when the statement is cached, and reads each
+/// value through a wrapper: about a fifth of a list request's instructions.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::conn::DbConn::Pg($c) => $body,
+            $crate::conn::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

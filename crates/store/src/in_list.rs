@@ -84,3 +84,27 @@ where
         Ok(())
     }
 }
+
+// The same on each backend's own connection (`crate::on_backend!`).
+
+impl<C, P> QueryFragment<diesel::sqlite::Sqlite> for InList<C, P>
+where
+    C: QueryFragment<diesel::sqlite::Sqlite>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, String>(&self.json)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<C, P> QueryFragment<diesel::pg::Pg> for InList<C, P>
+where
+    P: QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        self.pg.walk_ast(out)
+    }
+}

@@ -110,12 +110,13 @@ pub fn memberships_with_orgs(
     conn: &mut DbConn,
     user_id: i64,
 ) -> R<Vec<(Membership, Organization)>> {
-    Ok(memberships::table
+    // Every request runs this: on the backend's own connection.
+    Ok(crate::on_backend!(conn, c => memberships::table
         .inner_join(organizations::table)
         .filter(memberships::user_id.eq(user_id))
         .select((Membership::as_select(), Organization::as_select()))
         .order(memberships::id.asc())
-        .load(conn)?)
+        .load(c))?)
 }
 
 pub fn add_user_profile(conn: &mut DbConn, user_id: i64, profile: &str) -> R<()> {
@@ -236,12 +237,13 @@ pub fn insert_token(
 /// A token by its hash, whatever its state.
 /// A token with its user, in one statement: every authenticated request reads it.
 pub fn token_with_user(conn: &mut DbConn, token_hash: &str) -> R<Option<(Token, User)>> {
-    Ok(api_tokens::table
+    // Every request runs this: on the backend's own connection.
+    Ok(crate::on_backend!(conn, c => api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .select((Token::as_select(), User::as_select()))
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 pub fn token_by_hash(conn: &mut DbConn, token_hash: &str) -> R<Option<Token>> {
@@ -781,7 +783,7 @@ fn backend_of(conn: &DbConn) -> BackendKind {
 /// the request's 33. Each column read costs SQLite and diesel about 900
 /// instructions, so a page of 50 reads 800 fewer than whole rows would.
 #[derive(Queryable)]
-#[diesel(check_for_backend(crate::conn::MultiBackend))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 struct ListRow {
     id: i64,
     status: String,
@@ -856,7 +858,7 @@ fn list_rows(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Consultation>> {
     }
     // Not boxed: the query's type names its SQL, so diesel finds the prepared
     // statement without writing the SQL out again.
-    let rows: Vec<ListRow> = consultations::table
+    let rows: Vec<ListRow> = crate::on_backend!(conn, c => consultations::table
         .filter(in_list(consultations::id, ids))
         .select((
             consultations::id,
@@ -877,10 +879,17 @@ fn list_rows(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Consultation>> {
             consultations::paused_seconds,
             consultations::closed_at,
         ))
-        .load(conn)?;
-    let mut rows: Vec<Consultation> = rows.into_iter().map(ListRow::into_consultation).collect();
-    rows.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
-    Ok(rows)
+        .load(c))?;
+    // Back into the order of `ids`.
+    let mut rows = rows;
+    rows.sort_unstable_by_key(|r| r.id);
+    let found: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut rows: Vec<Option<ListRow>> = rows.into_iter().map(Some).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows[found.binary_search(id).ok()?].take())
+        .map(ListRow::into_consultation)
+        .collect())
 }
 
 /// A page of consultations: open ones (and drafts) first, by deadline; then

@@ -12,6 +12,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::deserialize::{self, FromSql};
+use diesel::pg::Pg;
 use diesel::sql_types::{Date, Nullable, Timestamp};
 use diesel::sqlite::Sqlite;
 
@@ -107,7 +108,7 @@ impl FromSql<Nullable<Timestamp>, MultiBackend> for MaybeStamp {
 
     fn from_nullable_sql(value: Option<MultiRawValue<'_>>) -> deserialize::Result<Self> {
         match value {
-            Some(v) => Self::from_sql(v),
+            Some(v) => <Self as FromSql<Nullable<Timestamp>, MultiBackend>>::from_sql(v),
             None => Ok(MaybeStamp(None)),
         }
     }
@@ -127,9 +128,102 @@ impl FromSql<Nullable<Date>, MultiBackend> for MaybeDay {
 
     fn from_nullable_sql(value: Option<MultiRawValue<'_>>) -> deserialize::Result<Self> {
         match value {
-            Some(v) => Self::from_sql(v),
+            Some(v) => <Self as FromSql<Nullable<Date>, MultiBackend>>::from_sql(v),
             None => Ok(MaybeDay(None)),
         }
+    }
+}
+
+// The same reads on each backend's own connection (`crate::on_backend!`).
+
+fn read_sqlite(
+    mut v: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+) -> deserialize::Result<NaiveDateTime> {
+    match parse(v.read_text()) {
+        Some(t) => Ok(t),
+        None => <NaiveDateTime as FromSql<Timestamp, Sqlite>>::from_sql(v),
+    }
+}
+
+impl FromSql<Timestamp, Sqlite> for Stamp {
+    fn from_sql(
+        v: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        read_sqlite(v).map(Stamp)
+    }
+}
+
+impl FromSql<Timestamp, Pg> for Stamp {
+    fn from_sql(v: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(v).map(Stamp)
+    }
+}
+
+impl FromSql<Nullable<Timestamp>, Sqlite> for MaybeStamp {
+    fn from_sql(
+        v: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        read_sqlite(v).map(|t| MaybeStamp(Some(t)))
+    }
+
+    fn from_nullable_sql(
+        v: Option<<Sqlite as diesel::backend::Backend>::RawValue<'_>>,
+    ) -> deserialize::Result<Self> {
+        v.map_or(
+            Ok(MaybeStamp(None)),
+            <Self as FromSql<Nullable<Timestamp>, Sqlite>>::from_sql,
+        )
+    }
+}
+
+impl FromSql<Nullable<Timestamp>, Pg> for MaybeStamp {
+    fn from_sql(v: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(v).map(|t| MaybeStamp(Some(t)))
+    }
+
+    fn from_nullable_sql(
+        v: Option<<Pg as diesel::backend::Backend>::RawValue<'_>>,
+    ) -> deserialize::Result<Self> {
+        v.map_or(
+            Ok(MaybeStamp(None)),
+            <Self as FromSql<Nullable<Timestamp>, Pg>>::from_sql,
+        )
+    }
+}
+
+impl FromSql<Nullable<Date>, Sqlite> for MaybeDay {
+    fn from_sql(
+        mut v: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        let day = match parse_day(v.read_text().as_bytes()) {
+            Some(d) => d,
+            None => <NaiveDate as FromSql<Date, Sqlite>>::from_sql(v)?,
+        };
+        Ok(MaybeDay(Some(day)))
+    }
+
+    fn from_nullable_sql(
+        v: Option<<Sqlite as diesel::backend::Backend>::RawValue<'_>>,
+    ) -> deserialize::Result<Self> {
+        v.map_or(
+            Ok(MaybeDay(None)),
+            <Self as FromSql<Nullable<Date>, Sqlite>>::from_sql,
+        )
+    }
+}
+
+impl FromSql<Nullable<Date>, Pg> for MaybeDay {
+    fn from_sql(v: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        <NaiveDate as FromSql<Date, Pg>>::from_sql(v).map(|d| MaybeDay(Some(d)))
+    }
+
+    fn from_nullable_sql(
+        v: Option<<Pg as diesel::backend::Backend>::RawValue<'_>>,
+    ) -> deserialize::Result<Self> {
+        v.map_or(
+            Ok(MaybeDay(None)),
+            <Self as FromSql<Nullable<Date>, Pg>>::from_sql,
+        )
     }
 }
 
