@@ -1,7 +1,7 @@
 //! Dates and times as people in Russia write them (ДД.ММ.ГГГГ), in the viewer's
 //! organization's time zone, and deadlines as a countdown.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use rtms_domain::Lang;
 
@@ -18,7 +18,16 @@ pub fn date(d: NaiveDate) -> String {
 /// `28.11.2026 14:05`, with the zone's abbreviation when it is not the viewer's own.
 pub fn datetime(t: DateTime<Utc>, viewer: Tz, other: Option<Tz>) -> String {
     let local = t.with_timezone(&viewer);
-    let s = local.format("%d.%m.%Y %H:%M").to_string();
+    // Written out by hand: chrono's `format` parses its pattern on every call
+    // (a queue page has a few per row).
+    let s = format!(
+        "{:02}.{:02}.{:04} {:02}:{:02}",
+        local.day(),
+        local.month(),
+        local.year(),
+        local.hour(),
+        local.minute()
+    );
     match other {
         Some(o) if o != viewer => {
             let theirs = t.with_timezone(&o);
@@ -140,6 +149,9 @@ mod tests {
         assert_eq!(datetime(t, msk, Some(msk)), "28.11.2026 12:00");
         let s = datetime(t, msk, Some(tz("Asia/Yekaterinburg")));
         assert!(s.starts_with("28.11.2026 12:00 (14:00"), "{s}");
+        // Day, month, hour and minute keep their leading zeros.
+        let early: DateTime<Utc> = "2026-03-04T23:07:00Z".parse().unwrap();
+        assert_eq!(datetime(early, msk, None), "05.03.2026 02:07");
     }
 
     #[test]
