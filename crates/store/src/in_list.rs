@@ -68,20 +68,32 @@ impl<C: QueryId, P> QueryId for InList<C, P> {
     const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
 }
 
-impl<C, P> QueryFragment<MultiBackend> for InList<C, P>
-where
-    C: QueryFragment<MultiBackend>,
-    P: QueryFragment<MultiBackend>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-        if matches!(out.backend(), MultiBackend::Pg(_)) {
-            return self.pg.walk_ast(out);
-        }
+impl<C, P> InList<C, P> {
+    /// SQLite's form: `column IN (SELECT value FROM json_each(?))`.
+    fn walk_json<'b, DB>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<Text>,
+        C: QueryFragment<DB>,
+        String: diesel::serialize::ToSql<Text, DB>,
+    {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (SELECT value FROM json_each(");
         out.push_bind_param::<Text, String>(&self.json)?;
         out.push_sql("))");
         Ok(())
+    }
+}
+
+impl<C, P> QueryFragment<MultiBackend> for InList<C, P>
+where
+    C: QueryFragment<MultiBackend>,
+    P: QueryFragment<MultiBackend>,
+{
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        if matches!(out.backend(), MultiBackend::Pg(_)) {
+            return self.pg.walk_ast(out);
+        }
+        self.walk_json(out)
     }
 }
 
@@ -91,12 +103,8 @@ impl<C, P> QueryFragment<diesel::sqlite::Sqlite> for InList<C, P>
 where
     C: QueryFragment<diesel::sqlite::Sqlite>,
 {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
-        self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<Text, String>(&self.json)?;
-        out.push_sql("))");
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        self.walk_json(out)
     }
 }
 
