@@ -177,11 +177,16 @@ fn listen_loop(db: Db, hub: Weak<Inner>) {
     let mut pruned = Instant::now();
     loop {
         let Some(inner) = hub.upgrade() else {
+            db.list_counts().listening(false);
             return;
         };
         if listener.is_none() {
             match bus::Listener::open(db.url()) {
-                Ok(l) => listener = Some(l),
+                Ok(l) => {
+                    listener = Some(l);
+                    // Every change is heard from now on: list counts may be kept.
+                    db.list_counts().listening(true);
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cluster bus: cannot listen; retrying");
                     drop(inner);
@@ -198,11 +203,19 @@ fn listen_loop(db: Db, hub: Weak<Inner>) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "cluster bus: listener lost; reconnecting");
+                db.list_counts().listening(false);
                 listener = None;
                 continue;
             }
         };
-        for payload in &payloads {
+        for heard in &payloads {
+            let payload = match heard {
+                bus::Heard::RequestsChanged => {
+                    db.list_counts().changed();
+                    continue;
+                }
+                bus::Heard::Message(p) => p,
+            };
             let text = match bus::parse(payload) {
                 Payload::Inline(t) => Some(t),
                 Payload::Stored(id) => db

@@ -78,7 +78,21 @@ pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> R<usize> {
     )
 }
 
-/// A connection of its own that listens on the channel.
+/// The channel PostgreSQL's triggers notify when a request or its consultants
+/// change (PostgreSQL migration 21; see `counts.rs`).
+pub const REQUESTS_CHANGED: &str = "rtms_requests_changed";
+
+/// What a listener heard.
+#[derive(Debug, PartialEq)]
+pub enum Heard {
+    /// A message on [`CHANNEL`]: its payload.
+    Message(String),
+    /// A request or its consultants changed.
+    RequestsChanged,
+}
+
+/// A connection of its own that listens on the channel and on
+/// [`REQUESTS_CHANGED`].
 pub struct Listener {
     conn: diesel::PgConnection,
 }
@@ -87,15 +101,21 @@ impl Listener {
     pub fn open(url: &str) -> R<Listener> {
         let mut conn =
             diesel::PgConnection::establish(url).map_err(|e| StoreError::Connect(e.to_string()))?;
-        conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+        conn.batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {REQUESTS_CHANGED}"))?;
         Ok(Listener { conn })
     }
 
-    /// Notifications that have arrived since the last call (none is not an error).
-    pub fn poll(&mut self) -> R<Vec<String>> {
+    /// Notifications that have arrived since the last call, in order (none
+    /// is not an error).
+    pub fn poll(&mut self) -> R<Vec<Heard>> {
         let mut out = Vec::new();
         for n in self.conn.notifications_iter() {
-            out.push(n?.payload);
+            let n = n?;
+            out.push(if n.channel == REQUESTS_CHANGED {
+                Heard::RequestsChanged
+            } else {
+                Heard::Message(n.payload)
+            });
         }
         Ok(out)
     }

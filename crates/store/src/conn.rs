@@ -205,6 +205,22 @@ impl Db {
         f(&mut conn)
     }
 
+    /// Like [`Db::write`], for a write that changes no request (the audit
+    /// log): on PostgreSQL the list counts kept stay current.
+    pub fn write_beside_requests<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<StoreError>,
+    {
+        if self.backend == BackendKind::Postgres {
+            let mut conn = self.conn()?;
+            return (*conn).transaction(f);
+        }
+        self.write(f)
+    }
+
     /// Runs `f` in a transaction; on SQLite, one writer at a time.
     pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
     where
@@ -217,7 +233,13 @@ impl Db {
         };
         let conn: &mut DbConn = &mut conn;
         let DbConn::Sqlite(c) = conn else {
-            return conn.transaction(f);
+            let written = conn.transaction(f);
+            if written.is_ok() {
+                // Kept list counts are old from now on (counts.rs); the
+                // triggers' notification would say so too, a little later.
+                self.counts.changed();
+            }
+            return written;
         };
         // `BEGIN IMMEDIATE`: the file's write lock is taken at the start, so
         // another process writing (a second pool, `rtms admin`) is waited for

@@ -13,11 +13,18 @@
 //! so a change committed between the two makes the kept count stale only
 //! under a number that is already old, and the next list counts again.
 //!
-//! On PostgreSQL nothing is kept. Several instances write there at once, and
-//! a single counter row would make every two writers of different requests
-//! wait for each other (and could deadlock the ones that change two).
+//! On PostgreSQL a counter row would make every two writers of different
+//! requests wait for each other. There, statement triggers (PostgreSQL
+//! migration 21) send a notification on `rtms_requests_changed` at the writer's
+//! commit; the instance's bus listener (`service/src/live.rs`) hears it and
+//! calls [`ListCounts::changed`], which moves a number kept in memory. This
+//! instance's own writes move it at once ([`crate::Db::write`]), so a request
+//! just created is counted on the next list; another instance's change is
+//! seen once its notification arrives (the listener looks every 20 ms). While
+//! no listener is connected ([`ListCounts::listening`]), nothing is kept.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -40,6 +47,10 @@ const KEPT_LIMIT: usize = 4096;
 #[derive(Default)]
 pub struct ListCounts {
     kept: Mutex<HashMap<String, (i64, i64)>>,
+    /// PostgreSQL: moves with every change heard of or made here.
+    changes: AtomicI64,
+    /// PostgreSQL: a listener hears the triggers' notifications.
+    heard: AtomicBool,
 }
 
 impl ListCounts {
@@ -55,21 +66,31 @@ impl ListCounts {
         key: &str,
         count: impl FnOnce(&mut DbConn) -> Result<i64, StoreError>,
     ) -> Result<i64, StoreError> {
-        let DbConn::Sqlite(c) = conn else {
-            return count(conn);
+        // Inside a transaction a count may see changes that are then rolled
+        // back (and SQLite's number come to the same value again with others).
+        let idle = match conn {
+            DbConn::Sqlite(c) => {
+                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+            }
+            DbConn::Pg(c) => {
+                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+            }
         };
-        // Inside a transaction the number may count changes that are then
-        // rolled back, and come to the same value again with other changes.
-        if !matches!(
-            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
-            Ok(None)
-        ) {
+        if !matches!(idle, Ok(None)) {
             return count(conn);
         }
-        let mark: i64 = consultation_changes::table
-            .find(1)
-            .select(consultation_changes::n)
-            .first(c)?;
+        // The mark is read before the count: a change committed in between
+        // leaves the count under a mark that is already old.
+        let mark: i64 = match conn {
+            DbConn::Sqlite(c) => consultation_changes::table
+                .find(1)
+                .select(consultation_changes::n)
+                .first(c)?,
+            DbConn::Pg(_) if self.heard.load(Ordering::SeqCst) => {
+                self.changes.load(Ordering::SeqCst)
+            }
+            DbConn::Pg(_) => return count(conn),
+        };
         let kept = self.lock().get(key).copied();
         if let Some((at, n)) = kept {
             if at == mark {
@@ -83,6 +104,21 @@ impl ListCounts {
         }
         kept.insert(key.to_string(), (mark, n));
         Ok(n)
+    }
+
+    /// PostgreSQL: a request or its consultants changed (heard from the
+    /// triggers, or written here); the counts kept so far are old.
+    pub fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// PostgreSQL: whether a listener hears every change from now on. Counts
+    /// are kept only while one does; either way the ones kept so far are old
+    /// (changes made while nobody listened were not heard).
+    pub fn listening(&self, on: bool) {
+        self.changed();
+        self.heard.store(on, Ordering::SeqCst);
+        self.changed();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, i64)>> {

@@ -1384,6 +1384,129 @@ fn kept_counts_follow_every_change(backend: BackendKind) {
     assert_eq!(total(conn, &region, &open), before, "after the rollback");
 }
 
+/// On PostgreSQL, counts are kept only while a listener hears the triggers'
+/// notifications, and each notification (or a write through `Db::write`)
+/// makes the next list count again.
+#[test]
+fn postgres_keeps_counts_while_it_hears_every_change() {
+    use rtms_store::bus::{Heard, Listener};
+    let (t, db) = fresh(BackendKind::Postgres);
+    let mut conn = db.conn().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    let mo = add_org(conn, "ЦРБ", "mo");
+    let doctor = add_user(conn, "doctor", "Петров");
+    let consultant = add_user(conn, "consultant", "Сидорова");
+    let base = at("2026-03-10 12:00:00");
+    let first = insert(conn, &submitted(mo, doctor, "submitted", base));
+    let open = ConsultationFilter {
+        statuses: open_states(),
+        ..Default::default()
+    };
+    let mine = Visibility {
+        consultant: Some(consultant),
+        ..Default::default()
+    };
+    let counts = db.list_counts();
+    let listed = |conn: &mut DbConn, vis: &Visibility| {
+        repo::list_consultations_counted(conn, Some(counts), vis, &open, 0, 1)
+            .unwrap()
+            .1
+    };
+    let fresh_count = |conn: &mut DbConn, vis: &Visibility| {
+        repo::list_consultations(conn, vis, &open, 0, 1).unwrap().1
+    };
+    // A change the triggers do not announce: only a kept count misses it.
+    let unannounced = |conn: &mut DbConn| {
+        raw(
+            conn,
+            "ALTER TABLE consultations DISABLE TRIGGER consultations_announce",
+        )
+        .unwrap();
+        insert(conn, &submitted(mo, doctor, "submitted", base));
+        raw(
+            conn,
+            "ALTER TABLE consultations ENABLE TRIGGER consultations_announce",
+        )
+        .unwrap();
+    };
+    let region = region_wide();
+
+    // Nobody listening: counted every time.
+    assert_eq!(listed(conn, &region), 1);
+    unannounced(conn);
+    assert_eq!(
+        listed(conn, &region),
+        2,
+        "counted afresh without a listener"
+    );
+
+    let mut listener = Listener::open(&t.url).expect("listen");
+    counts.listening(true);
+    assert_eq!(listed(conn, &region), 2);
+    unannounced(conn);
+    assert_eq!(fresh_count(conn, &region), 3);
+    assert_eq!(
+        listed(conn, &region),
+        2,
+        "the count is kept while nothing is heard"
+    );
+
+    // What the listener hears makes the next list count again.
+    let hear = |listener: &mut Listener| {
+        for _ in 0..250 {
+            let heard = listener.poll().expect("poll");
+            if heard.contains(&Heard::RequestsChanged) {
+                counts.changed();
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("no notification within 5 s");
+    };
+    raw(
+        conn,
+        &format!(
+            "UPDATE consultations SET status = 'completed', closed_at = now() WHERE id = {first}"
+        ),
+    )
+    .unwrap();
+    hear(&mut listener);
+    assert_eq!(listed(conn, &region), 2, "closed by hand, heard");
+    assert_eq!(listed(conn, &mine), 0);
+    raw(
+        conn,
+        &format!(
+            "INSERT INTO consultation_consultants (consultation_id, user_id, assigned_at) \
+             SELECT id, {consultant}, now() FROM consultations WHERE closed_at IS NULL"
+        ),
+    )
+    .unwrap();
+    hear(&mut listener);
+    assert_eq!(
+        listed(conn, &mine),
+        2,
+        "consultants assigned by hand, heard"
+    );
+
+    // This instance's own write is seen at once, before any notification.
+    assert_eq!(listed(conn, &region), 2);
+    db.write(|c| {
+        insert(c, &submitted(mo, doctor, "submitted", base));
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    assert_eq!(listed(conn, &region), 3, "written here");
+
+    // The listener gone: counted every time again.
+    counts.listening(false);
+    unannounced(conn);
+    assert_eq!(
+        listed(conn, &region),
+        4,
+        "counted afresh once nobody listens"
+    );
+}
+
 /// More than `COUNT_LIMIT` open requests are still counted exactly, and the
 /// total says so; only the closed ones are counted up to the limit.
 fn open_requests_are_counted_exactly_beyond_the_limit(backend: BackendKind) {
