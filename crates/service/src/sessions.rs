@@ -359,7 +359,9 @@ impl Services {
             .is_none_or(|seen| now - seen > Duration::seconds(60))
         {
             drop(conn);
-            self.db.write(|c| repo::touch_token(c, t.id, now))?;
+            // No request changes: the list counts kept on PostgreSQL stay.
+            self.db
+                .write_beside_requests(|c| repo::touch_token(c, t.id, now))?;
             conn = self.db.conn()?;
         }
         let mut actor = Actor::of_user(&mut conn, user)?;

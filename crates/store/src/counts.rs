@@ -68,14 +68,8 @@ impl ListCounts {
     ) -> Result<i64, StoreError> {
         // Inside a transaction a count may see changes that are then rolled
         // back (and SQLite's number come to the same value again with others).
-        let idle = match conn {
-            DbConn::Sqlite(c) => {
-                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
-            }
-            DbConn::Pg(c) => {
-                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
-            }
-        };
+        let idle = crate::on_backend!(&mut *conn, c =>
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth());
         if !matches!(idle, Ok(None)) {
             return count(conn);
         }
@@ -113,12 +107,12 @@ impl ListCounts {
     }
 
     /// PostgreSQL: whether a listener hears every change from now on. Counts
-    /// are kept only while one does; either way the ones kept so far are old
-    /// (changes made while nobody listened were not heard).
+    /// are kept only while one does. The number moves first: a count kept
+    /// before the listener was lost must not be taken for current once
+    /// another listens (what changed in between was not heard).
     pub fn listening(&self, on: bool) {
         self.changed();
         self.heard.store(on, Ordering::SeqCst);
-        self.changed();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, i64)>> {

@@ -30,8 +30,6 @@ pub fn organization(conn: &mut DbConn, id: i64) -> R<Organization> {
         .first(conn)?)
 }
 
-/// The organizations with these ids, in one query (a list page names a few
-/// dozen).
 pub fn organizations(conn: &mut DbConn, kind: Option<&str>) -> R<Vec<Organization>> {
     let mut q = organizations::table
         .select(Organization::as_select())
@@ -234,7 +232,6 @@ pub fn insert_token(
         .get_result(conn)?)
 }
 
-/// A token by its hash, whatever its state.
 /// A token with its user, in one statement: every authenticated request reads it.
 pub fn token_with_user(conn: &mut DbConn, token_hash: &str) -> R<Option<(Token, User)>> {
     // Every request runs this: on the backend's own connection.
@@ -246,6 +243,7 @@ pub fn token_with_user(conn: &mut DbConn, token_hash: &str) -> R<Option<(Token, 
         .optional())?)
 }
 
+/// A token by its hash, whatever its state.
 pub fn token_by_hash(conn: &mut DbConn, token_hash: &str) -> R<Option<Token>> {
     Ok(api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
@@ -881,13 +879,11 @@ fn list_rows(conn: &mut DbConn, ids: &[i64]) -> R<Vec<Consultation>> {
         ))
         .load(c))?;
     // Back into the order of `ids`.
-    let mut rows = rows;
-    rows.sort_unstable_by_key(|r| r.id);
-    let found: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut rows: Vec<Option<ListRow>> = rows.into_iter().map(Some).collect();
+    let mut by_id: std::collections::HashMap<i64, ListRow> =
+        rows.into_iter().map(|r| (r.id, r)).collect();
     Ok(ids
         .iter()
-        .filter_map(|id| rows[found.binary_search(id).ok()?].take())
+        .filter_map(|id| by_id.remove(id))
         .map(ListRow::into_consultation)
         .collect())
 }

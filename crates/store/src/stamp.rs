@@ -5,12 +5,14 @@
 //! formats: about 2,500 instructions a value, a tenth of a list request.
 //! [`Stamp`] reads that one layout by hand and hands anything else to
 //! diesel's own parser, so whatever SQLite holds still reads. PostgreSQL sends
-//! binary timestamps and goes through diesel as before.
+//! binary timestamps and goes through diesel as before. Each type reads through
+//! `DbConn` and on either backend's own connection (`crate::on_backend!`).
 //!
 //! Used on model fields with `#[diesel(deserialize_as = Stamp)]` (or
 //! [`MaybeStamp`] for a nullable column); dates likewise with [`MaybeDay`].
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
 use diesel::sql_types::{Date, Nullable, Timestamp};
@@ -85,147 +87,86 @@ fn parse(text: &str) -> Option<NaiveDateTime> {
     Some(parse_day(&b[..10])?.and_time(time))
 }
 
-fn read(value: MultiRawValue<'_>) -> deserialize::Result<NaiveDateTime> {
-    match value {
-        MultiRawValue::Sqlite(mut v) => match parse(v.read_text()) {
-            Some(t) => Ok(t),
-            None => <NaiveDateTime as FromSql<Timestamp, Sqlite>>::from_sql(v),
-        },
-        other => other.from_sql::<NaiveDateTime, Timestamp>(),
-    }
-}
-
-impl FromSql<Timestamp, MultiBackend> for Stamp {
-    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        read(value).map(Stamp)
-    }
-}
-
-impl FromSql<Nullable<Timestamp>, MultiBackend> for MaybeStamp {
-    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        read(value).map(|t| MaybeStamp(Some(t)))
-    }
-
-    fn from_nullable_sql(value: Option<MultiRawValue<'_>>) -> deserialize::Result<Self> {
-        match value {
-            Some(v) => <Self as FromSql<Nullable<Timestamp>, MultiBackend>>::from_sql(v),
-            None => Ok(MaybeStamp(None)),
-        }
-    }
-}
-
-impl FromSql<Nullable<Date>, MultiBackend> for MaybeDay {
-    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        let day = match value {
-            MultiRawValue::Sqlite(mut v) => match parse_day(v.read_text().as_bytes()) {
-                Some(d) => d,
-                None => <NaiveDate as FromSql<Date, Sqlite>>::from_sql(v)?,
-            },
-            other => other.from_sql::<NaiveDate, Date>()?,
-        };
-        Ok(MaybeDay(Some(day)))
-    }
-
-    fn from_nullable_sql(value: Option<MultiRawValue<'_>>) -> deserialize::Result<Self> {
-        match value {
-            Some(v) => <Self as FromSql<Nullable<Date>, MultiBackend>>::from_sql(v),
-            None => Ok(MaybeDay(None)),
-        }
-    }
-}
-
-// The same reads on each backend's own connection (`crate::on_backend!`).
-
-fn read_sqlite(
-    mut v: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
-) -> deserialize::Result<NaiveDateTime> {
+/// SQLite: the usual layout by hand, anything else by diesel's parser.
+fn sqlite_stamp(mut v: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<NaiveDateTime> {
     match parse(v.read_text()) {
         Some(t) => Ok(t),
         None => <NaiveDateTime as FromSql<Timestamp, Sqlite>>::from_sql(v),
     }
 }
 
-impl FromSql<Timestamp, Sqlite> for Stamp {
-    fn from_sql(
-        v: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        read_sqlite(v).map(Stamp)
+fn sqlite_day(mut v: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<NaiveDate> {
+    match parse_day(v.read_text().as_bytes()) {
+        Some(d) => Ok(d),
+        None => <NaiveDate as FromSql<Date, Sqlite>>::from_sql(v),
     }
 }
 
-impl FromSql<Timestamp, Pg> for Stamp {
-    fn from_sql(v: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(v).map(Stamp)
+fn pg_stamp(v: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<NaiveDateTime> {
+    <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(v)
+}
+
+fn pg_day(v: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<NaiveDate> {
+    <NaiveDate as FromSql<Date, Pg>>::from_sql(v)
+}
+
+/// Through [`crate::conn::DbConn`]: the reader of the backend the value came from.
+fn multi_stamp(value: MultiRawValue<'_>) -> deserialize::Result<NaiveDateTime> {
+    match value {
+        MultiRawValue::Sqlite(v) => sqlite_stamp(v),
+        MultiRawValue::Pg(v) => pg_stamp(v),
     }
 }
 
-impl FromSql<Nullable<Timestamp>, Sqlite> for MaybeStamp {
-    fn from_sql(
-        v: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        read_sqlite(v).map(|t| MaybeStamp(Some(t)))
-    }
-
-    fn from_nullable_sql(
-        v: Option<<Sqlite as diesel::backend::Backend>::RawValue<'_>>,
-    ) -> deserialize::Result<Self> {
-        v.map_or(
-            Ok(MaybeStamp(None)),
-            <Self as FromSql<Nullable<Timestamp>, Sqlite>>::from_sql,
-        )
+fn multi_day(value: MultiRawValue<'_>) -> deserialize::Result<NaiveDate> {
+    match value {
+        MultiRawValue::Sqlite(v) => sqlite_day(v),
+        MultiRawValue::Pg(v) => pg_day(v),
     }
 }
 
-impl FromSql<Nullable<Timestamp>, Pg> for MaybeStamp {
-    fn from_sql(v: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(v).map(|t| MaybeStamp(Some(t)))
-    }
+/// The three types on one backend (`DbConn`'s, or a backend's own for
+/// `crate::on_backend!`), from how it reads a timestamp and a day. A NULL
+/// reads as `None` rather than as diesel's "unexpected null" error.
+macro_rules! read_on {
+    ($db:ty, $stamp:ident, $day:ident) => {
+        impl FromSql<Timestamp, $db> for Stamp {
+            fn from_sql(v: <$db as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                $stamp(v).map(Stamp)
+            }
+        }
 
-    fn from_nullable_sql(
-        v: Option<<Pg as diesel::backend::Backend>::RawValue<'_>>,
-    ) -> deserialize::Result<Self> {
-        v.map_or(
-            Ok(MaybeStamp(None)),
-            <Self as FromSql<Nullable<Timestamp>, Pg>>::from_sql,
-        )
-    }
+        impl FromSql<Nullable<Timestamp>, $db> for MaybeStamp {
+            fn from_sql(v: <$db as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                $stamp(v).map(|t| MaybeStamp(Some(t)))
+            }
+
+            fn from_nullable_sql(
+                v: Option<<$db as Backend>::RawValue<'_>>,
+            ) -> deserialize::Result<Self> {
+                v.map_or(Ok(MaybeStamp(None)), |v| {
+                    $stamp(v).map(|t| MaybeStamp(Some(t)))
+                })
+            }
+        }
+
+        impl FromSql<Nullable<Date>, $db> for MaybeDay {
+            fn from_sql(v: <$db as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                $day(v).map(|d| MaybeDay(Some(d)))
+            }
+
+            fn from_nullable_sql(
+                v: Option<<$db as Backend>::RawValue<'_>>,
+            ) -> deserialize::Result<Self> {
+                v.map_or(Ok(MaybeDay(None)), |v| $day(v).map(|d| MaybeDay(Some(d))))
+            }
+        }
+    };
 }
 
-impl FromSql<Nullable<Date>, Sqlite> for MaybeDay {
-    fn from_sql(
-        mut v: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        let day = match parse_day(v.read_text().as_bytes()) {
-            Some(d) => d,
-            None => <NaiveDate as FromSql<Date, Sqlite>>::from_sql(v)?,
-        };
-        Ok(MaybeDay(Some(day)))
-    }
-
-    fn from_nullable_sql(
-        v: Option<<Sqlite as diesel::backend::Backend>::RawValue<'_>>,
-    ) -> deserialize::Result<Self> {
-        v.map_or(
-            Ok(MaybeDay(None)),
-            <Self as FromSql<Nullable<Date>, Sqlite>>::from_sql,
-        )
-    }
-}
-
-impl FromSql<Nullable<Date>, Pg> for MaybeDay {
-    fn from_sql(v: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        <NaiveDate as FromSql<Date, Pg>>::from_sql(v).map(|d| MaybeDay(Some(d)))
-    }
-
-    fn from_nullable_sql(
-        v: Option<<Pg as diesel::backend::Backend>::RawValue<'_>>,
-    ) -> deserialize::Result<Self> {
-        v.map_or(
-            Ok(MaybeDay(None)),
-            <Self as FromSql<Nullable<Date>, Pg>>::from_sql,
-        )
-    }
-}
+read_on!(MultiBackend, multi_stamp, multi_day);
+read_on!(Sqlite, sqlite_stamp, sqlite_day);
+read_on!(Pg, pg_stamp, pg_day);
 
 #[cfg(test)]
 mod tests {
