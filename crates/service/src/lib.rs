@@ -53,6 +53,9 @@ pub struct Services {
     pub federal: Option<Arc<federal::FederalConfig>>,
     /// This instance runs the federal level (`--level federal`): nothing above it.
     pub federal_level: bool,
+    /// The child process that indexes uploaded DICOM (`serve` sets this
+    /// binary); without one, indexing runs in this process.
+    pub dicom_worker: Option<dicom::DicomWorker>,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
     pub(crate) audit_queue: Arc<audit::AuditQueue>,
     /// Organizations as lists name them (see `consultations::Kept`).
@@ -73,10 +76,17 @@ impl Services {
             public_url: None,
             federal: None,
             federal_level: false,
+            dicom_worker: None,
             audit_queue: Arc::default(),
             org_cache: Arc::default(),
             profile_cache: Arc::default(),
         }
+    }
+
+    /// Uploaded DICOM is indexed by this child process.
+    pub fn with_dicom_worker(mut self, worker: dicom::DicomWorker) -> Self {
+        self.dicom_worker = Some(worker);
+        self
     }
 
     /// Attachments go to this store (`serve` sets the configured one).
