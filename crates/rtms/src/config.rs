@@ -79,6 +79,13 @@ pub struct ConfigArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Prometheus reads `/metrics` with `Authorization: Bearer <this token>`.
+    #[arg(long, global = true, env = "RTMS_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Client addresses that may read `/metrics` without the token (comma-separated;
+    /// behind a proxy, the address the trusted proxies forward). Neither set: nobody.
+    #[arg(long, global = true, env = "RTMS_METRICS_ALLOW", value_delimiter = ',')]
+    pub metrics_allow: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +110,8 @@ struct FileConfig {
     federal_url: Option<String>,
     federal_token: Option<String>,
     level: Option<String>,
+    metrics_token: Option<String>,
+    metrics_allow: Option<Vec<std::net::IpAddr>>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +132,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub federal: Option<rtms_service::federal::FederalConfig>,
     pub federal_level: bool,
+    /// Who may read `/metrics`.
+    pub metrics: rtms_service::MetricsAccess,
 }
 
 impl Config {
@@ -182,7 +193,20 @@ impl Config {
             }),
             _ => bail!("TURN needs both --turn-url and --turn-secret"),
         };
+        let metrics = rtms_service::MetricsAccess {
+            token: args
+                .metrics_token
+                .clone()
+                .or(file.metrics_token)
+                .filter(|t| !t.trim().is_empty()),
+            allow: if args.metrics_allow.is_empty() {
+                file.metrics_allow.unwrap_or_default()
+            } else {
+                args.metrics_allow.clone()
+            },
+        };
         Ok(Config {
+            metrics,
             turn,
             storage_url,
             max_upload_bytes,
