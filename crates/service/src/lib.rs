@@ -17,6 +17,7 @@ pub mod fhir;
 pub mod files;
 pub mod generate;
 pub mod jobs;
+pub mod keys;
 pub mod live;
 pub mod monitor;
 pub mod notifications;
@@ -53,6 +54,17 @@ pub struct Services {
     pub federal: Option<Arc<federal::FederalConfig>>,
     /// This instance runs the federal level (`--level federal`): nothing above it.
     pub federal_level: bool,
+    /// The audit chain's key (kept outside the database), once keyed.
+    pub(crate) audit_key: Option<Arc<rtms_store::audit::ChainKey>>,
+    /// Where the chain's heads are anchored (`--audit-anchor-file`).
+    pub(crate) audit_anchors: Option<Arc<std::path::PathBuf>>,
+    /// Render a conclusion's document right after its last signature (the
+    /// demo seed turns it off: its documents are made when first opened).
+    pub(crate) render_at_signing: bool,
+    /// The document seal's key (`--seal-key-file`; kept outside the database).
+    pub(crate) seal: Arc<rtms_documents::seal::SealKey>,
+    /// Roots the signers' own CMS signatures must chain up to (`--trust-roots`).
+    pub trust_roots: Arc<rtms_documents::cms::TrustRoots>,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
     pub(crate) audit_queue: Arc<audit::AuditQueue>,
     /// Organizations as lists name them (see `consultations::Kept`).
@@ -73,10 +85,21 @@ impl Services {
             public_url: None,
             federal: None,
             federal_level: false,
+            audit_key: None,
+            trust_roots: Arc::default(),
+            render_at_signing: true,
+            seal: Arc::new(rtms_documents::seal::SealKey::generate()),
+            audit_anchors: None,
             audit_queue: Arc::default(),
             org_cache: Arc::default(),
             profile_cache: Arc::default(),
         }
+    }
+
+    /// Signers' CMS signatures are trusted when they chain up to these roots.
+    pub fn with_trust_roots(mut self, roots: rtms_documents::cms::TrustRoots) -> Self {
+        self.trust_roots = Arc::new(roots);
+        self
     }
 
     /// Attachments go to this store (`serve` sets the configured one).

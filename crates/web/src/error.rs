@@ -179,6 +179,7 @@ impl IntoResponse for AppError {
                         }
                         "upload_offset" | "upload_busy" | "video_conflict" => StatusCode::CONFLICT,
                         "upload_gone" => StatusCode::NOT_FOUND,
+                        "role_self_grant" => StatusCode::FORBIDDEN,
                         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
                         "upload_interrupted" => StatusCode::BAD_REQUEST,
                         _ => StatusCode::UNPROCESSABLE_ENTITY,
