@@ -1,16 +1,16 @@
 //! The shipped coturn configuration (`deploy/turnserver.conf`) refuses to relay
 //! into private networks: a real coturn started with that file, a TURN client
-//! holding a credential minted the way `rtms` mints them (coturn's REST scheme),
+//! holding a credential minted by `rtms_service::video::turn_credential`,
 //! and CreatePermission asked for a public, a private and a metadata address.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use base64::Engine;
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
+use rtms_service::video::turn_credential;
 use sha1::Sha1;
 
 const MAGIC: u32 = 0x2112_A442;
@@ -92,6 +92,9 @@ fn attr(buf: &mut Vec<u8>, kind: u16, value: &[u8]) {
     }
 }
 
+/// A STUN message's attributes: (type, value).
+type Attributes = Vec<(u16, Vec<u8>)>;
+
 struct Auth {
     username: String,
     nonce: Vec<u8>,
@@ -124,11 +127,11 @@ fn message(kind: u16, attrs: &[(u16, Vec<u8>)], auth: Option<&Auth>) -> Vec<u8> 
     msg
 }
 
-/// The answer's class (true: success) and its attributes.
-fn exchange(sock: &UdpSocket, msg: &[u8]) -> (bool, Vec<(u16, Vec<u8>)>) {
+/// The answer's class (true: success) and its attributes; None when nothing came back in time.
+fn exchange(sock: &UdpSocket, msg: &[u8]) -> Option<(bool, Attributes)> {
     sock.send(msg).unwrap();
     let mut buf = [0u8; 2048];
-    let n = sock.recv(&mut buf).expect("coturn answers");
+    let n = sock.recv(&mut buf).ok()?;
     let reply = &buf[..n];
     assert_eq!(reply[8..20], msg[8..20], "the answer to our transaction");
     let kind = u16::from_be_bytes([reply[0], reply[1]]);
@@ -140,10 +143,10 @@ fn exchange(sock: &UdpSocket, msg: &[u8]) -> (bool, Vec<(u16, Vec<u8>)>) {
         attrs.push((k, reply[at + 4..at + 4 + len].to_vec()));
         at += 4 + len.div_ceil(4) * 4;
     }
-    (kind & 0x0110 == 0x0100, attrs)
+    Some((kind & 0x0110 == 0x0100, attrs))
 }
 
-fn error_code(attrs: &[(u16, Vec<u8>)]) -> Option<u16> {
+fn error_code(attrs: &Attributes) -> Option<u16> {
     attrs
         .iter()
         .find(|(k, _)| *k == 0x0009)
@@ -168,45 +171,37 @@ fn the_shipped_relay_refuses_private_networks() {
     // coturn needs a moment to listen; the unauthenticated Allocate asks for a nonce.
     let udp = vec![17, 0, 0, 0];
     let first = message(ALLOCATE, &[(0x0019, udp.clone())], None);
-    let mut challenge = None;
-    for _ in 0..40 {
-        sock.send(&first).unwrap();
-        let mut buf = [0u8; 2048];
-        if sock.recv(&mut buf).is_ok() {
-            challenge = Some(exchange(&sock, &first));
-            break;
+    let challenge = (0..40).find_map(|_| {
+        let answer = exchange(&sock, &first);
+        if answer.is_none() {
+            std::thread::sleep(Duration::from_millis(250));
         }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+        answer
+    });
     let (ok, attrs) = challenge.expect("coturn started with the shipped configuration");
     assert!(!ok);
     assert_eq!(error_code(&attrs), Some(401));
     let nonce = attrs.iter().find(|(k, _)| *k == 0x0015).unwrap().1.clone();
 
-    // A credential as rtms mints it: "<expiry>:<user id>", HMAC-SHA1 of it with the secret.
-    let expiry = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 3600;
-    let username = format!("{expiry}:7");
-    let mut mac = Hmac::<Sha1>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(username.as_bytes());
-    let password = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    // The credential rtms hands to a browser (coturn's REST scheme).
+    let (username, password) =
+        turn_credential(SECRET, 7, chrono::Utc::now() + chrono::Duration::hours(1));
     let key = Md5::digest(format!("{username}:{REALM}:{password}")).to_vec();
     let auth = Auth {
         username,
         nonce,
         key,
     };
-    let (ok, attrs) = exchange(&sock, &message(ALLOCATE, &[(0x0019, udp)], Some(&auth)));
+    let (ok, attrs) =
+        exchange(&sock, &message(ALLOCATE, &[(0x0019, udp)], Some(&auth))).expect("an answer");
     assert!(ok, "allocation refused: {:?}", error_code(&attrs));
 
     let permit = |ip: Ipv4Addr| {
         let (ok, attrs) = exchange(
             &sock,
             &message(CREATE_PERMISSION, &[(0x0012, xor_peer(ip))], Some(&auth)),
-        );
+        )
+        .expect("an answer");
         (ok, error_code(&attrs))
     };
     // A public address: a browser's peer may be anywhere on the internet.
