@@ -252,6 +252,30 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "channel: нужен type rest-hook и адрес endpoint http(s)://…",
             "channel: type rest-hook and an http(s):// endpoint are needed",
         ),
+        "fhir_endpoint_not_allowed" => (
+            "Этот адрес endpoint не разрешён: уведомления уходят только на адреса (origin), которые администратор РТМС внёс в список разрешённых — попросите администратора добавить ваш",
+            "This endpoint is not allowed: notifications go only to origins an RTMS administrator has allowed; ask the administrator to add yours",
+        ),
+        "fhir_endpoint_private" => (
+            "Адрес endpoint во внутренней сети (loopback, частный, link-local диапазон): такие адреса не разрешены",
+            "The endpoint is an internal address (loopback, private, link-local range): such addresses are not allowed",
+        ),
+        "fhir_endpoint_form" => (
+            "endpoint: адрес http(s):// без имени, пароля и #фрагмента, не длиннее 2048 байт",
+            "endpoint: an http(s):// address without user, password or #fragment, at most 2048 bytes",
+        ),
+        "fhir_channel_header" => (
+            "channel.header не поддерживается: уведомление содержит только ссылки на Task, подробности получатель читает своим токеном",
+            "channel.header is not supported: a notification names the Tasks only, the receiver reads them with its own token",
+        ),
+        "fhir_subscription_owner" => (
+            "Подписку оформляет система с действующим API-токеном с областью fhir",
+            "A subscription needs a system with a live API token with the scope fhir",
+        ),
+        "fhir_too_many_subscriptions" => (
+            "Не больше 10 действующих подписок на пользователя: удалите ненужные (DELETE Subscription/{id})",
+            "At most 10 active subscriptions per user: delete those not needed (DELETE Subscription/{id})",
+        ),
         "federal_not_escalated" => (
             "Запрос не передан на федеральный уровень",
             "The request has not been escalated to the federal level",

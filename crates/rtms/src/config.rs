@@ -71,6 +71,19 @@ pub struct ConfigArgs {
     /// `regional` (default) or `federal`: the federal level escalates nowhere.
     #[arg(long, global = true, env = "RTMS_LEVEL")]
     pub level: Option<String>,
+    /// Origins FHIR Subscriptions may send notifications to, comma-separated
+    /// (`https://mis.example:443,https://lis.example`); none: no subscriptions.
+    #[arg(
+        long,
+        global = true,
+        env = "RTMS_FHIR_SUBSCRIPTION_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub fhir_subscription_origins: Vec<String>,
+    /// Let FHIR Subscriptions call allowed origins inside the network
+    /// (loopback, private, link-local, CGNAT addresses). Off by default.
+    #[arg(long, global = true, env = "RTMS_FHIR_SUBSCRIPTION_ALLOW_PRIVATE")]
+    pub fhir_subscription_allow_private: bool,
     /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
     #[arg(
         long,
@@ -103,6 +116,8 @@ struct FileConfig {
     federal_url: Option<String>,
     federal_token: Option<String>,
     level: Option<String>,
+    fhir_subscription_origins: Option<Vec<String>>,
+    fhir_subscription_allow_private: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +138,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub federal: Option<rtms_service::federal::FederalConfig>,
     pub federal_level: bool,
+    /// Where FHIR Subscriptions may send notifications.
+    pub fhir_hooks: rtms_service::fhir_hooks::HookPolicy,
 }
 
 impl Config {
@@ -182,7 +199,18 @@ impl Config {
             }),
             _ => bail!("TURN needs both --turn-url and --turn-secret"),
         };
+        let fhir_hooks = rtms_service::fhir_hooks::HookPolicy::from_origins(
+            &if args.fhir_subscription_origins.is_empty() {
+                file.fhir_subscription_origins.clone().unwrap_or_default()
+            } else {
+                args.fhir_subscription_origins.clone()
+            },
+            args.fhir_subscription_allow_private
+                || file.fhir_subscription_allow_private.unwrap_or(false),
+        )
+        .map_err(|e| anyhow::anyhow!("--fhir-subscription-origins: {e}"))?;
         Ok(Config {
+            fhir_hooks,
             turn,
             storage_url,
             max_upload_bytes,

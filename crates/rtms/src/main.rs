@@ -195,6 +195,7 @@ fn main() -> anyhow::Result<()> {
         svc = svc.with_federal(f);
     }
     svc.federal_level = config.federal_level;
+    svc = svc.with_fhir_hooks(config.fhir_hooks.clone());
     let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");
@@ -291,6 +292,19 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
                 let (svc, name) = (worker.clone(), name.clone());
                 if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_jobs(&name, 50)).await {
                     tracing::warn!(error = %e, "job worker failed");
+                }
+            }
+        });
+        // FHIR subscription deliveries, apart from the job worker: a slow
+        // endpoint holds up only its own subscription's delivery, never e-mail.
+        let deliverer = svc.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+            loop {
+                every.tick().await;
+                let svc = deliverer.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_deliveries(50)).await {
+                    tracing::warn!(error = %e, "FHIR deliveries failed");
                 }
             }
         });

@@ -132,21 +132,18 @@ async fn receiver() -> (
 async fn mis_round_trip(backend: BackendKind) {
     let services = std::sync::Arc::new(std::sync::Mutex::new(None));
     let keep = services.clone();
+    let (hook, received) = receiver().await;
+    // The МИС listens on 127.0.0.1: its origin allowed, inner addresses too.
+    let origin = hook.trim_end_matches("/hook").to_string();
     let app = TestApp::spawn_custom(backend, move |svc| {
+        let svc = svc.with_fhir_hooks(
+            rtms_service::fhir_hooks::HookPolicy::from_origins(&[origin], true).unwrap(),
+        );
         *keep.lock().unwrap() = Some(svc.clone());
         svc
     })
     .await;
     let svc: rtms_service::Services = services.lock().unwrap().clone().unwrap();
-    let run_jobs = || {
-        let svc = svc.clone();
-        async move {
-            tokio::task::spawn_blocking(move || svc.run_jobs("test", 500).unwrap())
-                .await
-                .unwrap()
-        }
-    };
-    let (hook, received) = receiver().await;
 
     // The capability statement is public and honest.
     let r = app
@@ -204,8 +201,7 @@ async fn mis_round_trip(backend: BackendKind) {
             "/Subscription",
             Some(json!({"resourceType": "Subscription", "status": "requested",
                 "reason": "Ответы на запросы больницы", "criteria": "Task?status=completed",
-                "channel": {"type": "rest-hook", "endpoint": hook, "payload": "application/fhir+json",
-                            "header": ["Authorization: Bearer mis-secret"]}})),
+                "channel": {"type": "rest-hook", "endpoint": hook, "payload": "application/fhir+json"}})),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{sub}");
@@ -401,25 +397,29 @@ async fn mis_round_trip(backend: BackendKind) {
         task["output"][0]["valueReference"]["reference"],
         format!("DiagnosticReport/{id}")
     );
-    // The notification: the completed Task, posted to the МИС with its header.
-    run_jobs().await;
+    // The notification: one, naming the completed Task (ids only, no header
+    // of the МИС's); the МИС reads the Task with its own token.
+    deliver(&svc).await;
     let got = received.lock().unwrap().clone();
+    let task_ref = format!("Task/{id}");
     let ours: Vec<&(String, Value)> = got
         .iter()
-        .filter(|(_, t)| t["id"] == sid.as_str())
+        .filter(|(_, b)| b.to_string().contains(&format!("\"{task_ref}\"")))
         .collect();
     assert_eq!(
         ours.len(),
         1,
         "one notification, for the completed state: {got:?}"
     );
-    assert_eq!(ours[0].0, "Bearer mis-secret");
-    assert_eq!(ours[0].1["status"], "completed");
+    assert_eq!(ours[0].0, "", "no Authorization header is relayed");
+    assert_eq!(ours[0].1["type"], "history");
     assert_eq!(
-        ours[0].1["output"][0]["valueReference"]["reference"],
-        format!("DiagnosticReport/{id}")
+        ours[0].1["entry"][0]["resource"]["parameter"][3]["part"][0]["valueReference"]["reference"],
+        task_ref
     );
     mis.seen.borrow_mut().push(ours[0].1.clone());
+    let task = mis.get(&format!("/{task_ref}")).await;
+    assert_eq!(task["status"], "completed");
     let report = mis.get(&format!("/DiagnosticReport/{id}")).await;
     assert_eq!(report["status"], "final");
     assert!(report["conclusion"]
@@ -429,16 +429,28 @@ async fn mis_round_trip(backend: BackendKind) {
     assert_eq!(report["presentedForm"][0]["contentType"], "application/pdf");
 
     // Everything the server said, through the independent validator.
-    let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    for (i, r) in mis
+    let all: Vec<Value> = mis
         .seen
         .borrow()
         .iter()
         .chain(other.seen.borrow().iter())
         .chain(plain.seen.borrow().iter())
-        .enumerate()
-    {
+        .cloned()
+        .collect();
+    let out = validate(&all);
+    assert!(out.contains("valid   DiagnosticReport"));
+    app.stop().await;
+}
+both_backends!(
+    a_mis_sends_a_request_and_reads_the_answer,
+    super::mis_round_trip
+);
+
+/// Runs the independent R4 validator over resources; its report.
+fn validate(resources: &[Value]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, r) in resources.iter().enumerate() {
         let p = dir.path().join(format!("{i:03}.json"));
         std::fs::write(&p, r.to_string()).unwrap();
         files.push(p);
@@ -458,13 +470,8 @@ async fn mis_round_trip(backend: BackendKind) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("valid   DiagnosticReport"));
-    app.stop().await;
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
-both_backends!(
-    a_mis_sends_a_request_and_reads_the_answer,
-    super::mis_round_trip
-);
 
 /// The consultation centre the request is assigned to, from its ServiceRequest.
 async fn task_owner_org(mis: &Fhir<'_>, id: i64) -> String {
@@ -474,3 +481,444 @@ async fn task_owner_org(mis: &Fhir<'_>, id: i64) -> String {
         .unwrap()
         .to_string()
 }
+
+// ---- Subscriptions as an attacker meets them (issue 21, item 1) ----------------
+
+/// What a notification listener saw of one request.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+type SeenLog = std::sync::Arc<std::sync::Mutex<Vec<Seen>>>;
+
+/// A listener on 127.0.0.1 that records every request. `/slow` answers after
+/// a minute, `/fail` with HTTP 500 and a body of secrets, `/moved` redirects
+/// to `redirect_to`; anything else answers 200.
+async fn listener(redirect_to: Option<String>) -> (String, SeenLog) {
+    let got: SeenLog = Default::default();
+    let store = got.clone();
+    let app = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
+            let store = store.clone();
+            let redirect_to = redirect_to.clone();
+            async move {
+                let path = uri.path().to_string();
+                store.lock().unwrap().push(Seen {
+                    path: path.clone(),
+                    headers,
+                    body,
+                });
+                use axum::response::IntoResponse;
+                match path.as_str() {
+                    "/slow" => {
+                        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                        axum::http::StatusCode::OK.into_response()
+                    }
+                    "/fail" => (
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        "postgres://admin:hunter2@10.0.0.7/mis exploded",
+                    )
+                        .into_response(),
+                    "/moved" => (
+                        axum::http::StatusCode::FOUND,
+                        [(
+                            axum::http::header::LOCATION,
+                            redirect_to.unwrap_or_default(),
+                        )],
+                    )
+                        .into_response(),
+                    _ => axum::http::StatusCode::OK.into_response(),
+                }
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("127.0.0.1:{port}"), got)
+}
+
+/// A server whose subscriptions may go where `policy` says; its services too.
+async fn app_with_hooks(
+    backend: BackendKind,
+    policy: rtms_service::fhir_hooks::HookPolicy,
+) -> (TestApp, rtms_service::Services) {
+    let services = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = services.clone();
+    let app = TestApp::spawn_custom(backend, move |svc| {
+        let svc = svc.with_fhir_hooks(policy);
+        *keep.lock().unwrap() = Some(svc.clone());
+        svc
+    })
+    .await;
+    let svc = services.lock().unwrap().clone().unwrap();
+    (app, svc)
+}
+
+fn policy(origins: &[String], allow_private: bool) -> rtms_service::fhir_hooks::HookPolicy {
+    rtms_service::fhir_hooks::HookPolicy::from_origins(origins, allow_private).unwrap()
+}
+
+/// Runs the delivery worker once; how many deliveries it tried.
+async fn deliver(svc: &rtms_service::Services) -> usize {
+    let svc = svc.clone();
+    tokio::task::spawn_blocking(move || svc.run_deliveries(50).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn subscribe(mis: &Fhir<'_>, endpoint: &str, extra: Value) -> (StatusCode, Value) {
+    let mut s = json!({"resourceType": "Subscription", "status": "requested",
+        "reason": "проверка", "criteria": "Task",
+        "channel": {"type": "rest-hook", "endpoint": endpoint, "payload": "application/fhir+json"}});
+    if let (Some(s), Some(extra)) = (s["channel"].as_object_mut(), extra.as_object()) {
+        s.extend(extra.clone());
+    }
+    mis.call(Method::POST, "/Subscription", Some(s)).await
+}
+
+/// A new request from the МИС (a change every subscription hears of).
+async fn new_request(mis: &Fhir<'_>, business_id: &str) -> i64 {
+    let (s, resp) = mis.call(Method::POST, "", Some(bundle(business_id))).await;
+    assert_eq!(s, StatusCode::OK, "{resp}");
+    resp["entry"][1]["response"]["location"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("ServiceRequest/")
+        .parse()
+        .unwrap()
+}
+
+/// The subscription as stored (for what its owner can no longer read).
+async fn stored(svc: &rtms_service::Services, id: &Value) -> rtms_store::fhir::Subscription {
+    let id: i64 = id.as_str().unwrap().parse().unwrap();
+    let svc = svc.clone();
+    tokio::task::spawn_blocking(move || svc.db.read(|c| rtms_store::fhir::get(c, id)).unwrap())
+        .await
+        .unwrap()
+}
+
+/// Only origins the administrator allowed are accepted, and an allowed name
+/// that resolves to a loopback address is refused when the server connects
+/// (the DNS-rebinding case); the owner reads generic words, deletes the
+/// subscription, and nobody else can.
+async fn allowlist_and_private_ranges(backend: BackendKind) {
+    let (addr, seen) = listener(None).await;
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    // Allowed by name only; private addresses not allowed.
+    let (app, svc) = app_with_hooks(
+        backend,
+        policy(&[format!("http://localhost:{port}")], false),
+    )
+    .await;
+    let mis = Fhir {
+        app: &app,
+        token: api_token(&app, "doctor", &["read", "write", "fhir"]).await,
+        seen: Default::default(),
+    };
+    // Not in the allowlist: refused at once, in words that say what to do.
+    for endpoint in [
+        format!("http://{addr}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "https://mis.example/hook".to_string(),
+    ] {
+        let (s, oo) = subscribe(&mis, &endpoint, json!({})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{endpoint}: {oo}");
+        assert!(oo.to_string().contains("администратор"), "{oo}");
+    }
+    // Headers of the caller's choosing are not relayed.
+    let (s, oo) = subscribe(
+        &mis,
+        &format!("http://localhost:{port}/hook"),
+        json!({"header": ["Authorization: Bearer x"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{oo}");
+    assert!(oo.to_string().contains("channel.header"), "{oo}");
+
+    // An allowed name that resolves to 127.0.0.1 / ::1.
+    let (s, sub) = subscribe(&mis, &format!("http://localhost:{port}/hook"), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{sub}");
+    new_request(&mis, "SSRF-1").await;
+    assert_eq!(deliver(&svc).await, 1);
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing reached the loopback listener"
+    );
+    let got = mis
+        .get(&format!("/Subscription/{}", sub["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(got["status"], "error", "{got}");
+    assert_eq!(got["error"], "the endpoint's address is not allowed");
+    assert!(!got["channel"].to_string().contains("header"), "{got}");
+
+    // Deleting: another system cannot (it is not found), the owner can.
+    let path = format!("/Subscription/{}", sub["id"].as_str().unwrap());
+    let other = Fhir {
+        app: &app,
+        token: api_token(&app, "doctor2", &["read", "fhir"]).await,
+        seen: Default::default(),
+    };
+    let (s, _) = other.call(Method::DELETE, &path, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let r = app
+        .client
+        .delete(format!("{}/fhir/r4{path}", app.base))
+        .bearer_auth(&mis.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (s, _) = mis.call(Method::GET, &path, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    new_request(&mis, "SSRF-2").await;
+    assert_eq!(
+        deliver(&svc).await,
+        0,
+        "nothing is delivered to a deleted subscription"
+    );
+    app.stop().await;
+}
+both_backends!(
+    subscriptions_go_only_to_allowed_public_addresses,
+    super::allowlist_and_private_ranges
+);
+
+/// Where private addresses are allowed (the test's listeners are on
+/// 127.0.0.1): a redirect is not followed, an error's body is not repeated,
+/// and a notification names Tasks only, with no header of the caller's.
+async fn redirects_errors_and_payload(backend: BackendKind) {
+    let (elsewhere, stolen) = listener(None).await;
+    let (addr, seen) = listener(Some(format!("http://{elsewhere}/stolen"))).await;
+    let (app, svc) = app_with_hooks(
+        backend,
+        policy(
+            &[format!("http://{addr}"), format!("http://{elsewhere}")],
+            true,
+        ),
+    )
+    .await;
+    let mis = Fhir {
+        app: &app,
+        token: api_token(&app, "doctor", &["read", "write", "fhir"]).await,
+        seen: Default::default(),
+    };
+    let mut subs = Vec::new();
+    for path in ["/moved", "/fail", "/hook"] {
+        let (s, sub) = subscribe(&mis, &format!("http://{addr}{path}"), json!({})).await;
+        assert_eq!(s, StatusCode::CREATED, "{sub}");
+        subs.push(sub["id"].as_str().unwrap().to_string());
+    }
+    let id = new_request(&mis, "SSRF-3").await;
+    assert_eq!(deliver(&svc).await, 3);
+    assert!(
+        stolen.lock().unwrap().is_empty(),
+        "the redirect was not followed"
+    );
+    let moved = mis.get(&format!("/Subscription/{}", subs[0])).await;
+    assert_eq!(moved["error"], "the endpoint answered HTTP 302");
+    let failed = mis.get(&format!("/Subscription/{}", subs[1])).await;
+    assert_eq!(failed["error"], "the endpoint answered HTTP 500");
+    assert!(!failed.to_string().contains("hunter2"), "{failed}");
+    let ok = mis.get(&format!("/Subscription/{}", subs[2])).await;
+    assert_eq!(ok["status"], "active", "{ok}");
+
+    let got: Vec<Seen> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.path == "/hook")
+        .cloned()
+        .collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let n = &got[0];
+    assert!(n.headers.get("authorization").is_none(), "{:?}", n.headers);
+    assert!(n.headers.get("cookie").is_none(), "{:?}", n.headers);
+    let body: Value = serde_json::from_str(&n.body).unwrap();
+    assert_eq!(body["resourceType"], "Bundle");
+    assert_eq!(body["type"], "history");
+    assert!(n.body.contains(&format!("\"Task/{id}\"")), "{}", n.body);
+    for secret in [
+        "11223344595",
+        "112-233-445 95",
+        "Тестов",
+        "Семён",
+        "1958-03-12",
+        "I21.0",
+        "Школьная",
+    ] {
+        assert!(!n.body.contains(secret), "{secret} in {}", n.body);
+    }
+    mis.seen.borrow_mut().push(body);
+    validate(&mis.seen.borrow());
+    app.stop().await;
+}
+both_backends!(
+    notifications_follow_no_redirect_and_carry_ids_only,
+    super::redirects_errors_and_payload
+);
+
+/// Many changes, few deliveries; a subscription ends with its owner's
+/// account or fhir token.
+async fn coalesced_and_owned(backend: BackendKind) {
+    let (addr, seen) = listener(None).await;
+    let (app, svc) = app_with_hooks(backend, policy(&[format!("http://{addr}")], true)).await;
+    let mis = Fhir {
+        app: &app,
+        token: api_token(&app, "doctor", &["read", "write", "fhir"]).await,
+        seen: Default::default(),
+    };
+    let (s, sub) = subscribe(&mis, &format!("http://{addr}/hook"), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{sub}");
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(new_request(&mis, &format!("SSRF-C{i}")).await);
+    }
+    // A thousand more changes of the same requests before the worker runs.
+    let (svc2, ids2) = (svc.clone(), ids.clone());
+    tokio::task::spawn_blocking(move || {
+        for i in 0..1000 {
+            svc2.db
+                .write(|c| {
+                    rtms_service::fhir::queue_notifications(
+                        c,
+                        ids2[i % 3],
+                        chrono::Utc::now().naive_utc(),
+                    )
+                })
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(deliver(&svc).await, 1, "one delivery for every change");
+    assert_eq!(deliver(&svc).await, 0, "and nothing left over");
+    let got = seen.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    for id in &ids {
+        assert_eq!(
+            got[0].body.matches(&format!("\"Task/{id}\"")).count(),
+            2,
+            "{}",
+            got[0].body
+        );
+    }
+
+    // The owner's system loses its fhir token: the next delivery ends the
+    // subscription instead of posting.
+    let owner = app.get(&app.login("doctor").await, "/api/v1/me").await["id"]
+        .as_i64()
+        .unwrap();
+    let svc2 = svc.clone();
+    tokio::task::spawn_blocking(move || {
+        svc2.db
+            .write(|c| {
+                rtms_store::repo::revoke_tokens_of(
+                    c,
+                    owner,
+                    "api",
+                    None,
+                    chrono::Utc::now().naive_utc(),
+                )
+            })
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let consultant = app.login("dispatcher").await;
+    app.act(&consultant, ids[0], "take", json!({})).await;
+    deliver(&svc).await;
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "nothing sent for an owner without the scope"
+    );
+    let s1 = stored(&svc, &sub["id"]).await;
+    assert!(!s1.active);
+
+    // An administrator deactivates the owner of another subscription: it ends at once.
+    let mis2 = Fhir {
+        app: &app,
+        token: api_token(&app, "doctor2", &["read", "write", "fhir"]).await,
+        seen: Default::default(),
+    };
+    let (s, sub2) = subscribe(&mis2, &format!("http://{addr}/hook"), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{sub2}");
+    let doctor2 = app.get(&app.login("doctor2").await, "/api/v1/me").await["id"]
+        .as_i64()
+        .unwrap();
+    let admin = app.login("admin").await;
+    let (s, body) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/admin/users/{doctor2}"),
+            Some(json!({"last_name": "Иванов", "first_name": "Пётр", "active": false})),
+        )
+        .await;
+    assert!(s.is_success(), "{body}");
+    assert!(!stored(&svc, &sub2["id"]).await.active);
+    app.act(&consultant, ids[1], "take", json!({})).await;
+    deliver(&svc).await;
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "nothing sent for a deactivated owner"
+    );
+    app.stop().await;
+}
+both_backends!(
+    deliveries_are_coalesced_and_end_with_their_owner,
+    super::coalesced_and_owned
+);
+
+/// An endpoint that never answers costs one delivery its timeout; the job
+/// queue (e-mail, escalations) does not wait for it, and other subscribers
+/// still get theirs.
+async fn slow_endpoint(backend: BackendKind) {
+    let (addr, seen) = listener(None).await;
+    let mut p = policy(&[format!("http://{addr}")], true);
+    p.timeout = std::time::Duration::from_secs(2);
+    let (app, svc) = app_with_hooks(backend, p).await;
+    let mis = Fhir {
+        app: &app,
+        token: api_token(&app, "doctor", &["read", "write", "fhir"]).await,
+        seen: Default::default(),
+    };
+    let (_, slow) = subscribe(&mis, &format!("http://{addr}/slow"), json!({})).await;
+    let (_, fast) = subscribe(&mis, &format!("http://{addr}/hook"), json!({})).await;
+    new_request(&mis, "SSRF-S").await;
+    let started = std::time::Instant::now();
+    let svc2 = svc.clone();
+    tokio::task::spawn_blocking(move || svc2.run_jobs("test", 50).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "the job queue does not wait for subscribers: {:?}",
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(deliver(&svc).await, 2);
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    let slow = mis
+        .get(&format!("/Subscription/{}", slow["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(slow["error"], "the endpoint did not answer in time");
+    let fast = mis
+        .get(&format!("/Subscription/{}", fast["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(fast["status"], "active");
+    assert!(seen.lock().unwrap().iter().any(|s| s.path == "/hook"));
+    // The slow one waits out its backoff rather than holding up the next round.
+    new_request(&mis, "SSRF-S2").await;
+    let started = std::time::Instant::now();
+    assert_eq!(deliver(&svc).await, 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    app.stop().await;
+}
+both_backends!(a_slow_endpoint_holds_up_nothing_else, super::slow_endpoint);

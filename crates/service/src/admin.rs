@@ -571,6 +571,8 @@ impl Services {
             if !input.active {
                 repo::revoke_tokens_of(c, id, "session", None, now)?;
                 repo::revoke_tokens_of(c, id, "api", None, now)?;
+                // Their systems' FHIR subscriptions end with them.
+                rtms_store::fhir::switch_off_of_user(c, id, crate::fhir_hooks::ERR_OWNER)?;
             }
             self.audit_in(
                 c,

@@ -194,7 +194,6 @@ impl Services {
     fn execute(&self, job: &Job) -> Result<(), String> {
         match job.kind.as_str() {
             "email" => self.send_email(&job.payload),
-            crate::fhir::NOTIFY_JOB => self.fhir_notify(&job.payload),
             crate::federal::SEND_JOB => self.federal_send(job),
             crate::federal::POLL_JOB => self.federal_poll(job),
             other => Err(format!("unknown job kind {other}")),

@@ -14,6 +14,7 @@ pub mod documents;
 pub mod error;
 pub mod federal;
 pub mod fhir;
+pub mod fhir_hooks;
 pub mod files;
 pub mod generate;
 pub mod jobs;
@@ -53,6 +54,8 @@ pub struct Services {
     pub federal: Option<Arc<federal::FederalConfig>>,
     /// This instance runs the federal level (`--level federal`): nothing above it.
     pub federal_level: bool,
+    /// Where FHIR subscriptions may send notifications (`fhir_hooks`).
+    pub fhir_hooks: Arc<fhir_hooks::HookPolicy>,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
     pub(crate) audit_queue: Arc<audit::AuditQueue>,
     /// Organizations as lists name them (see `consultations::Kept`).
@@ -73,6 +76,7 @@ impl Services {
             public_url: None,
             federal: None,
             federal_level: false,
+            fhir_hooks: Arc::default(),
             audit_queue: Arc::default(),
             org_cache: Arc::default(),
             profile_cache: Arc::default(),

@@ -418,11 +418,21 @@ diesel::table! {
         user_id -> BigInt,
         criteria -> Text,
         endpoint -> Text,
-        headers -> Text,
         reason -> Text,
         active -> Bool,
         last_error -> Text,
         created_at -> Timestamp,
+        next_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        failures -> Integer,
+    }
+}
+
+diesel::table! {
+    fhir_changes (subscription_id, consultation_id) {
+        subscription_id -> BigInt,
+        consultation_id -> BigInt,
+        changed_at -> Timestamp,
     }
 }
 
@@ -449,6 +459,7 @@ diesel::table! {
 
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(fhir_changes -> fhir_subscriptions (subscription_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(consultation_consultants -> users (user_id));
 diesel::joinable!(consultation_consultants -> consultations (consultation_id));
@@ -493,6 +504,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     video_log,
     bus_payloads,
     fhir_subscriptions,
+    fhir_changes,
     escalations,
     video_peers,
     calendar_tokens,

@@ -35,6 +35,7 @@ pub const FHIR_ROUTES: &[(&str, &str)] = &[
     ("GET", "/fhir/r4/DiagnosticReport/{id}"),
     ("POST", "/fhir/r4/Subscription"),
     ("GET", "/fhir/r4/Subscription/{id}"),
+    ("DELETE", "/fhir/r4/Subscription/{id}"),
     ("GET", "/fhir/r4/Practitioner/{id}"),
     ("GET", "/fhir/r4/Organization/{id}"),
     ("GET", "/fhir/r4/Communication"),
@@ -55,7 +56,10 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/r4/Task/{id}", get(read_task))
         .route("/fhir/r4/DiagnosticReport/{id}", get(read_report))
         .route("/fhir/r4/Subscription", post(subscribe))
-        .route("/fhir/r4/Subscription/{id}", get(read_subscription))
+        .route(
+            "/fhir/r4/Subscription/{id}",
+            get(read_subscription).delete(delete_subscription),
+        )
         .route("/fhir/r4/Practitioner/{id}", get(read_practitioner))
         .route("/fhir/r4/Organization/{id}", get(read_organization))
         .route("/fhir/r4/Communication", get(search_communications))
@@ -556,6 +560,29 @@ async fn read_subscription(
     let actor = caller.actor;
     match blocking(move || svc.fhir_subscription(&actor, num)).await {
         Ok(r) => fhir(StatusCode::OK, r),
+        Err(e) => outcome(e.in_lang(lang)).await,
+    }
+}
+
+/// Deletes a subscription of the caller's (anyone else's is "not found"):
+/// 204 No Content, and nothing is sent to its endpoint any more.
+async fn delete_subscription(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(id): Path<String>,
+) -> Response {
+    let caller = match fhir_caller(&state, caller).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = caller.lang;
+    let Ok(num) = id.parse::<i64>() else {
+        return outcome(AppError::from(ServiceError::NotFound).in_lang(lang)).await;
+    };
+    let svc = state.svc.clone();
+    let actor = caller.actor;
+    match blocking(move || svc.fhir_unsubscribe(&actor, num)).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => outcome(e.in_lang(lang)).await,
     }
 }
