@@ -659,7 +659,7 @@ async fn allowlist_and_private_ranges(backend: BackendKind) {
     let path = format!("/Subscription/{}", sub["id"].as_str().unwrap());
     let other = Fhir {
         app: &app,
-        token: api_token(&app, "doctor2", &["read", "fhir"]).await,
+        token: api_token(&app, "doctor2", &["read", "write", "fhir"]).await,
         seen: Default::default(),
     };
     let (s, _) = other.call(Method::DELETE, &path, None).await;
