@@ -109,6 +109,22 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "The file is larger than the allowed size",
         ),
         "file_empty" => ("Файл пустой", "The file is empty"),
+        "file_active_content" => (
+            "Такие файлы не принимаются: программы, скрипты, веб-страницы, SVG и документы с макросами (.exe, .js, .hta, .html, .svg, .docm, .xlsm…) могут нести вредоносный код. Сохраните документ как PDF",
+            "Files like this are not accepted: programs, scripts, web pages, SVG and documents with macros (.exe, .js, .hta, .html, .svg, .docm, .xlsm…) can carry harmful code. Save the document as PDF",
+        ),
+        "file_extension_mismatch" => (
+            "Расширение в имени файла не совпадает с его содержимым: переименуйте файл по его настоящему типу (PDF, JPEG, PNG, DICOM, ZIP, MP4, DOCX, XLSX)",
+            "The file name's extension does not match its content: rename the file after its real type (PDF, JPEG, PNG, DICOM, ZIP, MP4, DOCX, XLSX)",
+        ),
+        "verify_too_large" => (
+            "Файл слишком большой для проверки (не больше 20 МБ): заключение, выданное системой, намного меньше — проверьте, тот ли файл выбран",
+            "The file is too large to verify (20 MB at most): a conclusion issued by the system is much smaller; check that you chose the right file",
+        ),
+        "file_macro" => (
+            "Документ содержит макросы или элементы ActiveX и не принимается: сохраните его без макросов (DOCX, XLSX) или как PDF",
+            "The document holds macros or ActiveX controls and is not accepted: save it without macros (DOCX, XLSX) or as PDF",
+        ),
         "dicom_unsupported" => (
             "Это сжатие изображений DICOM (JPEG 2000, JPEG-LS) пока не поддерживается просмотрщиком; файл можно скачать",
             "This DICOM compression (JPEG 2000, JPEG-LS) is not supported by the viewer yet; download the file instead",

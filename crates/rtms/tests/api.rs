@@ -684,3 +684,116 @@ async fn openapi_lists_every_route() {
     }
     assert!(doc["components"]["schemas"]["ConsultationPatch"].is_object());
 }
+
+/// What the audit log keeps of a search: who searched and what was found,
+/// not the name that was typed (a patient's name).
+async fn search_terms_not_in_the_audit_log(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let auditor = app.login("auditor").await;
+    let mut body = complete_request("planned");
+    body["patient"]["last_name"] = json!("Пржевальская");
+    app.create(&doctor, body).await;
+    let page = app
+        .get(
+            &doctor,
+            "/api/v1/consultations?q=%D0%BF%D1%80%D0%B6%D0%B5%D0%B2%D0%B0%D0%BB%D1%8C%D1%81%D0%BA%D0%B0%D1%8F",
+        )
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    app.get(&doctor, "/api/v1/consultations?q=112-233-445%2095")
+        .await;
+    let log = app
+        .get(
+            &auditor,
+            "/api/v1/audit?action=read&object_type=consultation_list&login=doctor",
+        )
+        .await;
+    let entries = log["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{log}");
+    let all = log.to_string().to_lowercase();
+    assert!(!all.contains("пржевальская"), "{all}");
+    assert!(!all.contains("112-233-445"), "{all}");
+    assert!(all.contains("search by name: 1 words, 12 characters"), "{all}");
+    assert!(all.contains("search by number: 11 digits"), "{all}");
+}
+both_backends!(
+    the_audit_log_keeps_no_search_text,
+    super::search_terms_not_in_the_audit_log
+);
+
+/// Nothing with patient data is kept by a browser or proxy (`no-store` on
+/// every page and API answer; static assets stay cacheable); HSTS only when
+/// the server itself speaks TLS.
+async fn caching_and_transport_headers(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let cookie = app.ui_login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let api = app
+        .client
+        .get(format!("{}/api/v1/consultations/{id}", app.base))
+        .bearer_auth(&doctor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::OK);
+    assert_eq!(api.headers()["cache-control"], "no-store");
+    assert!(api.headers().get("strict-transport-security").is_none());
+    for path in ["/queue".to_string(), format!("/requests/{id}")] {
+        let page = app.page(Method::GET, &path, Some(&cookie)).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        assert_eq!(page.headers()["cache-control"], "no-store", "{path}");
+        assert!(page.headers().get("strict-transport-security").is_none());
+    }
+    let css = app.page(Method::GET, "/static/app.css", None).await;
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
+    let db = app.stop().await;
+
+    // The same database served over HTTPS.
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out",
+            "cert.pem", "-days", "2", "-subj", "/CN=localhost", "-addext",
+            "subjectAltName=DNS:localhost",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("openssl is installed");
+    assert!(made.status.success());
+    let store = rtms_store::Db::connect(&db.url, 4).unwrap();
+    let svc = rtms_service::Services::new(store, std::sync::Arc::new(rtms_service::SystemClock));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let server = tokio::spawn(async move {
+        rtms_web::serve_tls(listener, svc, vec![], &cert, &key, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    let pem = std::fs::read(dir.path().join("cert.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .resolve("localhost", addr)
+        .build()
+        .unwrap();
+    let base = format!("https://localhost:{}", addr.port());
+    let r = client
+        .get(format!("{base}/api/v1/consultations/{id}"))
+        .bearer_auth(&doctor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let r = client.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    let _ = stop.send(());
+    server.await.unwrap();
+}
+both_backends!(no_store_everywhere_and_hsts_over_tls, super::caching_and_transport_headers);

@@ -662,3 +662,123 @@ async fn correction(backend: BackendKind) {
     app.stop().await;
 }
 both_backends!(a_correction_is_a_new_version, super::correction);
+
+/// A POST that announces `length` bytes and sends none of them: the answer
+/// must come from the announcement alone. (status line, body)
+async fn announce_only(app: &TestApp, path: &str, content_type: &str, length: usize) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nContent-Type: {content_type}\r\nAccept-Language: ru\r\nContent-Length: {length}\r\n\r\n",
+        app.base
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    // Up to the end of the answer's body (the server closes, or it is all here).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+            let text = String::from_utf8_lossy(&got);
+            if let Some((h, b)) = text.split_once("\r\n\r\n") {
+                let len = h
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_string))
+                    .and_then(|v| v.trim().parse::<usize>().ok());
+                if len.is_some_and(|n| b.len() >= n) {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
+}
+
+/// The public verification takes no more than its named limit (20 MiB),
+/// refused on the announced length before a byte is read, or while the body
+/// streams in, with a clear answer; and one address may not post to it
+/// without pause.
+async fn verify_limits(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let limit = rtms_web::limits::VERIFY_MAX_BYTES;
+    // The API and the page, announcing a PDF past the limit.
+    let (status, body) = announce_only(&app, "/api/v1/verify", "application/pdf", limit + 1).await;
+    assert!(status.contains("413"), "{status}: {body}");
+    assert!(body.contains("не больше 20 МБ"), "{body}");
+    let (status, body) = announce_only(
+        &app,
+        "/verify",
+        "multipart/form-data; boundary=x",
+        limit + rtms_web::limits::FORM_OVERHEAD_BYTES + 1,
+    )
+    .await;
+    assert!(status.contains("413"), "{status}: {body}");
+    assert!(body.contains("Файл больше 20 МБ"), "{body}");
+    // Streamed without a length: cut at the limit.
+    let big = vec![b'%'; limit + (1 << 20)];
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.chunks(1 << 20).map(|c| Ok(c.to_vec())).collect();
+    let r = app
+        .client
+        .post(format!("{}/api/v1/verify", app.base))
+        .header("Content-Type", "application/pdf")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .send()
+        .await;
+    if let Ok(r) = r {
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    // A small PDF is answered as before, until the address has posted too often.
+    let mut limited = None;
+    for n in 0..rtms_web::limits::PUBLIC_POST_BURST + 2 {
+        let r = app
+            .client
+            .post(format!("{}/api/v1/verify", app.base))
+            .header("Content-Type", "application/pdf")
+            .header("Accept-Language", "ru")
+            .body(b"%PDF-1.7 not ours".to_vec())
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((n, r));
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let (n, r) = limited.expect("an address is limited");
+    assert!(n + 3 >= rtms_web::limits::PUBLIC_POST_BURST, "after {n}");
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["title"].as_str().unwrap().contains("Слишком много"),
+        "{body}"
+    );
+    // The page is limited too, and says so.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"%PDF-1.7".to_vec()).file_name("c.pdf"),
+    );
+    let r = app
+        .browser
+        .post(format!("{}/verify", app.base))
+        .header("Accept-Language", "ru")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("Повторите через"));
+}
+both_backends!(verify_is_capped_and_rate_limited, super::verify_limits);

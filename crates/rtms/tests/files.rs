@@ -353,9 +353,10 @@ async fn refusals(backend: BackendKind) {
     let (_, url, _) = tus.create(id, "a.pdf", 10).await;
     let r = tus.patch(&url, 0, pdf_bytes(20)).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    // A real PNG is accepted, whatever its name says.
+    // A real PNG is accepted by its content; a name without an extension
+    // says nothing against it (a name that disagrees: `active_content`).
     let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
-    let (_, url, _) = tus.create(id, "photo.jpeg", png.len() as u64).await;
+    let (_, url, _) = tus.create(id, "photo", png.len() as u64).await;
     let r = tus.patch(&url, 0, png).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let list = attachments(&app, &doctor, id).await;
@@ -647,3 +648,253 @@ async fn message_files(backend: BackendKind) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
 both_backends!(a_file_for_a_message, super::message_files);
+
+/// A DOCX as Word writes it; with `macros`, a VBA project inside (a .docm
+/// renamed to .docx).
+fn docx_bytes(macros: bool) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut part = |name: &str, body: &[u8]| {
+        zip.start_file(name, opts).unwrap();
+        std::io::Write::write_all(&mut zip, body).unwrap();
+    };
+    part("[Content_Types].xml", b"<Types/>");
+    part("word/document.xml", b"<w:document/>");
+    if macros {
+        part("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 Attribute VB_Name");
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Active content is refused by its name before a byte is sent, and by its
+/// content when it arrives; a name must agree with the content; downloads
+/// are always saved, never shown in the site's origin, under a safe name.
+async fn active_content(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    for name in [
+        "выписка.hta",
+        "report.HTML",
+        "схема.svg",
+        "protocol.docm",
+        "table.xlsm",
+        "run.js",
+        "снимок.pdf.exe",
+    ] {
+        let (status, url, body) = tus.create(id, name, 1000).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{name}: {body}");
+        assert!(url.is_empty(), "{name}: no upload created");
+        assert!(
+            body["title"].as_str().unwrap().contains("макрос"),
+            "{name}: {body}"
+        );
+    }
+    // A PNG called a JPEG: the name disagrees with the content.
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    let (_, url, _) = tus.create(id, "photo.jpeg", png.len() as u64).await;
+    let r = tus.patch(&url, 0, png.clone()).await;
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["title"].as_str().unwrap().contains("Расширение"),
+        "{body}"
+    );
+    // A Word document with macros, named .docx, is refused by its content.
+    let docm = docx_bytes(true);
+    let (_, url, _) = tus.create(id, "заключение.docx", docm.len() as u64).await;
+    let r = tus.patch(&url, 0, docm).await;
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["title"].as_str().unwrap().contains("макросы"),
+        "{body}"
+    );
+    assert!(attachments(&app, &doctor, id).await.is_empty());
+    // The same document without macros is taken.
+    let docx = docx_bytes(false);
+    let (_, url, _) = tus.create(id, "заключение.docx", docx.len() as u64).await;
+    let r = tus.patch(&url, 0, docx).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // A PNG under a name with quotes, a direction override and a path.
+    let (_, url, _) = tus
+        .create(id, "C:\\scans\\\"снимок\"\u{202E}gnp.png", png.len() as u64)
+        .await;
+    let r = tus.patch(&url, 0, png.clone()).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let aid = attachment_id(&r).unwrap();
+    let list = attachments(&app, &doctor, id).await;
+    let shown = list.iter().find(|a| a["id"] == aid).unwrap();
+    assert_eq!(shown["file_name"], "\"снимок\"gnp.png", "{shown}");
+    let r = app
+        .client
+        .get(format!("{}/api/v1/attachments/{aid}", app.base))
+        .bearer_auth(&doctor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers();
+    assert_eq!(h["content-type"], "image/png");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("sandbox"));
+    let disposition = h["content-disposition"].to_str().unwrap();
+    assert_eq!(
+        disposition,
+        "attachment; filename=\"________gnp.png\"; filename*=UTF-8''_%D1%81%D0%BD%D0%B8%D0%BC%D0%BE%D0%BA_gnp.png",
+        "{disposition}"
+    );
+    assert_eq!(&r.bytes().await.unwrap()[..], &png[..]);
+}
+both_backends!(active_content_refused, super::active_content);
+
+/// The administrator's quotas: a user's and an organization's files plus
+/// their uploads in progress; an upload past either is refused when it is
+/// created, before a byte is sent, saying which quota and how much is used.
+async fn quotas(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let admin = app.login("admin").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    let set = |org: i64, user: i64| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let mut s = app.get(&admin, "/api/v1/admin/settings").await;
+            s["upload_quota_org_mb"] = json!(org);
+            s["upload_quota_user_mb"] = json!(user);
+            let (status, body) = app
+                .call(Some(&admin), Method::PUT, "/api/v1/admin/settings", Some(s))
+                .await;
+            assert!(status.is_success(), "{body}");
+        }
+    };
+    // The defaults are named and shown.
+    let s = app.get(&admin, "/api/v1/admin/settings").await;
+    assert_eq!(s["upload_quota_org_mb"], 1 << 20);
+    assert_eq!(s["upload_quota_user_mb"], 100 << 10);
+
+    // A user's quota of 3 MB: 2 MB are stored, 2 MB more are refused.
+    set(0, 3).await;
+    let data = pdf_bytes(2 << 20);
+    let (status, url, body) = tus.create(id, "первый.pdf", data.len() as u64).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(tus.patch(&url, 0, data).await.status(), StatusCode::NO_CONTENT);
+    let (status, url, body) = tus.create(id, "второй.pdf", 2 << 20).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(url.is_empty());
+    let title = body["title"].as_str().unwrap();
+    assert!(title.contains("ваша квота"), "{title}");
+    assert!(title.contains("3 МБ, уже занято 2 МБ, файл 2 МБ"), "{title}");
+    // An upload still in progress counts at its announced length.
+    let (status, _, body) = tus.create(id, "третий.pdf", 1 << 20).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, body) = tus.create(id, "четвёртый.pdf", 1).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+
+    // The organization's quota counts what all its staff hold (the head of
+    // the same hospital here has nothing of their own).
+    set(3, 0).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    let head = app.login("head").await;
+    let other = Tus {
+        app: &app,
+        token: &head,
+    };
+    let (status, _, body) = other.create(id, "пятый.pdf", 1 << 20).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(
+        body["title"].as_str().unwrap().contains("квота загрузок организации"),
+        "{body}"
+    );
+    // Without quotas it is taken; a nonsense quota is refused.
+    set(0, 0).await;
+    assert_eq!(other.create(id, "пятый.pdf", 1 << 20).await.0, StatusCode::CREATED);
+    let mut s = app.get(&admin, "/api/v1/admin/settings").await;
+    s["upload_quota_user_mb"] = json!(-5);
+    let (status, _) = app
+        .call(Some(&admin), Method::PUT, "/api/v1/admin/settings", Some(s))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+both_backends!(upload_quotas_before_the_bytes, super::quotas);
+
+/// Reads of DICOM frames and of a request's file list are in the audit log:
+/// one entry per series viewed (not per frame), naming it.
+async fn reads_audited(backend: BackendKind) {
+    use rtms_dicom::fixtures::*;
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let auditor = app.login("auditor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let tus = Tus {
+        app: &app,
+        token: &doctor,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("ct.zip");
+    let entries: Vec<(String, Vec<u8>)> = (1..=3)
+        .map(|n| (format!("CT/IM{n:04}"), to_bytes(&ct_object(&Spec::ct(n)))))
+        .collect();
+    let refs: Vec<(&str, Vec<u8>)> = entries
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.clone()))
+        .collect();
+    write_zip(&zip_path, &refs);
+    let bytes = std::fs::read(&zip_path).unwrap();
+    let (_, url, _) = tus.create(id, "КТ.zip", bytes.len() as u64).await;
+    let aid = attachment_id(&tus.patch(&url, 0, bytes).await).unwrap();
+    let audit = |query: String| {
+        let app = &app;
+        let auditor = auditor.clone();
+        async move {
+            app.get(&auditor, &format!("/api/v1/audit?{query}")).await["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    // Paging through the series: three frames, one entry.
+    for instance in 0..3 {
+        let r = app
+            .client
+            .get(format!(
+                "{}/api/v1/attachments/{aid}/frame?instance={instance}",
+                app.base
+            ))
+            .bearer_auth(&doctor)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+    }
+    let reads = audit(format!("action=read&object_type=attachment&object_id={aid}")).await;
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    let details = reads[0]["details"].as_str().unwrap();
+    assert!(details.contains("study 0 series 0 (CT"), "{details}");
+    assert_eq!(reads[0]["login"], "doctor");
+    // The list of files is a read of the request's files.
+    attachments(&app, &doctor, id).await;
+    let lists = audit(format!("action=read&object_type=attachment_list&object_id={id}")).await;
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    assert!(
+        lists[0]["details"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("[{aid}]")),
+        "{lists:?}"
+    );
+}
+both_backends!(frames_and_file_lists_audited, super::reads_audited);

@@ -186,6 +186,47 @@ pub struct RegionSettings {
     /// The region's name, printed on documents and reports.
     #[serde(default)]
     pub region_name: String,
+    /// What an organization's members may hold in attachments and uploads in
+    /// progress, in megabytes; 0: no limit.
+    #[serde(default = "default_org_quota")]
+    pub upload_quota_org_mb: i64,
+    /// What one user may hold likewise, in megabytes; 0: no limit.
+    #[serde(default = "default_user_quota")]
+    pub upload_quota_user_mb: i64,
+}
+
+/// The setting that holds [`RegionSettings::upload_quota_org_mb`].
+pub const UPLOAD_QUOTA_ORG_SETTING: &str = "upload_quota_org_mb";
+/// The setting that holds [`RegionSettings::upload_quota_user_mb`].
+pub const UPLOAD_QUOTA_USER_SETTING: &str = "upload_quota_user_mb";
+/// An organization's upload quota until an administrator sets one: 1 TiB.
+pub const DEFAULT_UPLOAD_QUOTA_ORG_MB: i64 = 1 << 20;
+/// A user's upload quota until an administrator sets one: 100 GiB.
+pub const DEFAULT_UPLOAD_QUOTA_USER_MB: i64 = 100 << 10;
+/// The largest quota an administrator may set: 1 PiB.
+pub const MAX_UPLOAD_QUOTA_MB: i64 = 1 << 30;
+
+fn default_org_quota() -> i64 {
+    DEFAULT_UPLOAD_QUOTA_ORG_MB
+}
+
+fn default_user_quota() -> i64 {
+    DEFAULT_UPLOAD_QUOTA_USER_MB
+}
+
+/// The upload quotas in force, in megabytes (organization, user); 0: no limit.
+pub fn upload_quotas(conn: &mut rtms_store::DbConn) -> Result<(i64, i64), rtms_store::StoreError> {
+    let read = |conn: &mut rtms_store::DbConn, key: &str, default: i64| {
+        Ok::<_, rtms_store::StoreError>(
+            repo::setting(conn, key)?
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(default),
+        )
+    };
+    Ok((
+        read(conn, UPLOAD_QUOTA_ORG_SETTING, DEFAULT_UPLOAD_QUOTA_ORG_MB)?,
+        read(conn, UPLOAD_QUOTA_USER_SETTING, DEFAULT_UPLOAD_QUOTA_USER_MB)?,
+    ))
 }
 
 /// The setting that holds [`RegionSettings::region_name`].
@@ -855,7 +896,10 @@ impl Services {
                 .map(|(_, m)| *m)
                 .unwrap_or(default)
         };
+        let (upload_quota_org_mb, upload_quota_user_mb) = upload_quotas(&mut conn)?;
         Ok(RegionSettings {
+            upload_quota_org_mb,
+            upload_quota_user_mb,
             emergency_minutes: minutes("emergency", d.emergency_minutes),
             urgent_minutes: minutes("urgent", d.urgent_minutes),
             planned_minutes: minutes("planned", d.planned_minutes),
@@ -892,6 +936,14 @@ impl Services {
         {
             errors.push(FieldError::new("escalate_head_minutes", "out_of_range"));
         }
+        for (f, v) in [
+            ("upload_quota_org_mb", s.upload_quota_org_mb),
+            ("upload_quota_user_mb", s.upload_quota_user_mb),
+        ] {
+            if !(0..=MAX_UPLOAD_QUOTA_MB).contains(&v) {
+                errors.push(FieldError::new(f, "out_of_range"));
+            }
+        }
         if s.region_name.trim().chars().count() > 200 {
             errors.push(FieldError::new("region_name", "too_long"));
         }
@@ -920,6 +972,16 @@ impl Services {
                 &s.session_idle_minutes.to_string(),
             )?;
             repo::set_setting(c, REGION_NAME_SETTING, s.region_name.trim())?;
+            repo::set_setting(
+                c,
+                UPLOAD_QUOTA_ORG_SETTING,
+                &s.upload_quota_org_mb.to_string(),
+            )?;
+            repo::set_setting(
+                c,
+                UPLOAD_QUOTA_USER_SETTING,
+                &s.upload_quota_user_mb.to_string(),
+            )?;
             repo::set_setting(
                 c,
                 ESCALATE_HEAD_SETTING,

@@ -155,6 +155,30 @@ impl Services {
     }
 }
 
+/// A list filter as the audit log keeps it: the search text (a patient's
+/// name, a СНИЛС) is replaced by what kind of search it was and how long, so
+/// the log that records who looked does not itself hold the names.
+pub fn without_search_text(f: &rtms_store::repo::ConsultationFilter) -> rtms_store::repo::ConsultationFilter {
+    let mut shown = f.clone();
+    shown.q = f.q.as_deref().map(describe_search);
+    shown
+}
+
+/// `search by name: 2 words, 12 characters` or `search by number: 11 digits`.
+pub fn describe_search(q: &str) -> String {
+    let q = q.trim();
+    let digits = q.chars().filter(|c| c.is_ascii_digit()).count();
+    if digits > 0 && digits * 2 >= q.chars().filter(|c| !c.is_whitespace()).count() {
+        format!("search by number: {digits} digits")
+    } else {
+        format!(
+            "search by name: {} words, {} characters",
+            q.split_whitespace().count(),
+            q.chars().count()
+        )
+    }
+}
+
 /// Parses `ДД.ММ.ГГГГ` or `ГГГГ-ММ-ДД` as the start of that day (UTC).
 pub fn day_start(raw: &str) -> Option<NaiveDateTime> {
     rtms_domain::validate::parse_date(raw)

@@ -967,7 +967,11 @@ impl Services {
             actor,
             list_role(actor),
             ("consultation_list", ""),
-            &format!("{filter:?} -> [{}]", ids.join(",")),
+            &format!(
+                "{:?} -> [{}]",
+                crate::audit::without_search_text(&filter),
+                ids.join(",")
+            ),
         )?;
         Ok(ConsultationPage {
             items,
@@ -1672,7 +1676,7 @@ impl Services {
     }
 
     /// The role under which the caller sees this request, for the audit trail.
-    fn acting_role(&self, actor: &Actor, id: i64) -> SResult<Option<Role>> {
+    pub(crate) fn acting_role(&self, actor: &Actor, id: i64) -> SResult<Option<Role>> {
         let mut conn = self.db.conn()?;
         let c = repo::consultation(&mut conn, id)?;
         let consultants = repo::assigned_consultants(&mut conn, id)?;
@@ -1703,17 +1707,19 @@ impl Services {
             Err(ServiceError::NotFound) => None,
             Err(e) => return Err(e),
         };
-        let details = conclusion
-            .as_ref()
-            .map(|k| format!("page, conclusion version {}", k.version))
-            .unwrap_or_else(|| "page".into());
+        let attachments = self.attachments_unaudited(actor, id)?;
+        let files: Vec<String> = attachments.iter().map(|a| a.id.to_string()).collect();
+        let details = match &conclusion {
+            Some(k) => format!("page, conclusion version {}", k.version),
+            None => "page".into(),
+        };
+        let details = format!("{details}, attachments [{}]", files.join(","));
         self.audit_read(
             actor,
             self.acting_role(actor, id)?,
             ("consultation", &id.to_string()),
             &details,
         )?;
-        let attachments = self.attachments(actor, id)?;
         let can_attach = self.can_attach(actor, id);
         Ok(ConsultationPageView {
             view,

@@ -75,9 +75,10 @@ impl Services {
         })
     }
 
-    /// A frame of a DICOM attachment as PNG. Metadata access is checked (not
-    /// audited per frame: paging a series would flood the log; opening the
-    /// study is audited by `study`).
+    /// A frame of a DICOM attachment as PNG. The view of a series is audited
+    /// once per user within `files::FRAME_AUDIT_WINDOW` (its first frame;
+    /// paging through the rest would flood the log), naming the series; the
+    /// frame is not handed out unless that entry is recorded.
     pub async fn dicom_frame(
         &self,
         actor: &Actor,
@@ -102,6 +103,40 @@ impl Services {
             .and_then(|s| s.instances.get(req.instance))
             .ok_or(ServiceError::NotFound)?
             .clone();
+        let key = (actor.user.id, attachment_id, req.study, req.series);
+        if self.files.first_frame_read(key) {
+            let series = &index.studies[req.study].series[req.series];
+            let title = [
+                series.modality.clone().unwrap_or_default(),
+                series.description.clone().unwrap_or_default(),
+            ]
+            .into_iter()
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+            let details = format!(
+                "attachment {attachment_id}: DICOM frames, study {} series {} ({title})",
+                req.study, req.series
+            );
+            let svc = self.clone();
+            let a = actor.clone();
+            let consultation = meta.consultation_id;
+            let recorded = tokio::task::spawn_blocking(move || {
+                svc.audit_read(
+                    &a,
+                    svc.acting_role(&a, consultation)?,
+                    ("attachment", &attachment_id.to_string()),
+                    &details,
+                )
+            })
+            .await
+            .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))
+            .and_then(|r| r);
+            if let Err(e) = recorded {
+                self.files.forget_frame_read(key);
+                return Err(e);
+            }
+        }
         let path = self
             .files
             .local_path(&meta.storage_key)

@@ -32,6 +32,16 @@ pub enum ServiceError {
     /// (`file_type`, `file_too_large`, `upload_offset`, …).
     #[error("refused: {code}")]
     Refused { code: &'static str },
+    /// An upload would take its user or organization past the upload quota
+    /// (an administrator's setting). Sizes in bytes.
+    #[error("upload quota of the {scope} exceeded")]
+    QuotaExceeded {
+        /// `organization` or `user`.
+        scope: &'static str,
+        limit: u64,
+        used: u64,
+        requested: u64,
+    },
     #[error(transparent)]
     Store(StoreError),
 }

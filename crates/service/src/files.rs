@@ -99,6 +99,67 @@ impl FileKind {
     pub fn is_dicom(self) -> bool {
         matches!(self, FileKind::Dicom | FileKind::DicomZip)
     }
+
+    /// The file name extensions (lower case) a file of this kind may carry.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            FileKind::Pdf => &["pdf"],
+            FileKind::Jpeg => &["jpg", "jpeg", "jpe", "jfif"],
+            FileKind::Png => &["png"],
+            FileKind::Dicom => &["dcm", "dicom", "dic", "ima"],
+            FileKind::DicomZip => &["zip"],
+            FileKind::Mp4 => &["mp4", "m4v", "mov"],
+            FileKind::Docx => &["docx"],
+            FileKind::Xlsx => &["xlsx"],
+        }
+    }
+}
+
+/// Extensions refused whatever the content: programs, scripts, web pages,
+/// vector images that can hold script, and Office documents that can hold
+/// macros. The name is checked when an upload is created, before any byte.
+pub const ACTIVE_EXTENSIONS: &[&str] = &[
+    // programs and installers
+    "exe", "com", "dll", "scr", "pif", "cpl", "msi", "msp", "msc", "jar", "apk", "app", "elf",
+    "bin", "sys", "drv", "ocx", "lnk", "reg", "inf",
+    // scripts
+    "bat", "cmd", "ps1", "psm1", "vbs", "vbe", "js", "jse", "mjs", "cjs", "wsf", "wsh", "ws",
+    "sh", "bash", "py", "pl", "php", "rb", "hta", "chm", "scf", "url", "iqy", "slk",
+    // web pages and active images
+    "html", "htm", "xhtml", "shtml", "mht", "mhtml", "svg", "svgz", "xml", "xsl", "swf",
+    // Office documents with macros
+    "docm", "dotm", "xlsm", "xltm", "xlam", "xlsb", "pptm", "potm", "ppam", "ppsm", "sldm",
+];
+
+/// The extension of a file name that says a type, lower case: the part after
+/// the last dot when it is 1 to 5 ASCII letters or digits with a letter
+/// among them. None when there is none (`Иванова И.И`, a DICOM file named by
+/// its UID `1.2.840.10008.1`, a name without a dot).
+pub fn type_extension(name: &str) -> Option<String> {
+    let (_, ext) = name.rsplit_once('.')?;
+    let ok = (1..=5).contains(&ext.len())
+        && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        && ext.chars().any(|c| c.is_ascii_alphabetic());
+    ok.then(|| ext.to_ascii_lowercase())
+}
+
+/// The name's verdict before any byte arrives: active content is refused.
+pub fn check_name(name: &str) -> Result<(), &'static str> {
+    match type_extension(name) {
+        Some(ext) if ACTIVE_EXTENSIONS.contains(&ext.as_str()) => Err("file_active_content"),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the name agrees with what the content turned out to be: a name
+/// with a type extension must carry one of the kind's own. A name without
+/// one is taken (the stored type comes from the content).
+pub fn check_agreement(kind: FileKind, name: &str) -> Result<(), &'static str> {
+    check_name(name)?;
+    match type_extension(name) {
+        Some(ext) if !kind.extensions().contains(&ext.as_str()) => Err("file_extension_mismatch"),
+        _ => Ok(()),
+    }
 }
 
 /// What the first bytes say. `None` means no accepted type starts like this.
@@ -161,6 +222,12 @@ fn classify_zip(f: std::fs::File) -> Result<FileKind, &'static str> {
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
         .collect();
+    let office = names
+        .iter()
+        .any(|n| n == "word/document.xml" || n == "xl/workbook.xml");
+    if office && names.iter().any(|n| is_active_part(n)) {
+        return Err("file_macro");
+    }
     if names.iter().any(|n| n == "word/document.xml") {
         return Ok(FileKind::Docx);
     }
@@ -182,6 +249,13 @@ fn classify_zip(f: std::fs::File) -> Result<FileKind, &'static str> {
     Err("zip_without_dicom")
 }
 
+/// A part of an Office document that carries code: a VBA project (macros,
+/// whatever the file is called) or ActiveX controls.
+fn is_active_part(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with("vbaproject.bin") || lower.ends_with("vbadata.xml") || lower.contains("/activex/")
+}
+
 /// Where finished files are kept: a directory (the default), or any
 /// S3-compatible store. Uploads in progress always stage on the local disk.
 pub struct FileStore {
@@ -195,7 +269,18 @@ pub struct FileStore {
     /// Hash state of uploads this process is receiving, so a resumed upload
     /// does not read its file again. Lost on restart; then rebuilt from the file.
     hashing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Hashing>>>>>,
+    /// DICOM series views recorded in the audit log lately: (user,
+    /// attachment, study, series) → when. See [`FRAME_AUDIT_WINDOW`].
+    frame_reads: Mutex<HashMap<(i64, i64, usize, usize), std::time::Instant>>,
 }
+
+/// Frames of one series a user pages through within this time are one read
+/// in the audit log (the first frame records it); after it, a frame records
+/// the view again.
+pub const FRAME_AUDIT_WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Series views remembered at most before the expired ones are dropped.
+const FRAME_READS_MAX: usize = 10_000;
 
 enum Backend {
     Local {
@@ -452,6 +537,7 @@ impl FileStore {
             max_bytes: DEFAULT_MAX_BYTES,
             clamd: None,
             hashing: Mutex::new(HashMap::new()),
+            frame_reads: Mutex::new(HashMap::new()),
         })
     }
 
@@ -491,6 +577,31 @@ impl FileStore {
             .entry(id.to_string())
             .or_default()
             .clone()
+    }
+
+    /// Whether this view of a series is new (not recorded within
+    /// [`FRAME_AUDIT_WINDOW`]); if so, it counts as recorded from now.
+    pub(crate) fn first_frame_read(&self, key: (i64, i64, usize, usize)) -> bool {
+        let now = std::time::Instant::now();
+        let mut seen = self.frame_reads.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= FRAME_READS_MAX {
+            seen.retain(|_, at| now.duration_since(*at) < FRAME_AUDIT_WINDOW);
+        }
+        match seen.get(&key) {
+            Some(at) if now.duration_since(*at) < FRAME_AUDIT_WINDOW => false,
+            _ => {
+                seen.insert(key, now);
+                true
+            }
+        }
+    }
+
+    /// Forgets a recorded view (its audit entry could not be written).
+    pub(crate) fn forget_frame_read(&self, key: (i64, i64, usize, usize)) {
+        self.frame_reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
     }
 
     fn forget(&self, id: &str) {
@@ -697,13 +808,26 @@ fn storage_key(u: &Upload) -> String {
 /// characters, not empty, at most 200 characters.
 pub fn clean_file_name(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !is_format_char(*c))
+        .take(200)
+        .collect();
     let cleaned = cleaned.trim().to_string();
     if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
         None
     } else {
         Some(cleaned)
     }
+}
+
+/// Invisible characters that change how a name reads: bidirectional
+/// overrides (`отчёт` U+202E `fdp.exe` reads as `отчётexe.pdf`), zero-width ones, the
+/// byte-order mark.
+pub fn is_format_char(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 impl Services {
@@ -770,16 +894,18 @@ impl Services {
     pub fn begin_upload(&self, actor: &Actor, new: &NewUpload) -> SResult<String> {
         let name = clean_file_name(&new.file_name)
             .ok_or_else(|| ServiceError::field("filename", "required"))?;
+        check_name(&name).map_err(ServiceError::refused)?;
         let now = self.clock.now().naive_utc();
         let id = hex::encode(rand::random::<[u8; 16]>());
         self.db.write(|conn| {
-            self.may_attach(conn, actor, new.consultation_id, new.message_id)?;
+            let role = self.may_attach(conn, actor, new.consultation_id, new.message_id)?;
             if new.length == 0 {
                 return Err(ServiceError::refused("file_empty"));
             }
             if new.length > self.files.max_bytes {
                 return Err(ServiceError::refused("file_too_large"));
             }
+            self.check_quotas(conn, actor, role, new.length)?;
             repo_files::insert_upload(
                 conn,
                 &Upload {
@@ -800,6 +926,47 @@ impl Services {
         std::fs::File::create(self.files.staging_path(&id))
             .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))?;
         Ok(id)
+    }
+
+    /// Refuses an upload of `length` bytes that would take the user, or the
+    /// organization they attach for, past its quota (`upload_quota_*_mb`):
+    /// what they hold in attachments plus uploads in progress at their
+    /// announced length. Checked in the transaction that creates the upload.
+    fn check_quotas(
+        &self,
+        conn: &mut rtms_store::DbConn,
+        actor: &Actor,
+        role: Role,
+        length: u64,
+    ) -> SResult<()> {
+        let (org_mb, user_mb) = crate::admin::upload_quotas(conn)?;
+        let over = |scope: &'static str, limit_mb: i64, used: i64| {
+            let limit = (limit_mb.max(0) as u64).saturating_mul(1 << 20);
+            let used = used.max(0) as u64;
+            if limit_mb > 0 && used.saturating_add(length) > limit {
+                Err(ServiceError::QuotaExceeded {
+                    scope,
+                    limit,
+                    used,
+                    requested: length,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        if user_mb > 0 {
+            over(
+                "user",
+                user_mb,
+                repo_files::bytes_of_user(conn, actor.user.id)?,
+            )?;
+        }
+        if org_mb > 0 {
+            if let Some(m) = actor.roles.iter().find(|m| m.role == role) {
+                over("organization", org_mb, repo_files::bytes_of_org(conn, m.org.id)?)?;
+            }
+        }
+        Ok(())
     }
 
     /// The upload, if it is the actor's own.
@@ -1012,9 +1179,11 @@ impl Services {
                 None => hex::encode(hash_prefix(&path).await.map_err(io)?.finalize()),
             };
             let p = path.clone();
+            let name = upload.file_name.clone();
             let clamd = self.files.clamd.clone();
             let checked = tokio::task::spawn_blocking(move || -> SResult<(FileKind, String)> {
                 let kind = classify(&p).map_err(ServiceError::refused)?;
+                check_agreement(kind, &name).map_err(ServiceError::refused)?;
                 let scan = match clamd {
                     None => "not_scanned".to_string(),
                     Some(addr) => match clamd_scan(&addr, &p) {
@@ -1181,8 +1350,26 @@ impl Services {
         Ok(stale.len())
     }
 
-    /// The files of a request, for everyone who may see the request.
+    /// The files of a request, for everyone who may see the request. The
+    /// list names files of a patient: the read is audited.
     pub fn attachments(&self, actor: &Actor, consultation_id: i64) -> SResult<Vec<AttachmentView>> {
+        let list = self.attachments_unaudited(actor, consultation_id)?;
+        let ids: Vec<String> = list.iter().map(|a| a.id.to_string()).collect();
+        self.audit_read(
+            actor,
+            self.acting_role(actor, consultation_id)?,
+            ("attachment_list", &consultation_id.to_string()),
+            &format!("attachments [{}]", ids.join(",")),
+        )?;
+        Ok(list)
+    }
+
+    /// The same list, for a read that is audited as a whole (the request page).
+    pub(crate) fn attachments_unaudited(
+        &self,
+        actor: &Actor,
+        consultation_id: i64,
+    ) -> SResult<Vec<AttachmentView>> {
         let mut conn = self.db.conn()?;
         self.visible(&mut conn, actor, consultation_id)?;
         let rows = repo_files::attachments_of(&mut conn, consultation_id)?;
@@ -1296,5 +1483,26 @@ impl Services {
         state
             .attachment_id
             .ok_or(ServiceError::refused("upload_gone"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_content_agree() {
+        assert_eq!(type_extension("Эхо-КГ 12.11.pdf").as_deref(), Some("pdf"));
+        assert_eq!(type_extension("Иванова И.И"), None);
+        assert_eq!(type_extension("1.2.840.10008.5.1"), None);
+        assert_eq!(type_extension("IM0001"), None);
+        assert_eq!(check_name("отчёт.pdf.EXE"), Err("file_active_content"));
+        assert_eq!(check_name("x.svg"), Err("file_active_content"));
+        assert_eq!(check_name("x.pdf"), Ok(()));
+        assert_eq!(check_agreement(FileKind::Png, "a.jpeg"), Err("file_extension_mismatch"));
+        assert_eq!(check_agreement(FileKind::Jpeg, "a.JPG"), Ok(()));
+        assert_eq!(check_agreement(FileKind::Dicom, "1.2.840.1"), Ok(()));
+        assert_eq!(check_agreement(FileKind::Pdf, "скан.txt"), Err("file_extension_mismatch"));
+        assert_eq!(clean_file_name("a\u{202E}gnp.exe").as_deref(), Some("agnp.exe"));
     }
 }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::models::{Attachment, Document, NewAttachment, NewDocument, Upload};
-use crate::schema::{attachments, document_signatures, documents, uploads};
+use crate::schema::{attachments, document_signatures, documents, memberships, uploads};
 use crate::{DbConn, StoreError};
 
 type R<T> = Result<T, StoreError>;
@@ -104,6 +104,47 @@ pub fn attachments_of(conn: &mut DbConn, consultation_id: i64) -> R<Vec<Attachme
         .order(attachments::id.asc())
         .select(Attachment::as_select())
         .load(conn)?)
+}
+
+/// Bytes a user holds: the files they attached and the uploads they are
+/// still sending (counted at their announced length).
+pub fn bytes_of_user(conn: &mut DbConn, user_id: i64) -> R<i64> {
+    let stored: i64 = attachments::table
+        .filter(attachments::uploaded_by.eq(user_id))
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(COALESCE(SUM(size), 0) AS BIGINT)",
+        ))
+        .first(conn)?;
+    let staged: i64 = uploads::table
+        .filter(uploads::user_id.eq(user_id))
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(COALESCE(SUM(length), 0) AS BIGINT)",
+        ))
+        .first(conn)?;
+    Ok(stored + staged)
+}
+
+/// Bytes an organization holds: what its members attached and are uploading.
+pub fn bytes_of_org(conn: &mut DbConn, org_id: i64) -> R<i64> {
+    let members = memberships::table
+        .filter(memberships::organization_id.eq(org_id))
+        .select(memberships::user_id);
+    let stored: i64 = attachments::table
+        .filter(attachments::uploaded_by.eq_any(members))
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(COALESCE(SUM(size), 0) AS BIGINT)",
+        ))
+        .first(conn)?;
+    let members = memberships::table
+        .filter(memberships::organization_id.eq(org_id))
+        .select(memberships::user_id);
+    let staged: i64 = uploads::table
+        .filter(uploads::user_id.eq_any(members))
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(COALESCE(SUM(length), 0) AS BIGINT)",
+        ))
+        .first(conn)?;
+    Ok(stored + staged)
 }
 
 pub fn set_attachment_details(conn: &mut DbConn, id: i64, details: &str) -> R<()> {

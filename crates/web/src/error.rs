@@ -71,6 +71,50 @@ fn t(lang: Lang, ru: &str, en: &str) -> String {
     }
 }
 
+/// A problem document made here (not from a service error): status, kind, title.
+pub fn problem(status: StatusCode, kind: &str, title: String) -> Response {
+    let body = Problem {
+        kind: format!("https://rtms.example/problems/{kind}"),
+        title,
+        status: status.as_u16(),
+        detail: None,
+        errors: vec![],
+    };
+    let mut resp = (status, axum::Json(body)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/problem+json"),
+    );
+    resp
+}
+
+/// Megabytes for people, rounded up: a byte over is not "0 MB".
+fn mb(bytes: u64) -> u64 {
+    bytes.div_ceil(1 << 20)
+}
+
+/// The quota refused, with its size, what is held and what was asked for.
+pub(crate) fn quota_text(lang: Lang, scope: &str, limit: u64, used: u64, requested: u64) -> String {
+    match (lang, scope) {
+        (Lang::Ru, "organization") => format!(
+            "Превышена квота загрузок организации: {} МБ, уже занято {} МБ, файл {} МБ. Обратитесь к администратору",
+            mb(limit), mb(used), mb(requested)
+        ),
+        (Lang::Ru, _) => format!(
+            "Превышена ваша квота загрузок: {} МБ, уже занято {} МБ, файл {} МБ. Обратитесь к администратору",
+            mb(limit), mb(used), mb(requested)
+        ),
+        (Lang::En, "organization") => format!(
+            "The organization's upload quota is exceeded: {} MB, {} MB already used, the file is {} MB. Ask an administrator",
+            mb(limit), mb(used), mb(requested)
+        ),
+        (Lang::En, _) => format!(
+            "Your upload quota is exceeded: {} MB, {} MB already used, the file is {} MB. Ask an administrator",
+            mb(limit), mb(used), mb(requested)
+        ),
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, kind, title, detail, errors) = match self {
@@ -173,8 +217,13 @@ impl IntoResponse for AppError {
                 ),
                 ServiceError::Refused { code } => (
                     match code {
-                        "file_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-                        "file_type" | "zip_without_dicom" | "zip_broken" => {
+                        "file_too_large" | "verify_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                        "file_type"
+                        | "zip_without_dicom"
+                        | "zip_broken"
+                        | "file_active_content"
+                        | "file_extension_mismatch"
+                        | "file_macro" => {
                             StatusCode::UNSUPPORTED_MEDIA_TYPE
                         }
                         "upload_offset" | "upload_busy" | "video_conflict" => StatusCode::CONFLICT,
@@ -185,6 +234,18 @@ impl IntoResponse for AppError {
                     },
                     code,
                     rtms_domain::validate::message(code, lang).to_string(),
+                    None,
+                    vec![],
+                ),
+                ServiceError::QuotaExceeded {
+                    scope,
+                    limit,
+                    used,
+                    requested,
+                } => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "upload-quota",
+                    quota_text(lang, scope, limit, used, requested),
                     None,
                     vec![],
                 ),

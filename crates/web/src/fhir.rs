@@ -750,8 +750,16 @@ async fn read_binary(
         Ok((_, stream)) => (
             [
                 (header::CONTENT_TYPE, a.content_type.clone()),
-                (header::CACHE_CONTROL, "private, no-store".to_string()),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    crate::api::files::DOWNLOAD_CSP.to_string(),
+                ),
             ],
+            [(
+                header::CONTENT_DISPOSITION,
+                crate::api::files::disposition("attachment", &a.file_name),
+            )],
             axum::body::Body::from_stream(stream),
         )
             .into_response(),

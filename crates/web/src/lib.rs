@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod fhir;
+pub mod limits;
 pub mod metrics;
 pub mod report_export;
 pub mod ui;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     /// The video rooms' signaling on this instance.
     pub video: std::sync::Arc<ui::video_pages::SignalHub>,
+    /// Posts per client address to the public routes (`limits::RATE_LIMITED_PATHS`).
+    pub public_posts: std::sync::Arc<limits::RateLimiter>,
 }
 
 /// Where a request comes from: the peer, or behind a trusted proxy the last
@@ -106,6 +109,7 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
         https,
         metrics: Default::default(),
         video: Default::default(),
+        public_posts: Default::default(),
     };
     let (api, openapi) = api::router().split_for_parts();
     let openapi = std::sync::Arc::new(openapi);
@@ -127,11 +131,87 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
             state.clone(),
             metrics::track,
         ))
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            public_post_limit,
+        ))
         .layer(axum::middleware::from_fn(ui::csrf_guard))
         .layer(axum::middleware::from_fn(ui::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            transport_headers,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
+}
+
+/// `Strict-Transport-Security` when this process serves HTTPS itself: a year.
+/// (Behind a proxy that ends TLS, the proxy sends it; see docs/SECURITY.md.)
+pub const HSTS: &str = "max-age=31536000";
+
+/// Headers about transport and caching on every answer: HSTS over TLS, and
+/// `Cache-Control: no-store` on everything but the static assets, so no page
+/// or API answer (they carry patient data) is kept by a browser or a proxy.
+async fn transport_headers(
+    State(https): State<bool>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let cacheable = req.uri().path().starts_with("/static/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    if !cacheable {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// Limits posts to the public routes (`limits::RATE_LIMITED_PATHS`) per client
+/// address, before their bodies are read: 429 with `Retry-After`.
+async fn public_post_limit(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, Method};
+    use axum::response::IntoResponse;
+    if req.method() != Method::POST || !limits::RATE_LIMITED_PATHS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let client = client_of(&parts, &state);
+    match state.public_posts.take(&client.ip) {
+        Ok(()) => next.run(axum::extract::Request::from_parts(parts, body)).await,
+        Err(wait) => {
+            let secs = wait.as_secs().max(1);
+            let lang = ui::request_lang(&parts.headers);
+            tracing::info!(client = %client.ip, path = parts.uri.path(), "public posts limited");
+            let text = ui::i18n::tr_args(
+                lang,
+                "rate-limited",
+                &[(
+                    "seconds",
+                    fluent_templates::fluent_bundle::FluentValue::from(secs.to_string()),
+                )],
+            );
+            let mut r = if parts.uri.path().starts_with("/api/") {
+                error::problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited", text)
+            } else {
+                (StatusCode::TOO_MANY_REQUESTS, text).into_response()
+            };
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            r
+        }
+    }
 }
 
 /// Serves until `shutdown` resolves.

@@ -31,8 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_signature, signatures))
         .routes(routes!(seal_key))
         .routes(routes!(verify))
-        // A PDF to verify may be large; other routes here have no body.
-        .layer(DefaultBodyLimit::max(64 << 20))
+        // A signature's body (a CMS file) is small; `verify` reads its own
+        // body up to `limits::VERIFY_MAX_BYTES`.
+        .layer(DefaultBodyLimit::max(crate::limits::VERIFY_MAX_BYTES))
 }
 
 /// The signed conclusion as PDF/A, sealed by the server. Made once every
@@ -126,12 +127,26 @@ async fn seal_key(State(state): State<AppState>) -> Result<Json<SealKeyView>, Ap
 /// Public, like the mark printed on the document.
 #[utoipa::path(post, path = "/api/v1/verify", tag = "documents",
     request_body(content = Vec<u8>, content_type = "application/pdf"),
-    responses((status = 200, body = Verification)))]
+    responses((status = 200, body = Verification), (status = 413, body = Problem), (status = 429, body = Problem)))]
 async fn verify(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
-    body: Bytes,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> Result<(StatusCode, Json<Verification>), AppError> {
+    let limit = crate::limits::VERIFY_MAX_BYTES;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // Refused on its announced length before a byte is read, else while it
+    // streams in: never more than the limit held.
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(AppError::from(rtms_service::ServiceError::refused("verify_too_large")).in_lang(lang));
+    }
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        AppError::from(rtms_service::ServiceError::refused("verify_too_large")).in_lang(lang)
+    })?;
     let svc = state.svc.clone();
     let v = blocking(move || svc.verify_pdf(&body, lang)).await?;
     Ok((StatusCode::OK, Json(v)))

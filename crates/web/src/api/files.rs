@@ -313,8 +313,29 @@ fn parse_range(h: &HeaderMap, size: u64) -> Option<std::ops::Range<u64>> {
     (start < end).then_some(start..end)
 }
 
-/// A filename for `Content-Disposition`: ASCII fallback plus RFC 5987 UTF-8.
+/// A file name safe to offer for saving: its last path part only, without
+/// control characters, invisible direction marks, quotes or separators; at
+/// most 200 characters; `file` when nothing is left.
+pub(crate) fn safe_download_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !rtms_service::files::is_format_char(*c))
+        .map(|c| if matches!(c, '"' | ':' | '*' | '?' | '<' | '>' | '|') { '_' } else { c })
+        .take(200)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    if cleaned.is_empty() {
+        "file".to_string()
+    } else {
+        cleaned.to_string()
+    }
+}
+
+/// A filename for `Content-Disposition`: ASCII fallback plus RFC 5987 UTF-8,
+/// both from the sanitized name (`safe_download_name`).
 pub(crate) fn disposition(kind: &str, name: &str) -> HeaderValue {
+    let name = safe_download_name(name);
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -340,6 +361,10 @@ pub(crate) fn disposition(kind: &str, name: &str) -> HeaderValue {
     ))
     .unwrap_or(HeaderValue::from_static("attachment"))
 }
+
+/// The policy of a user's file if a browser ever renders it: no script, no
+/// plugins, a unique origin.
+pub(crate) const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'";
 
 /// Downloads a file (streamed; `Range` honoured, so a video can be played and
 /// a broken download resumed). Each read is written to the audit log.
@@ -372,10 +397,20 @@ async fn download(
         HeaderValue::from_str(&a.content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    let inline = matches!(a.kind.as_str(), "pdf" | "jpeg" | "png" | "mp4");
+    // Always saved, never shown in the site's origin: what a user uploaded is
+    // not a page of this site, whatever it holds. The type is the stored one
+    // (decided from the content at upload), and the browser may not guess.
     h.insert(
         header::CONTENT_DISPOSITION,
-        disposition(if inline { "inline" } else { "attachment" }, &a.file_name),
+        disposition("attachment", &a.file_name),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOWNLOAD_CSP),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(
@@ -482,7 +517,7 @@ async fn frame(
     Ok((
         [
             (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, "private, max-age=3600"),
+            (header::CACHE_CONTROL, "no-store"),
         ],
         png,
     )

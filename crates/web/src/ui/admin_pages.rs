@@ -834,6 +834,8 @@ pub async fn save_settings(
             Some(v) => Some(v.parse::<i64>().unwrap_or(-1)),
         },
         region_name: f.get("region_name").cloned().unwrap_or_default(),
+        upload_quota_org_mb: num("upload_quota_org_mb"),
+        upload_quota_user_mb: num("upload_quota_user_mb"),
     };
     let actor = u.actor.clone();
     let input = s.clone();

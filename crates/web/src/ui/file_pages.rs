@@ -140,21 +140,75 @@ pub async fn verify_form(headers: axum::http::HeaderMap) -> Response {
     })
 }
 
+/// The PDF of the verification form, read piece by piece up to
+/// `limits::VERIFY_MAX_BYTES`; `Err` when the file (or the form) is larger.
+async fn verify_file(form: &mut axum::extract::Multipart) -> Result<Vec<u8>, ()> {
+    let mut pdf = Vec::new();
+    loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(pdf),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(()),
+            Err(_) => return Ok(pdf),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if pdf.len() + chunk.len() > crate::limits::VERIFY_MAX_BYTES {
+                        return Err(());
+                    }
+                    pdf.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(())
+                }
+                Err(_) => return Ok(Vec::new()),
+            }
+        }
+    }
+}
+
 pub async fn verify_upload(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     mut form: axum::extract::Multipart,
 ) -> Response {
+    use axum::response::IntoResponse;
     let lang = super::request_lang(&headers);
-    let mut pdf = Vec::new();
-    while let Ok(Some(field)) = form.next_field().await {
-        if field.name() == Some("file") {
-            if let Ok(b) = field.bytes().await {
-                pdf = b.to_vec();
-            }
-        }
-    }
     let p = Page::public(lang, "verify-title", "/verify");
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let too_large = declared.is_some_and(|n| {
+        n > crate::limits::VERIFY_MAX_BYTES + crate::limits::FORM_OVERHEAD_BYTES
+    });
+    let read = if too_large {
+        Err(())
+    } else {
+        verify_file(&mut form).await
+    };
+    let Ok(pdf) = read else {
+        let mb = (crate::limits::VERIFY_MAX_BYTES >> 20).to_string();
+        let error = super::i18n::tr_args(
+            lang,
+            "verify-too-large",
+            &[("mb", fluent_templates::fluent_bundle::FluentValue::from(mb))],
+        );
+        return (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            render(VerifyTpl {
+                p,
+                result: None,
+                error,
+            }),
+        )
+            .into_response();
+    };
     if pdf.is_empty() {
         return render(VerifyTpl {
             p,

@@ -119,7 +119,9 @@ pub fn ui_routes() -> Vec<UiRoute> {
             methods: &["GET", "POST"],
             handler: get(file_pages::verify_form)
                 .post(file_pages::verify_upload)
-                .layer(axum::extract::DefaultBodyLimit::max(64 << 20)),
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::limits::VERIFY_MAX_BYTES + crate::limits::FORM_OVERHEAD_BYTES,
+                )),
         },
         UiRoute {
             path: "/attachments/{id}/view",
@@ -574,8 +576,8 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
+    // A response with a policy of its own (a user's file: sandboxed) keeps it.
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
         HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
     );
     h.insert(

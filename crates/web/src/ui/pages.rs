@@ -42,6 +42,12 @@ pub(crate) fn error_text(e: &ServiceError, lang: Lang) -> String {
         }
         ServiceError::Concurrent => tr(lang, "err-concurrent"),
         ServiceError::Refused { code } => rtms_domain::validate::message(code, lang).to_string(),
+        ServiceError::QuotaExceeded {
+            scope,
+            limit,
+            used,
+            requested,
+        } => crate::error::quota_text(lang, scope, *limit, *used, *requested),
         ServiceError::Invalid(errors) => errors
             .iter()
             .map(|e| e.message(lang))
@@ -63,6 +69,7 @@ pub(crate) fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::SessionExpired => StatusCode::UNAUTHORIZED,
         ServiceError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

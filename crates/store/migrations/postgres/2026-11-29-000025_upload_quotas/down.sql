@@ -1,0 +1,2 @@
+DROP INDEX uploads_user;
+DROP INDEX attachments_uploader;
