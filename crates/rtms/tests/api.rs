@@ -775,9 +775,10 @@ async fn caching_and_transport_headers(backend: BackendKind) {
         .await
         .unwrap();
     });
-    let pem = std::fs::read(dir.path().join("cert.pem")).unwrap();
+    // The headers are the point here, not the certificate (a self-signed one
+    // is no CA for rustls): it is taken as it is.
     let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .danger_accept_invalid_certs(true)
         .resolve("localhost", addr)
         .build()
         .unwrap();
