@@ -740,9 +740,11 @@ async fn verify_limits(backend: BackendKind) {
     }
     // A small PDF is answered as before, until the address has posted too often.
     let mut limited = None;
+    // A client of its own: the one above may keep a connection the server
+    // closed after refusing the streamed body.
+    let client = reqwest::Client::new();
     for n in 0..rtms_web::limits::PUBLIC_POST_BURST + 2 {
-        let r = app
-            .client
+        let r = client
             .post(format!("{}/api/v1/verify", app.base))
             .header("Content-Type", "application/pdf")
             .header("Accept-Language", "ru")
