@@ -714,7 +714,10 @@ async fn search_terms_not_in_the_audit_log(backend: BackendKind) {
     let all = log.to_string().to_lowercase();
     assert!(!all.contains("пржевальская"), "{all}");
     assert!(!all.contains("112-233-445"), "{all}");
-    assert!(all.contains("search by name: 1 words, 12 characters"), "{all}");
+    assert!(
+        all.contains("search by name: 1 words, 12 characters"),
+        "{all}"
+    );
     assert!(all.contains("search by number: 11 digits"), "{all}");
 }
 both_backends!(
@@ -754,8 +757,20 @@ async fn caching_and_transport_headers(backend: BackendKind) {
     let dir = tempfile::tempdir().unwrap();
     let made = std::process::Command::new("openssl")
         .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out",
-            "cert.pem", "-days", "2", "-subj", "/CN=localhost", "-addext",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
             "subjectAltName=DNS:localhost",
         ])
         .current_dir(dir.path())
@@ -797,4 +812,7 @@ async fn caching_and_transport_headers(backend: BackendKind) {
     let _ = stop.send(());
     server.await.unwrap();
 }
-both_backends!(no_store_everywhere_and_hsts_over_tls, super::caching_and_transport_headers);
+both_backends!(
+    no_store_everywhere_and_hsts_over_tls,
+    super::caching_and_transport_headers
+);

@@ -665,7 +665,12 @@ both_backends!(a_correction_is_a_new_version, super::correction);
 
 /// A POST that announces `length` bytes and sends none of them: the answer
 /// must come from the announcement alone. (status line, body)
-async fn announce_only(app: &TestApp, path: &str, content_type: &str, length: usize) -> (String, String) {
+async fn announce_only(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    length: usize,
+) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = app.base.trim_start_matches("http://");
     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
@@ -687,7 +692,11 @@ async fn announce_only(app: &TestApp, path: &str, content_type: &str, length: us
             if let Some((h, b)) = text.split_once("\r\n\r\n") {
                 let len = h
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_string))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(str::to_string)
+                    })
                     .and_then(|v| v.trim().parse::<usize>().ok());
                 if len.is_some_and(|n| b.len() >= n) {
                     break;
@@ -732,7 +741,9 @@ async fn verify_limits(backend: BackendKind) {
         .client
         .post(format!("{}/api/v1/verify", app.base))
         .header("Content-Type", "application/pdf")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
         .send()
         .await;
     if let Ok(r) = r {
@@ -760,7 +771,11 @@ async fn verify_limits(backend: BackendKind) {
     }
     let (n, r) = limited.expect("an address is limited");
     assert!(n + 3 >= rtms_web::limits::PUBLIC_POST_BURST, "after {n}");
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     let body: Value = r.json().await.unwrap();
     assert!(

@@ -790,13 +790,19 @@ async fn quotas(backend: BackendKind) {
     let data = pdf_bytes(2 << 20);
     let (status, url, body) = tus.create(id, "первый.pdf", data.len() as u64).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(tus.patch(&url, 0, data).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        tus.patch(&url, 0, data).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let (status, url, body) = tus.create(id, "второй.pdf", 2 << 20).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(url.is_empty());
     let title = body["title"].as_str().unwrap();
     assert!(title.contains("ваша квота"), "{title}");
-    assert!(title.contains("3 МБ, уже занято 2 МБ, файл 2 МБ"), "{title}");
+    assert!(
+        title.contains("3 МБ, уже занято 2 МБ, файл 2 МБ"),
+        "{title}"
+    );
     // An upload still in progress counts at its announced length.
     let (status, _, body) = tus.create(id, "третий.pdf", 1 << 20).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -815,12 +821,18 @@ async fn quotas(backend: BackendKind) {
     let (status, _, body) = other.create(id, "пятый.pdf", 1 << 20).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(
-        body["title"].as_str().unwrap().contains("квота загрузок организации"),
+        body["title"]
+            .as_str()
+            .unwrap()
+            .contains("квота загрузок организации"),
         "{body}"
     );
     // Without quotas it is taken; a nonsense quota is refused.
     set(0, 0).await;
-    assert_eq!(other.create(id, "пятый.pdf", 1 << 20).await.0, StatusCode::CREATED);
+    assert_eq!(
+        other.create(id, "пятый.pdf", 1 << 20).await.0,
+        StatusCode::CREATED
+    );
     let mut s = app.get(&admin, "/api/v1/admin/settings").await;
     s["upload_quota_user_mb"] = json!(-5);
     let (status, _) = app
@@ -880,14 +892,20 @@ async fn reads_audited(backend: BackendKind) {
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()["cache-control"], "no-store");
     }
-    let reads = audit(format!("action=read&object_type=attachment&object_id={aid}")).await;
+    let reads = audit(format!(
+        "action=read&object_type=attachment&object_id={aid}"
+    ))
+    .await;
     assert_eq!(reads.len(), 1, "{reads:?}");
     let details = reads[0]["details"].as_str().unwrap();
     assert!(details.contains("study 0 series 0 (CT"), "{details}");
     assert_eq!(reads[0]["login"], "doctor");
     // The list of files is a read of the request's files.
     attachments(&app, &doctor, id).await;
-    let lists = audit(format!("action=read&object_type=attachment_list&object_id={id}")).await;
+    let lists = audit(format!(
+        "action=read&object_type=attachment_list&object_id={id}"
+    ))
+    .await;
     assert_eq!(lists.len(), 1, "{lists:?}");
     assert!(
         lists[0]["details"]

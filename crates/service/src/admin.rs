@@ -225,7 +225,11 @@ pub fn upload_quotas(conn: &mut rtms_store::DbConn) -> Result<(i64, i64), rtms_s
     };
     Ok((
         read(conn, UPLOAD_QUOTA_ORG_SETTING, DEFAULT_UPLOAD_QUOTA_ORG_MB)?,
-        read(conn, UPLOAD_QUOTA_USER_SETTING, DEFAULT_UPLOAD_QUOTA_USER_MB)?,
+        read(
+            conn,
+            UPLOAD_QUOTA_USER_SETTING,
+            DEFAULT_UPLOAD_QUOTA_USER_MB,
+        )?,
     ))
 }
 

@@ -158,7 +158,9 @@ impl Services {
 /// A list filter as the audit log keeps it: the search text (a patient's
 /// name, a СНИЛС) is replaced by what kind of search it was and how long, so
 /// the log that records who looked does not itself hold the names.
-pub fn without_search_text(f: &rtms_store::repo::ConsultationFilter) -> rtms_store::repo::ConsultationFilter {
+pub fn without_search_text(
+    f: &rtms_store::repo::ConsultationFilter,
+) -> rtms_store::repo::ConsultationFilter {
     let mut shown = f.clone();
     shown.q = f.q.as_deref().map(describe_search);
     shown

@@ -121,10 +121,9 @@ impl FileKind {
 pub const ACTIVE_EXTENSIONS: &[&str] = &[
     // programs and installers
     "exe", "com", "dll", "scr", "pif", "cpl", "msi", "msp", "msc", "jar", "apk", "app", "elf",
-    "bin", "sys", "drv", "ocx", "lnk", "reg", "inf",
-    // scripts
-    "bat", "cmd", "ps1", "psm1", "vbs", "vbe", "js", "jse", "mjs", "cjs", "wsf", "wsh", "ws",
-    "sh", "bash", "py", "pl", "php", "rb", "hta", "chm", "scf", "url", "iqy", "slk",
+    "bin", "sys", "drv", "ocx", "lnk", "reg", "inf", // scripts
+    "bat", "cmd", "ps1", "psm1", "vbs", "vbe", "js", "jse", "mjs", "cjs", "wsf", "wsh", "ws", "sh",
+    "bash", "py", "pl", "php", "rb", "hta", "chm", "scf", "url", "iqy", "slk",
     // web pages and active images
     "html", "htm", "xhtml", "shtml", "mht", "mhtml", "svg", "svgz", "xml", "xsl", "swf",
     // Office documents with macros
@@ -253,7 +252,9 @@ fn classify_zip(f: std::fs::File) -> Result<FileKind, &'static str> {
 /// whatever the file is called) or ActiveX controls.
 fn is_active_part(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    lower.ends_with("vbaproject.bin") || lower.ends_with("vbadata.xml") || lower.contains("/activex/")
+    lower.ends_with("vbaproject.bin")
+        || lower.ends_with("vbadata.xml")
+        || lower.contains("/activex/")
 }
 
 /// Where finished files are kept: a directory (the default), or any
@@ -963,7 +964,11 @@ impl Services {
         }
         if org_mb > 0 {
             if let Some(m) = actor.roles.iter().find(|m| m.role == role) {
-                over("organization", org_mb, repo_files::bytes_of_org(conn, m.org.id)?)?;
+                over(
+                    "organization",
+                    org_mb,
+                    repo_files::bytes_of_org(conn, m.org.id)?,
+                )?;
             }
         }
         Ok(())
@@ -1499,10 +1504,19 @@ mod tests {
         assert_eq!(check_name("отчёт.pdf.EXE"), Err("file_active_content"));
         assert_eq!(check_name("x.svg"), Err("file_active_content"));
         assert_eq!(check_name("x.pdf"), Ok(()));
-        assert_eq!(check_agreement(FileKind::Png, "a.jpeg"), Err("file_extension_mismatch"));
+        assert_eq!(
+            check_agreement(FileKind::Png, "a.jpeg"),
+            Err("file_extension_mismatch")
+        );
         assert_eq!(check_agreement(FileKind::Jpeg, "a.JPG"), Ok(()));
         assert_eq!(check_agreement(FileKind::Dicom, "1.2.840.1"), Ok(()));
-        assert_eq!(check_agreement(FileKind::Pdf, "скан.txt"), Err("file_extension_mismatch"));
-        assert_eq!(clean_file_name("a\u{202E}gnp.exe").as_deref(), Some("agnp.exe"));
+        assert_eq!(
+            check_agreement(FileKind::Pdf, "скан.txt"),
+            Err("file_extension_mismatch")
+        );
+        assert_eq!(
+            clean_file_name("a\u{202E}gnp.exe").as_deref(),
+            Some("agnp.exe")
+        );
     }
 }

@@ -223,9 +223,7 @@ impl IntoResponse for AppError {
                         | "zip_broken"
                         | "file_active_content"
                         | "file_extension_mismatch"
-                        | "file_macro" => {
-                            StatusCode::UNSUPPORTED_MEDIA_TYPE
-                        }
+                        | "file_macro" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                         "upload_offset" | "upload_busy" | "video_conflict" => StatusCode::CONFLICT,
                         "upload_gone" => StatusCode::NOT_FOUND,
                         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,

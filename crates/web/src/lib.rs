@@ -189,9 +189,12 @@ async fn public_post_limit(
     let (parts, body) = req.into_parts();
     let client = client_of(&parts, &state);
     match state.public_posts.take(&client.ip) {
-        Ok(()) => next.run(axum::extract::Request::from_parts(parts, body)).await,
+        Ok(()) => {
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
         Err(wait) => {
-            let secs = wait.as_secs().max(1);
+            let secs = (wait.as_secs_f64().ceil() as u64).max(1);
             let lang = ui::request_lang(&parts.headers);
             tracing::info!(client = %client.ip, path = parts.uri.path(), "public posts limited");
             let text = ui::i18n::tr_args(

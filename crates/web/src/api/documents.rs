@@ -142,7 +142,9 @@ async fn verify(
     // Refused on its announced length before a byte is read, else while it
     // streams in: never more than the limit held.
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(AppError::from(rtms_service::ServiceError::refused("verify_too_large")).in_lang(lang));
+        return Err(
+            AppError::from(rtms_service::ServiceError::refused("verify_too_large")).in_lang(lang),
+        );
     }
     let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
         AppError::from(rtms_service::ServiceError::refused("verify_too_large")).in_lang(lang)

@@ -321,7 +321,13 @@ pub(crate) fn safe_download_name(name: &str) -> String {
     let cleaned: String = base
         .chars()
         .filter(|c| !c.is_control() && !rtms_service::files::is_format_char(*c))
-        .map(|c| if matches!(c, '"' | ':' | '*' | '?' | '<' | '>' | '|') { '_' } else { c })
+        .map(|c| {
+            if matches!(c, '"' | ':' | '*' | '?' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
         .take(200)
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();

@@ -163,9 +163,7 @@ async fn verify_file(form: &mut axum::extract::Multipart) -> Result<Vec<u8>, ()>
                     pdf.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(())
-                }
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(()),
                 Err(_) => return Ok(Vec::new()),
             }
         }
@@ -184,9 +182,8 @@ pub async fn verify_upload(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let too_large = declared.is_some_and(|n| {
-        n > crate::limits::VERIFY_MAX_BYTES + crate::limits::FORM_OVERHEAD_BYTES
-    });
+    let too_large = declared
+        .is_some_and(|n| n > crate::limits::VERIFY_MAX_BYTES + crate::limits::FORM_OVERHEAD_BYTES);
     let read = if too_large {
         Err(())
     } else {
