@@ -365,6 +365,14 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "У учётной записи включён второй фактор: для программного доступа выпустите ключ API на странице «Сеансы и ключи API»",
             "This account uses a second factor: for programmatic access, issue an API key on the Sessions page",
         ),
+        "password_change_first" => (
+            "Сначала смените временный пароль на странице «Смена пароля»",
+            "Change your temporary password first, on the password page",
+        ),
+        "totp_enrolment_first" => (
+            "Сначала включите второй фактор (приложение-аутентификатор): этого требует регион",
+            "Set up the second factor (an authenticator app) first: the region requires it",
+        ),
         "login_format" => (
             "Логин: латинские буквы, цифры, точка, дефис, подчёркивание",
             "Login: Latin letters, digits, dot, hyphen, underscore",

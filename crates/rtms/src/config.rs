@@ -92,6 +92,13 @@ pub struct ConfigArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Prometheus reads `/metrics` with `Authorization: Bearer <this token>`.
+    #[arg(long, global = true, env = "RTMS_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Client addresses that may read `/metrics` without the token (comma-separated;
+    /// behind a proxy, the address the trusted proxies forward). Neither set: nobody.
+    #[arg(long, global = true, env = "RTMS_METRICS_ALLOW", value_delimiter = ',')]
+    pub metrics_allow: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,6 +125,8 @@ struct FileConfig {
     level: Option<String>,
     fhir_subscription_origins: Option<Vec<String>>,
     fhir_subscription_allow_private: Option<bool>,
+    metrics_token: Option<String>,
+    metrics_allow: Option<Vec<std::net::IpAddr>>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +149,8 @@ pub struct Config {
     pub federal_level: bool,
     /// Where FHIR Subscriptions may send notifications.
     pub fhir_hooks: rtms_service::fhir_hooks::HookPolicy,
+    /// Who may read `/metrics`.
+    pub metrics: rtms_service::MetricsAccess,
 }
 
 impl Config {
@@ -209,8 +220,21 @@ impl Config {
                 || file.fhir_subscription_allow_private.unwrap_or(false),
         )
         .map_err(|e| anyhow::anyhow!("--fhir-subscription-origins: {e}"))?;
+        let metrics = rtms_service::MetricsAccess {
+            token: args
+                .metrics_token
+                .clone()
+                .or(file.metrics_token)
+                .filter(|t| !t.trim().is_empty()),
+            allow: if args.metrics_allow.is_empty() {
+                file.metrics_allow.unwrap_or_default()
+            } else {
+                args.metrics_allow.clone()
+            },
+        };
         Ok(Config {
             fhir_hooks,
+            metrics,
             turn,
             storage_url,
             max_upload_bytes,

@@ -28,6 +28,10 @@ enum Command {
         /// Seed a demo region when the database is empty.
         #[arg(long, env = "RTMS_DEMO")]
         demo: bool,
+        /// Without --demo, `serve` refuses to start while a demo account still
+        /// has the demo password; this switches such accounts off instead.
+        #[arg(long, env = "RTMS_DISABLE_DEMO_ACCOUNTS")]
+        disable_demo_accounts: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -196,12 +200,16 @@ fn main() -> anyhow::Result<()> {
     }
     svc.federal_level = config.federal_level;
     svc = svc.with_fhir_hooks(config.fhir_hooks.clone());
+    svc.metrics_access = Arc::new(config.metrics.clone());
     let outcome = match cli.command {
         Command::Migrate => {
             println!("migrations applied: {applied}");
             Ok(0)
         }
-        Command::Serve { demo } => serve(config, svc.clone(), demo).map(|_| 0),
+        Command::Serve {
+            demo,
+            disable_demo_accounts,
+        } => serve(config, svc.clone(), demo, disable_demo_accounts).map(|_| 0),
         Command::Admin(cmd) => admin(svc.clone(), cmd).map(|_| 0),
         Command::Backup { to } => {
             if !config.is_sqlite() {
@@ -259,7 +267,12 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
+fn serve(
+    config: Config,
+    svc: Services,
+    demo: bool,
+    disable_demo_accounts: bool,
+) -> anyhow::Result<()> {
     let loaded = svc.db.write(rtms_store::reference::ensure_loaded)?;
     if loaded != (0, 0, 0) {
         tracing::info!(
@@ -274,6 +287,27 @@ fn serve(config: Config, svc: Services, demo: bool) -> anyhow::Result<()> {
             "demo region seeded; every demo user's password is {}",
             rtms_service::demo::DEMO_PASSWORD
         );
+    }
+    if !demo {
+        // A real region never serves accounts whose password is printed in the docs.
+        if disable_demo_accounts {
+            let off = rtms_service::demo::disable_demo_accounts(&svc)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if !off.is_empty() {
+                tracing::warn!(accounts = %off.join(", "), "demo accounts with the demo password switched off");
+            }
+        } else {
+            let open = rtms_service::demo::accounts_with_demo_password(&svc)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if !open.is_empty() {
+                anyhow::bail!(
+                    "demo accounts still sign in with the published demo password: {}. \
+                     Change their passwords (rtms admin reset-password), or start with \
+                     --disable-demo-accounts to switch them off, or with --demo for a demonstration",
+                    open.join(", ")
+                );
+            }
+        }
     }
     // Database work runs on blocking threads; more of them than pooled
     // connections only wait (and hold memory).

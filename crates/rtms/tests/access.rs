@@ -225,12 +225,16 @@ async fn route_role_matrix(backend: BackendKind) {
         assert_eq!(s, StatusCode::CREATED, "{booked}");
         doomed_video.push(booked["id"].as_i64().unwrap());
     }
-    let feed = app
-        .get(&app.login("consultant").await, "/api/v1/video/feed")
-        .await["path"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (s, feed) = app
+        .call(
+            Some(&app.login("consultant").await),
+            Method::POST,
+            "/api/v1/video/feed",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{feed}");
+    let feed = feed["path"].as_str().unwrap().to_string();
 
     // ---- pages --------------------------------------------------------------------
     let ui: BTreeMap<(&str, &str), (String, Who)> = [
@@ -258,6 +262,10 @@ async fn route_role_matrix(backend: BackendKind) {
         ),
         (("GET", "/totp"), ("/totp".into(), Who::SignedIn)),
         (("POST", "/totp"), ("/totp".into(), Who::SignedIn)),
+        (
+            ("POST", "/totp/begin"),
+            ("/totp/begin".into(), Who::SignedIn),
+        ),
         (("GET", "/queue"), ("/queue".into(), Who::Only(CLINICAL))),
         (
             ("POST", "/requests"),
@@ -349,6 +357,10 @@ async fn route_role_matrix(backend: BackendKind) {
                 format!("/admin/users/{d4}/roles/{d4_membership}/remove"),
                 Who::Only(&["admin"]),
             ),
+        ),
+        (
+            ("POST", "/admin/users/{id}/unlock"),
+            (format!("/admin/users/{d4}/unlock"), Who::Only(&["admin"])),
         ),
         (
             ("POST", "/admin/users/{id}/reset-password"),
@@ -445,6 +457,14 @@ async fn route_role_matrix(backend: BackendKind) {
             ),
         ),
         (("GET", "/video"), ("/video".into(), Who::Only(VIDEO))),
+        (
+            ("POST", "/video/feed"),
+            ("/video/feed".into(), Who::Only(VIDEO)),
+        ),
+        (
+            ("POST", "/video/feed/revoke"),
+            ("/video/feed/revoke".into(), Who::Only(VIDEO)),
+        ),
         (
             ("GET", "/video/check"),
             ("/video/check".into(), Who::Only(VIDEO)),
@@ -636,6 +656,8 @@ async fn route_role_matrix(backend: BackendKind) {
         (("post", "/api/v1/video"), ("/api/v1/video".into(), Who::Only(&["dispatcher", "coordinator"]), Some(json!({"starts_at": Utc::now() + Duration::days(9), "participant_ids": []})))),
         (("get", "/api/v1/video"), ("/api/v1/video".into(), Who::Only(VIDEO), None)),
         (("get", "/api/v1/video/feed"), ("/api/v1/video/feed".into(), Who::Only(VIDEO), None)),
+        (("post", "/api/v1/video/feed"), ("/api/v1/video/feed".into(), Who::Only(VIDEO), None)),
+        (("delete", "/api/v1/video/feed"), ("/api/v1/video/feed".into(), Who::Only(VIDEO), None)),
         (("get", "/api/v1/video/{id}"), (format!("/api/v1/video/{video}"), Who::Only(&["dispatcher", "doctor", "consultant"]), None)),
         (("post", "/api/v1/video/{id}/cancel"), (format!("/api/v1/video/{}/cancel", doomed_video[1]), Who::Only(&["dispatcher"]), None)),
         (("get", "/api/v1/video/{id}/ice"), (format!("/api/v1/video/{video}/ice"), Who::Only(&["doctor", "consultant"]), None)),
@@ -797,8 +819,10 @@ both_backends!(
 async fn lockout(backend: BackendKind) {
     let app = TestApp::spawn(backend).await;
     let wrong = json!({"login": "doctor", "password": "not-the-password"});
-    for attempt in 1..=4 {
-        let (s, _) = app
+    // The fifth failure locks, but the answer stays the one an unknown login
+    // gets: the lock tells nobody that the login exists.
+    for attempt in 1..=6 {
+        let (s, body) = app
             .call(
                 None,
                 Method::POST,
@@ -806,31 +830,21 @@ async fn lockout(backend: BackendKind) {
                 Some(wrong.clone()),
             )
             .await;
-        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {attempt}: {body}");
+        assert_eq!(body["title"], "Неверный логин или пароль", "{body}");
     }
+    // Even the right password is refused while locked, in the same words.
+    let right = json!({"login": "doctor", "password": "rtms-demo-password"});
     let (s, body) = app
         .call(
             None,
             Method::POST,
             "/api/v1/auth/login",
-            Some(wrong.clone()),
+            Some(right.clone()),
         )
         .await;
-    assert_eq!(
-        s,
-        StatusCode::TOO_MANY_REQUESTS,
-        "the fifth failure locks: {body}"
-    );
-    // Even the right password is refused while locked, and the page says until when.
-    let (s, _) = app
-        .call(
-            None,
-            Method::POST,
-            "/api/v1/auth/login",
-            Some(json!({"login": "doctor", "password": "rtms-demo-password"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["title"], "Неверный логин или пароль", "{body}");
     let resp = app
         .browser
         .post(format!("{}/login", app.base))
@@ -838,8 +852,12 @@ async fn lockout(backend: BackendKind) {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(resp.text().await.unwrap().contains("Вход заблокирован до"));
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("Неверный логин или пароль"));
     // The lock is in the database: a second server on the same database refuses too.
     let db = app.stop().await;
     let again = TestApp::start(db).await;
@@ -848,12 +866,50 @@ async fn lockout(backend: BackendKind) {
             None,
             Method::POST,
             "/api/v1/auth/login",
-            Some(json!({"login": "doctor", "password": "rtms-demo-password"})),
+            Some(right.clone()),
         )
         .await;
-    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
-    // Others are not affected.
-    again.login("dispatcher").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Others are not affected; an administrator sees the lock and lifts it.
+    let admin = again.ui_login("admin").await;
+    let admin_token = again.login("admin").await;
+    let users = again.get(&admin_token, "/api/v1/admin/users").await;
+    let doctor_id = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "doctor")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let page = again
+        .page(
+            Method::GET,
+            &format!("/admin/users/{doctor_id}"),
+            Some(&admin),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Вход заблокирован"), "the lock is not shown");
+    assert!(page.contains("id=\"unlock\""), "no way to unlock");
+    let resp = again
+        .page(
+            Method::POST,
+            &format!("/admin/users/{doctor_id}/unlock"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    again.login("doctor").await;
+    // The unlock is in the journal, with who did it.
+    let auditor = again.login("auditor").await;
+    let journal = again.get(&auditor, "/api/v1/audit?login=admin").await;
+    assert!(
+        journal.to_string().contains("user_unlock"),
+        "the unlock is not audited: {journal}"
+    );
 }
 both_backends!(
     repeated_failures_lock_the_account_across_restarts,
@@ -977,6 +1033,12 @@ async fn totp(backend: BackendKind) {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
     let cookie = app.ui_login("admin").await;
+    assert_eq!(
+        app.page(Method::POST, "/totp/begin", Some(&cookie))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
     let page = app
         .page(Method::GET, "/totp", Some(&cookie))
         .await
@@ -1082,8 +1144,8 @@ async fn totp(backend: BackendKind) {
             .contains("ключ API"),
         "{body}"
     );
-    // Nor can codes be guessed forever by signing in again and again.
-    let mut locked = false;
+    // Nor can codes be guessed forever by signing in again and again: wrong
+    // codes across fresh sign-ins lock the account (answered like any wrong password).
     for _ in 0..3 {
         let resp = app
             .browser
@@ -1092,10 +1154,7 @@ async fn totp(backend: BackendKind) {
             .send()
             .await
             .unwrap();
-        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
-            locked = true;
-            break;
-        }
+        assert_eq!(resp.status(), StatusCode::OK);
         let html = resp.text().await.unwrap();
         let p = html
             .split("name=\"pending\" value=\"")
@@ -1111,13 +1170,19 @@ async fn totp(backend: BackendKind) {
                 .send()
                 .await
                 .unwrap();
-            if r.status() == StatusCode::TOO_MANY_REQUESTS {
-                locked = true;
-            }
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         }
     }
-    assert!(
-        locked,
+    let resp = app
+        .browser
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "admin"), ("password", "rtms-demo-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
         "wrong codes across fresh sign-ins must lock the account"
     );
     // The pending step cannot be replayed.
@@ -1134,6 +1199,421 @@ async fn totp(backend: BackendKind) {
     assert_ne!(resp.status(), StatusCode::SEE_OTHER);
 }
 both_backends!(second_factor_enrolment_and_sign_in, super::totp);
+
+/// Password attempts are throttled per login and per client address, before
+/// any password is hashed, and alike for logins that exist and logins that do
+/// not: the answers tell an attacker nothing, and a window later they work again.
+async fn throttle(backend: BackendKind) {
+    use rtms_service::sessions::{
+        LOGIN_ATTEMPTS_PER_ADDRESS, LOGIN_ATTEMPTS_PER_LOGIN, LOGIN_WINDOW_SECONDS,
+    };
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+    let attempt = |login: &str, password: &str| {
+        app.client
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+    };
+    let mut spent = 0;
+    let mut seen: Vec<Vec<u16>> = Vec::new();
+    for login in ["consultant2", "nobody-at-all"] {
+        let mut statuses = Vec::new();
+        for _ in 0..=LOGIN_ATTEMPTS_PER_LOGIN {
+            statuses.push(
+                attempt(login, "a-wrong-password")
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16(),
+            );
+            spent += 1;
+        }
+        seen.push(statuses);
+        // Over the limit, even the right password is not looked at.
+        let resp = attempt(login, "rtms-demo-password").await.unwrap();
+        spent += 1;
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "{login}");
+        let retry: i64 = resp.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            retry > 0 && retry <= LOGIN_WINDOW_SECONDS,
+            "Retry-After {retry}"
+        );
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["title"], "Слишком много попыток входа", "{body}");
+    }
+    let mut expected = vec![401u16; LOGIN_ATTEMPTS_PER_LOGIN as usize];
+    expected.push(429);
+    assert_eq!(seen[0], expected, "a known login's answers");
+    assert_eq!(seen[1], seen[0], "an unknown login is answered differently");
+    // The sign-in page says it in words, with Retry-After.
+    let resp = app
+        .browser
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "consultant2"), ("password", "rtms-demo-password")])
+        .send()
+        .await
+        .unwrap();
+    spent += 1;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("Слишком много попыток входа"));
+    // Another login from the same address still signs in; doing so costs the address nothing.
+    for _ in 0..3 {
+        app.login("doctor").await;
+    }
+    // Spread over many logins, one address runs out too, and then nobody
+    // signs in from it, with the right password or not.
+    let mut n = 0;
+    loop {
+        let s = attempt(&format!("spray-{n}"), "a-wrong-password")
+            .await
+            .unwrap()
+            .status();
+        spent += 1;
+        n += 1;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert!(
+            spent <= LOGIN_ATTEMPTS_PER_ADDRESS,
+            "the address is never throttled"
+        );
+    }
+    assert_eq!(
+        spent,
+        LOGIN_ATTEMPTS_PER_ADDRESS + 1,
+        "throttled at the wrong count"
+    );
+    let resp = attempt("doctor", "rtms-demo-password").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // A window later (and the longest lock later: ten failures locked
+    // consultant2), all is forgiven.
+    clock.advance(
+        Duration::seconds(LOGIN_WINDOW_SECONDS + 1).max(Duration::minutes(
+            rtms_service::sessions::MAX_LOCK_MINUTES + 1,
+        )),
+    );
+    app.login("consultant2").await;
+    app.login("doctor").await;
+}
+both_backends!(
+    sign_in_attempts_are_throttled_alike_for_known_and_unknown_logins,
+    super::throttle
+);
+
+/// Enrols `login`'s second factor through the page as a user would (the
+/// secret from the page, a code from it); returns the key and the session.
+async fn enrol_totp(app: &TestApp, clock: &ManualClock, login: &str) -> (Vec<u8>, String) {
+    let cookie = app.ui_login(login).await;
+    let resp = app.page(Method::POST, "/totp/begin", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .page(Method::GET, "/totp", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let secret = page
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("secret shown")
+        .to_string();
+    let key = rtms_service::totp::base32_decode(&secret).unwrap();
+    let code = format!(
+        "{:06}",
+        rtms_service::totp::totp(&key, clock.now().timestamp())
+    );
+    let resp = app
+        .browser
+        .post(format!("{}/totp", app.base))
+        .header("cookie", &cookie)
+        .form(&[("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "enrolment");
+    (key, cookie)
+}
+
+/// The password step of a sign-in with a second factor: the pending token.
+async fn password_step(app: &TestApp, login: &str) -> String {
+    let resp = app
+        .browser
+        .post(format!("{}/login", app.base))
+        .form(&[("login", login), ("password", "rtms-demo-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.text()
+        .await
+        .unwrap()
+        .split("name=\"pending\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the code is asked for")
+        .to_string()
+}
+
+/// A second-factor code signs in once: seen over a shoulder or replayed from
+/// a proxy log, the same code does not open a second session.
+async fn totp_once(backend: BackendKind) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+    let (key, _) = enrol_totp(&app, &clock, "dispatcher").await;
+    clock.advance(Duration::seconds(30));
+    let code = format!(
+        "{:06}",
+        rtms_service::totp::totp(&key, clock.now().timestamp())
+    );
+    let send = |pending: String, code: String| {
+        app.browser
+            .post(format!("{}/login/code", app.base))
+            .form(&[("pending", pending), ("code", code)])
+            .send()
+    };
+    let first = send(password_step(&app, "dispatcher").await, code.clone())
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert!(session_cookie(&first).is_some());
+    // The same code again, within its 30 seconds, in a fresh sign-in: refused.
+    let replay = send(password_step(&app, "dispatcher").await, code.clone())
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        session_cookie(&replay).is_none(),
+        "a replayed code signed in"
+    );
+    // Nor the code of the step before (still inside the drift window).
+    clock.advance(Duration::seconds(30));
+    let replay = send(password_step(&app, "dispatcher").await, code)
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    // The next step's code works.
+    let next = format!(
+        "{:06}",
+        rtms_service::totp::totp(&key, clock.now().timestamp())
+    );
+    let resp = send(password_step(&app, "dispatcher").await, next)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(session_cookie(&resp).is_some());
+}
+both_backends!(a_second_factor_code_signs_in_once, super::totp_once);
+
+/// Reading the second-factor page changes nothing: a link or an image on
+/// another site cannot replace a secret being enrolled.
+async fn totp_page_reads(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let cookie = app.ui_login("analyst").await;
+    let secret_of = |html: String| {
+        html.split("id=\"totp-secret\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .map(str::to_string)
+    };
+    let page = app.page(Method::GET, "/totp", Some(&cookie)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(
+        secret_of(page.text().await.unwrap()),
+        None,
+        "GET made a secret"
+    );
+    assert_eq!(
+        app.page(Method::POST, "/totp/begin", Some(&cookie))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let first = secret_of(
+        app.page(Method::GET, "/totp", Some(&cookie))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    )
+    .expect("the secret begun is shown");
+    let again = secret_of(
+        app.page(Method::GET, "/totp", Some(&cookie))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        again.as_deref(),
+        Some(first.as_str()),
+        "GET replaced the secret"
+    );
+    // The state change is a POST, and from this site only.
+    let resp = app
+        .client
+        .post(format!("{}/totp/begin", app.base))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+both_backends!(
+    the_second_factor_page_changes_nothing_on_get,
+    super::totp_page_reads
+);
+
+/// The live stream (SSE) of a session that ends, ends too: within the
+/// recheck period after signing out.
+async fn live_stream_ends(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let cookie = app.ui_login("dispatcher").await;
+    let mut live = app.page(Method::GET, "/live", Some(&cookie)).await;
+    assert_eq!(live.status(), StatusCode::OK);
+    let resp = app.page(Method::POST, "/logout", Some(&cookie)).await;
+    assert!(resp.status().is_redirection());
+    let bound = std::time::Duration::from_secs(rtms_service::sessions::STREAM_RECHECK_SECONDS + 3);
+    let started = std::time::Instant::now();
+    let ended = tokio::time::timeout(bound, async {
+        while let Ok(Some(_)) = live.chunk().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the live stream outlived its session by more than {bound:?}"
+    );
+    eprintln!("live stream ended {:?} after sign-out", started.elapsed());
+    // An administrator switching a user off ends that user's stream the same way.
+    let cookie = app.ui_login("doctor").await;
+    let mut live = app.page(Method::GET, "/live", Some(&cookie)).await;
+    assert_eq!(live.status(), StatusCode::OK);
+    let admin = app.login("admin").await;
+    let users = app.get(&admin, "/api/v1/admin/users").await;
+    let doctor = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "doctor")
+        .unwrap()
+        .clone();
+    let id = doctor["id"].as_i64().unwrap();
+    let db = rtms_store::Db::connect(&app.db.url, 1).unwrap();
+    tokio::task::spawn_blocking(move || {
+        db.write(|c| rtms_store::signin::set_user_active(c, id, false))
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let ended = tokio::time::timeout(bound, async {
+        while let Ok(Some(_)) = live.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "a switched-off user's stream went on");
+}
+both_backends!(a_live_stream_ends_with_its_session, super::live_stream_ends);
+
+/// File doors taking the session cookie (downloads, uploads) apply the gates
+/// pages apply: a temporary password is changed first.
+async fn file_gates(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let req = fixture(&app, false).await;
+    let doctor_token = app.login("doctor").await;
+    let dicom = rtms_dicom::fixtures::to_bytes(&rtms_dicom::fixtures::ct_object(
+        &rtms_dicom::fixtures::Spec::ct(1),
+    ));
+    let (_, att) = upload(&app, &doctor_token, req, &dicom, true).await;
+    let att = att.unwrap();
+    let doctor_id = app.get(&doctor_token, "/api/v1/me").await["id"]
+        .as_i64()
+        .unwrap();
+    // The administrator gives the doctor a temporary password.
+    let admin = app.ui_login("admin").await;
+    let html = app
+        .page(
+            Method::POST,
+            &format!("/admin/users/{doctor_id}/reset-password"),
+            Some(&admin),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let temporary = html
+        .split("id=\"temp-password\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the temporary password is shown")
+        .to_string();
+    let resp = app
+        .browser
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "doctor"), ("password", temporary.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&resp).unwrap();
+    // Pages send such a session to change the password; files refuse it, saying why.
+    let dl = app
+        .page(
+            Method::GET,
+            &format!("/api/v1/attachments/{att}"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(dl.status(), StatusCode::FORBIDDEN);
+    let body: Value = dl.json().await.unwrap();
+    assert!(
+        body["title"].as_str().unwrap().contains("временный пароль"),
+        "{body}"
+    );
+    let up = app
+        .browser
+        .post(format!("{}/api/v1/uploads", app.base))
+        .header("cookie", &cookie)
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status(), StatusCode::FORBIDDEN);
+    // Once changed, the file comes.
+    let resp = app
+        .browser
+        .post(format!("{}/password", app.base))
+        .header("cookie", &cookie)
+        .form(&[
+            ("current_password", temporary.as_str()),
+            ("new_password", "Новый-пароль-2026"),
+            ("repeat_password", "Новый-пароль-2026"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let dl = app
+        .page(
+            Method::GET,
+            &format!("/api/v1/attachments/{att}"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(dl.status(), StatusCode::OK);
+}
+both_backends!(file_doors_apply_the_page_gates, super::file_gates);
 
 async fn temporary_password_flow(backend: BackendKind) {
     let app = TestApp::spawn(backend).await;

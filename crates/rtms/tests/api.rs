@@ -591,8 +591,18 @@ both_backends!(
     super::search_by_name_and_number
 );
 
+/// The scrape token the probes test configures.
+const SCRAPE_TOKEN: &str = "prometheus-scrape-secret";
+
 async fn reference_and_probes(backend: BackendKind) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_custom(backend, |mut svc| {
+        svc.metrics_access = std::sync::Arc::new(rtms_service::MetricsAccess {
+            token: Some(SCRAPE_TOKEN.into()),
+            allow: vec![],
+        });
+        svc
+    })
+    .await;
     let doctor = app.login("doctor").await;
     let found = app.get(&doctor, "/api/v1/reference/icd10?q=%D0%B8%D0%BD%D1%84%D0%B0%D1%80%D0%BA%D1%82%20%D0%BC%D0%B8%D0%BE%D0%BA%D0%B0%D1%80%D0%B4%D0%B0").await;
     assert!(
@@ -630,6 +640,7 @@ async fn reference_and_probes(backend: BackendKind) {
     let metrics = app
         .client
         .get(format!("{}/metrics", app.base))
+        .bearer_auth(SCRAPE_TOKEN)
         .send()
         .await
         .unwrap()
@@ -653,6 +664,73 @@ async fn reference_and_probes(backend: BackendKind) {
 both_backends!(
     reference_search_and_health_probes,
     super::reference_and_probes
+);
+
+/// `/metrics` answers only a scraper with the configured token or one calling
+/// from a configured address; by default nobody, loopback included (a reverse
+/// proxy on the same host makes every visitor a loopback client).
+async fn metrics_access(backend: BackendKind) {
+    let scrape = |app: &TestApp, token: Option<&'static str>| {
+        let mut req = app.client.get(format!("{}/metrics", app.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let app = TestApp::spawn(backend).await;
+    let resp = scrape(&app, None).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "served by default");
+    assert!(resp.text().await.unwrap().contains("--metrics-token"));
+    let db = app.stop().await;
+    let with_token = |allow: Vec<std::net::IpAddr>| {
+        move |mut svc: rtms_service::Services| {
+            svc.metrics_access = std::sync::Arc::new(rtms_service::MetricsAccess {
+                token: Some(SCRAPE_TOKEN.into()),
+                allow,
+            });
+            svc
+        }
+    };
+    let app = TestApp::start_custom(
+        db,
+        std::sync::Arc::new(rtms_service::SystemClock),
+        with_token(vec![]),
+    )
+    .await;
+    for wrong in [None, Some("prometheus-scrape-secreT"), Some("")] {
+        assert_eq!(
+            scrape(&app, wrong).await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "token {wrong:?}"
+        );
+    }
+    let resp = scrape(&app, Some(SCRAPE_TOKEN)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("rtms_database_up 1"));
+    // A listed address needs no token; an unlisted one does.
+    let db = app.stop().await;
+    let app = TestApp::start_custom(
+        db,
+        std::sync::Arc::new(rtms_service::SystemClock),
+        with_token(vec!["127.0.0.1".parse().unwrap()]),
+    )
+    .await;
+    assert_eq!(scrape(&app, None).await.unwrap().status(), StatusCode::OK);
+    let db = app.stop().await;
+    let app = TestApp::start_custom(
+        db,
+        std::sync::Arc::new(rtms_service::SystemClock),
+        with_token(vec!["10.1.2.3".parse().unwrap()]),
+    )
+    .await;
+    assert_eq!(
+        scrape(&app, None).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+}
+both_backends!(
+    metrics_need_a_token_or_a_listed_address,
+    super::metrics_access
 );
 
 #[tokio::test]

@@ -320,3 +320,88 @@ fn backup_of_a_running_instance_restores() {
         "an existing file is not overwritten"
     );
 }
+
+/// A database with the demo region seeded (its accounts have the demo password).
+fn demo_database(backend: rtms_store::BackendKind) -> rtms_store::testing::TestDatabase {
+    let db = rtms_store::testing::TestDatabase::new(backend);
+    let svc = rtms_service::Services::new(db.db(), std::sync::Arc::new(rtms_service::SystemClock));
+    svc.db.write(rtms_store::reference::ensure_loaded).unwrap();
+    assert!(rtms_service::demo::seed_if_empty(&svc).unwrap());
+    db
+}
+
+/// Without `--demo`, `serve` refuses a database whose demo accounts still
+/// have the published password, says why and what to do, and exits non-zero;
+/// `--disable-demo-accounts` switches them off and serves.
+fn demo_passwords_outside_demo_mode(backend: rtms_store::BackendKind) {
+    let db = demo_database(backend);
+    let dir = temp_dir(&format!("demo-{backend:?}"));
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let refused = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["serve", "--listen", &listen, "--database-url", &db.url])
+        .current_dir(&dir)
+        .env_remove("RTMS_DEMO")
+        .env_remove("RTMS_DISABLE_DEMO_ACCOUNTS")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(
+        !refused.status.success(),
+        "served with demo passwords: {stderr}"
+    );
+    assert!(
+        stderr.contains("demo password")
+            && stderr.contains("doctor")
+            && stderr.contains("--disable-demo-accounts"),
+        "{stderr}"
+    );
+    // Switched off, they cannot sign in; the server runs.
+    let mut server = rtms(
+        &dir,
+        &[
+            "serve",
+            "--listen",
+            &listen,
+            "--database-url",
+            &db.url,
+            "--disable-demo-accounts",
+        ],
+    );
+    let up = wait_until(|| curl(&[&format!("http://127.0.0.1:{port}/readyz")]).1 == "ready");
+    let (_, login) = curl(&[
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"login":"doctor","password":"rtms-demo-password"}"#,
+        &format!("http://127.0.0.1:{port}/api/v1/auth/login"),
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(up, "not served with --disable-demo-accounts");
+    assert!(
+        !login.contains("token"),
+        "a switched-off demo account signed in: {login}"
+    );
+    // Nothing left to refuse: a plain start serves.
+    let mut server = rtms(
+        &dir,
+        &["serve", "--listen", &listen, "--database-url", &db.url],
+    );
+    let up = wait_until(|| curl(&[&format!("http://127.0.0.1:{port}/readyz")]).1 == "ready");
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(up, "a database without demo passwords was refused");
+}
+
+#[test]
+fn demo_passwords_refuse_a_non_demo_start_sqlite() {
+    demo_passwords_outside_demo_mode(rtms_store::BackendKind::Sqlite);
+}
+
+#[test]
+fn demo_passwords_refuse_a_non_demo_start_postgres() {
+    demo_passwords_outside_demo_mode(rtms_store::BackendKind::Postgres);
+}

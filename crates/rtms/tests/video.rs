@@ -421,7 +421,10 @@ async fn ics_feed(backend: BackendKind) {
     assert_eq!(s, StatusCode::CREATED);
     let id = booked["id"].as_i64().unwrap();
     let token = app.login("consultant").await;
-    let feed = app.get(&token, "/api/v1/video/feed").await;
+    let (s, feed) = app
+        .call(Some(&token), Method::POST, "/api/v1/video/feed", None)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{feed}");
     let path = feed["path"].as_str().unwrap().to_string();
     // A calendar program has no session: the secret link is enough.
     let resp = app
@@ -454,10 +457,18 @@ async fn ics_feed(backend: BackendKind) {
     for line in body.split("\r\n") {
         assert!(line.len() <= 75, "an unfolded line: {line}");
     }
-    // The same link each time; another user's link shows another calendar; a guess, nothing.
-    assert_eq!(app.get(&token, "/api/v1/video/feed").await["path"], path);
-    let other = app
-        .get(&app.login("consultant2").await, "/api/v1/video/feed")
+    // The link is given once (only its hash is kept); another user's link
+    // shows another calendar; a guess, nothing.
+    let state = app.get(&token, "/api/v1/video/feed").await;
+    assert_eq!(state["active"], true);
+    assert!(state.get("path").is_none(), "{state}");
+    let (_, other) = app
+        .call(
+            Some(&app.login("consultant2").await),
+            Method::POST,
+            "/api/v1/video/feed",
+            None,
+        )
         .await;
     let other_body = app
         .client
@@ -479,6 +490,202 @@ async fn ics_feed(backend: BackendKind) {
     app.stop().await;
 }
 both_backends!(ics_feed_lists_the_users_sessions, super::ics_feed);
+
+/// Calendar feed links are kept as SHA-256 only, say until when they work,
+/// expire, and can be revoked or replaced by their owner.
+async fn feed_tokens(backend: BackendKind) {
+    use sha2::{Digest, Sha256};
+    let clock = Arc::new(rtms_service::ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+    let cookie = app.ui_login("consultant").await;
+    // Made on the calendar page, shown there once.
+    let html = app
+        .page(Method::POST, "/video/feed", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let path = html
+        .split("id=\"feed-link\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the new link is shown")
+        .to_string();
+    let token = path.trim_start_matches("/ics/").to_string();
+    // Shown as the organization's date: the UTC date or the next one.
+    let expires = clock.now() + Duration::days(rtms_service::video::CALENDAR_FEED_DAYS);
+    let until = [expires, expires + Duration::days(1)]
+        .iter()
+        .map(|d| d.format("%d.%m.%Y").to_string())
+        .find(|d| html.contains(&format!("id=\"feed-until\">{d}")))
+        .expect("the expiry is shown");
+    let later = app
+        .page(Method::GET, "/video", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!later.contains(&token), "the link is shown again");
+    assert!(later.contains(&until));
+    // The database holds its hash, never the token.
+    let url = app.db.url.clone();
+    let kept: Vec<String> = tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use rtms_store::schema::calendar_tokens;
+        let db = rtms_store::Db::connect(&url, 1).unwrap();
+        db.read(|c| {
+            Ok(calendar_tokens::table
+                .select(calendar_tokens::token_hash)
+                .load::<String>(c)?)
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(kept, vec![hex::encode(Sha256::digest(token.as_bytes()))]);
+    let feed = |path: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("{}{}", app.base, path))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(feed(path.clone()).await, StatusCode::OK);
+    // A new link replaces the old one.
+    let html = app
+        .page(Method::POST, "/video/feed", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let path2 = html
+        .split("id=\"feed-link\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_ne!(path2, path);
+    assert_eq!(feed(path.clone()).await, StatusCode::NOT_FOUND);
+    assert_eq!(feed(path2.clone()).await, StatusCode::OK);
+    // Revoked, it stops at once.
+    let resp = app
+        .page(Method::POST, "/video/feed/revoke", Some(&cookie))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(feed(path2).await, StatusCode::NOT_FOUND);
+    // And a link expires by itself.
+    let token = app.login("consultant").await;
+    let (s, made) = app
+        .call(Some(&token), Method::POST, "/api/v1/video/feed", None)
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let path3 = made["path"].as_str().unwrap().to_string();
+    assert_eq!(feed(path3.clone()).await, StatusCode::OK);
+    clock.advance(Duration::days(rtms_service::video::CALENDAR_FEED_DAYS) + Duration::minutes(1));
+    assert_eq!(feed(path3).await, StatusCode::NOT_FOUND);
+}
+both_backends!(
+    feed_links_are_hashed_shown_once_revocable_and_expire,
+    super::feed_tokens
+);
+
+/// A link made before feed tokens were hashed still works once `migrate`
+/// has run: the stored token is replaced by its hash.
+async fn legacy_feed_token(backend: BackendKind) {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn(backend).await;
+    let consultant = user_id(&app, "consultant").await;
+    let raw = "0123456789abcdef0123456789abcdef0123456789abcdef";
+    let url = app.db.url.clone();
+    let kept = tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use rtms_store::schema::calendar_tokens;
+        let db = rtms_store::Db::connect(&url, 1).unwrap();
+        let now = Utc::now().naive_utc();
+        // As migration 24 leaves a token it could not hash in SQL (SQLite).
+        db.write(|c| {
+            diesel::insert_into(calendar_tokens::table)
+                .values((
+                    calendar_tokens::user_id.eq(consultant),
+                    calendar_tokens::token_hash.eq(raw),
+                    calendar_tokens::created_at.eq(now),
+                    calendar_tokens::expires_at.eq(now + Duration::days(365)),
+                ))
+                .execute(c)
+                .map_err(rtms_store::StoreError::from)
+        })
+        .unwrap();
+        db.migrate().unwrap();
+        db.read(|c| {
+            Ok(calendar_tokens::table
+                .select(calendar_tokens::token_hash)
+                .load::<String>(c)?)
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(kept, vec![hex::encode(Sha256::digest(raw.as_bytes()))]);
+    let resp = app
+        .client
+        .get(format!("{}/ics/{raw}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+both_backends!(
+    an_old_feed_link_works_after_hashing,
+    super::legacy_feed_token
+);
+
+/// The signaling socket ends within the recheck period once its session is
+/// signed out, so a revoked session stops relaying.
+async fn socket_ends_with_session(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let dispatcher = app.login("dispatcher").await;
+    let (doctor, consultant) = (
+        user_id(&app, "doctor").await,
+        user_id(&app, "consultant").await,
+    );
+    let (s, booked) = book(
+        &app,
+        &dispatcher,
+        json!({"starts_at": Utc::now() + Duration::minutes(1), "participant_ids": [doctor, consultant]}),
+        "ru",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = booked["id"].as_i64().unwrap();
+    let cookie = app.ui_login("doctor").await;
+    let mut ws = ws_connect(&app, id, &cookie).await;
+    assert_eq!(next_json(&mut ws).await["type"], "welcome");
+    let resp = app.page(Method::POST, "/logout", Some(&cookie)).await;
+    assert!(resp.status().is_redirection());
+    let bound = std::time::Duration::from_secs(rtms_service::sessions::STREAM_RECHECK_SECONDS + 3);
+    let ended = tokio::time::timeout(bound, async {
+        loop {
+            match futures_util::StreamExt::next(&mut ws).await {
+                None | Some(Err(_)) => break,
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the socket outlived its session by more than {bound:?}"
+    );
+}
+both_backends!(
+    a_signaling_socket_ends_with_its_session,
+    super::socket_ends_with_session
+);
 
 async fn ice_credentials(backend: BackendKind) {
     let secret = "coturn-shared-secret";

@@ -694,6 +694,9 @@ impl Services {
         self.db.write(|c| {
             repo::set_password(c, user_id, &hash, true)?;
             repo::set_login_failures(c, user_id, 0, None)?;
+            // The login's sign-in throttle starts afresh too.
+            let login = repo::user(c, user_id)?.login.to_lowercase();
+            rtms_store::signin::clear_attempts(c, "login", &login)?;
             let now = self.clock.now().naive_utc();
             for kind in ["session", "api", "pending"] {
                 repo::revoke_tokens_of(c, user_id, kind, None, now)?;

@@ -19,6 +19,56 @@ use crate::{Actor, Clock, ManualClock, ServiceError, Services};
 
 pub const DEMO_PASSWORD: &str = "rtms-demo-password";
 
+/// Every login the demo region creates, each with [`DEMO_PASSWORD`].
+pub const DEMO_LOGINS: &[&str] = &[
+    "admin",
+    "dispatcher",
+    "doctor",
+    "head",
+    "coordinator",
+    "consultant",
+    "consultant2",
+    "analyst",
+    "auditor",
+    "doctor2",
+    "doctor3",
+    "doctor4",
+    "head2",
+];
+
+/// The demo logins that are active and still sign in with [`DEMO_PASSWORD`]:
+/// at most one password check per entry of [`DEMO_LOGINS`].
+pub fn accounts_with_demo_password(svc: &Services) -> Result<Vec<String>, ServiceError> {
+    let mut found = Vec::new();
+    for login in DEMO_LOGINS {
+        let Some(user) = svc.db.read(|c| repo::user_by_login(c, login))? else {
+            continue;
+        };
+        if user.active && crate::auth::verify_password(DEMO_PASSWORD, &user.password_hash) {
+            found.push(user.login);
+        }
+    }
+    Ok(found)
+}
+
+/// Switches off the demo accounts that still have the demo password (each
+/// audited); returns their logins.
+pub fn disable_demo_accounts(svc: &Services) -> Result<Vec<String>, ServiceError> {
+    let logins = accounts_with_demo_password(svc)?;
+    for login in &logins {
+        svc.db.write(|c| {
+            let user = repo::user_by_login(c, login)?.ok_or(rtms_store::StoreError::NotFound)?;
+            rtms_store::signin::set_user_active(c, user.id, false)?;
+            let now = svc.clock.now().naive_utc();
+            repo::revoke_tokens_of(c, user.id, "session", None, now)?;
+            repo::revoke_tokens_of(c, user.id, "api", None, now)?;
+            Ok::<_, rtms_store::StoreError>(())
+        })?;
+        svc.audit_anonymous(login, "", "demo_account_disabled", "demo password at start")?;
+    }
+    Ok(logins)
+}
+
 /// Seeds the demo region when the database has no organizations. Returns
 /// whether it seeded.
 pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {

@@ -7,11 +7,10 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("wrong login or password")]
     BadCredentials,
-    /// Too many failed sign-ins; try again after `until`.
-    #[error("locked until {until}")]
-    Locked {
-        until: chrono::DateTime<chrono::Utc>,
-    },
+    /// Too many sign-in attempts from this address or for this login; try
+    /// again in `retry_after` seconds. Said alike of existing and unknown logins.
+    #[error("too many sign-in attempts; retry after {retry_after} s")]
+    Throttled { retry_after: i64 },
     /// The session was idle too long.
     #[error("session expired")]
     SessionExpired,

@@ -56,6 +56,8 @@ pub struct Services {
     pub federal_level: bool,
     /// Where FHIR subscriptions may send notifications (`fhir_hooks`).
     pub fhir_hooks: Arc<fhir_hooks::HookPolicy>,
+    /// Who may read `/metrics` (`--metrics-token`, `--metrics-allow`); nobody by default.
+    pub metrics_access: Arc<MetricsAccess>,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
     pub(crate) audit_queue: Arc<audit::AuditQueue>,
     /// Organizations as lists name them (see `consultations::Kept`).
@@ -77,6 +79,7 @@ impl Services {
             federal: None,
             federal_level: false,
             fhir_hooks: Arc::default(),
+            metrics_access: Arc::default(),
             audit_queue: Arc::default(),
             org_cache: Arc::default(),
             profile_cache: Arc::default(),
@@ -88,6 +91,15 @@ impl Services {
         self.files = Arc::new(files);
         self
     }
+}
+
+/// Who may read the Prometheus metrics: a scraper presenting the bearer
+/// token, or one calling from a listed address (the client's address, after
+/// trusted proxies). With neither configured, nobody: the default refuses.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccess {
+    pub token: Option<String>,
+    pub allow: Vec<std::net::IpAddr>,
 }
 
 /// A validation message in Russian, for reports read by the administrator.

@@ -6,6 +6,7 @@ use rand::RngCore;
 use rtms_domain::Role;
 use rtms_store::models::Token;
 use rtms_store::repo::{self, NewToken};
+use rtms_store::signin;
 use rtms_store::DbConn;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -22,6 +23,21 @@ pub const API_LOGIN_HOURS: i64 = 12;
 pub const PENDING_MINUTES: i64 = 5;
 /// Failures before the first lock; each further failure doubles the lock.
 pub const FREE_ATTEMPTS: i32 = 5;
+/// The sign-in throttle's window: attempts are counted per client address and
+/// per login in fixed windows of this length (table `login_attempts`, so the
+/// count holds across instances on PostgreSQL).
+pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
+/// Password attempts one client address may have in flight or fail within a
+/// window (a right password gives its attempt back). Over it, every sign-in
+/// from the address is answered 429 before any password is hashed.
+pub const LOGIN_ATTEMPTS_PER_ADDRESS: i32 = 30;
+/// The same for one login, whether it exists or not, from any address.
+pub const LOGIN_ATTEMPTS_PER_LOGIN: i32 = 10;
+/// The longest login looked up; a longer one is refused unread.
+pub const MAX_LOGIN_CHARS: usize = 100;
+/// Streams (SSE, the video signaling WebSocket) check their session this often
+/// and end once it is revoked, expired or its user deactivated.
+pub const STREAM_RECHECK_SECONDS: u64 = 5;
 pub const MAX_LOCK_MINUTES: i64 = 60;
 /// Default idle timeout of a session (setting `session_idle_minutes`).
 pub const DEFAULT_IDLE_MINUTES: i64 = 30;
@@ -150,9 +166,12 @@ impl Services {
         Ok(token)
     }
 
-    /// Checks a login and password. Failures are counted in the database (so a
-    /// lock holds across instances); from the fifth, the account locks for a
-    /// growing time.
+    /// Checks a login and password. The throttle comes first (before any
+    /// password is hashed); failures are counted in the database (so a lock
+    /// holds across instances); from the fifth, the account locks for a
+    /// growing time. An unknown login, a wrong password and a locked account
+    /// get the same answer after the same work, so the answer tells nobody
+    /// which logins exist.
     pub fn sign_in(
         &self,
         login: &str,
@@ -162,7 +181,9 @@ impl Services {
     ) -> Result<SignIn, ServiceError> {
         let now = self.clock.now();
         let login = login.trim();
-        if login.chars().count() > 100 {
+        let subject: String = login.to_lowercase().chars().take(MAX_LOGIN_CHARS).collect();
+        self.throttle(client, &subject)?;
+        if login.chars().count() > MAX_LOGIN_CHARS {
             return Err(ServiceError::BadCredentials);
         }
         let user = self.db.read(|c| repo::user_by_login(c, login))?;
@@ -177,16 +198,22 @@ impl Services {
             )?;
             return Err(ServiceError::BadCredentials);
         };
-        if let Some(until) = user.locked_until.filter(|t| *t > now.naive_utc()) {
+        // Checked even while locked: the same work whatever the answer.
+        let right = verify_password(password, &user.password_hash);
+        if user.locked_until.is_some_and(|t| t > now.naive_utc()) {
             self.audit_anonymous(login, &client.ip, "login_refused", "locked")?;
-            return Err(ServiceError::Locked {
-                until: until.and_utc(),
-            });
+            return Err(ServiceError::BadCredentials);
         }
-        if !verify_password(password, &user.password_hash) {
+        if !right {
             self.audit_anonymous(login, &client.ip, "login_failed", "wrong password")?;
-            return Err(self.count_failure(user.id)?);
+            self.count_failure(user.id)?;
+            return Err(ServiceError::BadCredentials);
         }
+        // The right password gives its attempt back: people signing in are not throttled.
+        self.db.write_beside_requests(|c| {
+            signin::refund_attempt(c, "address", &client.ip)?;
+            signin::refund_attempt(c, "login", &subject)
+        })?;
         if kind != "session" && (user.totp_enabled || self.totp_required_for_user(user.id)?) {
             // The API has no second step: such accounts use API tokens made in the interface.
             self.audit_anonymous(login, &client.ip, "login_refused", "second factor required")?;
@@ -212,23 +239,74 @@ impl Services {
         self.finish_sign_in(user.id, kind, client)
     }
 
+    /// Counts a password attempt for the client's address and for the login
+    /// (known or not) and refuses it, before anything is hashed, once either
+    /// is over its limit in the current window.
+    fn throttle(&self, client: &Client, subject: &str) -> Result<(), ServiceError> {
+        let now = self.clock.now().naive_utc();
+        let window = Duration::seconds(LOGIN_WINDOW_SECONDS);
+        let count = || {
+            self.db.write_beside_requests(|c| {
+                signin::prune_attempts(c, now - window)?;
+                let address =
+                    signin::count_attempt(c, "address", &client.ip, now, LOGIN_WINDOW_SECONDS)?;
+                let login = signin::count_attempt(c, "login", subject, now, LOGIN_WINDOW_SECONDS)?;
+                Ok::<_, rtms_store::StoreError>((address, login))
+            })
+        };
+        // Two first attempts racing to insert one counter: the loser counts again.
+        let ((by_address, address_since), (by_login, login_since)) = match count() {
+            Err(rtms_store::StoreError::Duplicate) => count()?,
+            other => other?,
+        };
+        let mut until = None;
+        if by_address > LOGIN_ATTEMPTS_PER_ADDRESS {
+            until = Some(address_since + window);
+        }
+        if by_login > LOGIN_ATTEMPTS_PER_LOGIN {
+            until = until.max(Some(login_since + window));
+        }
+        match until {
+            Some(until) => Err(ServiceError::Throttled {
+                retry_after: (until - now).num_seconds().max(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Counts a failure (atomically, so parallel guesses all count) and locks the
-    /// account when the count calls for it. Returns the error to answer with.
-    fn count_failure(&self, user_id: i64) -> Result<ServiceError, ServiceError> {
+    /// account when the count calls for it.
+    fn count_failure(&self, user_id: i64) -> Result<(), ServiceError> {
         let now = self.clock.now().naive_utc();
         self.db.write(|c| {
             let failed = repo::count_login_failure(c, user_id)?;
-            match lock_duration(failed) {
-                Some(d) => {
-                    repo::set_locked_until(c, user_id, Some(now + d))?;
-                    // Every half-finished sign-in ends with the lock.
-                    repo::revoke_tokens_of(c, user_id, "pending", None, now)?;
-                    Ok(ServiceError::Locked {
-                        until: (now + d).and_utc(),
-                    })
-                }
-                None => Ok(ServiceError::BadCredentials),
+            if let Some(d) = lock_duration(failed) {
+                repo::set_locked_until(c, user_id, Some(now + d))?;
+                // Every half-finished sign-in ends with the lock.
+                repo::revoke_tokens_of(c, user_id, "pending", None, now)?;
             }
+            Ok(())
+        })
+    }
+
+    /// An administrator unlocks an account: its failures are forgotten and its
+    /// login's throttle counter too. Audited.
+    pub fn unlock_user(&self, actor: &Actor, user_id: i64) -> Result<(), ServiceError> {
+        if !actor.has(Role::Admin) {
+            return Err(ServiceError::Forbidden);
+        }
+        self.db.write(|c| {
+            let user = repo::user(c, user_id)?;
+            repo::set_login_failures(c, user_id, 0, None)?;
+            signin::clear_attempts(c, "login", &user.login.to_lowercase())?;
+            self.audit_in(
+                c,
+                actor,
+                Some(Role::Admin),
+                "user_unlock",
+                ("user", &user_id.to_string()),
+                "",
+            )
         })
     }
 
@@ -284,23 +362,36 @@ impl Services {
             return Err(ServiceError::Unauthenticated);
         };
         let user = self.db.read(|c| repo::user(c, t.user_id))?;
-        if let Some(until) = user.locked_until.filter(|u| *u > now.naive_utc()) {
-            return Err(ServiceError::Locked {
-                until: until.and_utc(),
-            });
+        if user.locked_until.is_some_and(|u| u > now.naive_utc()) {
+            return Err(ServiceError::BadCredentials);
         }
         let secret = user.totp_secret.clone().unwrap_or_default();
-        if !totp::verify(&secret, code, now.timestamp()) {
+        // A code is good once: its time step must be later than the last one spent.
+        let fresh = match totp::verify_step(&secret, code, now.timestamp()) {
+            Some(step) => self
+                .db
+                .write(|c| signin::spend_totp_step(c, user.id, step))
+                .unwrap_or(false),
+            None => false,
+        };
+        if !fresh {
             self.audit_anonymous(
                 &user.login,
                 &client.ip,
                 "login_failed",
                 "wrong second-factor code",
             )?;
-            return match self.count_failure(user.id)? {
-                locked @ ServiceError::Locked { .. } => Err(locked),
-                _ => Err(ServiceError::field("code", "totp_wrong")),
-            };
+            self.count_failure(user.id)?;
+            let locked = self
+                .db
+                .read(|c| repo::user(c, user.id))?
+                .locked_until
+                .is_some_and(|u| u > now.naive_utc());
+            return Err(if locked {
+                ServiceError::BadCredentials
+            } else {
+                ServiceError::field("code", "totp_wrong")
+            });
         }
         self.db.write(|c| {
             repo::revoke_token_of(c, user.id, t.id, now.naive_utc())?;
@@ -374,6 +465,31 @@ impl Services {
             .filter(|s| !s.is_empty())
             .collect();
         Ok(actor)
+    }
+
+    /// Whether a session still holds, for a stream opened with it (SSE, the
+    /// video signaling socket): not revoked, not expired, not idle past the
+    /// region's limit, its user active. Unlike [`Services::authenticate`] it
+    /// records no activity, so an open stream does not keep a session alive.
+    pub fn session_alive(&self, token: &str) -> bool {
+        let now = self.clock.now().naive_utc();
+        let hash = token_hash(token);
+        // A database that does not answer ends the stream too (the browser
+        // reconnects through the door that checks everything).
+        let Ok(mut conn) = self.db.conn() else {
+            return false;
+        };
+        let Ok(found) = repo::token_with_user(&mut conn, &hash) else {
+            return false;
+        };
+        let Some((t, user)) = found else {
+            return false;
+        };
+        if t.revoked_at.is_some() || t.expires_at <= now || !user.active {
+            return false;
+        }
+        let idle = now - t.last_seen_at.unwrap_or(t.created_at);
+        !(idle > Duration::minutes(MIN_IDLE_MINUTES) && idle > Self::idle_limit(&mut conn))
     }
 
     /// Ends a session or revokes a token.
@@ -576,6 +692,10 @@ impl Services {
 
     /// Starts enrolment: a new secret, not yet in force until a code proves the app has it.
     pub fn totp_begin(&self, actor: &Actor) -> Result<(String, String), ServiceError> {
+        if actor.user.totp_enabled {
+            // Enrolled already: a new secret would switch the second factor off.
+            return Err(ServiceError::Forbidden);
+        }
         let mut key = [0u8; 20];
         rand::thread_rng().fill_bytes(&mut key);
         let secret = totp::base32_encode(&key);
@@ -593,7 +713,15 @@ impl Services {
         let secret = user
             .totp_secret
             .ok_or_else(|| ServiceError::field("code", "totp_wrong"))?;
-        if !totp::verify(&secret, code, self.clock.now().timestamp()) {
+        // The code that proves enrolment is spent too: it cannot sign in afterwards.
+        let fresh = match totp::verify_step(&secret, code, self.clock.now().timestamp()) {
+            Some(step) => self
+                .db
+                .write(|c| signin::spend_totp_step(c, actor.user.id, step))
+                .unwrap_or(false),
+            None => false,
+        };
+        if !fresh {
             return Err(ServiceError::field("code", "totp_wrong"));
         }
         self.db.write(|c| {

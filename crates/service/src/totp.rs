@@ -61,14 +61,22 @@ pub fn totp(key: &[u8], unix_seconds: i64) -> u32 {
 
 /// Accepts the current step and one on either side (clock drift of a phone).
 pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64) -> bool {
-    let Some(key) = base32_decode(secret_base32) else {
-        return false;
-    };
+    verify_step(secret_base32, code, unix_seconds).is_some()
+}
+
+/// Like [`verify`], naming the time step the code belongs to, so the caller
+/// can refuse a step already spent (a code is good once).
+pub fn verify_step(secret_base32: &str, code: &str, unix_seconds: i64) -> Option<i64> {
+    let key = base32_decode(secret_base32)?;
     let code = code.trim().replace(' ', "");
-    let Ok(code) = code.parse::<u32>() else {
-        return false;
-    };
-    (-1..=1).any(|d| totp(&key, unix_seconds + d * STEP_SECONDS) == code)
+    if code.len() != 6 {
+        return None;
+    }
+    let code = code.parse::<u32>().ok()?;
+    (-1..=1)
+        .map(|d| unix_seconds / STEP_SECONDS + d)
+        .filter(|step| *step >= 0)
+        .find(|step| hotp(&key, *step as u64) == code)
 }
 
 /// The `otpauth://` address an authenticator app reads (from a QR code or typed).
@@ -117,5 +125,9 @@ mod tests {
         assert!(verify(&secret, "287 082", 59 + 30));
         assert!(!verify(&secret, "287082", 59 + 90));
         assert!(!verify(&secret, "000000", 59));
+        // The step a code belongs to, for spending it once.
+        assert_eq!(verify_step(&secret, "287082", 59), Some(1));
+        assert_eq!(verify_step(&secret, "287082", 59 + 30), Some(1));
+        assert_eq!(verify_step(&secret, "2870820", 59), None);
     }
 }

@@ -27,6 +27,18 @@ pub const MAX_PARTICIPANTS: usize = 6;
 pub const REMINDER_MINUTES: i64 = 15;
 /// How long a minted TURN credential stays valid.
 pub const TURN_TTL_SECONDS: i64 = 12 * 3600;
+/// A calendar feed link works this long after it is made; then a new one is made
+/// on the calendar page.
+pub const CALENDAR_FEED_DAYS: i64 = 365;
+
+/// The caller's calendar feed. `path` (`/ics/<token>`) only when just made.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalendarFeed {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
 
 /// coturn with its shared-secret REST scheme (`use-auth-secret`).
 #[derive(Debug, Clone)]
@@ -677,30 +689,84 @@ impl Services {
             .collect()
     }
 
-    /// The secret of the caller's calendar feed (made on first use).
-    pub fn calendar_token(&self, actor: &Actor) -> SResult<String> {
+    /// Whether the caller has a calendar feed, and until when it works. The
+    /// link itself is shown once, when it is made ([`Services::new_calendar_token`]).
+    pub fn calendar_feed_state(&self, actor: &Actor) -> SResult<Option<CalendarFeed>> {
         if !Self::may_video(actor) {
             return Err(ServiceError::Forbidden);
         }
         let now = self.clock.now().naive_utc();
+        let found = self
+            .db
+            .read(|c| store::calendar_token(c, actor.user.id))?
+            .filter(|(_, expires)| *expires > now);
+        Ok(found.map(|(created, expires)| CalendarFeed {
+            path: None,
+            created_at: created.and_utc(),
+            expires_at: expires.and_utc(),
+        }))
+    }
+
+    /// A new secret link to the caller's calendar feed, valid for
+    /// [`CALENDAR_FEED_DAYS`]; the one before stops working. Only its SHA-256
+    /// is kept, so this is the one time the link can be shown.
+    pub fn new_calendar_token(&self, actor: &Actor) -> SResult<CalendarFeed> {
+        if !Self::may_video(actor) {
+            return Err(ServiceError::Forbidden);
+        }
+        let now = self.clock.now().naive_utc();
+        let expires = now + Duration::days(CALENDAR_FEED_DAYS);
+        let bytes: [u8; 24] = rand::thread_rng().gen();
+        let token = hex::encode(bytes);
+        let hash = crate::sessions::token_hash(&token);
         self.db.write(|conn| {
-            if let Some(t) = store::calendar_token(conn, actor.user.id)? {
-                return Ok(t);
+            store::set_calendar_token(conn, actor.user.id, &hash, now, expires)?;
+            self.audit_in(
+                conn,
+                actor,
+                None,
+                "calendar_feed_new",
+                ("user", &actor.user.id.to_string()),
+                "",
+            )
+        })?;
+        Ok(CalendarFeed {
+            path: Some(format!("/ics/{token}")),
+            created_at: now.and_utc(),
+            expires_at: expires.and_utc(),
+        })
+    }
+
+    /// Revokes the caller's calendar feed: its link stops working at once.
+    /// Revoking when there is none does nothing.
+    pub fn revoke_calendar_token(&self, actor: &Actor) -> SResult<()> {
+        if !Self::may_video(actor) {
+            return Err(ServiceError::Forbidden);
+        }
+        self.db.write(|conn| {
+            if !store::delete_calendar_token(conn, actor.user.id)? {
+                return Ok(());
             }
-            let bytes: [u8; 24] = rand::thread_rng().gen();
-            let token = hex::encode(bytes);
-            store::set_calendar_token(conn, actor.user.id, &token, now)?;
-            Ok::<_, ServiceError>(token)
+            self.audit_in(
+                conn,
+                actor,
+                None,
+                "calendar_feed_revoke",
+                ("user", &actor.user.id.to_string()),
+                "",
+            )
         })
     }
 
     /// The iCalendar feed behind a calendar token: the user's sessions from a month ago on.
+    /// An unknown, revoked or expired token finds nothing.
     pub fn calendar_feed(&self, token: &str) -> SResult<String> {
+        let now = self.clock.now().naive_utc();
+        let hash = crate::sessions::token_hash(token);
         let mut conn = self.db.conn()?;
-        let Some(user_id) = store::user_of_calendar_token(&mut conn, token)? else {
+        let Some(user_id) = store::user_of_calendar_token(&mut conn, &hash, now)? else {
             return Err(ServiceError::NotFound);
         };
-        let now = self.clock.now().naive_utc();
         let rows = store::sessions_of_user(
             &mut conn,
             user_id,

@@ -193,7 +193,10 @@ impl Db {
             DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         };
-        ran.map_err(|e| StoreError::Migration(e.to_string()))
+        let ran = ran.map_err(|e| StoreError::Migration(e.to_string()))?;
+        // The one data step SQL cannot do on SQLite (migration 24).
+        crate::video::hash_legacy_calendar_tokens(&mut conn)?;
+        Ok(ran)
     }
 
     /// Runs `f` in a read-only use of a pooled connection.

@@ -14,6 +14,7 @@ pub mod models;
 pub mod reference;
 pub mod repo;
 pub mod schema;
+pub mod signin;
 pub mod stamp;
 pub mod testing;
 pub mod video;

@@ -452,8 +452,25 @@ diesel::table! {
 diesel::table! {
     calendar_tokens (user_id) {
         user_id -> BigInt,
-        token -> Text,
+        token_hash -> Text,
         created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_attempts (scope, subject) {
+        scope -> Text,
+        subject -> Text,
+        window_start -> Timestamp,
+        attempts -> Integer,
+    }
+}
+
+diesel::table! {
+    totp_steps (user_id) {
+        user_id -> BigInt,
+        last_step -> BigInt,
     }
 }
 
@@ -508,4 +525,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     escalations,
     video_peers,
     calendar_tokens,
+    login_attempts,
+    totp_steps,
 );

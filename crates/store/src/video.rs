@@ -238,36 +238,76 @@ pub fn log_of(conn: &mut DbConn, session_id: i64) -> R<Vec<VideoLogEntry>> {
         .load(conn)?)
 }
 
-pub fn calendar_token(conn: &mut DbConn, user_id: i64) -> R<Option<String>> {
+/// The caller's calendar feed: when it was made and until when it works.
+pub fn calendar_token(
+    conn: &mut DbConn,
+    user_id: i64,
+) -> R<Option<(NaiveDateTime, NaiveDateTime)>> {
     Ok(calendar_tokens::table
         .find(user_id)
-        .select(calendar_tokens::token)
+        .select((calendar_tokens::created_at, calendar_tokens::expires_at))
         .first(conn)
         .optional()?)
 }
 
+/// Replaces the user's feed token (its SHA-256 is kept, never the token).
 pub fn set_calendar_token(
     conn: &mut DbConn,
     user_id: i64,
-    token: &str,
+    token_hash: &str,
     now: NaiveDateTime,
+    expires_at: NaiveDateTime,
 ) -> R<()> {
+    diesel::delete(calendar_tokens::table.find(user_id)).execute(conn)?;
     diesel::insert_into(calendar_tokens::table)
         .values((
             calendar_tokens::user_id.eq(user_id),
-            calendar_tokens::token.eq(token),
+            calendar_tokens::token_hash.eq(token_hash),
             calendar_tokens::created_at.eq(now),
+            calendar_tokens::expires_at.eq(expires_at),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn user_of_calendar_token(conn: &mut DbConn, token: &str) -> R<Option<i64>> {
+/// Ends the user's feed; true if there was one.
+pub fn delete_calendar_token(conn: &mut DbConn, user_id: i64) -> R<bool> {
+    Ok(diesel::delete(calendar_tokens::table.find(user_id)).execute(conn)? > 0)
+}
+
+/// The user whose unexpired feed token has this hash.
+pub fn user_of_calendar_token(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> R<Option<i64>> {
     Ok(calendar_tokens::table
-        .filter(calendar_tokens::token.eq(token))
+        .filter(calendar_tokens::token_hash.eq(token_hash))
+        .filter(calendar_tokens::expires_at.gt(now))
         .select(calendar_tokens::user_id)
         .first(conn)
         .optional()?)
+}
+
+/// Feed tokens kept in clear before migration 24 (48 hex characters; a hash
+/// has 64) are replaced by their SHA-256. PostgreSQL's migration hashes them
+/// in SQL; SQLite has no SHA-256 function, so `Db::migrate` runs this after
+/// the migrations. Returns how many were hashed.
+pub fn hash_legacy_calendar_tokens(conn: &mut DbConn) -> R<usize> {
+    use sha2::{Digest, Sha256};
+    let legacy: Vec<(i64, String)> = calendar_tokens::table
+        .select((calendar_tokens::user_id, calendar_tokens::token_hash))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .filter(|(_, t)| t.len() != 64)
+        .collect();
+    for (user_id, token) in &legacy {
+        let hash = hex::encode(Sha256::digest(token.as_bytes()));
+        diesel::update(calendar_tokens::table.find(user_id))
+            .set(calendar_tokens::token_hash.eq(hash))
+            .execute(conn)?;
+    }
+    Ok(legacy.len())
 }
 
 /// Every session overlapping [from, to), by start (the dispatchers' calendar).

@@ -117,6 +117,10 @@ pub(crate) fn quota_text(lang: Lang, scope: &str, limit: u64, used: u64, request
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            AppError::Service(ServiceError::Throttled { retry_after }, _) => Some(*retry_after),
+            _ => None,
+        };
         let (status, kind, title, detail, errors) = match self {
             AppError::Service(e, lang) => match e {
                 ServiceError::Unauthenticated => (
@@ -144,18 +148,19 @@ impl IntoResponse for AppError {
                     None,
                     vec![],
                 ),
-                ServiceError::Locked { until } => (
+                ServiceError::Throttled { retry_after } => (
                     StatusCode::TOO_MANY_REQUESTS,
-                    "locked",
+                    "throttled",
                     t(
                         lang,
-                        "Слишком много неудачных попыток входа",
-                        "Too many failed sign-in attempts",
+                        "Слишком много попыток входа",
+                        "Too many sign-in attempts",
                     ),
                     Some(format!(
-                        "{} {} UTC",
-                        t(lang, "Повторите после", "Try again after"),
-                        until.format("%d.%m.%Y %H:%M")
+                        "{} {} {}",
+                        t(lang, "Повторите через", "Try again in"),
+                        (retry_after + 59) / 60,
+                        t(lang, "мин.", "min.")
                     )),
                     vec![],
                 ),
@@ -228,6 +233,7 @@ impl IntoResponse for AppError {
                         "upload_gone" => StatusCode::NOT_FOUND,
                         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
                         "upload_interrupted" => StatusCode::BAD_REQUEST,
+                        "password_change_first" | "totp_enrolment_first" => StatusCode::FORBIDDEN,
                         _ => StatusCode::UNPROCESSABLE_ENTITY,
                     },
                     code,
@@ -292,6 +298,10 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         resp
     }
 }

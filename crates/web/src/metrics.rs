@@ -1,13 +1,14 @@
 //! Prometheus metrics at `/metrics`: request counts and latency by route (from
 //! a middleware), open requests by state and the overdue count (from the
-//! database at scrape time). Counts only, no personal data; served to
-//! loopback and the configured proxies only.
+//! database at scrape time). Counts only, no personal data; served only to a
+//! scraper with the configured token (`--metrics-token`) or from a configured
+//! address (`--metrics-allow`), to nobody by default.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -99,12 +100,51 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     resp
 }
 
-pub async fn scrape(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-) -> Response {
-    if !(peer.ip().is_loopback() || state.trusted_proxies.contains(&peer.ip())) {
-        return StatusCode::FORBIDDEN.into_response();
+/// Whether a scrape may read the metrics: the configured bearer token, or a
+/// client address on the configured list (after trusted proxies, as
+/// `client_of` finds it). With neither configured nobody may: a loopback peer
+/// is not trusted, since a reverse proxy on the same host makes every visitor
+/// one.
+pub fn may_scrape(state: &AppState, parts: &axum::http::request::Parts) -> bool {
+    let access = &state.svc.metrics_access;
+    if let Some(expected) = access.token.as_deref().filter(|t| !t.is_empty()) {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if presented.is_some_and(|p| same_secret(p, expected)) {
+            return true;
+        }
+    }
+    if access.allow.is_empty() {
+        return false;
+    }
+    crate::client_of(parts, state)
+        .ip
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| access.allow.contains(&ip))
+}
+
+/// Compares two secrets in time that depends on their hashes only.
+fn same_secret(a: &str, b: &str) -> bool {
+    use rtms_service::sessions::token_hash;
+    let (x, y) = (token_hash(a), token_hash(b));
+    x.bytes()
+        .zip(y.bytes())
+        .fold(0u8, |acc, (p, q)| acc | (p ^ q))
+        == 0
+}
+
+pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    if !may_scrape(&state, &parts) {
+        return (
+            StatusCode::FORBIDDEN,
+            "metrics need --metrics-token or --metrics-allow\n",
+        )
+            .into_response();
     }
     let svc = state.svc.clone();
     let counts = tokio::task::spawn_blocking(move || {

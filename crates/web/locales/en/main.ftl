@@ -196,7 +196,7 @@ thread-send = Send
 
 timeline-title = Timeline
 
-login-locked = Too many failed attempts. Sign-in is locked until { $until } (Moscow time).
+login-throttled = Too many sign-in attempts. Try again in { $minutes } min.
 login-code-lead = Enter the code from your authenticator app.
 login-code = Verification code
 login-code-wrong = Wrong code; try again.
@@ -229,6 +229,9 @@ totp-secret = Or type the key by hand
 totp-confirm = Turn on
 totp-on = Sign-in with an app code is on.
 totp-required = The region requires a second factor for administrators; turn it on to continue.
+totp-begin-lead = Signing in will ask for a six-digit code from an authenticator app on your phone. Press the button to get the key for the app.
+totp-begin = Get a key
+totp-begin-again = Issue another key
 
 nav-admin = Administration
 saved = Saved.
@@ -276,6 +279,7 @@ user-active-box = The account is active (deactivating keeps all history)
 user-reset-password = Issue a temporary password
 user-add-role = Add role
 user-locked = Sign-in locked after failed attempts until
+user-unlock = Unlock sign-in
 routes-lead = For each profile and form of care, the consultation centre that takes the request. Emergency requests go straight by this table.
 settings-deadlines = Answer deadlines, minutes
 settings-emergency = Emergency
@@ -444,6 +448,10 @@ video-cancel = Cancel session
 video-cancel-confirm = Cancel this video session? The participants will be told.
 video-cancelled = Cancelled
 video-feed = Calendar for your calendar program (iCalendar; keep the link secret)
+video-feed-new = A new link: copy it now, it will not be shown again:
+video-feed-until = The calendar link works until
+video-feed-revoke = Revoke the link
+video-feed-make = Make a new link
 video-durations = Time in the room
 video-now = Video call now
 video-state-connected = connected

@@ -65,11 +65,11 @@ impl FromRequestParts<AppState> for FileCaller {
         if let Some(l) = crate::ui::cookie(&parts.headers, crate::ui::LANG_COOKIE) {
             lang = if l == "en" { Lang::En } else { Lang::Ru };
         }
-        let svc = state.svc.clone();
-        let client = crate::client_of(parts, state);
-        let actor = blocking(move || svc.authenticate(&token, &client, &["session"]))
+        // Through the same gates as pages (a temporary password, a second
+        // factor the region requires).
+        let actor = crate::ui::cookie_actor(parts, state, token)
             .await
-            .map_err(|e| e.in_lang(lang))?;
+            .map_err(|e| AppError::from(e).in_lang(lang))?;
         Ok(FileCaller { actor, lang })
     }
 }

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
-use rtms_service::video::{BookVideo, IceConfig, VideoSessionView};
+use rtms_service::video::{BookVideo, CalendarFeed, IceConfig, VideoSessionView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,7 +17,7 @@ use crate::{blocking, AppState};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(book, calendar))
-        .routes(routes!(feed))
+        .routes(routes!(feed, new_feed, revoke_feed))
         .routes(routes!(get_one))
         .routes(routes!(ice))
         .routes(routes!(cancel))
@@ -26,12 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Booked {
     pub id: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Feed {
-    /// The path of the caller's iCalendar feed; whoever has it sees the caller's sessions.
-    pub path: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
@@ -78,18 +72,60 @@ async fn calendar(
     ))
 }
 
-/// Where the caller's iCalendar (.ics) feed is.
+/// Whether the caller has a calendar feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedState {
+    pub active: bool,
+    /// When the link was made and until when it works, while there is one.
+    #[serde(flatten)]
+    pub feed: Option<CalendarFeed>,
+}
+
+/// Whether the caller has an iCalendar (.ics) feed, and until when it works.
+/// The link itself is given once, by `POST` (only its hash is kept).
 #[utoipa::path(get, path = "/api/v1/video/feed", tag = "video", security(("bearer" = [])),
-    responses((status = 200, body = Feed), (status = 401, body = Problem)))]
-async fn feed(State(state): State<AppState>, caller: Caller) -> Result<Json<Feed>, AppError> {
+    responses((status = 200, body = FeedState), (status = 401, body = Problem)))]
+async fn feed(State(state): State<AppState>, caller: Caller) -> Result<Json<FeedState>, AppError> {
     let svc = state.svc.clone();
     let lang = caller.lang;
-    let token = blocking(move || svc.calendar_token(&caller.actor))
+    let feed = blocking(move || svc.calendar_feed_state(&caller.actor))
         .await
         .map_err(|e| e.in_lang(lang))?;
-    Ok(Json(Feed {
-        path: format!("/ics/{token}"),
+    Ok(Json(FeedState {
+        active: feed.is_some(),
+        feed,
     }))
+}
+
+/// A new secret link to the caller's iCalendar feed, valid for a year
+/// (`expires_at`); the one before stops working. `path` is given this once.
+#[utoipa::path(post, path = "/api/v1/video/feed", tag = "video", security(("bearer" = [])),
+    responses((status = 201, body = CalendarFeed), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn new_feed(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<CalendarFeed>), AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let feed = blocking(move || svc.new_calendar_token(&caller.actor))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok((StatusCode::CREATED, Json(feed)))
+}
+
+/// Revokes the caller's iCalendar feed: its link stops working at once.
+#[utoipa::path(delete, path = "/api/v1/video/feed", tag = "video", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn revoke_feed(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<StatusCode, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    blocking(move || svc.revoke_calendar_token(&caller.actor))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One session with its participants and its join/leave log.

@@ -552,6 +552,19 @@ pub async fn user(
     .await
 }
 
+/// Unlocks an account locked after failed sign-ins (audited), then shows it again.
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+) -> Response {
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.unlock_user(&actor, id)).await {
+        Ok(()) => Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response(),
+        Err(e) => error_page(&u, &e),
+    }
+}
+
 pub async fn update_user(
     State(state): State<AppState>,
     u: UiUser,

@@ -100,6 +100,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(pages::totp_form).post(pages::totp_confirm),
         },
         UiRoute {
+            path: "/totp/begin",
+            methods: &["POST"],
+            handler: post(pages::totp_begin),
+        },
+        UiRoute {
             path: "/queue",
             methods: &["GET"],
             handler: get(pages::queue),
@@ -214,6 +219,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: post(admin_pages::reset_password),
         },
         UiRoute {
+            path: "/admin/users/{id}/unlock",
+            methods: &["POST"],
+            handler: post(admin_pages::unlock_user),
+        },
+        UiRoute {
             path: "/admin/routes",
             methods: &["GET"],
             handler: get(admin_pages::routes),
@@ -287,6 +297,16 @@ pub fn ui_routes() -> Vec<UiRoute> {
             path: "/video",
             methods: &["GET"],
             handler: get(video_pages::calendar),
+        },
+        UiRoute {
+            path: "/video/feed",
+            methods: &["POST"],
+            handler: post(video_pages::new_feed),
+        },
+        UiRoute {
+            path: "/video/feed/revoke",
+            methods: &["POST"],
+            handler: post(video_pages::revoke_feed),
         },
         UiRoute {
             path: "/video/check",
@@ -412,13 +432,15 @@ impl FromRequestParts<AppState> for UiUser {
         let exempt = p == "/password"
             || p == "/logout"
             || p == "/totp"
+            || p == "/totp/begin"
             || p.starts_with("/static/")
             || p.starts_with("/lang/");
-        if !exempt && actor.user.must_change_password {
-            return Err(Redirect::to("/password").into_response());
-        }
-        if !exempt && !actor.user.totp_enabled && state.svc.totp_required_for(&actor) {
-            return Err(Redirect::to("/totp").into_response());
+        if !exempt {
+            match gate(state, &actor) {
+                Some(Gate::ChangePassword) => return Err(Redirect::to("/password").into_response()),
+                Some(Gate::EnrolTotp) => return Err(Redirect::to("/totp").into_response()),
+                None => {}
+            }
         }
         let lang = match cookie(&parts.headers, LANG_COOKIE).as_deref() {
             Some("en") => Lang::En,
@@ -433,6 +455,58 @@ impl FromRequestParts<AppState> for UiUser {
             path,
         })
     }
+}
+
+/// What a signed-in user must do before anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// The password is temporary: change it first.
+    ChangePassword,
+    /// The region requires administrators to use a second factor: enrol first.
+    EnrolTotp,
+}
+
+impl Gate {
+    /// The message code (`rtms_domain::validate::message`) for callers that
+    /// cannot be redirected (downloads, uploads).
+    pub fn code(self) -> &'static str {
+        match self {
+            Gate::ChangePassword => "password_change_first",
+            Gate::EnrolTotp => "totp_enrolment_first",
+        }
+    }
+}
+
+/// The gates every session-cookie door applies, pages and files alike.
+pub fn gate(state: &AppState, actor: &Actor) -> Option<Gate> {
+    if actor.user.must_change_password {
+        return Some(Gate::ChangePassword);
+    }
+    if !actor.user.totp_enabled && state.svc.totp_required_for(actor) {
+        return Some(Gate::EnrolTotp);
+    }
+    None
+}
+
+/// The caller behind a session cookie, for doors other than pages (file
+/// downloads and uploads): authenticated, and through the same gates as pages.
+pub async fn cookie_actor(
+    parts: &Parts,
+    state: &AppState,
+    token: String,
+) -> Result<Actor, rtms_service::ServiceError> {
+    let svc = state.svc.clone();
+    let client = crate::client_of(parts, state);
+    let actor = blocking(move || svc.authenticate(&token, &client, &["session"]))
+        .await
+        .map_err(|e| match e {
+            crate::error::AppError::Service(e, _) => e,
+            _ => rtms_service::ServiceError::Unauthenticated,
+        })?;
+    if let Some(g) = gate(state, &actor) {
+        return Err(rtms_service::ServiceError::refused(g.code()));
+    }
+    Ok(actor)
 }
 
 pub fn form_urlencode(s: &str) -> String {

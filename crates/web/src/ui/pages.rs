@@ -67,7 +67,7 @@ pub(crate) fn status_of(e: &ServiceError) -> StatusCode {
         ServiceError::Unauthenticated
         | ServiceError::BadCredentials
         | ServiceError::SessionExpired => StatusCode::UNAUTHORIZED,
-        ServiceError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -216,15 +216,19 @@ fn signed_in(
                     tr(lang, "login-failed"),
                     String::new(),
                 ),
-                crate::error::AppError::Service(ServiceError::Locked { until }, _) => {
-                    let local = until
-                        .with_timezone(&chrono_tz::Europe::Moscow)
-                        .format("%H:%M");
-                    (
-                        StatusCode::TOO_MANY_REQUESTS,
-                        tr_args(lang, "login-locked", &[("until", local.to_string().into())]),
-                        String::new(),
-                    )
+                crate::error::AppError::Service(ServiceError::Throttled { retry_after }, _) => {
+                    let minutes = (retry_after + 59) / 60;
+                    let mut r = render(LoginTpl {
+                        p: Page::public(lang, "login-title", "/login"),
+                        login,
+                        next,
+                        error: tr_args(lang, "login-throttled", &[("minutes", minutes.into())]),
+                        pending: String::new(),
+                    });
+                    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                    return r;
                 }
                 crate::error::AppError::Service(ServiceError::Invalid(_), _) => (
                     StatusCode::UNAUTHORIZED,
@@ -521,32 +525,42 @@ impl TotpTpl {
     }
 }
 
+/// The second factor's page. Reading it changes nothing: enrolment starts
+/// with the form's POST to `/totp/begin`; a secret begun and not confirmed yet
+/// is shown again.
 pub async fn totp_form(State(state): State<AppState>, u: UiUser) -> Response {
     let required = state.svc.totp_required_for(&u.actor);
     let n = unread(&state, &u).await;
     let p = Page::for_user(&u, tr(u.lang, "totp-title"), "", n);
-    if u.actor.user.totp_enabled {
-        return render(TotpTpl {
-            p,
-            enabled: true,
-            required,
-            secret: String::new(),
-            uri: String::new(),
-            error: String::new(),
-        });
-    }
+    let user = &u.actor.user;
+    let secret = if user.totp_enabled {
+        String::new()
+    } else {
+        user.totp_secret.clone().unwrap_or_default()
+    };
+    let uri = if secret.is_empty() {
+        String::new()
+    } else {
+        rtms_service::totp::otpauth_uri(&secret, &user.login, "РТМС")
+    };
+    render(TotpTpl {
+        p,
+        enabled: user.totp_enabled,
+        required,
+        secret,
+        uri,
+        error: String::new(),
+    })
+}
+
+/// Starts enrolment: a new secret (not in force until a code confirms it), then the page.
+pub async fn totp_begin(State(state): State<AppState>, u: UiUser) -> Response {
     let svc = state.svc.clone();
     let actor = u.actor.clone();
     match blocking(move || svc.totp_begin(&actor)).await {
-        Ok((secret, uri)) => render(TotpTpl {
-            p,
-            enabled: false,
-            required,
-            secret,
-            uri,
-            error: String::new(),
-        }),
-        Err(_) => error_page(&u, &ServiceError::NotFound),
+        Ok(_) => Redirect::to("/totp").into_response(),
+        Err(crate::error::AppError::Service(e, _)) => error_page(&u, &e),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
@@ -564,7 +578,7 @@ pub async fn totp_confirm(
             let required = state.svc.totp_required_for(&u.actor);
             let n = unread(&state, &u).await;
             let p = Page::for_user(&u, tr(u.lang, "totp-title"), "", n);
-            let secret = f.get("secret").cloned().unwrap_or_default();
+            let secret = u.actor.user.totp_secret.clone().unwrap_or_default();
             let uri = rtms_service::totp::otpauth_uri(&secret, &u.actor.user.login, "РТМС");
             let tpl = TotpTpl {
                 p,
@@ -1937,6 +1951,22 @@ pub async fn live(
     let lang = u.lang;
     let clinical = u.actor.has_clinical_role();
     let rx = state.svc.live.subscribe();
+    // The stream ends within STREAM_RECHECK_SECONDS of the session ending
+    // (sign-out, revocation, expiry, the user switched off).
+    let (svc, token) = (state.svc.clone(), u.token.clone());
+    let ended = async move {
+        let every = StdDuration::from_secs(rtms_service::sessions::STREAM_RECHECK_SECONDS);
+        loop {
+            tokio::time::sleep(every).await;
+            let (svc, token) = (svc.clone(), token.clone());
+            let alive = tokio::task::spawn_blocking(move || svc.session_alive(&token))
+                .await
+                .unwrap_or(false);
+            if !alive {
+                break;
+            }
+        }
+    };
     let stream = BroadcastStream::new(rx).filter_map(move |msg| {
         let ev = msg.ok()?;
         if ev.users.contains(&user_id) {
@@ -1957,5 +1987,6 @@ pub async fn live(
         }
         None
     });
+    let stream = futures_util::StreamExt::take_until(stream, Box::pin(ended));
     Sse::new(stream).keep_alive(KeepAlive::new().interval(StdDuration::from_secs(20)))
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, Duration, NaiveDate};
 use rtms_service::live::RoomSignal;
 use rtms_service::video::VideoSessionView;
-use rtms_service::Actor;
+use rtms_service::{Actor, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -414,9 +414,10 @@ pub async fn signal(
     let hub = state.video.clone();
     let svc = state.svc.clone();
     let actor = u.actor;
+    let token = u.token;
     upgrade
         .max_message_size(MAX_SIGNAL_BYTES)
-        .on_upgrade(move |socket| relay(socket, hub, svc, actor, id))
+        .on_upgrade(move |socket| relay(socket, hub, svc, actor, token, id))
 }
 
 async fn relay(
@@ -424,8 +425,15 @@ async fn relay(
     hub: std::sync::Arc<SignalHub>,
     svc: rtms_service::Services,
     actor: Actor,
+    token: String,
     session: i64,
 ) {
+    // The socket ends within STREAM_RECHECK_SECONDS of its session ending.
+    let mut recheck = tokio::time::interval(std::time::Duration::from_secs(
+        rtms_service::sessions::STREAM_RECHECK_SECONDS,
+    ));
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    recheck.tick().await;
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let name = actor.user.short_name();
     let (me, peers) = hub.join(&svc, session, actor.user.id, name, tx).await;
@@ -457,6 +465,16 @@ async fn relay(
                     }
                     None => break,
                 },
+                _ = recheck.tick() => {
+                    let (svc, token) = (svc.clone(), token.clone());
+                    let alive = tokio::task::spawn_blocking(move || svc.session_alive(&token))
+                        .await
+                        .unwrap_or(false);
+                    if !alive {
+                        let _ = socket.send(Message::Close(None)).await;
+                        break;
+                    }
+                }
             }
         }
     }
@@ -494,7 +512,10 @@ struct CalendarTpl {
     from: String,
     prev: String,
     next: String,
+    /// A feed link just made: shown this once (only its hash is kept).
     feed: String,
+    /// Until when the current feed link works (empty: no link).
+    feed_until: String,
 }
 
 /// A day or a week of the caller's sessions, with the link of their calendar feed.
@@ -503,6 +524,40 @@ pub async fn calendar(
     u: UiUser,
     Query(q): Query<CalendarQuery>,
 ) -> Response {
+    calendar_page(&state, &u, q, String::new()).await
+}
+
+/// A new calendar feed link (the one before stops working), shown once on the calendar page.
+pub async fn new_feed(State(state): State<AppState>, u: UiUser) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.new_calendar_token(&actor)).await {
+        Ok(feed) => {
+            let q = CalendarQuery {
+                from: None,
+                days: None,
+            };
+            calendar_page(&state, &u, q, feed.path.unwrap_or_default()).await
+        }
+        Err(crate::error::AppError::Service(e, _)) => error_page(&u, &e),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Revokes the caller's calendar feed: its link stops working at once.
+pub async fn revoke_feed(State(state): State<AppState>, u: UiUser) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    match blocking(move || svc.revoke_calendar_token(&actor)).await {
+        Ok(()) | Err(crate::error::AppError::Service(ServiceError::NotFound, _)) => {
+            Redirect::to("/video").into_response()
+        }
+        Err(crate::error::AppError::Service(e, _)) => error_page(&u, &e),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn calendar_page(state: &AppState, u: &UiUser, q: CalendarQuery, fresh: String) -> Response {
     let lang = u.lang;
     let days = if q.days == Some(1) { 1 } else { 7 };
     let today = state.svc.clock.now().date_naive();
@@ -515,18 +570,21 @@ pub async fn calendar(
     let actor = u.actor.clone();
     let loaded = blocking(move || {
         let list = svc.video_calendar(&actor, from, days)?;
-        let token = svc.calendar_token(&actor)?;
+        let feed = svc.calendar_feed_state(&actor)?;
         let unread = svc.notifications(&actor, lang, 0)?.unread;
-        Ok((list, token, unread))
+        Ok((list, feed, unread))
     })
     .await;
-    let (list, token, unread) = match loaded {
+    let (list, feed, unread) = match loaded {
         Ok(x) => x,
-        Err(crate::error::AppError::Service(e, _)) => return error_page(&u, &e),
+        Err(crate::error::AppError::Service(e, _)) => return error_page(u, &e),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    let p = Page::for_user(&u, super::i18n::tr(lang, "video-title"), "video", unread);
+    let p = Page::for_user(u, super::i18n::tr(lang, "video-title"), "video", unread);
     let tz = p.tz;
+    let feed_until = feed
+        .map(|f| fmt::date(f.expires_at.with_timezone(&tz).date_naive()))
+        .unwrap_or_default();
     let me = u.actor.user.id;
     let books = rtms_service::Services::may_book(&u.actor);
     let now = state.svc.clock.now();
@@ -568,7 +626,8 @@ pub async fn calendar(
         from: from.to_string(),
         prev: (from - step).to_string(),
         next: (from + step).to_string(),
-        feed: format!("/ics/{token}"),
+        feed: fresh,
+        feed_until,
     })
 }
 
