@@ -41,7 +41,7 @@ statements() { # transactions of the database so far
 measure() { # label binary
   local args=(--data-dir "$data_dir" --listen "127.0.0.1:$port")
   [ -n "$url" ] && args=(--database-url "$url" "${args[@]}")
-  "$2" "${args[@]}" serve >/dev/null 2>&1 &
+  "$2" "${args[@]}" serve --demo >/dev/null 2>&1 &
   server_pid=$!
   until curl -sf -o /dev/null "$base/healthz"; do
     kill -0 "$server_pid" 2>/dev/null || { echo "$2 did not start" >&2; exit 1; }

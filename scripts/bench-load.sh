@@ -128,7 +128,7 @@ fi
 # ---- start-up and idle memory ---------------------------------------------------
 # Migrations are applied (generate ran them); the reference data is loaded.
 start=$(date +%s.%N)
-"$RTMS_BIN" "${args[@]}" serve >"$work/server.log" 2>&1 &
+"$RTMS_BIN" "${args[@]}" serve --demo >"$work/server.log" 2>&1 &
 server_pid=$!
 until curl -sf "$BASE/healthz" >/dev/null; do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }

@@ -26,7 +26,7 @@ db_args=()
 command -v valgrind >/dev/null || { echo "valgrind is needed (Debian: apt-get install valgrind)" >&2; exit 2; }
 
 valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "${db_args[@]}" \
-  --data-dir "$data_dir" --listen "127.0.0.1:$port" serve >/dev/null 2>&1 &
+  --data-dir "$data_dir" --listen "127.0.0.1:$port" serve --demo >/dev/null 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do curl -sf -o /dev/null "$base/healthz" && break; sleep 0.2; done

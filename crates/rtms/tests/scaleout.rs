@@ -175,7 +175,9 @@ async fn two_instances_behind_nginx_share_sessions_live_updates_and_files() {
         "instance one",
     )
     .await;
-    let _two = instance(&db, &dirs.path().join("b"), b, &s3, false);
+    // A demo database: without `--demo` an instance refuses the demo
+    // passwords; seeded already, the second instance seeds nothing.
+    let _two = instance(&db, &dirs.path().join("b"), b, &s3, true);
     wait_up(
         &http,
         &format!("http://127.0.0.1:{b}/healthz"),

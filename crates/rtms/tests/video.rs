@@ -494,6 +494,7 @@ both_backends!(ics_feed_lists_the_users_sessions, super::ics_feed);
 /// Calendar feed links are kept as SHA-256 only, say until when they work,
 /// expire, and can be revoked or replaced by their owner.
 async fn feed_tokens(backend: BackendKind) {
+    use rtms_service::Clock;
     use sha2::{Digest, Sha256};
     let clock = Arc::new(rtms_service::ManualClock::new(Utc::now()));
     let app = TestApp::spawn_with_clock(backend, clock.clone()).await;

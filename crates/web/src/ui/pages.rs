@@ -222,7 +222,11 @@ fn signed_in(
                         p: Page::public(lang, "login-title", "/login"),
                         login,
                         next,
-                        error: tr_args(lang, "login-throttled", &[("minutes", minutes.into())]),
+                        error: tr_args(
+                            lang,
+                            "login-throttled",
+                            &[("minutes", minutes.to_string().into())],
+                        ),
                         pending: String::new(),
                     });
                     *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
