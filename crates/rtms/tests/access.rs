@@ -1603,7 +1603,7 @@ async fn file_gates(backend: BackendKind) {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.status(), StatusCode::OK);
     let dl = app
         .page(
             Method::GET,

@@ -505,7 +505,8 @@ async fn feed_tokens(backend: BackendKind) {
         .await
         .text()
         .await
-        .unwrap();
+        .unwrap()
+        .replace("&#x2f;", "/");
     let path = html
         .split("id=\"feed-link\" href=\"")
         .nth(1)
@@ -562,7 +563,8 @@ async fn feed_tokens(backend: BackendKind) {
         .await
         .text()
         .await
-        .unwrap();
+        .unwrap()
+        .replace("&#x2f;", "/");
     let path2 = html
         .split("id=\"feed-link\" href=\"")
         .nth(1)
