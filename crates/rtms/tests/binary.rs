@@ -338,18 +338,32 @@ fn demo_passwords_outside_demo_mode(backend: rtms_store::BackendKind) {
     let dir = temp_dir(&format!("demo-{backend:?}"));
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let refused = Command::new(env!("CARGO_BIN_EXE_rtms"))
+    let mut refused = Command::new(env!("CARGO_BIN_EXE_rtms"))
         .args(["serve", "--listen", &listen, "--database-url", &db.url])
         .current_dir(&dir)
         .env_remove("RTMS_DEMO")
         .env_remove("RTMS_DISABLE_DEMO_ACCOUNTS")
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
-    assert!(
-        !refused.status.success(),
-        "served with demo passwords: {stderr}"
-    );
+    // It must stop by itself: a server that comes up has accepted the demo passwords.
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = refused.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = refused.kill();
+            let _ = refused.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(refused.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let status = status.unwrap_or_else(|| panic!("served with demo passwords: {stderr}"));
+    assert!(!status.success(), "{stderr}");
     assert!(
         stderr.contains("demo password")
             && stderr.contains("doctor")
