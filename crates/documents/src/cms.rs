@@ -1,12 +1,18 @@
 //! A signer's own detached CMS (PKCS#7) signature over a document, made with
 //! their certificate and crypto provider (КриптоПро, a token, OpenSSL…).
 //!
-//! We read who signed and with which algorithm, and check the signature where
-//! the algorithm is a standard one (RSA PKCS#1 v1.5 or ECDSA P-256/P-384 with
-//! SHA-256/384/512). ГОСТ Р 34.10-2012 signatures are kept and described but
-//! not checked here: that takes a certified provider. The certificate chain
-//! and revocation are not checked either (no trust store in the region yet):
-//! the result says "the signature matches this document and this certificate".
+//! We read who signed and with which algorithm, and check three things apart:
+//! - integrity: the signature matches the document and the certificate
+//!   (RSA PKCS#1 v1.5 or ECDSA P-256/P-384 with SHA-256/384/512);
+//! - trust: the certificate chains up to one of the configured trust roots
+//!   (`TrustRoots`, a directory of PEM files), each link's signature checked;
+//! - time: the certificates were valid when the document was signed (the
+//!   signed `signingTime`, else the time of the check).
+//!
+//! Only all three together make a signature `valid`; a mathematically sound
+//! signature by a certificate nobody vouches for is `untrusted`. ГОСТ Р
+//! 34.10-2012 signatures are kept and described but not checked here (that
+//! takes a certified provider); revocation (CRL/OCSP) is not checked yet.
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
@@ -18,6 +24,15 @@ use x509_cert::Certificate;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+
+/// The longest certificate chain followed from the signer to a root.
+pub const MAX_CHAIN_DEPTH: usize = 8;
+/// The most trust-root files read from the configured directory, and the
+/// largest one (bytes): a directory of roots is small.
+pub const MAX_TRUST_ROOT_FILES: usize = 1000;
+pub const MAX_TRUST_ROOT_FILE_BYTES: u64 = 1 << 20;
 const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
 const SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
@@ -40,9 +55,19 @@ const GIVEN_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.42");
 /// What a CMS signature says, and whether it holds for a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CmsCheck {
-    /// `valid`, `invalid` (does not match the document) or `unsupported`
-    /// (kept, but the algorithm is not checked here, e.g. ГОСТ).
+    /// The overall verdict: `valid` only when integrity, trust and time all
+    /// hold; `invalid` (does not match the document); `untrusted` (matches,
+    /// but the certificate is not trusted or was not valid at signing);
+    /// `unsupported` (kept, but the algorithm is not checked here, e.g. ГОСТ).
     pub status: CmsStatus,
+    /// Does the signature match the document and the certificate?
+    pub integrity: Integrity,
+    /// Does the certificate chain up to a configured trust root?
+    pub trust: Trust,
+    /// Was the certificate (and its chain) valid at the time of signing?
+    pub time_validity: TimeValidity,
+    /// The signing time the signature claims (`signingTime`), RFC 3339.
+    pub signed_at: Option<String>,
     /// The signer as the certificate names them.
     pub signer: String,
     /// The certificate's serial number (hex) and issuer.
@@ -60,6 +85,7 @@ pub struct CmsCheck {
 pub enum CmsStatus {
     Valid,
     Invalid,
+    Untrusted,
     Unsupported,
 }
 
@@ -68,8 +94,150 @@ impl CmsStatus {
         match self {
             CmsStatus::Valid => "valid",
             CmsStatus::Invalid => "invalid",
+            CmsStatus::Untrusted => "untrusted",
             CmsStatus::Unsupported => "unsupported",
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Integrity {
+    Ok,
+    Bad,
+    /// The algorithm is not checked here (ГОСТ, SHA-1…).
+    Unchecked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    /// Chains up to a configured root, every link checked.
+    Trusted,
+    /// A link of the chain does not hold (a forged or broken certificate).
+    Untrusted,
+    /// No configured root issued it (a self-signed certificate, or an
+    /// issuer nobody configured).
+    UnknownRoot,
+    /// The chain's algorithm is not checked here (ГОСТ).
+    Unchecked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeValidity {
+    ValidAtSigning,
+    Expired,
+    NotYetValid,
+}
+
+impl Integrity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Integrity::Ok => "ok",
+            Integrity::Bad => "bad",
+            Integrity::Unchecked => "unchecked",
+        }
+    }
+}
+
+impl Trust {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trust::Trusted => "trusted",
+            Trust::Untrusted => "untrusted",
+            Trust::UnknownRoot => "unknown_root",
+            Trust::Unchecked => "unchecked",
+        }
+    }
+}
+
+impl TimeValidity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeValidity::ValidAtSigning => "valid_at_signing",
+            TimeValidity::Expired => "expired",
+            TimeValidity::NotYetValid => "not_yet_valid",
+        }
+    }
+}
+
+/// The certificates signers' chains must reach (the region's accredited CAs).
+#[derive(Debug, Clone, Default)]
+pub struct TrustRoots {
+    roots: Vec<Certificate>,
+}
+
+impl TrustRoots {
+    /// No roots: no signature is trusted.
+    pub fn empty() -> Self {
+        TrustRoots::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.roots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+
+    /// Every certificate in PEM text (one or more `CERTIFICATE` blocks).
+    pub fn add_pem(&mut self, text: &str) -> Result<usize, CmsError> {
+        let mut added = 0;
+        let mut body: Option<String> = None;
+        for line in text.lines().map(str::trim) {
+            if line == "-----BEGIN CERTIFICATE-----" {
+                body = Some(String::new());
+            } else if line == "-----END CERTIFICATE-----" {
+                let b64 = body.take().unwrap_or_default();
+                use base64::Engine;
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(malformed)?;
+                self.roots
+                    .push(Certificate::from_der(&der).map_err(malformed)?);
+                added += 1;
+            } else if let Some(b) = body.as_mut() {
+                b.push_str(line);
+            }
+        }
+        Ok(added)
+    }
+
+    /// Every `*.pem`, `*.crt` and `*.cer` (PEM) file in a directory.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self, String> {
+        let mut roots = TrustRoots::empty();
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read the trust roots {}: {e}", dir.display()))?;
+        let mut files = 0;
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if !["pem", "crt", "cer"].contains(&ext) {
+                continue;
+            }
+            files += 1;
+            if files > MAX_TRUST_ROOT_FILES {
+                return Err(format!(
+                    "more than {MAX_TRUST_ROOT_FILES} files in {}",
+                    dir.display()
+                ));
+            }
+            let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if len > MAX_TRUST_ROOT_FILE_BYTES {
+                return Err(format!(
+                    "{} is larger than {MAX_TRUST_ROOT_FILE_BYTES} bytes",
+                    path.display()
+                ));
+            }
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            roots
+                .add_pem(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(roots)
     }
 }
 
@@ -128,8 +296,158 @@ fn date(t: x509_cert::time::Time) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
-/// Checks a detached CMS signature against the document it signs.
-pub fn check_detached(signature: &[u8], document: &[u8]) -> Result<CmsCheck, CmsError> {
+/// A `ring` verifier for a signature by `key_info`'s key with `sig_oid`.
+fn verifier(
+    key_info: &x509_cert::spki::SubjectPublicKeyInfoOwned,
+    sig_oid: ObjectIdentifier,
+) -> Option<&'static dyn ring::signature::VerificationAlgorithm> {
+    use ring::signature as rs;
+    let key_oid = key_info.algorithm.oid;
+    let curve = key_info
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+    Some(match (key_oid, sig_oid, curve) {
+        (k, s, _) if k == RSA && s == RSA_SHA256 => &rs::RSA_PKCS1_2048_8192_SHA256,
+        (k, s, _) if k == RSA && s == RSA_SHA384 => &rs::RSA_PKCS1_2048_8192_SHA384,
+        (k, s, _) if k == RSA && s == RSA_SHA512 => &rs::RSA_PKCS1_2048_8192_SHA512,
+        (k, s, Some(c)) if k == EC_PUBLIC_KEY && s == ECDSA_SHA256 && c == P256 => {
+            &rs::ECDSA_P256_SHA256_ASN1
+        }
+        (k, s, Some(c)) if k == EC_PUBLIC_KEY && s == ECDSA_SHA384 && c == P384 => {
+            &rs::ECDSA_P384_SHA384_ASN1
+        }
+        (k, s, Some(c)) if k == EC_PUBLIC_KEY && s == ECDSA_SHA256 && c == P384 => {
+            &rs::ECDSA_P384_SHA256_ASN1
+        }
+        (k, s, Some(c)) if k == EC_PUBLIC_KEY && s == ECDSA_SHA384 && c == P256 => {
+            &rs::ECDSA_P256_SHA384_ASN1
+        }
+        _ => return None,
+    })
+}
+
+/// Did `issuer` sign `cert`? None: the algorithm is not checked here.
+fn issued_by(cert: &Certificate, issuer: &Certificate) -> Option<bool> {
+    let alg = verifier(
+        &issuer.tbs_certificate.subject_public_key_info,
+        cert.signature_algorithm.oid,
+    )?;
+    let key = issuer
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .as_bytes()?;
+    let tbs = cert.tbs_certificate.to_der().ok()?;
+    let sig = cert.signature.as_bytes()?;
+    Some(
+        ring::signature::UnparsedPublicKey::new(alg, key)
+            .verify(&tbs, sig)
+            .is_ok(),
+    )
+}
+
+/// May this certificate issue others (basicConstraints cA)?
+fn is_ca(cert: &Certificate) -> bool {
+    cert.tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == BASIC_CONSTRAINTS)
+        .and_then(|e| {
+            x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes()).ok()
+        })
+        .is_some_and(|bc| bc.ca)
+}
+
+/// Follows the chain from `leaf` through the signature's own certificates
+/// to a configured root. Returns the trust and the chain (leaf first).
+fn chain_trust<'a>(
+    leaf: &'a Certificate,
+    pool: &[&'a Certificate],
+    roots: &'a TrustRoots,
+) -> (Trust, Vec<&'a Certificate>) {
+    let mut chain = vec![leaf];
+    let mut current = leaf;
+    for _ in 0..MAX_CHAIN_DEPTH {
+        if roots.roots.iter().any(|r| r == current) {
+            return (Trust::Trusted, chain);
+        }
+        let issuer_name = &current.tbs_certificate.issuer;
+        let mut named = false;
+        for root in roots
+            .roots
+            .iter()
+            .filter(|r| &r.tbs_certificate.subject == issuer_name)
+        {
+            named = true;
+            match issued_by(current, root) {
+                Some(true) => {
+                    chain.push(root);
+                    return (Trust::Trusted, chain);
+                }
+                None => return (Trust::Unchecked, chain),
+                Some(false) => {}
+            }
+        }
+        if named {
+            return (Trust::Untrusted, chain);
+        }
+        let next = pool.iter().copied().find(|c| {
+            *c != current
+                && &c.tbs_certificate.subject == issuer_name
+                && !chain.contains(c)
+                && is_ca(c)
+        });
+        match next {
+            Some(up) => match issued_by(current, up) {
+                Some(true) => {
+                    chain.push(up);
+                    current = up;
+                }
+                Some(false) => return (Trust::Untrusted, chain),
+                None => return (Trust::Unchecked, chain),
+            },
+            None => return (Trust::UnknownRoot, chain),
+        }
+    }
+    (Trust::UnknownRoot, chain)
+}
+
+/// Were all the chain's certificates valid at `at` (seconds since 1970)?
+fn time_validity(chain: &[&Certificate], at: u64) -> TimeValidity {
+    for c in chain {
+        let v = &c.tbs_certificate.validity;
+        if at < v.not_before.to_unix_duration().as_secs() {
+            return TimeValidity::NotYetValid;
+        }
+        if at > v.not_after.to_unix_duration().as_secs() {
+            return TimeValidity::Expired;
+        }
+    }
+    TimeValidity::ValidAtSigning
+}
+
+/// The overall verdict from the three separate ones.
+fn overall(integrity: Integrity, trust: Trust, time: TimeValidity) -> CmsStatus {
+    match (integrity, trust, time) {
+        (Integrity::Bad, _, _) => CmsStatus::Invalid,
+        (Integrity::Unchecked, _, _) => CmsStatus::Unsupported,
+        (Integrity::Ok, Trust::Trusted, TimeValidity::ValidAtSigning) => CmsStatus::Valid,
+        (Integrity::Ok, _, _) => CmsStatus::Untrusted,
+    }
+}
+
+/// Checks a detached CMS signature against the document it signs: its
+/// integrity, its signer's trust against `roots`, and the certificates'
+/// validity at the signing time (or at `now`, when the signature names none).
+pub fn check_detached(
+    signature: &[u8],
+    document: &[u8],
+    roots: &TrustRoots,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<CmsCheck, CmsError> {
     let der = der_of(signature)?;
     let info = ContentInfo::from_der(&der).map_err(malformed)?;
     if info.content_type != ID_SIGNED_DATA {
@@ -176,8 +494,24 @@ pub fn check_detached(signature: &[u8], document: &[u8]) -> Result<CmsCheck, Cms
     let digest_oid = signer.digest_alg.oid;
     let sig_oid = signer.signature_algorithm.oid;
     let key_oid = tbs.subject_public_key_info.algorithm.oid;
+    let signing_time = signer
+        .signed_attrs
+        .as_ref()
+        .and_then(|attrs| attrs.iter().find(|a| a.oid == ID_SIGNING_TIME))
+        .and_then(|a| a.values.iter().next())
+        .and_then(|v| x509_cert::time::Time::from_der(&v.to_der().ok()?).ok())
+        .map(|t| t.to_unix_duration().as_secs());
+    let at = signing_time.unwrap_or(now.timestamp().max(0) as u64);
+    let (trust, chain) = chain_trust(cert, &certs, roots);
+    let time = time_validity(&chain, at);
     let mut out = CmsCheck {
         status: CmsStatus::Unsupported,
+        integrity: Integrity::Unchecked,
+        trust,
+        time_validity: time,
+        signed_at: signing_time.and_then(|s| {
+            chrono::DateTime::from_timestamp(s as i64, 0).map(|t| t.to_rfc3339())
+        }),
         signer: signer_name,
         serial: hex::encode(tbs.serial_number.as_bytes()),
         issuer: name_attr(&tbs.issuer, CN).unwrap_or_else(|| tbs.issuer.to_string()),
@@ -232,7 +566,8 @@ pub fn check_detached(signature: &[u8], document: &[u8]) -> Result<CmsCheck, Cms
                 .and_then(|a| a.values.iter().next())
                 .and_then(|v| v.decode_as::<OctetString>().ok());
             if md.as_ref().map(|m| m.as_bytes()) != Some(digest.as_slice()) {
-                out.status = CmsStatus::Invalid;
+                out.integrity = Integrity::Bad;
+                out.status = overall(out.integrity, out.trust, out.time_validity);
                 return Ok(out);
             }
             attrs.to_der().map_err(malformed)?
@@ -244,10 +579,11 @@ pub fn check_detached(signature: &[u8], document: &[u8]) -> Result<CmsCheck, Cms
         .subject_public_key
         .as_bytes()
         .ok_or_else(|| CmsError::Malformed("public key".into()))?;
-    out.status =
+    out.integrity =
         match rs::UnparsedPublicKey::new(alg, key).verify(&signed, signer.signature.as_bytes()) {
-            Ok(()) => CmsStatus::Valid,
-            Err(_) => CmsStatus::Invalid,
+            Ok(()) => Integrity::Ok,
+            Err(_) => Integrity::Bad,
         };
+    out.status = overall(out.integrity, out.trust, out.time_validity);
     Ok(out)
 }

@@ -382,6 +382,10 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "This role does not exist in this kind of organization",
         ),
         "role_exists" => ("Эта роль уже назначена", "This role is already assigned"),
+        "role_self_grant" => (
+            "Нельзя назначить себе клиническую роль или роль аудитора: её назначает другой администратор",
+            "You cannot grant yourself a clinical or auditor role: another administrator must do it",
+        ),
         "cannot_deactivate_self" => (
             "Нельзя отключить собственную учётную запись",
             "You cannot deactivate your own account",

@@ -37,6 +37,21 @@ pub struct ConfigArgs {
     pub smtp_host: Option<String>,
     #[arg(long, global = true, env = "RTMS_SMTP_PORT")]
     pub smtp_port: Option<u16>,
+    /// How the relay connection is protected: `starttls` (default; port 587),
+    /// `tls` (implicit TLS, port 465) or `none` (plain; port 25, a relay on
+    /// a closed network only).
+    #[arg(long, global = true, env = "RTMS_SMTP_TLS")]
+    pub smtp_tls: Option<String>,
+    /// SMTP AUTH user (sent only over TLS).
+    #[arg(long, global = true, env = "RTMS_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// SMTP AUTH password; prefer the environment variable to the flag.
+    #[arg(long, global = true, env = "RTMS_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// A PEM file of CA certificates the relay's certificate may chain up
+    /// to (beside the system's trusted CAs).
+    #[arg(long, global = true, env = "RTMS_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
     /// Sender address of e-mails.
     #[arg(long, global = true, env = "RTMS_MAIL_FROM")]
     pub mail_from: Option<String>,
@@ -84,6 +99,23 @@ pub struct ConfigArgs {
     /// (loopback, private, link-local, CGNAT addresses). Off by default.
     #[arg(long, global = true, env = "RTMS_FHIR_SUBSCRIPTION_ALLOW_PRIVATE")]
     pub fhir_subscription_allow_private: bool,
+    /// The audit chain's HMAC key (hex), kept outside the database; created
+    /// (mode 0600) at first start if absent [default: <data-dir>/audit.key].
+    #[arg(long, global = true, env = "RTMS_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+    /// Where the audit chain's head is anchored, one line per anchor
+    /// (append-only; keep a copy off the server) [default: <data-dir>/audit-anchors.log].
+    #[arg(long, global = true, env = "RTMS_AUDIT_ANCHOR_FILE")]
+    pub audit_anchor_file: Option<PathBuf>,
+    /// The document seal's Ed25519 secret key (hex), kept outside the
+    /// database; created (mode 0600) at first start if absent
+    /// [default: <data-dir>/seal.key].
+    #[arg(long, global = true, env = "RTMS_SEAL_KEY_FILE")]
+    pub seal_key_file: Option<PathBuf>,
+    /// A directory of PEM certificates (`*.pem`, `*.crt`) trusted as roots
+    /// for signers' own CMS signatures (none: no signature is trusted).
+    #[arg(long, global = true, env = "RTMS_TRUST_ROOTS")]
+    pub trust_roots: Option<PathBuf>,
     /// Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated).
     #[arg(
         long,
@@ -113,6 +145,10 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     smtp_host: Option<String>,
     smtp_port: Option<u16>,
+    smtp_tls: Option<String>,
+    smtp_user: Option<String>,
+    smtp_password: Option<String>,
+    smtp_ca_file: Option<PathBuf>,
     mail_from: Option<String>,
     public_url: Option<String>,
     storage_url: Option<String>,
@@ -127,6 +163,10 @@ struct FileConfig {
     fhir_subscription_allow_private: Option<bool>,
     metrics_token: Option<String>,
     metrics_allow: Option<Vec<std::net::IpAddr>>,
+    audit_key_file: Option<PathBuf>,
+    audit_anchor_file: Option<PathBuf>,
+    seal_key_file: Option<PathBuf>,
+    trust_roots: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -151,6 +191,13 @@ pub struct Config {
     pub fhir_hooks: rtms_service::fhir_hooks::HookPolicy,
     /// Who may read `/metrics`.
     pub metrics: rtms_service::MetricsAccess,
+    /// The audit chain's key file and the anchor file.
+    pub audit_key_file: PathBuf,
+    pub audit_anchor_file: PathBuf,
+    /// The seal's secret key file.
+    pub seal_key_file: PathBuf,
+    /// Trusted roots for CMS signatures (a directory of PEM files).
+    pub trust_roots: Option<PathBuf>,
 }
 
 impl Config {
@@ -232,9 +279,77 @@ impl Config {
                 args.metrics_allow.clone()
             },
         };
+        let audit_key_file = args
+            .audit_key_file
+            .clone()
+            .or(file.audit_key_file)
+            .unwrap_or_else(|| data_dir.join("audit.key"));
+        let audit_anchor_file = args
+            .audit_anchor_file
+            .clone()
+            .or(file.audit_anchor_file)
+            .unwrap_or_else(|| data_dir.join("audit-anchors.log"));
+        let seal_key_file = args
+            .seal_key_file
+            .clone()
+            .or(file.seal_key_file)
+            .unwrap_or_else(|| data_dir.join("seal.key"));
+        let trust_roots = args.trust_roots.clone().or(file.trust_roots);
+        let mail = match args.smtp_host.clone().or(file.smtp_host) {
+            None => None,
+            Some(smtp_host) => {
+                use rtms_service::jobs::SmtpTls;
+                let tls = match args.smtp_tls.clone().or(file.smtp_tls).as_deref() {
+                    None => SmtpTls::StartTls,
+                    Some(t) => SmtpTls::parse(t).with_context(|| {
+                        format!("--smtp-tls is none, starttls or tls, not {t}")
+                    })?,
+                };
+                let user = args.smtp_user.clone().or(file.smtp_user);
+                let password = args.smtp_password.clone().or(file.smtp_password);
+                if tls == SmtpTls::None && (user.is_some() || password.is_some()) {
+                    bail!("--smtp-user/--smtp-password need TLS (--smtp-tls starttls or tls): a password is never sent in plain text");
+                }
+                let ca_pem = match args.smtp_ca_file.clone().or(file.smtp_ca_file) {
+                    Some(path) => Some(std::fs::read(&path).with_context(|| {
+                        format!("cannot read the SMTP CA file {}", path.display())
+                    })?),
+                    None => None,
+                };
+                Some(rtms_service::jobs::MailConfig {
+                    smtp_host,
+                    smtp_port: args
+                        .smtp_port
+                        .or(file.smtp_port)
+                        .unwrap_or(match tls {
+                            SmtpTls::None => 25,
+                            SmtpTls::StartTls => 587,
+                            SmtpTls::Tls => 465,
+                        }),
+                    from: args
+                        .mail_from
+                        .clone()
+                        .or(file.mail_from)
+                        .unwrap_or_else(|| "rtms@localhost".into()),
+                    public_url: args
+                        .public_url
+                        .clone()
+                        .or(file.public_url.clone())
+                        .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+                    tls,
+                    user,
+                    password,
+                    ca_pem,
+                })
+            }
+        };
         Ok(Config {
             fhir_hooks,
             metrics,
+            audit_key_file,
+            audit_anchor_file,
+            seal_key_file,
+            trust_roots,
             turn,
             storage_url,
             max_upload_bytes,
@@ -276,22 +391,7 @@ impl Config {
                 (None, None) => None,
                 _ => anyhow::bail!("escalation needs both --federal-url and --federal-token"),
             },
-            mail: args.smtp_host.clone().or(file.smtp_host).map(|smtp_host| {
-                rtms_service::jobs::MailConfig {
-                    smtp_host,
-                    smtp_port: args.smtp_port.or(file.smtp_port).unwrap_or(25),
-                    from: args
-                        .mail_from
-                        .clone()
-                        .or(file.mail_from)
-                        .unwrap_or_else(|| "rtms@localhost".into()),
-                    public_url: args
-                        .public_url
-                        .clone()
-                        .or(file.public_url)
-                        .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
-                }
-            }),
+            mail,
         })
     }
 

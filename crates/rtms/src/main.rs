@@ -63,8 +63,12 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain of the audit log; name the first broken row.
+    /// Check the audit log's chain (keyed rows with the key file) and every
+    /// anchored head; name the first broken row (exit code 2).
     Verify,
+    /// Anchor the chain's head now (`rtms serve` does every few minutes);
+    /// e.g. from cron, before copying the anchor file off the server.
+    Anchor,
 }
 
 #[derive(Subcommand)]
@@ -183,8 +187,33 @@ fn main() -> anyhow::Result<()> {
         tracing::info!(applied, "migrations applied");
     }
     let mut svc = Services::new(db, Arc::new(SystemClock));
+    // The audit chain's key and anchors live outside the database. Serving and
+    // administration key the chain; the other commands only check with the key.
+    svc = svc.with_audit_anchors(config.audit_anchor_file.clone());
+    let keys_chain = matches!(
+        cli.command,
+        Command::Serve { .. } | Command::Admin(_) | Command::Audit(AuditCommand::Anchor)
+    );
+    if let Some(key) = audit_key(&config.audit_key_file, keys_chain)? {
+        svc = if keys_chain {
+            svc.with_audit_key(key)
+                .map_err(|e| anyhow::anyhow!("cannot key the audit log: {e}"))?
+        } else {
+            svc.with_audit_key_for_checking(key)
+        };
+    }
     if matches!(cli.command, Command::Serve { .. }) {
         svc = svc.with_files(config.file_store()?);
+    }
+    // The seal key from its file (moved out of the database if an earlier version kept it there).
+    let seal_key = svc
+        .load_seal_key(&config.seal_key_file)
+        .map_err(|e| anyhow::anyhow!("the seal key: {e}"))?;
+    svc = svc.with_seal_key(seal_key);
+    if let Some(dir) = &config.trust_roots {
+        let roots = rtms_service::documents::TrustRoots::from_dir(dir).map_err(anyhow::Error::msg)?;
+        tracing::info!(roots = roots.len(), dir = %dir.display(), "CMS trust roots");
+        svc = svc.with_trust_roots(roots);
     }
     if let Some(mail) = config.mail.clone() {
         svc = svc.with_mail(mail);
@@ -244,10 +273,28 @@ fn main() -> anyhow::Result<()> {
                 Ok(2)
             }
         }
+        Command::Audit(AuditCommand::Anchor) => {
+            match svc.audit_anchor().map_err(|e| anyhow::anyhow!("{e}"))? {
+                Some(a) => println!("anchored row {} in {}", a.id, config.audit_anchor_file.display()),
+                None => println!("nothing new to anchor"),
+            }
+            Ok(0)
+        }
         Command::Audit(AuditCommand::Verify) => {
             match svc.audit_verify().map_err(|e| anyhow::anyhow!("{e}")) {
-                Ok(rtms_store::audit::Verdict::Intact { rows }) => {
-                    println!("audit log intact: {rows} rows");
+                Ok(rtms_store::audit::Verdict::Intact {
+                    rows,
+                    keyed_from,
+                    anchors,
+                }) => {
+                    let keyed = match keyed_from {
+                        Some(k) => format!("keyed from row {k}"),
+                        None => "not keyed".into(),
+                    };
+                    println!(
+                        "audit log intact: {rows} rows, {keyed}, {anchors} anchors in place ({})",
+                        config.audit_anchor_file.display()
+                    );
                     Ok(0)
                 }
                 Ok(rtms_store::audit::Verdict::Broken { row_id, reason }) => {
@@ -365,6 +412,20 @@ fn serve(
                 let svc = monitor.clone();
                 if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_video_reminders()).await {
                     tracing::warn!(error = %e, "video reminders failed");
+                }
+            }
+        });
+        // The audit chain's head, anchored outside the database now and then.
+        let anchorer = svc.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(
+                60 * rtms_service::audit::ANCHOR_EVERY_MINUTES,
+            ));
+            loop {
+                every.tick().await;
+                let svc = anchorer.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.audit_anchor()).await {
+                    tracing::warn!(error = %e, "audit anchor not written");
                 }
             }
         });
@@ -543,6 +604,41 @@ fn admin(svc: Services, cmd: AdminCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The audit chain's key from its file; made (mode 0600) when `create` and absent.
+fn audit_key(
+    path: &std::path::Path,
+    create: bool,
+) -> anyhow::Result<Option<rtms_store::audit::ChainKey>> {
+    use rtms_service::keys::{self, KeyFileError};
+    use rtms_store::audit::ChainKey;
+    let parse = |text: String| {
+        ChainKey::from_hex(&text).ok_or_else(|| KeyFileError::Malformed {
+            path: path.display().to_string(),
+        })
+    };
+    if let Some(text) = keys::read_key_file(path)? {
+        return Ok(Some(parse(text)?));
+    }
+    if !create {
+        return Ok(None);
+    }
+    let key = ChainKey::generate();
+    match keys::create_key_file(path, &key.to_hex()) {
+        Ok(()) => {
+            tracing::info!(file = %path.display(), "audit chain key created");
+            Ok(Some(key))
+        }
+        // Another process made it first: use theirs.
+        Err(KeyFileError::Create { source, .. })
+            if source.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            let text = keys::read_key_file(path)?.unwrap_or_default();
+            Ok(Some(parse(text)?))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn init_logging(json: bool) {

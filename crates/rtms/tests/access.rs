@@ -1727,10 +1727,11 @@ async fn audit_tamper(backend: BackendKind) {
     let id = app.create(&doctor, complete_request("planned")).await;
     app.get(&doctor, &format!("/api/v1/consultations/{id}"))
         .await;
+    let dir = tempfile::tempdir().unwrap();
     let verify = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_rtms"))
             .args(["--database-url", &app.db.url, "audit", "verify"])
-            .env("RTMS_DATA_DIR", std::env::temp_dir())
+            .env("RTMS_DATA_DIR", dir.path())
             .output()
             .unwrap()
     };
@@ -1785,4 +1786,318 @@ async fn audit_tamper(backend: BackendKind) {
 both_backends!(
     tampering_with_the_audit_log_is_detected,
     super::audit_tamper
+);
+
+/// A database with the demo region whose audit chain is keyed by `rtms`
+/// itself (key and anchors in `dir`), and a server appending with that key.
+async fn keyed_audit_app(
+    backend: BackendKind,
+    dir: &std::path::Path,
+) -> (TestApp, Vec<String>) {
+    let db = TestApp::seeded_database(backend).await;
+    let args: Vec<String> = vec![
+        "--database-url".into(),
+        db.url.clone(),
+        "--audit-key-file".into(),
+        dir.join("audit.key").display().to_string(),
+        "--audit-anchor-file".into(),
+        dir.join("anchors.log").display().to_string(),
+        "--data-dir".into(),
+        dir.display().to_string(),
+    ];
+    // An administration command keys the chain: the key file appears, 0600.
+    let out = rtms_cli(&args, &["admin", "orgs"]);
+    assert!(out.0.success(), "{}", out.1);
+    let key_file = dir.join("audit.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let key = rtms_store::audit::ChainKey::from_hex(&std::fs::read_to_string(&key_file).unwrap())
+        .unwrap();
+    let app = TestApp::start_custom(db, Arc::new(rtms_service::SystemClock), move |svc| {
+        svc.with_audit_key(key).unwrap()
+    })
+    .await;
+    (app, args)
+}
+
+fn rtms_cli(config: &[String], args: &[&str]) -> (std::process::ExitStatus, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(config)
+        .args(args)
+        .env("RTMS_DATA_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    (
+        out.status,
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// What someone with write access to the database (but not the key file)
+/// can do: rows from `from` on are deleted (triggers off) and appended again,
+/// `change` applied to each, chained with `key` (None: plain SHA-256).
+fn rechain(
+    url: &str,
+    from: i64,
+    key: Option<&rtms_store::audit::ChainKey>,
+    change: impl Fn(&mut rtms_store::models::AuditRow),
+) {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use rtms_store::schema::audit_log;
+    let db = rtms_store::Db::connect(url, 1).unwrap();
+    db.write(|c| {
+        let rows: Vec<rtms_store::models::AuditRow> = audit_log::table
+            .filter(audit_log::id.ge(from))
+            .order(audit_log::id.asc())
+            .select(rtms_store::models::AuditRow::as_select())
+            .load(c)?;
+        let sql = match c {
+            rtms_store::DbConn::Pg(_) => format!(
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only; DELETE FROM audit_log WHERE id >= {from}; ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;"
+            ),
+            rtms_store::DbConn::Sqlite(_) => format!(
+                "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id >= {from};"
+            ),
+        };
+        c.batch_execute(&sql)?;
+        for mut r in rows {
+            change(&mut r);
+            let e = rtms_store::audit::AuditEntry {
+                at: Some(r.at),
+                user_id: r.user_id,
+                login: r.login,
+                org_id: r.org_id,
+                role: r.role,
+                ip: r.ip,
+                action: r.action,
+                object_type: r.object_type,
+                object_id: r.object_id,
+                details: r.details,
+            };
+            rtms_store::audit::append(c, &e, r.at, key)?;
+        }
+        Ok::<_, rtms_store::StoreError>(())
+    })
+    .unwrap();
+}
+
+/// The audit chain is keyed with a key outside the database and its head is
+/// anchored outside it: rewriting a row and re-chaining everything after it,
+/// rebuilding the whole log with another key, and deleting the newest rows
+/// are each found by `rtms audit verify`, which names the row (exit code 2).
+async fn keyed_audit_chain(backend: BackendKind) {
+    // 1. One read's row rewritten, every later row re-chained (without the key).
+    let dir = tempfile::tempdir().unwrap();
+    let (app, cfg) = keyed_audit_app(backend, dir.path()).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    let (ok, text) = rtms_cli(&cfg, &["audit", "verify"]);
+    assert!(ok.success(), "{text}");
+    assert!(text.contains("intact") && text.contains("keyed from row"), "{text}");
+    let rows = app
+        .get(
+            &app.login("auditor").await,
+            &format!("/api/v1/audit?object_type=consultation&object_id={id}&action=read"),
+        )
+        .await;
+    let row_id = rows["items"][0]["id"].as_i64().unwrap();
+    rechain(&app.db.url, row_id, None, |r| {
+        if r.id == row_id {
+            r.login = "someone_else".into();
+        }
+    });
+    let (ok, text) = rtms_cli(&cfg, &["audit", "verify"]);
+    assert_eq!(ok.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("BROKEN at row {row_id}")), "{text}");
+    app.stop().await;
+
+    // 2. The keyed log rebuilt with another key.
+    let dir = tempfile::tempdir().unwrap();
+    let (app, cfg) = keyed_audit_app(backend, dir.path()).await;
+    let doctor = app.login("doctor").await;
+    app.get(&doctor, "/api/v1/consultations").await;
+    let keyed_from: i64 = {
+        let (_, text) = rtms_cli(&cfg, &["audit", "verify"]);
+        text.split("keyed from row ").nth(1).unwrap().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    let theirs = rtms_store::audit::ChainKey::generate();
+    rechain(&app.db.url, keyed_from, Some(&theirs), |_| {});
+    let (ok, text) = rtms_cli(&cfg, &["audit", "verify"]);
+    assert_eq!(ok.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("BROKEN at row {keyed_from}")), "{text}");
+    app.stop().await;
+
+    // 3. The newest rows deleted after their head was anchored.
+    let dir = tempfile::tempdir().unwrap();
+    let (app, cfg) = keyed_audit_app(backend, dir.path()).await;
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let (ok, text) = rtms_cli(&cfg, &["audit", "anchor"]);
+    assert!(ok.success() && text.contains("anchored row"), "{text}");
+    let head: i64 = text.split_whitespace().nth(2).unwrap().parse().unwrap();
+    app.get(&doctor, &format!("/api/v1/consultations/{id}"))
+        .await;
+    let (ok, text) = rtms_cli(&cfg, &["audit", "verify"]);
+    assert!(ok.success() && text.contains("1 anchors in place"), "{text}");
+    // Everything from two rows before the anchored head on is gone: what is
+    // left is a perfect chain, only the anchor knows better.
+    {
+        use diesel::connection::SimpleConnection;
+        let db = rtms_store::Db::connect(&app.db.url, 1).unwrap();
+        db.write(|c| {
+            let sql = match c {
+                rtms_store::DbConn::Pg(_) => format!("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only; DELETE FROM audit_log WHERE id >= {}; ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;", head - 1),
+                rtms_store::DbConn::Sqlite(_) => format!("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id >= {};", head - 1),
+            };
+            c.batch_execute(&sql).map_err(rtms_store::StoreError::from)
+        })
+        .unwrap();
+    }
+    let (ok, text) = rtms_cli(&cfg, &["audit", "verify"]);
+    assert_eq!(ok.code(), Some(2), "{text}");
+    assert!(
+        text.contains(&format!("BROKEN at row {head}")) && text.contains("gone"),
+        "{text}"
+    );
+    // Without the key, a keyed log is not called intact.
+    let mut keyless = cfg.clone();
+    keyless[3] = dir.path().join("absent.key").display().to_string();
+    let (ok, text) = rtms_cli(&keyless, &["audit", "verify"]);
+    assert!(!ok.success(), "{text}");
+    assert!(text.contains("its key is needed"), "{text}");
+    app.stop().await;
+}
+both_backends!(
+    the_keyed_audit_chain_detects_rewrites_rebuilds_and_deletions,
+    super::keyed_audit_chain
+);
+
+/// Separation of duties: an administrator cannot grant themself a clinical
+/// role (nor the auditor's), in words and with 403; holding only the
+/// administrator's role they see no request; a role they grant someone else
+/// is audited and listed for every administrator, another one included.
+async fn admin_separation(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin").await;
+    let me = app.get(&admin, "/api/v1/me").await;
+    let my_id = me["id"].as_i64().unwrap();
+    let users = app.get(&admin, "/api/v1/admin/users").await;
+    let doctor_org = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "doctor")
+        .unwrap()["roles"][0]["organization_id"]
+        .as_i64()
+        .unwrap();
+    let admin_org = me["roles"][0]["organization"]["id"]
+        .as_i64()
+        .or_else(|| me["roles"][0]["organization_id"].as_i64())
+        .unwrap_or_else(|| panic!("the admin's organization: {me}"));
+    // The demo has requests; the administrator sees none of them.
+    let list = app.get(&admin, "/api/v1/consultations").await;
+    assert_eq!(list["total"], 0, "{list}");
+    let doctor = app.login("doctor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let (s, _) = app
+        .call(Some(&admin), Method::GET, &format!("/api/v1/consultations/{id}"), None)
+        .await;
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
+    for (role, org) in [("doctor", doctor_org), ("auditor", admin_org)] {
+        let (s, body) = app
+            .call(
+                Some(&admin),
+                Method::POST,
+                &format!("/api/v1/admin/users/{my_id}/roles"),
+                Some(json!({"role": role, "organization_id": org})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{role}: {body}");
+        assert!(
+            body.to_string().contains("Нельзя назначить себе клиническую роль"),
+            "{body}"
+        );
+    }
+    let list = app.get(&admin, "/api/v1/consultations").await;
+    assert_eq!(list["total"], 0, "still nothing: {list}");
+    // Granting another user a role works, and every administrator sees it.
+    let d4 = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "doctor4")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (s, body) = app
+        .call(
+            Some(&admin),
+            Method::POST,
+            &format!("/api/v1/admin/users/{d4}/roles"),
+            Some(json!({"role": "analyst", "organization_id": admin_org})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let url = app.db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let svc = rtms_service::Services::new(
+            rtms_store::Db::connect(&url, 1).unwrap(),
+            Arc::new(rtms_service::SystemClock),
+        );
+        svc.create_user(&rtms_service::auth::NewUserSpec {
+            login: "admin2".into(),
+            password: "rtms-demo-password".into(),
+            last_name: "Второй".into(),
+            first_name: "Админ".into(),
+            middle_name: String::new(),
+            position: String::new(),
+            phone: String::new(),
+            email: String::new(),
+            roles: vec![(rtms_domain::Role::Admin, admin_org)],
+            profiles: vec![],
+            must_change_password: false,
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    let cookie = app.ui_login("admin2").await;
+    let html = app
+        .page(Method::GET, "/admin/users", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let section = html
+        .split("id=\"role-changes\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no role changes on the page: {html}"));
+    assert!(
+        section.contains("doctor4") && section.contains("назначена роль: analyst@"),
+        "{section}"
+    );
+    let auditor = app.login("auditor").await;
+    let journal = app
+        .get(&auditor, &format!("/api/v1/audit?action=role_add&object_id={d4}"))
+        .await;
+    assert_eq!(journal["total"], 1, "{journal}");
+    app.stop().await;
+}
+both_backends!(
+    administrators_do_not_grant_themselves_clinical_roles,
+    super::admin_separation
 );

@@ -409,12 +409,61 @@ fn cms_sign(dir: &std::path::Path, pdf: &[u8], key_args: &[&str], md: &str) -> V
     std::fs::read(dir.join("doc.p7s")).unwrap()
 }
 
+/// A certification authority `name` (its certificate `name.pem`, key `name.key`).
+fn make_ca(dir: &std::path::Path, name: &str, subject: &str) {
+    openssl(
+        dir,
+        &[
+            "req", "-x509", "-nodes", "-days", "30", "-newkey", "rsa:2048", "-utf8", "-subj",
+            subject, "-addext", "basicConstraints=critical,CA:TRUE", "-keyout",
+            &format!("{name}.key"), "-out", &format!("{name}.pem"),
+        ],
+    );
+}
+
+/// A detached CMS signature of `pdf` by a fresh certificate issued by the CA `ca`.
+fn cms_sign_issued(dir: &std::path::Path, pdf: &[u8], ca: &str) -> Vec<u8> {
+    std::fs::write(dir.join("doc.pdf"), pdf).unwrap();
+    openssl(
+        dir,
+        &[
+            "req", "-new", "-nodes", "-newkey", "rsa:2048", "-utf8", "-subj",
+            "/CN=Смирнов Андрей Викторович/O=ОКБ", "-keyout", "key.pem", "-out", "req.csr",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509", "-req", "-in", "req.csr", "-CA", &format!("{ca}.pem"), "-CAkey",
+            &format!("{ca}.key"), "-CAcreateserial", "-days", "30", "-out", "cert.pem",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "cms", "-sign", "-binary", "-in", "doc.pdf", "-signer", "cert.pem", "-inkey",
+            "key.pem", "-md", "sha256", "-outform", "DER", "-out", "doc.p7s",
+        ],
+    );
+    std::fs::read(dir.join("doc.p7s")).unwrap()
+}
+
 /// The consultant signs the downloaded PDF with their own certificate and
-/// attaches the signature: RSA and ECDSA are checked; a signature of another
-/// file or a file that is no signature is refused in words; an algorithm not
-/// checked here is kept as such; only a signer may attach one.
+/// attaches the signature. Integrity, trust and time are told apart: a
+/// self-signed certificate's signature is mathematically sound but not
+/// trusted (never "valid"); one by a certificate of the configured root is
+/// valid; one by a certificate forged in the root's name is not trusted. A
+/// signature of another file or a file that is no signature is refused in
+/// words; an algorithm not checked here is kept as such; only a signer may
+/// attach one.
 async fn signers_own_signatures(backend: BackendKind) {
-    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let roots_dir = tempfile::tempdir().unwrap();
+    make_ca(dir.path(), "ca", "/CN=Доверенный УЦ/O=Минздрав");
+    std::fs::copy(dir.path().join("ca.pem"), roots_dir.path().join("ca.pem")).unwrap();
+    let roots = rtms_service::documents::TrustRoots::from_dir(roots_dir.path()).unwrap();
+    assert_eq!(roots.len(), 1);
+    let app = TestApp::spawn_custom(backend, move |svc| svc.with_trust_roots(roots)).await;
     let id = in_progress(&app, &["consultant"]).await;
     let consultant = app.login("consultant").await;
     app.act(&consultant, id, "sign", json!({})).await;
@@ -428,7 +477,6 @@ async fn signers_own_signatures(backend: BackendKind) {
     .await
     .unwrap()
     .to_vec();
-    let dir = tempfile::tempdir().unwrap();
     let path = format!("/api/v1/consultations/{id}/conclusion/signatures");
     let post = |token: String, body: Vec<u8>| {
         let app = &app;
@@ -451,7 +499,12 @@ async fn signers_own_signatures(backend: BackendKind) {
     let rsa = cms_sign(dir.path(), &pdf, &["-newkey", "rsa:2048"], "sha256");
     let (s, v) = post(consultant.clone(), rsa.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(v["status"], "valid", "{v}");
+    // Self-signed: the mathematics holds, nobody vouches for the certificate.
+    assert_eq!(v["status"], "untrusted", "{v}");
+    assert_eq!(v["integrity"], "ok", "{v}");
+    assert_eq!(v["trust"], "unknown_root", "{v}");
+    assert_eq!(v["time_validity"], "valid_at_signing", "{v}");
+    assert!(v["signed_at"].is_string(), "{v}");
     assert_eq!(v["algorithm"], "RSA/SHA-256");
     assert_eq!(v["signer"], "Смирнов Андрей Викторович");
 
@@ -465,7 +518,7 @@ async fn signers_own_signatures(backend: BackendKind) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(
         (v["status"].as_str(), v["algorithm"].as_str()),
-        (Some("valid"), Some("ECDSA/SHA-256"))
+        (Some("untrusted"), Some("ECDSA/SHA-256"))
     );
 
     // A signature of something else: refused, with what to do.
@@ -488,6 +541,27 @@ async fn signers_own_signatures(backend: BackendKind) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["status"], "unsupported");
 
+    // Issued by the configured root: valid on all three counts.
+    let issued = cms_sign_issued(dir.path(), &pdf, "ca");
+    let (s, v) = post(consultant.clone(), issued).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["integrity"].as_str(), v["trust"].as_str()),
+        (Some("valid"), Some("ok"), Some("trusted")),
+        "{v}"
+    );
+    // A CA of the same name made by someone else: the link does not hold.
+    let forger = tempfile::tempdir().unwrap();
+    make_ca(forger.path(), "ca", "/CN=Доверенный УЦ/O=Минздрав");
+    let forged = cms_sign_issued(forger.path(), &pdf, "ca");
+    let (s, v) = post(consultant.clone(), forged).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["trust"].as_str()),
+        (Some("untrusted"), Some("untrusted")),
+        "{v}"
+    );
+
     // The doctor is no signer; everyone who reads the conclusion sees the list.
     let doctor = app.login("doctor").await;
     let (s, _) = post(doctor.clone(), rsa).await;
@@ -499,7 +573,10 @@ async fn signers_own_signatures(backend: BackendKind) {
         .iter()
         .map(|x| x["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["valid", "valid", "unsupported"]);
+    assert_eq!(
+        statuses,
+        ["untrusted", "untrusted", "unsupported", "valid", "untrusted"]
+    );
     let cookie = app.ui_login("doctor").await;
     let html = app
         .page(Method::GET, &format!("/requests/{id}"), Some(&cookie))
@@ -508,7 +585,8 @@ async fn signers_own_signatures(backend: BackendKind) {
         .await
         .unwrap();
     assert!(html.contains("id=\"cms-signatures\""));
-    assert!(html.contains("подпись верна"));
+    assert!(html.contains("математически верна, но сертификат не доверенный"));
+    assert!(html.contains("подпись верна: математически верна, сертификат доверенный"));
     app.stop().await;
 }
 both_backends!(signers_own_cms_signatures, super::signers_own_signatures);
@@ -799,3 +877,111 @@ async fn verify_limits(backend: BackendKind) {
     assert!(r.text().await.unwrap().contains("Повторите через"));
 }
 both_backends!(verify_is_capped_and_rate_limited, super::verify_limits);
+/// The document is what was signed: data changed after the last signature
+/// (the patient's name, the signer's name, the region's name) does not reach
+/// the PDF, which is fixed and stored at signing and still verifies. The
+/// seal's secret key is nowhere in the database.
+async fn fixed_at_signing(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let id = in_progress(&app, &["consultant"]).await;
+    let consultant = app.login("consultant").await;
+    app.act(&consultant, id, "sign", json!({})).await;
+    // Someone changes the data right after the signature, before anyone downloads.
+    let db = rtms_store::Db::connect(&app.db.url, 1).unwrap();
+    db.write(|c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(&format!(
+            "UPDATE consultations SET clinical = REPLACE(clinical, 'Тестов', 'Подменов') WHERE id = {id};
+             UPDATE users SET last_name = 'Подставной' WHERE last_name = 'Смирнов';"
+        ))
+        .map_err(rtms_store::StoreError::from)
+    })
+    .unwrap();
+    let doctor = app.login("doctor").await;
+    let r = fetch(
+        &app,
+        &doctor,
+        &format!("/api/v1/consultations/{id}/conclusion/pdf"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let pdf = r.bytes().await.unwrap().to_vec();
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Тестов Семён Ильич"), "{text}");
+    assert!(text.contains("Смирнов"), "{text}");
+    assert!(!text.contains("Подменов"), "data changed after signing: {text}");
+    assert!(!text.contains("Подставной"), "data changed after signing: {text}");
+    let v = verify_online(&app, pdf.clone()).await;
+    assert_eq!(v["valid"], true, "{v}");
+    let held: Option<String> = db
+        .read(|c| rtms_store::repo::setting(c, "seal.secret_key"))
+        .unwrap();
+    assert_eq!(held, None, "the seal key is not kept in the database");
+    app.stop().await;
+}
+both_backends!(
+    the_document_is_fixed_at_signing,
+    super::fixed_at_signing
+);
+
+/// A seal key an earlier version kept in the database moves to its own file
+/// (mode 0600) on start and leaves the database; documents it sealed keep
+/// verifying with the same key.
+async fn seal_key_moves_out(backend: BackendKind) {
+    let db = TestApp::seeded_database(backend).await;
+    let old = "07".repeat(32);
+    rtms_store::Db::connect(&db.url, 1)
+        .unwrap()
+        .write(|c| rtms_store::repo::set_setting(c, "seal.secret_key", &old))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("seal.key");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["--database-url", &db.url, "--seal-key-file"])
+        .arg(&key_file)
+        .args(["--audit-key-file"])
+        .arg(dir.path().join("audit.key"))
+        .args(["admin", "orgs"])
+        .env("RTMS_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), old);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let held: Option<String> = rtms_store::Db::connect(&db.url, 1)
+        .unwrap()
+        .read(|c| rtms_store::repo::setting(c, "seal.secret_key"))
+        .unwrap();
+    assert_eq!(held, None);
+    // A key file others may read is refused, in words.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rtms"))
+            .args(["--database-url", &db.url, "--seal-key-file"])
+            .arg(&key_file)
+            .args(["--audit-key-file"])
+            .arg(dir.path().join("audit.key"))
+            .args(["admin", "orgs"])
+            .env("RTMS_DATA_DIR", dir.path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("make it 0600"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+both_backends!(a_seal_key_in_the_database_moves_to_its_file, super::seal_key_moves_out);

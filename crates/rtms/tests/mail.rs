@@ -12,7 +12,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use common::{complete_request, TestApp};
-use rtms_service::jobs::MailConfig;
+use rtms_service::jobs::{MailConfig, SmtpTls};
 use rtms_service::{Clock, ManualClock, Services};
 use rtms_store::BackendKind;
 use serde_json::json;
@@ -86,6 +86,9 @@ fn mail(port: u16) -> MailConfig {
         smtp_port: port,
         from: "rtms@region.example".into(),
         public_url: "https://rtms.region.example".into(),
+        // aiosmtpd as started by `Smtp::start` speaks plain SMTP.
+        tls: SmtpTls::None,
+        ..Default::default()
     }
 }
 
@@ -402,4 +405,180 @@ async fn digest_and_kinds(backend: BackendKind) {
 both_backends!(
     a_daily_digest_arrives_once_and_unchecked_kinds_stay_in_the_app,
     super::digest_and_kinds
+);
+
+/// aiosmtpd requiring TLS (STARTTLS, or TLS from the first byte) and AUTH
+/// with one user, writing what it accepts to a maildir.
+const SECURED_RELAY: &str = r#"
+import sys, ssl, time
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult, LoginPassword
+port, maildir, cert, key, user, password, mode = sys.argv[1:8]
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+def check(server, session, envelope, mechanism, data):
+    ok = isinstance(data, LoginPassword) and data.login == user.encode() and data.password == password.encode()
+    return AuthResult(success=ok, handled=False)
+common = dict(hostname="127.0.0.1", port=int(port), authenticator=check, auth_required=True)
+if mode == "starttls":
+    c = Controller(Mailbox(maildir), tls_context=ctx, require_starttls=True, **common)
+else:
+    c = Controller(Mailbox(maildir), ssl_context=ctx, auth_require_tls=False, **common)
+c.start()
+print("ready", flush=True)
+while True:
+    time.sleep(3600)
+"#;
+
+/// A CA and a certificate for 127.0.0.1 it issued, made with openssl in `dir`.
+fn relay_certificates(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl must be installed");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&[
+        "req", "-x509", "-nodes", "-days", "2", "-newkey", "rsa:2048", "-subj", "/CN=Test relay CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-keyout", "ca.key", "-out", "ca.pem",
+    ]);
+    run(&[
+        "req", "-new", "-nodes", "-newkey", "rsa:2048", "-subj", "/CN=127.0.0.1", "-keyout",
+        "relay.key", "-out", "relay.csr",
+    ]);
+    std::fs::write(
+        dir.join("relay.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509", "-req", "-in", "relay.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-days", "2", "-extfile", "relay.ext", "-out", "relay.pem",
+    ]);
+}
+
+struct SecuredRelay {
+    child: Child,
+    maildir: PathBuf,
+}
+
+impl SecuredRelay {
+    fn start(dir: &std::path::Path, port: u16, mode: &str) -> SecuredRelay {
+        let maildir = dir.join(format!("maildir-{mode}"));
+        let child = Command::new("python3")
+            .arg("-c")
+            .arg(SECURED_RELAY)
+            .arg(port.to_string())
+            .arg(&maildir)
+            .arg(dir.join("relay.pem"))
+            .arg(dir.join("relay.key"))
+            .args(["rtms-mailer", "s3cret-relay-password", mode])
+            .spawn()
+            .expect("python3 with aiosmtpd (pip install aiosmtpd)");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < StdDuration::from_secs(20), "aiosmtpd did not start");
+            std::thread::sleep(StdDuration::from_millis(100));
+        }
+        SecuredRelay { child, maildir }
+    }
+
+    fn count(&self) -> usize {
+        std::fs::read_dir(self.maildir.join("new"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for SecuredRelay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A relay that requires TLS and a login: mail goes out over STARTTLS and
+/// over implicit TLS with the right password and the relay's CA; plain SMTP,
+/// a wrong password and an untrusted certificate each send nothing.
+async fn secured_relay(backend: BackendKind) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let dir = tempfile::tempdir().unwrap();
+    relay_certificates(dir.path());
+    let ca = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let (port, port_tls) = (free_port(), free_port());
+    let starttls = SecuredRelay::start(dir.path(), port, "starttls");
+    let implicit = SecuredRelay::start(dir.path(), port_tls, "tls");
+    let app = TestApp::spawn_configured(backend, clock.clone(), None).await;
+    let url = app.db.url.clone();
+    let config = |port: u16, tls: SmtpTls, password: &str, ca: Option<Vec<u8>>| MailConfig {
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: port,
+        from: "rtms@region.example".into(),
+        public_url: "https://rtms.region.example".into(),
+        tls,
+        user: Some("rtms-mailer".into()).filter(|_| tls != SmtpTls::None),
+        password: Some(password.to_string()),
+        ca_pem: ca,
+    };
+    // One job, one worker run; true when the relay got it.
+    let attempt = |cfg: MailConfig, n: usize| {
+        let (url, clock) = (url.clone(), clock.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let svc = Services::new(rtms_store::Db::connect(&url, 2).unwrap(), clock.clone())
+                    .with_mail(cfg);
+                let now = clock.now().naive_utc();
+                let payload = json!({"to": format!("n{n}@region.example"), "subject": format!("job {n}"), "body": "x"}).to_string();
+                svc.db
+                    .write(|c| rtms_store::jobs::enqueue(c, "email", &payload, now, now))
+                    .unwrap();
+                svc.run_jobs("w", 1).unwrap();
+                // Whatever failed waits for a retry; the next attempt starts clean.
+                clock.advance(Duration::days(1));
+                svc.db
+                    .write(|c| {
+                        use diesel::prelude::*;
+                        diesel::delete(rtms_store::schema::jobs::table)
+                            .execute(c)
+                            .map_err(rtms_store::StoreError::from)
+                    })
+                    .unwrap();
+            })
+            .await
+            .unwrap();
+        }
+    };
+    let pw = "s3cret-relay-password";
+    attempt(config(port, SmtpTls::None, pw, Some(ca.clone())), 1).await;
+    assert_eq!(starttls.count(), 0, "plain SMTP is refused by the relay");
+    attempt(config(port, SmtpTls::StartTls, "wrong", Some(ca.clone())), 2).await;
+    assert_eq!(starttls.count(), 0, "a wrong password sends nothing");
+    attempt(config(port, SmtpTls::StartTls, pw, None), 3).await;
+    assert_eq!(starttls.count(), 0, "a certificate nobody trusts sends nothing");
+    attempt(config(port, SmtpTls::StartTls, pw, Some(ca.clone())), 4).await;
+    assert_eq!(starttls.count(), 1, "STARTTLS with AUTH");
+    attempt(config(port_tls, SmtpTls::Tls, pw, Some(ca.clone())), 5).await;
+    assert_eq!(implicit.count(), 1, "implicit TLS with AUTH");
+    // The configuration refuses a password over plain SMTP.
+    let out = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["--database-url", &url, "--smtp-host", "127.0.0.1", "--smtp-tls", "none"])
+        .args(["--smtp-user", "rtms-mailer", "migrate"])
+        .env("RTMS_SMTP_PASSWORD", pw)
+        .env("RTMS_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("never sent in plain text"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(app);
+}
+both_backends!(
+    mail_goes_out_over_tls_with_a_login,
+    super::secured_relay
 );

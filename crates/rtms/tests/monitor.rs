@@ -157,6 +157,7 @@ async fn escalation_to_ktc_head(backend: BackendKind) {
         smtp_port: 9,
         from: "rtms@region.example".into(),
         public_url: "https://rtms.region.example".into(),
+        ..Default::default()
     };
     let app = TestApp::spawn_configured(backend, clock.clone(), Some(mail.clone())).await;
     let url = app.db.url.clone();

@@ -309,6 +309,31 @@ fn save_link_template(c: &mut rtms_store::DbConn, id: i64, input: &OrgInput) -> 
     Ok(())
 }
 
+/// The audit actions that change who holds which role.
+pub const ROLE_ACTIONS: &[&str] = &["role_add", "role_remove", "user_create"];
+/// How many recent role changes the administrators' page lists.
+pub const ROLE_CHANGES_SHOWN: i64 = 30;
+
+/// Roles an administrator may hold by their own grant: none that reads
+/// patient data (clinical roles) or audits administrators.
+pub fn may_grant_self(role: Role) -> bool {
+    !role.is_clinical() && role != Role::Auditor
+}
+
+/// A role change as the administrators' page lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RoleChangeView {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who changed it.
+    pub by: String,
+    /// Whose roles changed.
+    pub user: String,
+    /// `role_add`, `role_remove` or `user_create`.
+    pub action: String,
+    /// `role@organization id`.
+    pub details: String,
+}
+
 impl Services {
     fn require_admin(&self, actor: &Actor) -> SResult<()> {
         if actor.has(Role::Admin) {
@@ -641,6 +666,11 @@ impl Services {
         role: &RoleAssignment,
     ) -> SResult<()> {
         self.require_admin(actor)?;
+        // Separation of duties: an administrator never grants themself a role
+        // that reads patient data, nor the auditor's who watches them.
+        if user_id == actor.user.id && !may_grant_self(role.role) {
+            return Err(ServiceError::refused("role_self_grant"));
+        }
         let errors = self.check_assignments(std::slice::from_ref(role), &[])?;
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
@@ -672,6 +702,11 @@ impl Services {
     ) -> SResult<()> {
         self.require_admin(actor)?;
         self.db.write(|c| {
+            let gone = repo::memberships_of(c, user_id)?
+                .into_iter()
+                .find(|m| m.id == membership_id)
+                .map(|m| format!("{}@{}", m.role, m.organization_id))
+                .unwrap_or_default();
             if !repo::remove_membership(c, user_id, membership_id)? {
                 return Err(ServiceError::NotFound);
             }
@@ -681,9 +716,38 @@ impl Services {
                 Some(Role::Admin),
                 "role_remove",
                 ("user", &user_id.to_string()),
-                &membership_id.to_string(),
+                &gone,
             )
         })
+    }
+
+    /// The latest role changes (granted, taken away, users created with a
+    /// role), newest first, from the audit trail: every administrator sees
+    /// what the others (and they themselves) changed.
+    pub fn admin_role_changes(&self, actor: &Actor) -> SResult<Vec<RoleChangeView>> {
+        self.require_admin(actor)?;
+        let mut conn = self.db.conn()?;
+        let rows = rtms_store::audit::recent_actions(&mut conn, ROLE_ACTIONS, ROLE_CHANGES_SHOWN)?;
+        let users = repo::users_all(&mut conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let target = r
+                    .object_id
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|id| users.iter().find(|u| u.id == id))
+                    .map(|u| u.login.clone())
+                    .unwrap_or_else(|| r.object_id.clone());
+                RoleChangeView {
+                    at: r.at.and_utc(),
+                    by: r.login,
+                    user: target,
+                    action: r.action,
+                    details: r.details,
+                }
+            })
+            .collect())
     }
 
     /// A new temporary password (to be changed at next sign-in); unlocks the account.

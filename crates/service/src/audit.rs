@@ -3,7 +3,11 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rtms_domain::Role;
-use rtms_store::audit::{self, AuditEntry, AuditFilter, Verdict};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rtms_store::audit::{self, Anchor, AuditEntry, AuditFilter, ChainKey, Verdict};
 use rtms_store::DbConn;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -74,6 +78,7 @@ impl Services {
             conn,
             &entry(actor, role, action, object_type, object_id, details),
             self.clock.now().naive_utc(),
+            self.audit_key.as_deref(),
         )?;
         Ok(())
     }
@@ -89,7 +94,8 @@ impl Services {
     ) -> Result<(), ServiceError> {
         let mut e = entry(actor, role, "read", object_type, object_id, details);
         e.at = Some(self.clock.now().naive_utc());
-        self.audit_queue.record(&self.db, e)
+        self.audit_queue
+            .record(&self.db, self.audit_key.as_deref(), e)
     }
 
     /// Records an event without a signed-in actor (a failed sign-in).
@@ -109,8 +115,9 @@ impl Services {
             details: details.into(),
             ..Default::default()
         };
+        let key = self.audit_key.as_deref();
         self.db
-            .write_beside_requests(|c| audit::append(c, &e, now).map(|_| ()))?;
+            .write_beside_requests(|c| audit::append(c, &e, now, key).map(|_| ()))?;
         Ok(())
     }
 
@@ -148,11 +155,106 @@ impl Services {
         })
     }
 
-    /// Checks the whole chain (the `rtms audit verify` command).
-    pub fn audit_verify(&self) -> Result<Verdict, ServiceError> {
-        let mut conn = self.db.conn()?;
-        Ok(audit::verify(&mut conn)?)
+    /// Keys the audit chain from now on: rows appended by these services are
+    /// linked with an HMAC under `key` (kept outside the database). The first
+    /// keyed row is recorded once, so older rows keep their plain links.
+    pub fn with_audit_key(mut self, key: ChainKey) -> Result<Self, ServiceError> {
+        self.db.write_beside_requests(audit::start_keyed)?;
+        self.audit_key = Some(Arc::new(key));
+        Ok(self)
     }
+
+    /// Anchors the chain's head in this file (see `audit_anchor`).
+    pub fn with_audit_anchors(mut self, path: PathBuf) -> Self {
+        self.audit_anchors = Some(Arc::new(path));
+        self
+    }
+
+    /// Writes the chain's head to the anchor file (appending a line, the file
+    /// readable by its owner only) unless it is the head anchored last.
+    /// `rtms serve` calls it at start and every `ANCHOR_EVERY_MINUTES`.
+    pub fn audit_anchor(&self) -> Result<Option<Anchor>, ServiceError> {
+        let Some(path) = self.audit_anchors.as_deref() else {
+            return Ok(None);
+        };
+        let head = {
+            let mut conn = self.db.conn()?;
+            audit::head(&mut conn, self.clock.now().naive_utc())?
+        };
+        let Some(head) = head else {
+            return Ok(None);
+        };
+        let last = read_anchors(path)?.pop();
+        if last.is_some_and(|l| l.id == head.id && l.hash == head.hash) {
+            return Ok(None);
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(path).map_err(|e| anchor_error(path, e))?;
+        writeln!(f, "{}", head.line()).map_err(|e| anchor_error(path, e))?;
+        f.sync_all().map_err(|e| anchor_error(path, e))?;
+        Ok(Some(head))
+    }
+
+    /// Checks the whole chain (the `rtms audit verify` command): every link,
+    /// keyed ones with the key, then every anchored head.
+    pub fn audit_verify(&self) -> Result<Verdict, ServiceError> {
+        let anchors = match self.audit_anchors.as_deref() {
+            Some(p) => read_anchors(p)?,
+            None => Vec::new(),
+        };
+        let mut conn = self.db.conn()?;
+        Ok(audit::verify(
+            &mut conn,
+            self.audit_key.as_deref(),
+            &anchors,
+        )?)
+    }
+
+    /// The key the chain is checked with, for `rtms audit verify` (which
+    /// must not start keying a log itself).
+    pub fn with_audit_key_for_checking(mut self, key: ChainKey) -> Self {
+        self.audit_key = Some(Arc::new(key));
+        self
+    }
+}
+
+/// How often `rtms serve` anchors the chain's head outside the database.
+pub const ANCHOR_EVERY_MINUTES: u64 = 5;
+
+fn anchor_error(path: &Path, e: std::io::Error) -> ServiceError {
+    ServiceError::Store(rtms_store::StoreError::Other(format!(
+        "the audit anchor file {}: {e}",
+        path.display()
+    )))
+}
+
+/// The anchors recorded so far, oldest first (none while the file is absent).
+pub fn read_anchors(path: &Path) -> Result<Vec<Anchor>, ServiceError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(anchor_error(path, e)),
+    };
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let a = Anchor::parse(line).ok_or_else(|| {
+            anchor_error(
+                path,
+                std::io::Error::other(format!("line {} is not an anchor", n + 1)),
+            )
+        })?;
+        out.push(a);
+    }
+    Ok(out)
 }
 
 /// A list filter as the audit log keeps it: the search text (a patient's
@@ -215,7 +317,12 @@ impl AuditQueue {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn record(&self, db: &rtms_store::Db, e: AuditEntry) -> Result<(), ServiceError> {
+    fn record(
+        &self,
+        db: &rtms_store::Db,
+        key: Option<&ChainKey>,
+        e: AuditEntry,
+    ) -> Result<(), ServiceError> {
         let mut st = self.lock();
         let mine = st.open;
         st.pending.push(e);
@@ -239,7 +346,7 @@ impl AuditQueue {
                 let outcome = db.write_beside_requests(|c| {
                     for e in &batch {
                         let at = e.at.unwrap_or_default();
-                        audit::append(c, e, at)?;
+                        audit::append(c, e, at, key)?;
                     }
                     Ok::<_, rtms_store::StoreError>(())
                 });

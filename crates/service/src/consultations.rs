@@ -498,6 +498,7 @@ impl Services {
             return Err(ServiceError::field("action", "unknown_value"));
         }
         let now = self.clock.now();
+        let mut issued = None;
         let (to, outbox) = write_tx(self, |conn| {
             let c = self.visible(conn, actor, id)?;
             let status = status_of(&c);
@@ -604,6 +605,8 @@ impl Services {
                         details = serde_json::json!({"conclusion_id": conclusion.id, "content_hash": hash});
                     }
                     repo::mark_signed(conn, id, actor.user.id, now.naive_utc())?;
+                    // The last signature fixes what the document prints.
+                    issued = self.snapshot_document(conn, id)?;
                 }
                 Action::Acknowledge => {
                     if let Some(effect) = params.effect.as_deref() {
@@ -703,6 +706,9 @@ impl Services {
             )?;
             Ok((decision.to, outbox))
         })?;
+        if let Some(conclusion_id) = issued {
+            self.issue_document_soon(id, conclusion_id);
+        }
         self.live.publish(LiveEvent {
             consultation_id: id,
             users: outbox.users,

@@ -97,7 +97,7 @@ impl Services {
     /// requesting doctor is told.
     pub fn sign_correction(&self, actor: &Actor, id: i64) -> SResult<()> {
         let now = self.clock.now().naive_utc();
-        let told = self.db.write(|conn| {
+        let (told, issued) = self.db.write(|conn| {
             let c = self.visible(conn, actor, id)?;
             let members = repo::assigned_consultants(conn, id)?;
             let Some(me) = members.iter().find(|m| m.user_id == actor.user.id) else {
@@ -137,11 +137,17 @@ impl Services {
                 &format!("version {}", current.version),
             )?;
             let told = if last { vec![c.requester_id] } else { Vec::new() };
+            let mut issued = None;
             if last {
                 self.deliver(conn, &told, id, "conclusion_corrected")?;
+                // The last signature fixes what the new document prints.
+                issued = self.snapshot_document(conn, id)?;
             }
-            Ok::<_, ServiceError>(told)
+            Ok::<_, ServiceError>((told, issued))
         })?;
+        if let Some(conclusion_id) = issued {
+            self.issue_document_soon(id, conclusion_id);
+        }
         if !told.is_empty() {
             self.live.publish(LiveEvent {
                 consultation_id: id,

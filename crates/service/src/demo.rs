@@ -77,7 +77,12 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
     }
     let now = svc.clock.now();
     let clock = Arc::new(ManualClock::new(now));
-    let demo = Services::new(svc.db.clone(), clock.clone());
+    let mut demo = Services::new(svc.db.clone(), clock.clone());
+    // Its documents are made when first opened, not all at once at start.
+    demo.render_at_signing = false;
+    // Documents fixed at the demo's signatures name this server's key and address.
+    demo.seal = svc.seal.clone();
+    demo.public_url = svc.public_url.clone();
 
     let org =
         |name: &str, short: &str, kind: OrgKind, level: Option<i32>, oid: &str, approval: bool| {

@@ -3,9 +3,14 @@
 //! the server with an Ed25519 key whose public part is published. Anyone
 //! holding the PDF can have it verified; `rtms verify` does the same offline.
 //!
-//! The document is made once per signed conclusion, when first asked for
-//! (right after the last signature, or on the first download): rendering is
-//! deterministic, so a retry after a crash makes the same bytes.
+//! What the document prints is fixed in the transaction of the last signature
+//! (`document_snapshots`), and the PDF is rendered from that and stored right
+//! after the commit; a download serves the stored bytes (or, after a crash in
+//! between, renders the same snapshot: rendering is deterministic). Data
+//! changed after signing never reaches a sealed document.
+//!
+//! The seal key lives outside the database (`--seal-key-file`, mode 0600);
+//! a key an earlier version kept in `settings` is moved there on start.
 
 use chrono::{DateTime, Utc};
 use rtms_documents::seal::{self, PublicKey, Seal, SealKey};
@@ -21,9 +26,12 @@ use utoipa::ToSchema;
 use crate::error::ServiceError;
 use crate::{Actor, Services};
 
+pub use rtms_documents::cms::TrustRoots;
+
 type SResult<T> = Result<T, ServiceError>;
 
-const SEAL_SETTING: &str = "seal.secret_key";
+/// Where versions before the key file kept the seal's secret key.
+pub const LEGACY_SEAL_SETTING: &str = "seal.secret_key";
 
 fn other(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Store(rtms_store::StoreError::Other(e.to_string()))
@@ -97,29 +105,73 @@ fn moscow(t: DateTime<Utc>) -> String {
 }
 
 impl Services {
-    /// The seal key; made on first use and kept in the database, so every
-    /// instance seals with the same key.
+    /// The seal key (from `--seal-key-file`; a fresh one per process unless set).
     pub fn seal_key(&self) -> SResult<SealKey> {
-        let existing = {
+        Ok(self.seal.as_ref().clone())
+    }
+
+    /// Seals with this key from now on.
+    pub fn with_seal_key(mut self, key: SealKey) -> Self {
+        self.seal = std::sync::Arc::new(key);
+        self
+    }
+
+    /// The seal key from its file: created (mode 0600) if absent. A key an
+    /// earlier version kept in the `settings` table is written to the file
+    /// and removed from the database; a file and a database key that differ
+    /// are refused (documents sealed with either must keep verifying).
+    pub fn load_seal_key(&self, path: &std::path::Path) -> SResult<SealKey> {
+        use crate::keys;
+        let shown = path.display().to_string();
+        let parse = |text: &str| -> SResult<SealKey> {
+            let bytes: [u8; 32] = hex::decode(text.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| other(keys::KeyFileError::Malformed { path: shown.clone() }))?;
+            Ok(SealKey::from_bytes(&bytes))
+        };
+        let in_db = {
             let mut conn = self.db.conn()?;
-            repo::setting(&mut conn, SEAL_SETTING)?
+            repo::setting(&mut conn, LEGACY_SEAL_SETTING)?
         };
-        let hex_key = match existing {
-            Some(k) => k,
-            None => self.db.write(|conn| -> SResult<String> {
-                if let Some(k) = repo::setting(conn, SEAL_SETTING)? {
-                    return Ok(k);
+        let key = match keys::read_key_file(path).map_err(other)? {
+            Some(text) => {
+                let key = parse(&text)?;
+                if let Some(old) = &in_db {
+                    if parse(old)?.to_bytes() != key.to_bytes() {
+                        return Err(other(format!(
+                            "the database holds a seal key other than {shown}; keep one of them (documents sealed with the other stop verifying) and remove the setting {LEGACY_SEAL_SETTING}"
+                        )));
+                    }
                 }
-                let k = hex::encode(SealKey::generate().to_bytes());
-                repo::set_setting(conn, SEAL_SETTING, &k)?;
-                Ok(k)
-            })?,
+                key
+            }
+            None => {
+                let key = match &in_db {
+                    Some(old) => parse(old)?,
+                    None => SealKey::generate(),
+                };
+                match keys::create_key_file(path, &hex::encode(key.to_bytes())) {
+                    Ok(()) => {
+                        tracing::info!(file = %shown, moved_from_database = in_db.is_some(), "seal key file created");
+                        key
+                    }
+                    // Another process made it first: use theirs.
+                    Err(keys::KeyFileError::Create { source, .. })
+                        if source.kind() == std::io::ErrorKind::AlreadyExists && in_db.is_none() =>
+                    {
+                        parse(&keys::read_key_file(path).map_err(other)?.unwrap_or_default())?
+                    }
+                    Err(e) => return Err(other(e)),
+                }
+            }
         };
-        let bytes: [u8; 32] = hex::decode(hex_key.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| other("the stored seal key is malformed"))?;
-        Ok(SealKey::from_bytes(&bytes))
+        if in_db.is_some() {
+            self.db
+                .write(|conn| repo::delete_setting(conn, LEGACY_SEAL_SETTING))?;
+            tracing::info!(file = %shown, "seal key removed from the database");
+        }
+        Ok(key)
     }
 
     pub fn seal_public_key(&self) -> SResult<SealKeyView> {
@@ -393,7 +445,72 @@ impl Services {
             .unwrap_or_else(|| "Региональная телемедицинская система".into()))
     }
 
-    /// The signed conclusion's PDF and its seal, made on first request.
+    /// Fixes what the document of the consultation's current conclusion
+    /// prints, in the transaction of its last signature. Nothing while a
+    /// signature is still missing. Returns the conclusion fixed, if any.
+    pub(crate) fn snapshot_document(
+        &self,
+        conn: &mut rtms_store::DbConn,
+        consultation_id: i64,
+    ) -> SResult<Option<i64>> {
+        let (mut doc, conclusion_id, _) = match self.conclusion_content(conn, consultation_id) {
+            Ok(made) => made,
+            Err(ServiceError::Refused {
+                code: "document_not_ready",
+            }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let key = self.seal_key()?;
+        let content = serde_json::to_value(&doc).map_err(other)?;
+        let content_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            seal::canonical_json(&content),
+        ));
+        doc.seal = Some(SealMark {
+            key_id: key.key_id(),
+            content_sha256: content_sha,
+            verify_url: format!(
+                "{}/verify",
+                self.public_url
+                    .clone()
+                    .or_else(|| self.mail.as_ref().map(|m| m.public_url.clone()))
+                    .unwrap_or_default()
+                    .trim_end_matches('/')
+            ),
+        });
+        let sealed_at = repo::current_conclusion(conn, consultation_id)?
+            .and_then(|k| k.signed_at)
+            .unwrap_or_else(|| self.clock.now().naive_utc());
+        repo_files::insert_snapshot(
+            conn,
+            conclusion_id,
+            consultation_id,
+            &serde_json::to_string(&doc).map_err(other)?,
+            sealed_at,
+        )?;
+        Ok(Some(conclusion_id))
+    }
+
+    /// After the commit of a last signature: renders and stores the document
+    /// now, in the background (a download meanwhile renders the same snapshot).
+    pub(crate) fn issue_document_soon(&self, consultation_id: i64, conclusion_id: i64) {
+        if !self.render_at_signing {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let svc = self.clone();
+        runtime.spawn(async move {
+            if let Err(e) = svc
+                .issue_document(consultation_id, Some(conclusion_id))
+                .await
+            {
+                tracing::warn!(consultation_id, error = %e, "conclusion document not issued");
+            }
+        });
+    }
+
+    /// The signed conclusion's PDF and its seal (stored at signing).
     /// Who may read the conclusion may read the document (the read is audited).
     pub async fn conclusion_document(
         &self,
@@ -403,13 +520,34 @@ impl Services {
         // Access exactly as the conclusion itself (audited there).
         let svc = self.clone();
         let a = actor.clone();
-        let existing = tokio::task::spawn_blocking(move || -> SResult<Option<Document>> {
-            let view = svc.conclusion(&a, consultation_id)?;
-            let mut conn = svc.db.conn()?;
-            Ok(repo_files::document_of_conclusion(&mut conn, view.id)?)
-        })
-        .await
-        .map_err(other)??;
+        let view = tokio::task::spawn_blocking(move || svc.conclusion(&a, consultation_id))
+            .await
+            .map_err(other)??;
+        self.issue_document(consultation_id, Some(view.id)).await
+    }
+
+    /// A conclusion's document (the current conclusion's unless named): the
+    /// stored one, else rendered from the content fixed at signing, sealed
+    /// and stored. No access check.
+    pub async fn issue_document(
+        &self,
+        consultation_id: i64,
+        conclusion_id: Option<i64>,
+    ) -> SResult<(Document, Vec<u8>)> {
+        let svc = self.clone();
+        let (existing, k) =
+            tokio::task::spawn_blocking(move || -> SResult<(Option<Document>, _)> {
+                let mut conn = svc.db.conn()?;
+                let versions = repo::conclusion_versions(&mut conn, consultation_id)?;
+                let k = match conclusion_id {
+                    Some(cid) => versions.into_iter().find(|v| v.id == cid),
+                    None => repo::current_conclusion(&mut conn, consultation_id)?,
+                }
+                .ok_or(ServiceError::NotFound)?;
+                Ok((repo_files::document_of_conclusion(&mut conn, k.id)?, k))
+            })
+            .await
+            .map_err(other)??;
         if let Some(d) = existing {
             let bytes = self.read_all(&d.storage_key).await?;
             return Ok((d, bytes));
@@ -418,31 +556,35 @@ impl Services {
         let made = tokio::task::spawn_blocking(move || -> SResult<(NewDocument, Vec<u8>)> {
             let key = svc.seal_key()?;
             let mut conn = svc.db.conn()?;
-            let (mut doc, conclusion_id, version) =
-                svc.conclusion_content(&mut conn, consultation_id)?;
-            let content = serde_json::to_value(&doc).map_err(other)?;
-            let content_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-                seal::canonical_json(&content),
-            ));
-            doc.seal = Some(SealMark {
-                key_id: key.key_id(),
-                content_sha256: content_sha,
-                verify_url: format!(
-                    "{}/verify",
-                    svc.public_url
-                        .clone()
-                        .or_else(|| svc.mail.as_ref().map(|m| m.public_url.clone()))
-                        .unwrap_or_default()
-                        .trim_end_matches('/')
-                ),
-            });
+            // Signed before snapshots existed: fix it now (the old behaviour).
+            let snapshot = match repo_files::snapshot_of(&mut conn, k.id)? {
+                Some(s) => s,
+                None => {
+                    let current = repo::current_conclusion(&mut conn, consultation_id)?;
+                    if current.map(|c| c.id) != Some(k.id) {
+                        return Err(ServiceError::refused("document_not_ready"));
+                    }
+                    svc.db.write(|c| {
+                        svc.snapshot_document(c, consultation_id)?
+                            .ok_or(ServiceError::refused("document_not_ready"))
+                    })?;
+                    repo_files::snapshot_of(&mut conn, k.id)?.ok_or(ServiceError::NotFound)?
+                }
+            };
+            let (text, sealed_at) = snapshot;
+            let doc: ConclusionDoc = serde_json::from_str(&text).map_err(other)?;
+            let mut unsealed = doc.clone();
+            unsealed.seal = None;
+            let content = serde_json::to_value(&unsealed).map_err(other)?;
             let pdf = rtms_documents::render_conclusion(&doc).map_err(other)?;
-            let sealed_at = repo::current_conclusion(&mut conn, consultation_id)?
-                .and_then(|k| k.signed_at)
-                .map(|t| DateTime::from_naive_utc_and_offset(t, Utc))
-                .unwrap_or_else(|| svc.clock.now());
-            let s = seal::seal(&key, &content, &pdf, sealed_at);
+            let s = seal::seal(
+                &key,
+                &content,
+                &pdf,
+                DateTime::from_naive_utc_and_offset(sealed_at, Utc),
+            );
             let pdf_sha = s.pdf_sha256.clone();
+            let (conclusion_id, version) = (k.id, k.version);
             Ok((
                 NewDocument {
                     consultation_id,
@@ -575,9 +717,20 @@ pub fn verify_detached(pdf: &[u8], seal_json: &str, public_key_b64: &str) -> Res
 pub struct CmsSignatureView {
     pub id: i64,
     pub user_id: i64,
-    /// `valid` (checked: matches the document and the certificate) or
-    /// `unsupported` (kept; the algorithm, e.g. ГОСТ, is not checked here).
+    /// `valid` (matches the document, the certificate chains up to a
+    /// configured trust root and was valid at signing), `untrusted`
+    /// (mathematically sound, but the certificate is not trusted or was not
+    /// valid at signing) or `unsupported` (kept; the algorithm, e.g. ГОСТ,
+    /// is not checked here).
     pub status: String,
+    /// `ok` or `unchecked`: does the signature match the document?
+    pub integrity: String,
+    /// `trusted`, `untrusted`, `unknown_root` or `unchecked`.
+    pub trust: String,
+    /// `valid_at_signing`, `expired` or `not_yet_valid`.
+    pub time_validity: String,
+    /// The signing time the signature claims, if any.
+    pub signed_at: Option<String>,
     /// The signer as their certificate names them.
     pub signer: String,
     pub algorithm: String,
@@ -613,7 +766,8 @@ impl Services {
             if signature.len() > 1024 * 1024 {
                 return Err(ServiceError::field("signature", "cms_malformed"));
             }
-            let check = rtms_documents::cms::check_detached(&signature, &pdf)
+            let check =
+                rtms_documents::cms::check_detached(&signature, &pdf, &svc.trust_roots, svc.clock.now())
                 .map_err(|_| ServiceError::field("signature", "cms_malformed"))?;
             if check.status == rtms_documents::cms::CmsStatus::Invalid {
                 return Err(ServiceError::field("signature", "cms_mismatch"));
@@ -649,6 +803,10 @@ impl Services {
                 id,
                 user_id: actor.user.id,
                 status: check.status.as_str().into(),
+                integrity: check.integrity.as_str().into(),
+                trust: check.trust.as_str().into(),
+                time_validity: check.time_validity.as_str().into(),
+                signed_at: check.signed_at,
                 signer: check.signer,
                 algorithm: check.algorithm,
                 serial: check.serial,
@@ -686,10 +844,28 @@ impl Services {
             .map(|s| {
                 let d: serde_json::Value = serde_json::from_str(&s.detail).unwrap_or_default();
                 let field = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+                // Kept before trust was checked: nothing vouched for the signer.
+                let legacy = d.get("trust").is_none();
                 CmsSignatureView {
                     id: s.id,
                     user_id: s.user_id,
-                    status: s.status.clone(),
+                    status: if legacy && s.status == "valid" {
+                        "untrusted".into()
+                    } else {
+                        s.status.clone()
+                    },
+                    integrity: if legacy {
+                        if s.status == "valid" { "ok" } else { "unchecked" }.into()
+                    } else {
+                        field("integrity")
+                    },
+                    trust: if legacy { "unchecked".into() } else { field("trust") },
+                    time_validity: if legacy {
+                        "valid_at_signing".into()
+                    } else {
+                        field("time_validity")
+                    },
+                    signed_at: d["signed_at"].as_str().map(str::to_string),
                     signer: field("signer"),
                     algorithm: field("algorithm"),
                     serial: field("serial"),

@@ -14,14 +14,97 @@ use serde::{Deserialize, Serialize};
 use crate::notifications::{kind_label, wants_kind};
 use crate::{ServiceError, Services};
 
-/// Where e-mail goes out (a plain SMTP relay inside the hospital network).
-#[derive(Debug, Clone)]
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SmtpTls {
+    /// Plain SMTP (only for a relay on the same host or a closed network).
+    None,
+    /// Plain connection upgraded with STARTTLS, which is required: a relay
+    /// that does not offer it is not sent to (port 587).
+    #[default]
+    StartTls,
+    /// TLS from the first byte ("implicit TLS", port 465).
+    Tls,
+}
+
+impl SmtpTls {
+    pub fn parse(s: &str) -> Option<SmtpTls> {
+        match s {
+            "none" => Some(SmtpTls::None),
+            "starttls" => Some(SmtpTls::StartTls),
+            "tls" => Some(SmtpTls::Tls),
+            _ => None,
+        }
+    }
+}
+
+/// Where e-mail goes out: an SMTP relay, over TLS with a login unless
+/// configured otherwise.
+#[derive(Clone, Default)]
 pub struct MailConfig {
     pub smtp_host: String,
     pub smtp_port: u16,
     pub from: String,
     /// The address people open the system at, for links in e-mails.
     pub public_url: String,
+    pub tls: SmtpTls,
+    /// SMTP AUTH (PLAIN or LOGIN, only over TLS): user and password.
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Extra CA certificates (PEM) the relay's certificate may chain up to,
+    /// beside the system's (`--smtp-ca-file`).
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("from", &self.from)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long one SMTP conversation may take before the job is retried.
+pub const SMTP_TIMEOUT_SECONDS: u64 = 15;
+
+impl MailConfig {
+    /// The SMTP transport this configuration describes.
+    pub fn transport(&self) -> Result<SmtpTransport, String> {
+        use lettre::transport::smtp::authentication::Credentials;
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+        let tls = || -> Result<TlsParameters, String> {
+            let mut b = TlsParameters::builder(self.smtp_host.clone());
+            if let Some(pem) = &self.ca_pem {
+                b = b.add_root_certificate(
+                    Certificate::from_pem(pem).map_err(|e| format!("the SMTP CA file: {e}"))?,
+                );
+            }
+            b.build_rustls().map_err(|e| format!("TLS: {e}"))
+        };
+        let mut builder = SmtpTransport::builder_dangerous(&self.smtp_host)
+            .port(self.smtp_port)
+            .timeout(Some(std::time::Duration::from_secs(SMTP_TIMEOUT_SECONDS)));
+        builder = match self.tls {
+            SmtpTls::None => builder.tls(Tls::None),
+            SmtpTls::StartTls => builder.tls(Tls::Required(tls()?)),
+            SmtpTls::Tls => builder.tls(Tls::Wrapper(tls()?)),
+        };
+        if let Some(user) = &self.user {
+            if self.tls == SmtpTls::None {
+                return Err("SMTP AUTH is not sent without TLS".into());
+            }
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                self.password.clone().unwrap_or_default(),
+            ));
+        }
+        Ok(builder.build())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,10 +267,7 @@ impl Services {
             .header(ContentType::TEXT_PLAIN)
             .body(e.body)
             .map_err(|e| e.to_string())?;
-        let relay = SmtpTransport::builder_dangerous(&mail.smtp_host)
-            .port(mail.smtp_port)
-            .timeout(Some(std::time::Duration::from_secs(15)))
-            .build();
+        let relay = mail.transport()?;
         relay.send(&message).map(|_| ()).map_err(|e| e.to_string())
     }
 

@@ -18,6 +18,7 @@ pub mod fhir_hooks;
 pub mod files;
 pub mod generate;
 pub mod jobs;
+pub mod keys;
 pub mod live;
 pub mod monitor;
 pub mod notifications;
@@ -58,6 +59,17 @@ pub struct Services {
     pub fhir_hooks: Arc<fhir_hooks::HookPolicy>,
     /// Who may read `/metrics` (`--metrics-token`, `--metrics-allow`); nobody by default.
     pub metrics_access: Arc<MetricsAccess>,
+    /// The audit chain's key (kept outside the database), once keyed.
+    pub(crate) audit_key: Option<Arc<rtms_store::audit::ChainKey>>,
+    /// Where the chain's heads are anchored (`--audit-anchor-file`).
+    pub(crate) audit_anchors: Option<Arc<std::path::PathBuf>>,
+    /// Render a conclusion's document right after its last signature (the
+    /// demo seed turns it off: its documents are made when first opened).
+    pub(crate) render_at_signing: bool,
+    /// The document seal's key (`--seal-key-file`; kept outside the database).
+    pub(crate) seal: Arc<rtms_documents::seal::SealKey>,
+    /// Roots the signers' own CMS signatures must chain up to (`--trust-roots`).
+    pub trust_roots: Arc<rtms_documents::cms::TrustRoots>,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
     pub(crate) audit_queue: Arc<audit::AuditQueue>,
     /// Organizations as lists name them (see `consultations::Kept`).
@@ -80,10 +92,21 @@ impl Services {
             federal_level: false,
             fhir_hooks: Arc::default(),
             metrics_access: Arc::default(),
+            audit_key: None,
+            trust_roots: Arc::default(),
+            render_at_signing: true,
+            seal: Arc::new(rtms_documents::seal::SealKey::generate()),
+            audit_anchors: None,
             audit_queue: Arc::default(),
             org_cache: Arc::default(),
             profile_cache: Arc::default(),
         }
+    }
+
+    /// Signers' CMS signatures are trusted when they chain up to these roots.
+    pub fn with_trust_roots(mut self, roots: rtms_documents::cms::TrustRoots) -> Self {
+        self.trust_roots = Arc::new(roots);
+        self
     }
 
     /// Attachments go to this store (`serve` sets the configured one).

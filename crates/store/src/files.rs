@@ -178,6 +178,47 @@ pub fn documents_by_pdf(conn: &mut DbConn, pdf_sha256: &str) -> R<Vec<Document>>
         .load(conn)?)
 }
 
+/// Fixes what a conclusion's document prints (its content JSON), once: a
+/// second call for the same conclusion keeps the first.
+pub fn insert_snapshot(
+    conn: &mut DbConn,
+    conclusion_id: i64,
+    consultation_id: i64,
+    content: &str,
+    sealed_at: chrono::NaiveDateTime,
+) -> R<()> {
+    use crate::schema::document_snapshots as s;
+    let exists: Option<i64> = s::table
+        .find(conclusion_id)
+        .select(s::conclusion_id)
+        .first(conn)
+        .optional()?;
+    if exists.is_none() {
+        diesel::insert_into(s::table)
+            .values((
+                s::conclusion_id.eq(conclusion_id),
+                s::consultation_id.eq(consultation_id),
+                s::content.eq(content),
+                s::sealed_at.eq(sealed_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The content fixed at signing, with when the document was sealed.
+pub fn snapshot_of(
+    conn: &mut DbConn,
+    conclusion_id: i64,
+) -> R<Option<(String, chrono::NaiveDateTime)>> {
+    use crate::schema::document_snapshots as s;
+    Ok(s::table
+        .find(conclusion_id)
+        .select((s::content, s::sealed_at))
+        .first(conn)
+        .optional()?)
+}
+
 /// Inserts the document unless one exists for the conclusion (two instances
 /// rendering at once keep the first); returns the kept row.
 pub fn insert_document(conn: &mut DbConn, d: &NewDocument) -> R<Document> {

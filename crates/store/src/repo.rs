@@ -348,6 +348,11 @@ pub fn set_setting(conn: &mut DbConn, key: &str, value: &str) -> R<()> {
     Ok(())
 }
 
+pub fn delete_setting(conn: &mut DbConn, key: &str) -> R<()> {
+    diesel::delete(settings::table.find(key)).execute(conn)?;
+    Ok(())
+}
+
 // ---- routes and deadlines ------------------------------------------------------
 
 pub fn insert_route(

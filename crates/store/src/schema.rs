@@ -330,6 +330,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    document_snapshots (conclusion_id) {
+        conclusion_id -> BigInt,
+        consultation_id -> BigInt,
+        content -> Text,
+        sealed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     documents (id) {
         id -> BigInt,
         consultation_id -> BigInt,
@@ -514,6 +523,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     uploads,
     documents,
+    document_snapshots,
     document_signatures,
     video_sessions,
     video_participants,

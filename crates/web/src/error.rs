@@ -231,6 +231,7 @@ impl IntoResponse for AppError {
                         | "file_macro" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                         "upload_offset" | "upload_busy" | "video_conflict" => StatusCode::CONFLICT,
                         "upload_gone" => StatusCode::NOT_FOUND,
+                        "role_self_grant" => StatusCode::FORBIDDEN,
                         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
                         "upload_interrupted" => StatusCode::BAD_REQUEST,
                         "password_change_first" | "totp_enrolment_first" => StatusCode::FORBIDDEN,

@@ -488,7 +488,10 @@ settings-region-name-example = Ministry of Health of the N Region
 settings-region-name-hint = Printed at the head of consultation protocols and reports.
 req-summary-pdf = Printable summary of the request (PDF)
 cms-title = Signers' own electronic signatures (CMS)
-cms-valid = signature valid
+cms-valid = signature valid: mathematically sound, the certificate is trusted and was valid at signing
+cms-untrusted = mathematically sound, but the certificate is not trusted (not issued by a trusted certification authority)
+cms-chain-broken = mathematically sound, but the certificate chain does not verify — the certificate is not trusted
+cms-not-valid-at-signing = mathematically sound, the certificate is trusted but was not valid at the time of signing
 cms-unsupported = signature kept; GOST algorithms are checked with a certified crypto provider
 cms-certificate = certificate
 cms-valid-until = valid until
@@ -519,3 +522,14 @@ req-package = Package for the federal level (ZIP: summary, FHIR, files)
 esc-manual-hint = If the region is not connected to the federal system: send the request package, record the federal number and state here, and attach the returned protocol to the request's files.
 esc-manual-save = Record
 esc-manual = recorded by hand
+
+# Role changes (separation of duties)
+role-changes = Recent role changes
+role-changes-hint = Every role granted or taken away is written to the audit trail and shown to every administrator. Nobody grants themself a clinical or auditor role: another administrator does.
+role-changes-none = No role changes yet.
+role-changes-at = When
+role-changes-by = Changed by
+role-changes-what = What
+role-change-add = role granted
+role-change-remove = role taken away
+role-change-user = user created

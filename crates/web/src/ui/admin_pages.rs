@@ -239,6 +239,8 @@ pub async fn save_org(
 struct UsersTpl {
     p: Page,
     users: Vec<UserAdminView>,
+    /// (when, by whom, whose, what) — the latest role changes.
+    role_changes: Vec<(String, String, String, String)>,
     orgs: Vec<(String, String)>,
     roles: Vec<(String, String)>,
     f: UserForm,
@@ -300,13 +302,34 @@ async fn render_users(
 ) -> Response {
     let actor = u.actor.clone();
     let loaded = svc_call(state, move |s| {
-        Ok((s.admin_users(&actor)?, s.admin_organizations(&actor)?))
+        Ok((
+            s.admin_users(&actor)?,
+            s.admin_organizations(&actor)?,
+            s.admin_role_changes(&actor)?,
+        ))
     })
     .await;
-    let (users, orgs) = match loaded {
+    let (users, orgs, changes) = match loaded {
         Ok(v) => v,
         Err(e) => return error_page(u, &e),
     };
+    let tz = Page::for_user(u, String::new(), "", 0).tz;
+    let role_changes = changes
+        .into_iter()
+        .map(|c| {
+            let what = match c.action.as_str() {
+                "role_add" => tr(u.lang, "role-change-add"),
+                "role_remove" => tr(u.lang, "role-change-remove"),
+                _ => tr(u.lang, "role-change-user"),
+            };
+            (
+                fmt::datetime(c.at, tz, None),
+                c.by,
+                c.user,
+                format!("{what}: {}", c.details),
+            )
+        })
+        .collect();
     let p = Page::for_user(u, tr(u.lang, "admin-users"), "admin", 0);
     let status = if errors.is_empty() && import_error.is_empty() {
         StatusCode::OK
@@ -321,6 +344,7 @@ async fn render_users(
         roles: roles(u.lang),
         p,
         users,
+        role_changes,
         f,
         errors,
         created,

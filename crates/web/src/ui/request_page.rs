@@ -819,10 +819,12 @@ async fn render_page(
                 let checked = c.status == "valid";
                 let what = super::i18n::tr(
                     lang,
-                    if checked {
-                        "cms-valid"
-                    } else {
-                        "cms-unsupported"
+                    match (c.status.as_str(), c.trust.as_str()) {
+                        ("valid", _) => "cms-valid",
+                        ("untrusted", "trusted") => "cms-not-valid-at-signing",
+                        ("untrusted", "untrusted") => "cms-chain-broken",
+                        ("untrusted", _) => "cms-untrusted",
+                        _ => "cms-unsupported",
                     },
                 );
                 (
