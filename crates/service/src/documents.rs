@@ -534,6 +534,9 @@ impl Services {
         consultation_id: i64,
         conclusion_id: Option<i64>,
     ) -> SResult<(Document, Vec<u8>)> {
+        // One rendering at a time in this process: a download right after the
+        // signature waits for the document being made instead of making another.
+        let _one = self.documents_lock.lock().await;
         let svc = self.clone();
         let (existing, k) =
             tokio::task::spawn_blocking(move || -> SResult<(Option<Document>, _)> {
@@ -612,8 +615,18 @@ impl Services {
             .map_err(other)?;
         let svc = self.clone();
         let kept = tokio::task::spawn_blocking(move || {
-            svc.db
-                .write(|conn| -> SResult<Document> { Ok(repo_files::insert_document(conn, &new)?) })
+            let inserted = svc.db.write(|conn| -> SResult<Document> {
+                Ok(repo_files::insert_document(conn, &new)?)
+            });
+            match inserted {
+                // Another instance inserted its copy between our look and our insert.
+                Err(ServiceError::Store(rtms_store::StoreError::Duplicate)) => {
+                    let mut conn = svc.db.conn()?;
+                    repo_files::document_of_conclusion(&mut conn, new.conclusion_id)?
+                        .ok_or(ServiceError::NotFound)
+                }
+                other => other,
+            }
         })
         .await
         .map_err(other)??;

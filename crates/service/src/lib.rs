@@ -66,6 +66,8 @@ pub struct Services {
     /// Render a conclusion's document right after its last signature (the
     /// demo seed turns it off: its documents are made when first opened).
     pub(crate) render_at_signing: bool,
+    /// Conclusion documents are rendered one at a time (see `issue_document`).
+    pub(crate) documents_lock: Arc<tokio::sync::Mutex<()>>,
     /// The document seal's key (`--seal-key-file`; kept outside the database).
     pub(crate) seal: Arc<rtms_documents::seal::SealKey>,
     /// Roots the signers' own CMS signatures must chain up to (`--trust-roots`).
@@ -95,6 +97,7 @@ impl Services {
             audit_key: None,
             trust_roots: Arc::default(),
             render_at_signing: true,
+            documents_lock: Arc::default(),
             seal: Arc::new(rtms_documents::seal::SealKey::generate()),
             audit_anchors: None,
             audit_queue: Arc::default(),
