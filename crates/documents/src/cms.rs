@@ -231,8 +231,8 @@ impl TrustRoots {
                     path.display()
                 ));
             }
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             roots
                 .add_pem(&text)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -509,9 +509,8 @@ pub fn check_detached(
         integrity: Integrity::Unchecked,
         trust,
         time_validity: time,
-        signed_at: signing_time.and_then(|s| {
-            chrono::DateTime::from_timestamp(s as i64, 0).map(|t| t.to_rfc3339())
-        }),
+        signed_at: signing_time
+            .and_then(|s| chrono::DateTime::from_timestamp(s as i64, 0).map(|t| t.to_rfc3339())),
         signer: signer_name,
         serial: hex::encode(tbs.serial_number.as_bytes()),
         issuer: name_attr(&tbs.issuer, CN).unwrap_or_else(|| tbs.issuer.to_string()),

@@ -46,7 +46,12 @@ pub struct ConfigArgs {
     #[arg(long, global = true, env = "RTMS_SMTP_USER")]
     pub smtp_user: Option<String>,
     /// SMTP AUTH password; prefer the environment variable to the flag.
-    #[arg(long, global = true, env = "RTMS_SMTP_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "RTMS_SMTP_PASSWORD",
+        hide_env_values = true
+    )]
     pub smtp_password: Option<String>,
     /// A PEM file of CA certificates the relay's certificate may chain up
     /// to (beside the system's trusted CAs).
@@ -301,9 +306,8 @@ impl Config {
                 use rtms_service::jobs::SmtpTls;
                 let tls = match args.smtp_tls.clone().or(file.smtp_tls).as_deref() {
                     None => SmtpTls::StartTls,
-                    Some(t) => SmtpTls::parse(t).with_context(|| {
-                        format!("--smtp-tls is none, starttls or tls, not {t}")
-                    })?,
+                    Some(t) => SmtpTls::parse(t)
+                        .with_context(|| format!("--smtp-tls is none, starttls or tls, not {t}"))?,
                 };
                 let user = args.smtp_user.clone().or(file.smtp_user);
                 let password = args.smtp_password.clone().or(file.smtp_password);
@@ -318,14 +322,11 @@ impl Config {
                 };
                 Some(rtms_service::jobs::MailConfig {
                     smtp_host,
-                    smtp_port: args
-                        .smtp_port
-                        .or(file.smtp_port)
-                        .unwrap_or(match tls {
-                            SmtpTls::None => 25,
-                            SmtpTls::StartTls => 587,
-                            SmtpTls::Tls => 465,
-                        }),
+                    smtp_port: args.smtp_port.or(file.smtp_port).unwrap_or(match tls {
+                        SmtpTls::None => 25,
+                        SmtpTls::StartTls => 587,
+                        SmtpTls::Tls => 465,
+                    }),
                     from: args
                         .mail_from
                         .clone()

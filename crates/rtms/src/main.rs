@@ -211,7 +211,8 @@ fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("the seal key: {e}"))?;
     svc = svc.with_seal_key(seal_key);
     if let Some(dir) = &config.trust_roots {
-        let roots = rtms_service::documents::TrustRoots::from_dir(dir).map_err(anyhow::Error::msg)?;
+        let roots =
+            rtms_service::documents::TrustRoots::from_dir(dir).map_err(anyhow::Error::msg)?;
         tracing::info!(roots = roots.len(), dir = %dir.display(), "CMS trust roots");
         svc = svc.with_trust_roots(roots);
     }
@@ -275,7 +276,11 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Anchor) => {
             match svc.audit_anchor().map_err(|e| anyhow::anyhow!("{e}"))? {
-                Some(a) => println!("anchored row {} in {}", a.id, config.audit_anchor_file.display()),
+                Some(a) => println!(
+                    "anchored row {} in {}",
+                    a.id,
+                    config.audit_anchor_file.display()
+                ),
                 None => println!("nothing new to anchor"),
             }
             Ok(0)

@@ -1790,10 +1790,7 @@ both_backends!(
 
 /// A database with the demo region whose audit chain is keyed by `rtms`
 /// itself (key and anchors in `dir`), and a server appending with that key.
-async fn keyed_audit_app(
-    backend: BackendKind,
-    dir: &std::path::Path,
-) -> (TestApp, Vec<String>) {
+async fn keyed_audit_app(backend: BackendKind, dir: &std::path::Path) -> (TestApp, Vec<String>) {
     let db = TestApp::seeded_database(backend).await;
     let args: Vec<String> = vec![
         "--database-url".into(),
@@ -1904,7 +1901,10 @@ async fn keyed_audit_chain(backend: BackendKind) {
         .await;
     let (ok, text) = rtms_cli(&cfg, &["audit", "verify"]);
     assert!(ok.success(), "{text}");
-    assert!(text.contains("intact") && text.contains("keyed from row"), "{text}");
+    assert!(
+        text.contains("intact") && text.contains("keyed from row"),
+        "{text}"
+    );
     let rows = app
         .get(
             &app.login("auditor").await,
@@ -1929,13 +1929,23 @@ async fn keyed_audit_chain(backend: BackendKind) {
     app.get(&doctor, "/api/v1/consultations").await;
     let keyed_from: i64 = {
         let (_, text) = rtms_cli(&cfg, &["audit", "verify"]);
-        text.split("keyed from row ").nth(1).unwrap().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+        text.split("keyed from row ")
+            .nth(1)
+            .unwrap()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let theirs = rtms_store::audit::ChainKey::generate();
     rechain(&app.db.url, keyed_from, Some(&theirs), |_| {});
     let (ok, text) = rtms_cli(&cfg, &["audit", "verify"]);
     assert_eq!(ok.code(), Some(2), "{text}");
-    assert!(text.contains(&format!("BROKEN at row {keyed_from}")), "{text}");
+    assert!(
+        text.contains(&format!("BROKEN at row {keyed_from}")),
+        "{text}"
+    );
     app.stop().await;
 
     // 3. The newest rows deleted after their head was anchored.
@@ -1949,7 +1959,10 @@ async fn keyed_audit_chain(backend: BackendKind) {
     app.get(&doctor, &format!("/api/v1/consultations/{id}"))
         .await;
     let (ok, text) = rtms_cli(&cfg, &["audit", "verify"]);
-    assert!(ok.success() && text.contains("1 anchors in place"), "{text}");
+    assert!(
+        ok.success() && text.contains("1 anchors in place"),
+        "{text}"
+    );
     // Everything from two rows before the anchored head on is gone: what is
     // left is a perfect chain, only the anchor knows better.
     {
@@ -2019,7 +2032,12 @@ async fn admin_separation(backend: BackendKind) {
     let doctor = app.login("doctor").await;
     let id = app.create(&doctor, complete_request("planned")).await;
     let (s, _) = app
-        .call(Some(&admin), Method::GET, &format!("/api/v1/consultations/{id}"), None)
+        .call(
+            Some(&admin),
+            Method::GET,
+            &format!("/api/v1/consultations/{id}"),
+            None,
+        )
         .await;
     assert!(
         s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
@@ -2036,7 +2054,8 @@ async fn admin_separation(backend: BackendKind) {
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{role}: {body}");
         assert!(
-            body.to_string().contains("Нельзя назначить себе клиническую роль"),
+            body.to_string()
+                .contains("Нельзя назначить себе клиническую роль"),
             "{body}"
         );
     }
@@ -2099,7 +2118,10 @@ async fn admin_separation(backend: BackendKind) {
     );
     let auditor = app.login("auditor").await;
     let journal = app
-        .get(&auditor, &format!("/api/v1/audit?action=role_add&object_id={d4}"))
+        .get(
+            &auditor,
+            &format!("/api/v1/audit?action=role_add&object_id={d4}"),
+        )
         .await;
     assert_eq!(journal["total"], 1, "{journal}");
     app.stop().await;

@@ -414,9 +414,22 @@ fn make_ca(dir: &std::path::Path, name: &str, subject: &str) {
     openssl(
         dir,
         &[
-            "req", "-x509", "-nodes", "-days", "30", "-newkey", "rsa:2048", "-utf8", "-subj",
-            subject, "-addext", "basicConstraints=critical,CA:TRUE", "-keyout",
-            &format!("{name}.key"), "-out", &format!("{name}.pem"),
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "30",
+            "-newkey",
+            "rsa:2048",
+            "-utf8",
+            "-subj",
+            subject,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
         ],
     );
 }
@@ -427,15 +440,36 @@ fn cms_sign_issued(dir: &std::path::Path, pdf: &[u8], ca: &str) -> Vec<u8> {
     openssl(
         dir,
         &[
-            "req", "-new", "-nodes", "-newkey", "rsa:2048", "-utf8", "-subj",
-            "/CN=Смирнов Андрей Викторович/O=ОКБ", "-keyout", "key.pem", "-out", "req.csr",
+            "req",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "rsa:2048",
+            "-utf8",
+            "-subj",
+            "/CN=Смирнов Андрей Викторович/O=ОКБ",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "req.csr",
         ],
     );
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", "req.csr", "-CA", &format!("{ca}.pem"), "-CAkey",
-            &format!("{ca}.key"), "-CAcreateserial", "-days", "30", "-out", "cert.pem",
+            "x509",
+            "-req",
+            "-in",
+            "req.csr",
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            "cert.pem",
         ],
     );
     openssl(
@@ -546,7 +580,11 @@ async fn signers_own_signatures(backend: BackendKind) {
     let (s, v) = post(consultant.clone(), issued).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(
-        (v["status"].as_str(), v["integrity"].as_str(), v["trust"].as_str()),
+        (
+            v["status"].as_str(),
+            v["integrity"].as_str(),
+            v["trust"].as_str()
+        ),
         (Some("valid"), Some("ok"), Some("trusted")),
         "{v}"
     );
@@ -575,7 +613,13 @@ async fn signers_own_signatures(backend: BackendKind) {
         .collect();
     assert_eq!(
         statuses,
-        ["untrusted", "untrusted", "unsupported", "valid", "untrusted"]
+        [
+            "untrusted",
+            "untrusted",
+            "unsupported",
+            "valid",
+            "untrusted"
+        ]
     );
     let cookie = app.ui_login("doctor").await;
     let html = app
@@ -909,8 +953,14 @@ async fn fixed_at_signing(backend: BackendKind) {
     let text = pdftotext(&pdf);
     assert!(text.contains("Тестов Семён Ильич"), "{text}");
     assert!(text.contains("Смирнов"), "{text}");
-    assert!(!text.contains("Подменов"), "data changed after signing: {text}");
-    assert!(!text.contains("Подставной"), "data changed after signing: {text}");
+    assert!(
+        !text.contains("Подменов"),
+        "data changed after signing: {text}"
+    );
+    assert!(
+        !text.contains("Подставной"),
+        "data changed after signing: {text}"
+    );
     let v = verify_online(&app, pdf.clone()).await;
     assert_eq!(v["valid"], true, "{v}");
     let held: Option<String> = db
@@ -919,10 +969,7 @@ async fn fixed_at_signing(backend: BackendKind) {
     assert_eq!(held, None, "the seal key is not kept in the database");
     app.stop().await;
 }
-both_backends!(
-    the_document_is_fixed_at_signing,
-    super::fixed_at_signing
-);
+both_backends!(the_document_is_fixed_at_signing, super::fixed_at_signing);
 
 /// A seal key an earlier version kept in the database moves to its own file
 /// (mode 0600) on start and leaves the database; documents it sealed keep
@@ -984,4 +1031,7 @@ async fn seal_key_moves_out(backend: BackendKind) {
         );
     }
 }
-both_backends!(a_seal_key_in_the_database_moves_to_its_file, super::seal_key_moves_out);
+both_backends!(
+    a_seal_key_in_the_database_moves_to_its_file,
+    super::seal_key_moves_out
+);

@@ -439,15 +439,41 @@ fn relay_certificates(dir: &std::path::Path) {
             .current_dir(dir)
             .output()
             .expect("openssl must be installed");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&[
-        "req", "-x509", "-nodes", "-days", "2", "-newkey", "rsa:2048", "-subj", "/CN=Test relay CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-keyout", "ca.key", "-out", "ca.pem",
+        "req",
+        "-x509",
+        "-nodes",
+        "-days",
+        "2",
+        "-newkey",
+        "rsa:2048",
+        "-subj",
+        "/CN=Test relay CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
     ]);
     run(&[
-        "req", "-new", "-nodes", "-newkey", "rsa:2048", "-subj", "/CN=127.0.0.1", "-keyout",
-        "relay.key", "-out", "relay.csr",
+        "req",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "rsa:2048",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "relay.key",
+        "-out",
+        "relay.csr",
     ]);
     std::fs::write(
         dir.join("relay.ext"),
@@ -455,8 +481,21 @@ fn relay_certificates(dir: &std::path::Path) {
     )
     .unwrap();
     run(&[
-        "x509", "-req", "-in", "relay.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-days", "2", "-extfile", "relay.ext", "-out", "relay.pem",
+        "x509",
+        "-req",
+        "-in",
+        "relay.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "relay.ext",
+        "-out",
+        "relay.pem",
     ]);
 }
 
@@ -476,11 +515,17 @@ impl SecuredRelay {
             .arg(dir.join("relay.pem"))
             .arg(dir.join("relay.key"))
             .args(["rtms-mailer", "s3cret-relay-password", mode])
+            // Its warnings and the refused handshakes are expected here.
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .expect("python3 with aiosmtpd (pip install aiosmtpd)");
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < StdDuration::from_secs(20), "aiosmtpd did not start");
+            assert!(
+                start.elapsed() < StdDuration::from_secs(20),
+                "aiosmtpd did not start"
+            );
             std::thread::sleep(StdDuration::from_millis(100));
         }
         SecuredRelay { child, maildir }
@@ -554,17 +599,32 @@ async fn secured_relay(backend: BackendKind) {
     let pw = "s3cret-relay-password";
     attempt(config(port, SmtpTls::None, pw, Some(ca.clone())), 1).await;
     assert_eq!(starttls.count(), 0, "plain SMTP is refused by the relay");
-    attempt(config(port, SmtpTls::StartTls, "wrong", Some(ca.clone())), 2).await;
+    attempt(
+        config(port, SmtpTls::StartTls, "wrong", Some(ca.clone())),
+        2,
+    )
+    .await;
     assert_eq!(starttls.count(), 0, "a wrong password sends nothing");
     attempt(config(port, SmtpTls::StartTls, pw, None), 3).await;
-    assert_eq!(starttls.count(), 0, "a certificate nobody trusts sends nothing");
+    assert_eq!(
+        starttls.count(),
+        0,
+        "a certificate nobody trusts sends nothing"
+    );
     attempt(config(port, SmtpTls::StartTls, pw, Some(ca.clone())), 4).await;
     assert_eq!(starttls.count(), 1, "STARTTLS with AUTH");
     attempt(config(port_tls, SmtpTls::Tls, pw, Some(ca.clone())), 5).await;
     assert_eq!(implicit.count(), 1, "implicit TLS with AUTH");
     // The configuration refuses a password over plain SMTP.
     let out = Command::new(env!("CARGO_BIN_EXE_rtms"))
-        .args(["--database-url", &url, "--smtp-host", "127.0.0.1", "--smtp-tls", "none"])
+        .args([
+            "--database-url",
+            &url,
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-tls",
+            "none",
+        ])
         .args(["--smtp-user", "rtms-mailer", "migrate"])
         .env("RTMS_SMTP_PASSWORD", pw)
         .env("RTMS_DATA_DIR", dir.path())
@@ -578,7 +638,4 @@ async fn secured_relay(backend: BackendKind) {
     );
     drop(app);
 }
-both_backends!(
-    mail_goes_out_over_tls_with_a_login,
-    super::secured_relay
-);
+both_backends!(mail_goes_out_over_tls_with_a_login, super::secured_relay);

@@ -127,7 +127,11 @@ impl Services {
             let bytes: [u8; 32] = hex::decode(text.trim())
                 .ok()
                 .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| other(keys::KeyFileError::Malformed { path: shown.clone() }))?;
+                .ok_or_else(|| {
+                    other(keys::KeyFileError::Malformed {
+                        path: shown.clone(),
+                    })
+                })?;
             Ok(SealKey::from_bytes(&bytes))
         };
         let in_db = {
@@ -158,9 +162,14 @@ impl Services {
                     }
                     // Another process made it first: use theirs.
                     Err(keys::KeyFileError::Create { source, .. })
-                        if source.kind() == std::io::ErrorKind::AlreadyExists && in_db.is_none() =>
+                        if source.kind() == std::io::ErrorKind::AlreadyExists
+                            && in_db.is_none() =>
                     {
-                        parse(&keys::read_key_file(path).map_err(other)?.unwrap_or_default())?
+                        parse(
+                            &keys::read_key_file(path)
+                                .map_err(other)?
+                                .unwrap_or_default(),
+                        )?
                     }
                     Err(e) => return Err(other(e)),
                 }
@@ -779,9 +788,13 @@ impl Services {
             if signature.len() > 1024 * 1024 {
                 return Err(ServiceError::field("signature", "cms_malformed"));
             }
-            let check =
-                rtms_documents::cms::check_detached(&signature, &pdf, &svc.trust_roots, svc.clock.now())
-                .map_err(|_| ServiceError::field("signature", "cms_malformed"))?;
+            let check = rtms_documents::cms::check_detached(
+                &signature,
+                &pdf,
+                &svc.trust_roots,
+                svc.clock.now(),
+            )
+            .map_err(|_| ServiceError::field("signature", "cms_malformed"))?;
             if check.status == rtms_documents::cms::CmsStatus::Invalid {
                 return Err(ServiceError::field("signature", "cms_mismatch"));
             }
@@ -868,11 +881,20 @@ impl Services {
                         s.status.clone()
                     },
                     integrity: if legacy {
-                        if s.status == "valid" { "ok" } else { "unchecked" }.into()
+                        if s.status == "valid" {
+                            "ok"
+                        } else {
+                            "unchecked"
+                        }
+                        .into()
                     } else {
                         field("integrity")
                     },
-                    trust: if legacy { "unchecked".into() } else { field("trust") },
+                    trust: if legacy {
+                        "unchecked".into()
+                    } else {
+                        field("trust")
+                    },
                     time_validity: if legacy {
                         "valid_at_signing".into()
                     } else {

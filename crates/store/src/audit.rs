@@ -315,10 +315,7 @@ pub enum Verdict {
     },
     /// The first row whose hash, link or id does not fit the chain, or an
     /// anchored row that is gone or changed.
-    Broken {
-        row_id: i64,
-        reason: String,
-    },
+    Broken { row_id: i64, reason: String },
 }
 
 /// Recomputes every link, in batches, oldest first; keyed rows with `key`.
@@ -387,7 +384,9 @@ pub fn verify(
                 "anchored at {} with keyed rows from {}, the database now says {}",
                 a.at,
                 a.keyed_from,
-                keyed.map(|k| k.to_string()).unwrap_or_else(|| "none".into())
+                keyed
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "none".into())
             ))
         } else {
             let found: Option<String> = audit_log::table
