@@ -3,8 +3,9 @@
 # where the tests may create and drop databases; default: the local one), Python's
 # aiosmtpd for the e-mail tests, a Python with fhir.resources 6.5 for the FHIR
 # tests (RTMS_FHIR_PYTHON; default python3), moto_server and Debian's nginx for
-# the object-store and scale-out tests, and for the browser tests Node.js with
-# npm and Debian's chromium (.ci/run installs them).
+# the object-store and scale-out tests, the nightly toolchain and cargo-fuzz
+# for the fuzz step (scripts/fuzz.sh installs them), and for the browser tests
+# Node.js with npm and Debian's chromium (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== unit, property, storage and HTTP tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked
+
+echo "== fuzzing the parsers of untrusted bytes (scripts/fuzz.sh, 20 s a target)"
+./scripts/fuzz.sh
 
 echo "== browser tests (Chromium), on SQLite and on PostgreSQL"
 cargo build -p rtms --locked

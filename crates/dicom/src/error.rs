@@ -54,6 +54,41 @@ pub enum DicomError {
     /// The PNG could not be encoded.
     #[error("could not encode PNG: {0}")]
     Encode(String),
+    /// Sequences nest deeper than the parser is allowed to follow.
+    #[error("sequences nested deeper than {limit} levels")]
+    NestingTooDeep {
+        /// The limit ([`crate::MAX_DEPTH`]).
+        limit: usize,
+    },
+    /// A declared length is larger than the bytes that can back it.
+    #[error("declared length {length} exceeds what may follow ({limit} bytes)")]
+    LengthTooLarge {
+        /// The declared length.
+        length: u64,
+        /// What the file, the enclosing sequence or the named cap allow.
+        limit: u64,
+    },
+    /// More data elements than [`crate::MAX_ELEMENTS`].
+    #[error("more than {limit} data elements")]
+    TooManyElements {
+        /// The limit.
+        limit: u64,
+    },
+    /// The file ends in the middle of an element.
+    #[error("the file is truncated")]
+    Truncated,
+    /// A ZIP archive exceeds one of its budgets ([`crate::MAX_ZIP_ENTRIES`],
+    /// [`crate::MAX_ZIP_UNPACKED_BYTES`], [`crate::MAX_ZIP_RATIO`]).
+    #[error("ZIP archive over budget: {0}")]
+    ZipBudget(ZipBudget),
+    /// One decoded frame would be larger than [`crate::MAX_FRAME_BYTES`].
+    #[error("frame of {bytes} bytes exceeds the limit of {limit}")]
+    FrameTooLarge {
+        /// Bytes the decoded frame would take.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// Reading the file failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -74,7 +109,40 @@ impl DicomError {
             DicomError::UnsupportedImage(_) => "unsupported_image",
             DicomError::Decode(_) => "decode_failed",
             DicomError::Encode(_) => "encode_failed",
+            DicomError::NestingTooDeep { .. } => "nesting_too_deep",
+            DicomError::LengthTooLarge { .. } => "length_too_large",
+            DicomError::TooManyElements { .. } => "too_many_elements",
+            DicomError::Truncated => "truncated",
+            DicomError::ZipBudget(ZipBudget::Entries { .. }) => "zip_too_many_entries",
+            DicomError::ZipBudget(ZipBudget::Unpacked { .. }) => "zip_too_large",
+            DicomError::ZipBudget(ZipBudget::Ratio { .. }) => "zip_ratio",
+            DicomError::FrameTooLarge { .. } => "frame_too_large",
             DicomError::Io(_) => "io",
         }
     }
+}
+
+/// Which budget of a ZIP archive was exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ZipBudget {
+    /// More entries than allowed.
+    #[error("{count} entries (limit {limit})")]
+    Entries {
+        /// Entries in the central directory.
+        count: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// More bytes inflated (counted, not declared) than allowed.
+    #[error("more than {limit} bytes unpacked")]
+    Unpacked {
+        /// The limit.
+        limit: u64,
+    },
+    /// An entry inflates more than the allowed ratio to its compressed size.
+    #[error("an entry unpacks to more than {limit} times its compressed size")]
+    Ratio {
+        /// The limit.
+        limit: u64,
+    },
 }

@@ -9,6 +9,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
 use serde::{Deserialize, Serialize};
 
+use crate::scan;
 use crate::source::{self, error_chain, Kind};
 use crate::DicomError;
 
@@ -130,15 +131,34 @@ pub fn index_path(path: &Path) -> Result<StudyIndex, DicomError> {
                 skipped: Vec::new(),
             })
         }
-        Kind::Zip => index_zip(path),
+        Kind::Zip => index_zip(source::open_zip(path)?),
     }
 }
 
-fn index_zip(path: &Path) -> Result<StudyIndex, DicomError> {
-    let mut archive = source::open_zip(path)?;
+/// [`index_path`] on an upload held in memory.
+pub fn index_bytes(bytes: &[u8]) -> Result<StudyIndex, DicomError> {
+    match source::detect_bytes(bytes)? {
+        Kind::Single => {
+            scan::check_bytes(bytes, true)?;
+            let obj = source::parse_stream(bytes, true)?;
+            let record = read_record(&obj, None)?;
+            Ok(StudyIndex {
+                container: Container::Single,
+                studies: group(vec![record]),
+                skipped: Vec::new(),
+            })
+        }
+        Kind::Zip => index_zip(source::open_zip_reader(std::io::Cursor::new(bytes))?),
+    }
+}
+
+fn index_zip<R: std::io::Read + std::io::Seek>(
+    mut archive: zip::ZipArchive<R>,
+) -> Result<StudyIndex, DicomError> {
     let mut records = Vec::new();
     let mut skipped = Vec::new();
     let mut seen = HashSet::new();
+    let budget = source::Budget::default();
     for i in 0..archive.len() {
         let name = match archive.name_for_index(i) {
             Some(Ok(name)) => name.into_owned(),
@@ -157,8 +177,15 @@ fn index_zip(path: &Path) -> Result<StudyIndex, DicomError> {
         if entry.is_dir() {
             continue;
         }
-        let result =
-            source::parse_stream(entry, true).and_then(|obj| read_record(&obj, Some(&name)));
+        // First the structure is checked as it streams out, then parsed.
+        let compressed = entry.compressed_size();
+        let checked = scan::check(budget.meter(entry, compressed), None, true);
+        budget.exceeded()?;
+        let result = checked
+            .and_then(|()| archive.by_index(i).map_err(source::map_zip_error))
+            .and_then(|entry| source::parse_stream(budget.meter(entry, compressed), true))
+            .and_then(|obj| read_record(&obj, Some(&name)));
+        budget.exceeded()?;
         match result {
             Ok(record) => {
                 if seen.insert(record.instance.sop_instance_uid.clone()) {

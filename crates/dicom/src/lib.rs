@@ -21,9 +21,17 @@ mod error;
 pub mod fixtures;
 mod index;
 mod render;
+mod scan;
 mod source;
 
-pub use error::DicomError;
-pub use index::{index_path, Container, Instance, Series, Study, StudyIndex};
-pub use render::{render_png, Preset, UnknownPreset, Window};
-pub use source::is_dicom_prefix;
+pub use error::{DicomError, ZipBudget};
+pub use index::{index_bytes, index_path, Container, Instance, Series, Study, StudyIndex};
+pub use render::{
+    cache_stats, render_png, render_png_bytes, Preset, UnknownPreset, Window, MAX_CACHE_BYTES,
+    MAX_FRAME_BYTES,
+};
+pub use scan::{MAX_DEPTH, MAX_ELEMENTS, MAX_ELEMENT_BYTES, MAX_META_VALUE_BYTES};
+pub use source::{
+    is_dicom_prefix, MAX_ENTRY_BYTES, MAX_ZIP_ENTRIES, MAX_ZIP_RATIO, MAX_ZIP_UNPACKED_BYTES,
+    ZIP_RATIO_GRACE_BYTES,
+};

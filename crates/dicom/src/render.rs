@@ -2,8 +2,10 @@
 
 use std::fmt;
 use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
@@ -139,14 +141,134 @@ pub fn render_png(
     window: Option<Window>,
     max_side: Option<u32>,
 ) -> Result<Vec<u8>, DicomError> {
-    let obj = source::open_full(path, entry)?;
-    let image = render_frame(&obj, frame, window)?;
+    let obj = cached_object(path, entry)?;
+    png_of(&obj, frame, window, max_side)
+}
+
+/// [`render_png`] on an upload held in memory (nothing is cached).
+pub fn render_png_bytes(
+    bytes: &[u8],
+    entry: Option<&str>,
+    frame: u32,
+    window: Option<Window>,
+    max_side: Option<u32>,
+) -> Result<Vec<u8>, DicomError> {
+    let obj = source::open_full_bytes(bytes, entry)?;
+    png_of(&obj, frame, window, max_side)
+}
+
+fn png_of(
+    obj: &DefaultDicomObject,
+    frame: u32,
+    window: Option<Window>,
+    max_side: Option<u32>,
+) -> Result<Vec<u8>, DicomError> {
+    let image = render_frame(obj, frame, window)?;
     let image = downscale(image, max_side);
     let mut png = Vec::new();
     image
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
         .map_err(|e| DicomError::Encode(e.to_string()))?;
     Ok(png)
+}
+
+/// Bytes of parsed instances kept between frame requests (256 MiB), so that
+/// paging through a multi-frame instance or a series parses each file once.
+pub const MAX_CACHE_BYTES: u64 = 256 << 20;
+
+/// Largest decoded frame rendered (128 MiB of samples, e.g. 8192 × 8192 at
+/// 16 bits), checked from the header before anything is decoded.
+pub const MAX_FRAME_BYTES: u64 = 128 << 20;
+
+/// Which file (and entry) a parsed instance came from; the length and
+/// modification time make a replaced file a different key.
+#[derive(Clone, PartialEq, Eq)]
+struct CacheKey {
+    path: PathBuf,
+    entry: Option<String>,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+struct Cached {
+    key: CacheKey,
+    object: Arc<DefaultDicomObject>,
+    cost: u64,
+}
+
+/// Parsed instances, least recently used first, within [`MAX_CACHE_BYTES`].
+#[derive(Default)]
+struct ObjectCache {
+    items: Vec<Cached>,
+    hits: u64,
+    misses: u64,
+}
+
+static CACHE: Mutex<ObjectCache> = Mutex::new(ObjectCache {
+    items: Vec::new(),
+    hits: 0,
+    misses: 0,
+});
+
+/// Counts of the instance cache since the process started: (hits, misses,
+/// bytes held). For tests and metrics.
+pub fn cache_stats() -> (u64, u64, u64) {
+    let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let held = cache.items.iter().map(|c| c.cost).sum();
+    (cache.hits, cache.misses, held)
+}
+
+fn cached_object(path: &Path, entry: Option<&str>) -> Result<Arc<DefaultDicomObject>, DicomError> {
+    let meta = std::fs::metadata(path)?;
+    let key = CacheKey {
+        path: path.to_path_buf(),
+        entry: entry.map(str::to_string),
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    };
+    {
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.items.iter().position(|c| c.key == key) {
+            let item = cache.items.remove(i);
+            let object = item.object.clone();
+            cache.items.push(item);
+            cache.hits += 1;
+            return Ok(object);
+        }
+        cache.misses += 1;
+    }
+    // Parsed outside the lock: other frames keep being served meanwhile.
+    let (object, cost) = source::open_full(path, entry)?;
+    let object = Arc::new(object);
+    if cost <= MAX_CACHE_BYTES {
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        cache.items.retain(|c| c.key != key);
+        let mut held: u64 = cache.items.iter().map(|c| c.cost).sum();
+        while held + cost > MAX_CACHE_BYTES && !cache.items.is_empty() {
+            held -= cache.items.remove(0).cost;
+        }
+        cache.items.push(Cached {
+            key,
+            object: object.clone(),
+            cost,
+        });
+    }
+    Ok(object)
+}
+
+fn header_int(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<u64> {
+    obj.get(tag)?.to_int::<u64>().ok()
+}
+
+/// Bytes one decoded frame takes, from the header alone.
+fn frame_bytes(obj: &DefaultDicomObject) -> u64 {
+    let rows = header_int(obj, tags::ROWS).unwrap_or(0);
+    let columns = header_int(obj, tags::COLUMNS).unwrap_or(0);
+    let samples = header_int(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1).max(1);
+    let bits = header_int(obj, tags::BITS_ALLOCATED).unwrap_or(8).max(8);
+    rows.saturating_mul(columns)
+        .saturating_mul(samples)
+        .saturating_mul(bits.div_ceil(8))
 }
 
 fn number_of_frames(obj: &DefaultDicomObject) -> u32 {
@@ -172,6 +294,13 @@ fn render_frame(
     let frames = number_of_frames(obj);
     if frame >= frames {
         return Err(DicomError::FrameOutOfRange { frame, frames });
+    }
+    let bytes = frame_bytes(obj);
+    if bytes > MAX_FRAME_BYTES {
+        return Err(DicomError::FrameTooLarge {
+            bytes,
+            limit: MAX_FRAME_BYTES,
+        });
     }
     let ts_uid = obj.meta().transfer_syntax();
     match TransferSyntaxRegistry.get(ts_uid) {

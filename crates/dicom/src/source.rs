@@ -2,8 +2,9 @@
 //! entry of a ZIP archive, either only up to the pixel data (for indexing) or
 //! completely (for rendering).
 
+use std::cell::Cell;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
 use dicom_dictionary_std::tags;
@@ -12,10 +13,27 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions, ReadError};
 use zip::result::ZipError;
 use zip::ZipArchive;
 
-use crate::DicomError;
+use crate::error::ZipBudget;
+use crate::{scan, DicomError};
 
 /// Largest ZIP entry that is read into memory for rendering (1 GiB).
-pub(crate) const MAX_ENTRY_BYTES: u64 = 1 << 30;
+pub const MAX_ENTRY_BYTES: u64 = 1 << 30;
+
+/// Most entries (files and directories) a ZIP archive may list.
+pub const MAX_ZIP_ENTRIES: u64 = 20_000;
+
+/// Most bytes inflated from one archive in one operation (indexing reads
+/// the headers of every entry, rendering one entry), counted as they come
+/// out of the decompressor: the sizes the archive declares are not trusted.
+pub const MAX_ZIP_UNPACKED_BYTES: u64 = 4 << 30;
+
+/// Largest ratio of inflated to compressed bytes of one entry. DICOM images
+/// compress a few times; a zip bomb a thousand.
+pub const MAX_ZIP_RATIO: u64 = 100;
+
+/// Bytes an entry may inflate before [`MAX_ZIP_RATIO`] applies (tiny
+/// entries of zeros compress far better than 100:1 and harm no one).
+pub const ZIP_RATIO_GRACE_BYTES: u64 = 1 << 20;
 
 /// Length of the Part-10 preamble plus the `DICM` magic code.
 const PREFIX_LEN: usize = 132;
@@ -106,7 +124,8 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Opens a single DICOM file from disk.
+/// Opens a single DICOM file from disk, after [`scan::check`] found its
+/// structure safe to parse.
 pub(crate) fn open_single(
     path: &Path,
     header_only: bool,
@@ -114,6 +133,9 @@ pub(crate) fn open_single(
     if detect(path)? != Kind::Single {
         return Err(DicomError::NotDicom);
     }
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    scan::check(BufReader::new(file), Some(size), header_only)?;
     options(header_only)
         .read_preamble(ReadPreamble::Always)
         .open_file(path)
@@ -139,10 +161,90 @@ pub(crate) fn parse_stream<R: Read>(
         .map_err(map_read_error)
 }
 
-/// Opens a ZIP archive for reading. Only the central directory is read.
+/// Opens a ZIP archive for reading. Only the central directory is read; an
+/// archive of more than [`MAX_ZIP_ENTRIES`] entries is refused.
 pub(crate) fn open_zip(path: &Path) -> Result<ZipArchive<BufReader<File>>, DicomError> {
     let file = File::open(path)?;
-    ZipArchive::new(BufReader::new(file)).map_err(map_zip_error)
+    open_zip_reader(BufReader::new(file))
+}
+
+/// [`open_zip`] on any seekable reader (bytes in memory, for instance).
+pub(crate) fn open_zip_reader<R: Read + Seek>(reader: R) -> Result<ZipArchive<R>, DicomError> {
+    let archive = ZipArchive::new(reader).map_err(map_zip_error)?;
+    let count = archive.len() as u64;
+    if count > MAX_ZIP_ENTRIES {
+        return Err(DicomError::ZipBudget(ZipBudget::Entries {
+            count,
+            limit: MAX_ZIP_ENTRIES,
+        }));
+    }
+    Ok(archive)
+}
+
+/// What one operation on an archive has inflated so far, and which budget
+/// (if any) stopped it.
+#[derive(Default)]
+pub(crate) struct Budget {
+    unpacked: Cell<u64>,
+    tripped: Cell<Option<ZipBudget>>,
+}
+
+impl Budget {
+    /// The budget that was exceeded, as this crate's error.
+    pub(crate) fn exceeded(&self) -> Result<(), DicomError> {
+        match self.tripped.get() {
+            Some(b) => Err(DicomError::ZipBudget(b)),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads `entry` under this budget; `compressed` is its compressed size.
+    pub(crate) fn meter<R: Read>(&self, entry: R, compressed: u64) -> Metered<'_, R> {
+        Metered {
+            inner: entry,
+            budget: self,
+            compressed,
+            read: 0,
+        }
+    }
+}
+
+/// An entry's reader that counts what it inflates against a [`Budget`].
+pub(crate) struct Metered<'a, R> {
+    inner: R,
+    budget: &'a Budget,
+    compressed: u64,
+    read: u64,
+}
+
+impl<R: Read> Read for Metered<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.budget.tripped.get().is_some() {
+            return Err(std::io::Error::other("ZIP budget exceeded"));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        let total = self.budget.unpacked.get() + n as u64;
+        self.budget.unpacked.set(total);
+        let tripped = if total > MAX_ZIP_UNPACKED_BYTES {
+            Some(ZipBudget::Unpacked {
+                limit: MAX_ZIP_UNPACKED_BYTES,
+            })
+        } else if self.read > ZIP_RATIO_GRACE_BYTES
+            && self.read > self.compressed.max(1).saturating_mul(MAX_ZIP_RATIO)
+        {
+            Some(ZipBudget::Ratio {
+                limit: MAX_ZIP_RATIO,
+            })
+        } else {
+            None
+        };
+        if let Some(t) = tripped {
+            self.budget.tripped.set(Some(t));
+            return Err(std::io::Error::other("ZIP budget exceeded"));
+        }
+        Ok(n)
+    }
 }
 
 pub(crate) fn map_zip_error(err: ZipError) -> DicomError {
@@ -152,9 +254,12 @@ pub(crate) fn map_zip_error(err: ZipError) -> DicomError {
     }
 }
 
-/// Reads one ZIP entry completely into memory and parses it.
-fn open_zip_entry(path: &Path, name: &str) -> Result<DefaultDicomObject, DicomError> {
-    let mut archive = open_zip(path)?;
+/// Reads one ZIP entry completely into memory and parses it; also says the
+/// entry's size.
+fn open_zip_entry<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    name: &str,
+) -> Result<(DefaultDicomObject, u64), DicomError> {
     let entry = match archive.by_name(name) {
         Ok(entry) => entry,
         Err(ZipError::FileNotFound) => return Err(DicomError::EntryNotFound(name.to_string())),
@@ -170,31 +275,74 @@ fn open_zip_entry(path: &Path, name: &str) -> Result<DefaultDicomObject, DicomEr
             limit: MAX_ENTRY_BYTES,
         });
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    // Do not trust the declared size: never read more than the limit.
-    entry.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut bytes)?;
+    // The declared size is a hint for the first allocation, never trusted.
+    let mut bytes = Vec::with_capacity(size.min(64 << 20) as usize);
+    let budget = Budget::default();
+    let compressed = entry.compressed_size();
+    let read = budget
+        .meter(entry, compressed)
+        .take(MAX_ENTRY_BYTES + 1)
+        .read_to_end(&mut bytes);
+    budget.exceeded()?;
+    read?;
     if bytes.len() as u64 > MAX_ENTRY_BYTES {
         return Err(DicomError::EntryTooLarge {
             size: bytes.len() as u64,
             limit: MAX_ENTRY_BYTES,
         });
     }
-    parse_stream(bytes.as_slice(), false)
+    scan::check_bytes(&bytes, false)?;
+    Ok((parse_stream(bytes.as_slice(), false)?, bytes.len() as u64))
 }
 
 /// Opens a whole DICOM object (including pixel data) from an upload: the
-/// file itself when `entry` is `None`, otherwise the named ZIP entry.
+/// file itself when `entry` is `None`, otherwise the named ZIP entry. Also
+/// says how many bytes the object was read from.
 pub(crate) fn open_full(
     path: &Path,
     entry: Option<&str>,
-) -> Result<DefaultDicomObject, DicomError> {
+) -> Result<(DefaultDicomObject, u64), DicomError> {
     match entry {
-        None => open_single(path, false),
+        None => {
+            let size = std::fs::metadata(path)?.len();
+            Ok((open_single(path, false)?, size))
+        }
         Some(name) => {
             if detect(path)? != Kind::Zip {
                 return Err(DicomError::EntryNotFound(name.to_string()));
             }
-            open_zip_entry(path, name)
+            open_zip_entry(&mut open_zip(path)?, name)
         }
+    }
+}
+
+/// [`open_full`] on an upload held in memory.
+pub(crate) fn open_full_bytes(
+    bytes: &[u8],
+    entry: Option<&str>,
+) -> Result<DefaultDicomObject, DicomError> {
+    match entry {
+        None => {
+            scan::check_bytes(bytes, false)?;
+            parse_stream(bytes, false)
+        }
+        Some(name) => {
+            if !is_zip_prefix(bytes) {
+                return Err(DicomError::EntryNotFound(name.to_string()));
+            }
+            let mut archive = open_zip_reader(std::io::Cursor::new(bytes))?;
+            Ok(open_zip_entry(&mut archive, name)?.0)
+        }
+    }
+}
+
+/// What kind of upload bytes in memory are.
+pub(crate) fn detect_bytes(bytes: &[u8]) -> Result<Kind, DicomError> {
+    if is_dicom_prefix(bytes) {
+        Ok(Kind::Single)
+    } else if is_zip_prefix(bytes) {
+        Ok(Kind::Zip)
+    } else {
+        Err(DicomError::NotDicom)
     }
 }

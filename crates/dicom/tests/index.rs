@@ -218,5 +218,5 @@ fn indexing_stops_before_pixel_data() {
     let index = index_path(&path).unwrap();
     assert_eq!(index.instance_count(), 1, "{:?}", index.skipped);
     let err = rtms_dicom::render_png(&path, Some("cut.dcm"), 0, None, None).unwrap_err();
-    assert_eq!(err.code(), "invalid_dicom");
+    assert_eq!(err.code(), "truncated");
 }

@@ -150,6 +150,15 @@ fn main() -> anyhow::Result<()> {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+    // `rtms internal dicom-index <file>`: the child process `serve` indexes an
+    // uploaded DICOM file in, under limits (rtms_service::dicom::DicomWorker).
+    // Hidden from the help; reads no configuration and no database.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.len() == 4 && args[1] == "internal" && args[2] == "dicom-index" {
+        let details = rtms_service::dicom::index_worker_main(std::path::Path::new(&args[3]));
+        println!("{details}");
+        return Ok(());
+    }
     let cli = Cli::parse();
     if let Command::Verify {
         pdf,
@@ -204,6 +213,10 @@ fn main() -> anyhow::Result<()> {
     }
     if matches!(cli.command, Command::Serve { .. }) {
         svc = svc.with_files(config.file_store()?);
+        match std::env::current_exe() {
+            Ok(me) => svc = svc.with_dicom_worker(rtms_service::dicom::DicomWorker::rtms(me)),
+            Err(e) => tracing::warn!(error = %e, "DICOM is indexed in-process: own path unknown"),
+        }
     }
     // The seal key from its file (moved out of the database if an earlier version kept it there).
     let seal_key = svc

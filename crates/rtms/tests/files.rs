@@ -477,6 +477,69 @@ async fn dicom_study(backend: BackendKind) {
 }
 both_backends!(dicom_study_viewer, super::dicom_study);
 
+/// A hostile study (sequences nested 20,000 deep, which overflowed the
+/// indexing thread's stack and aborted the whole server, this test with it):
+/// the server keeps answering, the file is kept as failed and the list says
+/// why, in the user's language. Indexed in this process (behind the
+/// structural pre-scan), then in the child process `rtms serve` uses.
+async fn hostile_dicom(backend: BackendKind) {
+    use rtms_dicom::fixtures::hostile::nested_sequences;
+    use rtms_service::dicom::DicomWorker;
+    let db = TestApp::seeded_database(backend).await;
+    for worker in [false, true] {
+        let app = TestApp::start_custom(
+            db.clone(),
+            std::sync::Arc::new(rtms_service::SystemClock),
+            move |svc| {
+                if worker {
+                    svc.with_dicom_worker(DicomWorker::rtms(env!("CARGO_BIN_EXE_rtms").into()))
+                } else {
+                    svc
+                }
+            },
+        )
+        .await;
+        let doctor = app.login("doctor").await;
+        let id = app.create(&doctor, complete_request("planned")).await;
+        let tus = Tus {
+            app: &app,
+            token: &doctor,
+        };
+        let bytes = nested_sequences(20_000);
+        let (_, url, _) = tus.create(id, "nested.dcm", bytes.len() as u64).await;
+        let r = tus.patch(&url, 0, bytes).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "worker {worker}");
+        let aid = attachment_id(&r).unwrap();
+        // Still serving.
+        let request = app
+            .get(&doctor, &format!("/api/v1/consultations/{id}"))
+            .await;
+        assert_eq!(request["id"], id);
+        let list = attachments(&app, &doctor, id).await;
+        let file = list.iter().find(|a| a["id"] == aid).unwrap();
+        assert_eq!(file["kind"], "dicom");
+        assert_eq!(file["dicom_error"], "nesting_too_deep", "{file}");
+        // The request page's file list says why, in Russian and in English.
+        let cookie = app.ui_login("doctor").await;
+        let html = app
+            .page(Method::GET, &format!("/requests/{id}"), Some(&cookie))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("Исследование не удалось прочитать: вложенность последовательностей глубже 32 уровней."),
+            "{html}"
+        );
+        let study = app
+            .get(&doctor, &format!("/api/v1/attachments/{aid}/study"))
+            .await;
+        assert_eq!(study["error_code"], "nesting_too_deep", "{study}");
+        app.stop().await;
+    }
+}
+both_backends!(hostile_dicom_is_marked_failed, super::hostile_dicom);
+
 /// The same resumable upload on an S3-compatible server (moto, from PyPI,
 /// started here on a free port).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -783,6 +783,10 @@ pub struct AttachmentView {
     pub scan: String,
     pub uploaded_by: UserRef,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Why a DICOM file could not be indexed (a code: `nesting_too_deep`,
+    /// `zip_ratio`, `index_crashed`…); absent when it was, or is not DICOM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dicom_error: Option<String>,
 }
 
 /// What a new upload says about itself (tus `Upload-Length` and `Upload-Metadata`).
@@ -1222,7 +1226,7 @@ impl Services {
                     return Err(e);
                 }
             };
-            let details = crate::dicom::index_details(kind, &path).await;
+            let details = crate::dicom::index_details(kind, &path, self.dicom_worker.clone()).await;
             let now = self.clock.now().naive_utc();
             let (uid, s, k) = (upload.id.clone(), sha.clone(), kind.as_str().to_string());
             self.db_blocking(move |svc| {
@@ -1320,6 +1324,7 @@ impl Services {
 
     async fn drop_upload(&self, id: &str) {
         let _ = tokio::fs::remove_file(self.files.staging_path(id)).await;
+        crate::dicom::forget_marker(&self.files.staging_path(id));
         self.files.forget(id);
         let uid = id.to_string();
         let _ = self
@@ -1432,6 +1437,7 @@ pub(crate) fn attachment_view(a: Attachment, users: &[rtms_store::models::User])
                 .unwrap_or_default(),
         },
         created_at: chrono::DateTime::from_naive_utc_and_offset(a.created_at, chrono::Utc),
+        dicom_error: crate::dicom::details_error(&a.details),
         file_name: a.file_name,
     }
 }

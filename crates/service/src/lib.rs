@@ -72,6 +72,9 @@ pub struct Services {
     pub(crate) seal: Arc<rtms_documents::seal::SealKey>,
     /// Roots the signers' own CMS signatures must chain up to (`--trust-roots`).
     pub trust_roots: Arc<rtms_documents::cms::TrustRoots>,
+    /// The child process that indexes uploaded DICOM (`serve` sets this
+    /// binary); without one, indexing runs in this process.
+    pub dicom_worker: Option<dicom::DicomWorker>,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
     pub(crate) audit_queue: Arc<audit::AuditQueue>,
     /// Organizations as lists name them (see `consultations::Kept`).
@@ -100,6 +103,7 @@ impl Services {
             documents_lock: Arc::default(),
             seal: Arc::new(rtms_documents::seal::SealKey::generate()),
             audit_anchors: None,
+            dicom_worker: None,
             audit_queue: Arc::default(),
             org_cache: Arc::default(),
             profile_cache: Arc::default(),
@@ -109,6 +113,12 @@ impl Services {
     /// Signers' CMS signatures are trusted when they chain up to these roots.
     pub fn with_trust_roots(mut self, roots: rtms_documents::cms::TrustRoots) -> Self {
         self.trust_roots = Arc::new(roots);
+        self
+    }
+
+    /// Uploaded DICOM is indexed by this child process.
+    pub fn with_dicom_worker(mut self, worker: dicom::DicomWorker) -> Self {
+        self.dicom_worker = Some(worker);
         self
     }
 

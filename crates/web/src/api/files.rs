@@ -462,7 +462,8 @@ async fn study(
         "consultation_id": s.consultation_id,
         "file_name": s.file_name,
         "index": s.index,
-        "error": s.error.map(|c| rtms_domain::validate::message(&c, lang).to_string()),
+        "error": s.error.as_deref().map(|c| crate::ui::file_pages::dicom_error_text(c, lang)),
+        "error_code": s.error,
     })))
 }
 

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::i18n::tr;
+use super::i18n::{tr, tr_args};
 use super::pages::error_page;
 use super::{render, Page, UiUser};
 use crate::{blocking, AppState};
@@ -86,7 +86,7 @@ pub async fn viewer(State(state): State<AppState>, u: UiUser, Path(id): Path<i64
     let error = study
         .error
         .as_deref()
-        .map(|c| rtms_domain::validate::message(c, lang).to_string())
+        .map(|c| dicom_error_text(c, lang))
         .unwrap_or_default();
     let presets = rtms_dicom::Preset::ALL
         .iter()
@@ -111,6 +111,52 @@ pub async fn viewer(State(state): State<AppState>, u: UiUser, Path(id): Path<i64
             .unwrap_or_else(|| "null".into()),
         presets,
     })
+}
+
+/// Why a DICOM upload could not be indexed, for the file list and the
+/// viewer: the code kept in the attachment's details (see `rtms_dicom`'s
+/// `DicomError::code` and `rtms_service::dicom`) in the user's language.
+pub fn dicom_error_text(code: &str, lang: rtms_domain::Lang) -> String {
+    use fluent_templates::fluent_bundle::FluentValue;
+    let n = |v: u64| FluentValue::from(v as f64);
+    let mib = |v: u64| FluentValue::from((v >> 20) as f64);
+    let reason = match code {
+        "not_dicom" => tr(lang, "dicom-error-not-dicom"),
+        "unsupported_transfer_syntax" => tr(lang, "dicom-error-unsupported"),
+        "no_pixel_data" => tr(lang, "dicom-error-no-image"),
+        "nesting_too_deep" => tr_args(
+            lang,
+            "dicom-error-nesting",
+            &[("limit", n(rtms_dicom::MAX_DEPTH as u64))],
+        ),
+        "length_too_large" => tr(lang, "dicom-error-length"),
+        "too_many_elements" => tr_args(
+            lang,
+            "dicom-error-elements",
+            &[("limit", n(rtms_dicom::MAX_ELEMENTS))],
+        ),
+        "truncated" => tr(lang, "dicom-error-truncated"),
+        "zip_too_many_entries" => tr_args(
+            lang,
+            "dicom-error-zip-entries",
+            &[("limit", n(rtms_dicom::MAX_ZIP_ENTRIES))],
+        ),
+        "zip_too_large" => tr_args(
+            lang,
+            "dicom-error-zip-size",
+            &[("limit", mib(rtms_dicom::MAX_ZIP_UNPACKED_BYTES))],
+        ),
+        "zip_ratio" => tr_args(
+            lang,
+            "dicom-error-zip-ratio",
+            &[("limit", n(rtms_dicom::MAX_ZIP_RATIO))],
+        ),
+        "invalid_zip" => tr(lang, "dicom-error-zip-broken"),
+        "index_crashed" | "index_abandoned" => tr(lang, "dicom-error-crashed"),
+        "index_timeout" => tr(lang, "dicom-error-timeout"),
+        _ => tr(lang, "dicom-error-invalid"),
+    };
+    format!("{} {reason}", tr(lang, "dicom-error"))
 }
 
 /// `2026-11-28` → `28.11.2026`.

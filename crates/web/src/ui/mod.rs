@@ -3,7 +3,7 @@
 //! the service layer.
 
 mod admin_pages;
-mod file_pages;
+pub(crate) mod file_pages;
 pub mod fmt;
 pub mod i18n;
 mod pages;

@@ -57,6 +57,8 @@ pub struct FileItem {
     pub who: String,
     pub at: String,
     pub dicom: bool,
+    /// Why a DICOM file could not be read, in the user's language.
+    pub dicom_error: String,
 }
 
 /// A size as people read it: 1,4 МБ / 1.4 MB.
@@ -618,6 +620,11 @@ async fn render_page(
         who: a.uploaded_by.name.clone(),
         at: fmt::datetime(a.created_at, tz, None),
         dicom: a.kind.is_dicom(),
+        dicom_error: a
+            .dicom_error
+            .as_deref()
+            .map(|code| super::file_pages::dicom_error_text(code, lang))
+            .unwrap_or_default(),
     };
     let files: Vec<FileItem> = l
         .attachments
