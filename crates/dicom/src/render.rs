@@ -296,6 +296,11 @@ fn render_frame(
         return Err(DicomError::FrameOutOfRange { frame, frames });
     }
     let bytes = frame_bytes(obj);
+    if bytes == 0 {
+        // No rows or no columns: dicom-pixeldata would divide the data into
+        // frames of nothing (found by the dicom_index fuzz target: gigabytes).
+        return Err(DicomError::NoPixelData);
+    }
     if bytes > MAX_FRAME_BYTES {
         return Err(DicomError::FrameTooLarge {
             bytes,

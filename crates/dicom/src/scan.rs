@@ -156,6 +156,17 @@ fn short_length(vr: VR) -> bool {
     )
 }
 
+/// Bytes of one value of a binary VR (1 for text and bytes).
+fn value_size(vr: VR) -> u64 {
+    use VR::*;
+    match vr {
+        US | SS | OW => 2,
+        UL | SL | FL | OL | OF | AT => 4,
+        FD | OD | SV | UV | OV => 8,
+        _ => 1,
+    }
+}
+
 /// Reads an element header; `Ok(None)` at the end of the input.
 fn header<R: Read>(input: &mut Input<R>, enc: Encoding) -> Result<Option<Header>, DicomError> {
     let mut tag = [0u8; 4];
@@ -408,6 +419,15 @@ impl Walk {
                         self.push(Open::Sequence, Some(pos + len))?;
                     } else {
                         let len = self.check_length(pos, h.len)?;
+                        let size = h.vr.map_or(1, value_size);
+                        if len % size != 0 {
+                            // The parser would read whole values only and
+                            // lose step with the bytes (found by fuzzing).
+                            return Err(DicomError::InvalidDicom(format!(
+                                "{}: length {len} is not a multiple of {size}",
+                                h.tag
+                            )));
+                        }
                         input.skip(len)?;
                     }
                 }

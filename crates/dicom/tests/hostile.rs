@@ -123,3 +123,16 @@ fn a_zip_of_a_hundred_thousand_entries_is_refused() {
     assert_eq!(code(index_path(&zip)), "zip_too_many_entries");
     assert!(started.elapsed().as_secs() < 10);
 }
+
+/// Found by the dicom_index fuzz target: a US value of odd length made the
+/// parser read one byte less than the element's length, lose step with the
+/// bytes, and take the next two bytes of text for a 3.6 GB length.
+#[test]
+fn a_binary_value_of_odd_length_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = [0x28, 0x00, 0x11, 0x00, b'U', b'S', 3, 0, 1, 2, 3];
+    let path = write(dir.path(), "odd.dcm", &ct_with(&odd));
+    let err = index_path(&path).unwrap_err();
+    assert_eq!(err.code(), "invalid_dicom");
+    assert!(err.to_string().contains("not a multiple of 2"), "{err}");
+}
