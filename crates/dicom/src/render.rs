@@ -385,6 +385,12 @@ fn stored_samples(decoded: &DecodedPixelData<'_>, count: usize) -> Result<Vec<i6
             )))
         }
     };
+    if u32::from(high_bit) >= u32::from(allocated) {
+        // A shift past the sample (found by the dicom_index fuzz target).
+        return Err(DicomError::UnsupportedImage(format!(
+            "high bit {high_bit} of {allocated} bits allocated"
+        )));
+    }
     let data = data
         .get(..count * bytes_per_sample)
         .ok_or_else(|| DicomError::Decode("pixel data shorter than the image".into()))?;
