@@ -136,3 +136,23 @@ fn a_binary_value_of_odd_length_is_refused() {
     assert_eq!(err.code(), "invalid_dicom");
     assert!(err.to_string().contains("not a multiple of 2"), "{err}");
 }
+
+/// Found by the dicom_index fuzz target: a High Bit past the allocated
+/// bits shifted a sample by more than its width (a panic in checked builds,
+/// garbage in others).
+#[test]
+fn a_high_bit_outside_the_sample_is_refused() {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    let dir = tempfile::tempdir().unwrap();
+    let mut obj = ct_object(&Spec::ct(1));
+    obj.put(DataElement::new(
+        dicom_dictionary_std::tags::HIGH_BIT,
+        VR::US,
+        PrimitiveValue::from(200u16),
+    ));
+    let path = write_file(dir.path(), "bits.dcm", &obj);
+    assert_eq!(
+        code(render_png(&path, None, 0, None, None)),
+        "unsupported_image"
+    );
+}
