@@ -31,11 +31,11 @@ cd fuzz
 # No sanitizer: the targets are safe Rust over safe Rust; what is looked for
 # is a crash, a stack overflow, a hang or a runaway allocation, which
 # libFuzzer reports by itself (and the build is much cheaper without ASan).
-cargo +nightly fuzz build --sanitizer none --locked
+cargo +nightly fuzz build --sanitizer none
 for target in "${targets[@]}"; do
   echo "== fuzz $target for ${seconds}s"
   mkdir -p "$found/$target"
-  cargo +nightly fuzz run --sanitizer none --locked "$target" \
+  cargo +nightly fuzz run --sanitizer none "$target" \
     "$found/$target" "corpus/$target" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1

@@ -373,7 +373,9 @@ fn stored_samples(decoded: &DecodedPixelData<'_>, count: usize) -> Result<Vec<i6
     let allocated = decoded.bits_allocated();
     let stored = decoded.bits_stored().clamp(1, allocated.max(1));
     let high_bit = decoded.high_bit();
-    let shift = (high_bit + 1).saturating_sub(stored) as u32;
+    let shift = u32::from(high_bit)
+        .saturating_add(1)
+        .saturating_sub(u32::from(stored));
     let signed = decoded.pixel_representation() == PixelRepresentation::Signed;
     let bytes_per_sample = match allocated {
         8 => 1,

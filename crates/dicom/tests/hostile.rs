@@ -155,4 +155,15 @@ fn a_high_bit_outside_the_sample_is_refused() {
         code(render_png(&path, None, 0, None, None)),
         "unsupported_image"
     );
+    // The largest High Bit overflowed the addition before the shift.
+    obj.put(DataElement::new(
+        dicom_dictionary_std::tags::HIGH_BIT,
+        VR::US,
+        PrimitiveValue::from(u16::MAX),
+    ));
+    let path = write_file(dir.path(), "bits_max.dcm", &obj);
+    assert_eq!(
+        code(render_png(&path, None, 0, None, None)),
+        "unsupported_image"
+    );
 }
