@@ -292,6 +292,10 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
             "Не больше 10 действующих подписок на пользователя: удалите ненужные (DELETE Subscription/{id})",
             "At most 10 active subscriptions per user: delete those not needed (DELETE Subscription/{id})",
         ),
+        "federal_not_connected" => (
+            "Связь с федеральной системой не настроена: передайте пакет запроса вручную",
+            "No federal endpoint is configured: send the request's package by other means",
+        ),
         "federal_not_escalated" => (
             "Запрос не передан на федеральный уровень",
             "The request has not been escalated to the federal level",

@@ -88,6 +88,15 @@ pub struct ConfigArgs {
     /// The region's API token at the federal level (scope `fhir`).
     #[arg(long, global = true, env = "RTMS_FEDERAL_TOKEN")]
     pub federal_token: Option<String>,
+    /// The longest wait between two attempts to reach the federal level, in
+    /// minutes (the wait doubles from 1 up to it; attempts never stop while
+    /// the request stays escalated) [default: 15].
+    #[arg(long, global = true, env = "RTMS_FEDERAL_RETRY_CAP_MINUTES")]
+    pub federal_retry_cap_minutes: Option<i64>,
+    /// After how many minutes undelivered an escalation raises the
+    /// coordinator's alarm (dashboard, `/metrics`) [default: 60].
+    #[arg(long, global = true, env = "RTMS_FEDERAL_ALARM_MINUTES")]
+    pub federal_alarm_minutes: Option<i64>,
     /// `regional` (default) or `federal`: the federal level escalates nowhere.
     #[arg(long, global = true, env = "RTMS_LEVEL")]
     pub level: Option<String>,
@@ -163,6 +172,8 @@ struct FileConfig {
     turn_secret: Option<String>,
     federal_url: Option<String>,
     federal_token: Option<String>,
+    federal_retry_cap_minutes: Option<i64>,
+    federal_alarm_minutes: Option<i64>,
     level: Option<String>,
     fhir_subscription_origins: Option<Vec<String>>,
     fhir_subscription_allow_private: Option<bool>,
@@ -387,7 +398,19 @@ impl Config {
                 args.federal_token.clone().or(file.federal_token),
             ) {
                 (Some(url), Some(token)) => {
-                    Some(rtms_service::federal::FederalConfig { url, token })
+                    let mut f = rtms_service::federal::FederalConfig::new(url, token);
+                    if let Some(m) = args
+                        .federal_retry_cap_minutes
+                        .or(file.federal_retry_cap_minutes)
+                    {
+                        anyhow::ensure!(m >= 1, "--federal-retry-cap-minutes is at least 1");
+                        f.retry_cap_minutes = m;
+                    }
+                    if let Some(m) = args.federal_alarm_minutes.or(file.federal_alarm_minutes) {
+                        anyhow::ensure!(m >= 1, "--federal-alarm-minutes is at least 1");
+                        f.alarm_minutes = m;
+                    }
+                    Some(f)
                 }
                 (None, None) => None,
                 _ => anyhow::bail!("escalation needs both --federal-url and --federal-token"),

@@ -374,6 +374,14 @@ fn serve(
             }
         }
     }
+    // The only instance of a SQLite database: leases a killed worker
+    // held are nobody's now (the outbox resumes at once, not in minutes).
+    if svc.db.backend() == rtms_store::BackendKind::Sqlite {
+        let freed = svc.db.write(rtms_store::jobs::release_leases)?;
+        if freed > 0 {
+            tracing::info!(jobs = freed, "job leases of a previous run released");
+        }
+    }
     // Database work runs on blocking threads; more of them than pooled
     // connections only wait (and hold memory).
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -381,19 +389,31 @@ fn serve(
         .max_blocking_threads(64)
         .build()?;
     runtime.block_on(async move {
-        // The job worker: e-mail and other background work, claimed one job at a time.
-        let worker = svc.clone();
-        tokio::spawn(async move {
-            let name = format!("{}-{}", std::process::id(), rand::random::<u32>());
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
-            loop {
-                every.tick().await;
-                let (svc, name) = (worker.clone(), name.clone());
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_jobs(&name, 50)).await {
-                    tracing::warn!(error = %e, "job worker failed");
+        // The job worker: e-mail and other background work, claimed one job
+        // at a time; the federal outbox has its own (a transfer of gigabytes
+        // holds up no e-mail).
+        for outbox in [false, true] {
+            let worker = svc.clone();
+            tokio::spawn(async move {
+                let name = format!("{}-{}", std::process::id(), rand::random::<u32>());
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+                loop {
+                    every.tick().await;
+                    let (svc, name) = (worker.clone(), name.clone());
+                    let ran = tokio::task::spawn_blocking(move || {
+                        if outbox {
+                            svc.run_outbox(&name, 50)
+                        } else {
+                            svc.run_other_jobs(&name, 50)
+                        }
+                    })
+                    .await;
+                    if let Ok(Err(e)) = ran {
+                        tracing::warn!(error = %e, "job worker failed");
+                    }
                 }
-            }
-        });
+            });
+        }
         // FHIR subscription deliveries, apart from the job worker: a slow
         // endpoint holds up only its own subscription's delivery, never e-mail.
         let deliverer = svc.clone();

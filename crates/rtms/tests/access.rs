@@ -439,6 +439,13 @@ async fn route_role_matrix(backend: BackendKind) {
             ),
         ),
         (
+            ("POST", "/requests/{id}/federal-resend"),
+            (
+                format!("/requests/{req}/federal-resend"),
+                Who::Only(&["dispatcher"]),
+            ),
+        ),
+        (
             ("POST", "/requests/{id}/correct"),
             (
                 format!("/requests/{req}/correct"),
@@ -632,6 +639,9 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/reports"), ("/api/v1/reports".into(), Who::Only(&["analyst", "dispatcher", "head"]), None)),
         (("get", "/api/v1/consultations/{id}/conclusion/pdf"), (format!("/api/v1/consultations/{req}/conclusion/pdf"), Who::Only(&["consultant"]), None)),
         (("post", "/api/v1/consultations/{id}/federal"), (format!("/api/v1/consultations/{req}/federal"), Who::Only(&["dispatcher"]), Some(json!({"number": "Ф-1"})))),
+        (("get", "/api/v1/consultations/{id}/escalation"), (format!("/api/v1/consultations/{req}/escalation"), Who::Only(SEES_REQUEST), None)),
+        (("post", "/api/v1/consultations/{id}/escalation/resend"), (format!("/api/v1/consultations/{req}/escalation/resend"), Who::Only(&["dispatcher"]), None)),
+        (("get", "/api/v1/federal/alarms"), ("/api/v1/federal/alarms".into(), Who::SignedIn, None)),
         (("get", "/api/v1/consultations/{id}/package.zip"), (format!("/api/v1/consultations/{req}/package.zip"), Who::Only(&["dispatcher"]), None)),
         (("get", "/api/v1/consultations/{id}/summary.pdf"), (format!("/api/v1/consultations/{req}/summary.pdf"), Who::Only(SEES_REQUEST), None)),
         (("post", "/api/v1/consultations/{id}/conclusion/correction"), (format!("/api/v1/consultations/{req}/conclusion/correction"), Who::Only(&["consultant"]), Some(json!({"comment": "опечатка"})))),

@@ -419,3 +419,307 @@ fn demo_passwords_refuse_a_non_demo_start_sqlite() {
 fn demo_passwords_refuse_a_non_demo_start_postgres() {
     demo_passwords_outside_demo_mode(rtms_store::BackendKind::Postgres);
 }
+
+fn wait_for(seconds: u64, mut ok: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(seconds) {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The files being received at `dir`'s staging area: (name, size).
+fn staged(dir: &Path) -> Vec<(String, u64)> {
+    std::fs::read_dir(dir.join("rtms-data").join("uploads"))
+        .map(|r| {
+            r.filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    Some((
+                        e.file_name().to_string_lossy().into_owned(),
+                        e.metadata().ok()?.len(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn login(base: &str, who: &str) -> String {
+    let (_, out) = curl(&[
+        "-H",
+        "content-type: application/json",
+        "-d",
+        &format!(r#"{{"login":"{who}","password":"rtms-demo-password"}}"#),
+        &format!("{base}/api/v1/auth/login"),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    format!("Authorization: Bearer {}", v["token"].as_str().unwrap())
+}
+
+fn get_json(base: &str, auth: &str, path: &str) -> serde_json::Value {
+    let (_, out) = curl(&["-H", auth, &format!("{base}{path}")]);
+    serde_json::from_str(&out).unwrap_or(serde_json::Value::Null)
+}
+
+/// Issue 22's fault test, real processes: a 500 MB study on its way to the
+/// federal level (on PostgreSQL) from a region (on SQLite). The sender is
+/// killed (-9) mid-transfer and restarted: the upload goes on from where it
+/// stopped, not from zero. The receiver is killed (-9) mid-transfer and
+/// restarted: its dispatcher sees no half-made request. In the end the
+/// federal level holds exactly one request with the file, SHA-256 equal.
+#[test]
+fn an_escalation_survives_kill_9_of_either_side() {
+    use sha2::Digest;
+    let fdir = temp_dir("kill-federal");
+    let rdir = temp_dir("kill-region");
+    let fdb = demo_database(rtms_store::BackendKind::Postgres);
+    let fport = free_port();
+    let fbase = format!("http://127.0.0.1:{fport}");
+    let federal_args = [
+        "serve",
+        "--demo",
+        "--level",
+        "federal",
+        "--listen",
+        &format!("127.0.0.1:{fport}"),
+        "--database-url",
+        &fdb.url,
+    ];
+    let mut federal = rtms(&fdir, &federal_args);
+    assert!(wait_until(
+        || curl(&[&format!("{fbase}/readyz")]).1 == "ready"
+    ));
+    let token = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["admin", "token", "--login", "doctor", "--name", "Регион"])
+        .args(["--database-url", &fdb.url])
+        .current_dir(&fdir)
+        .output()
+        .unwrap();
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
+
+    let seeded = Command::new(env!("CARGO_BIN_EXE_rtms"))
+        .args(["admin", "orgs"])
+        .current_dir(&rdir)
+        .env_remove("RTMS_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(seeded.status.success());
+    let rport = free_port();
+    let rbase = format!("http://127.0.0.1:{rport}");
+    let region_args = [
+        "serve",
+        "--demo",
+        "--listen",
+        &format!("127.0.0.1:{rport}"),
+        "--federal-url",
+        &fbase,
+        "--federal-token",
+        &token,
+        "--federal-retry-cap-minutes",
+        "1",
+    ];
+    let mut region = rtms(&rdir, &region_args);
+    assert!(wait_until(
+        || curl(&[&format!("{rbase}/readyz")]).1 == "ready"
+    ));
+
+    // A 500 MB study (a video clip here), every MiB different.
+    let size: u64 = 500 << 20;
+    let study = rdir.join("study.mp4");
+    let mut hasher = sha2::Sha256::new();
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&study).unwrap());
+        let mut block = vec![0u8; 1 << 20];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..(size >> 20) {
+            for chunk in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            if i == 0 {
+                block[..24].copy_from_slice(b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2");
+            }
+            hasher.update(&block);
+            f.write_all(&block).unwrap();
+        }
+    }
+    let want = hex::encode(hasher.finalize());
+
+    let dispatcher = login(&rbase, "dispatcher");
+    let list = get_json(
+        &rbase,
+        &dispatcher,
+        "/api/v1/consultations?status=in_review",
+    );
+    let id = list["items"][0]["id"]
+        .as_i64()
+        .expect("a demo request in review");
+    // The dispatcher attaches it (tus: create, then one streamed PATCH).
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let (_, head) = curl(&[
+        "-i",
+        "-X",
+        "POST",
+        "-H",
+        &dispatcher,
+        "-H",
+        "Tus-Resumable: 1.0.0",
+        "-H",
+        &format!("Upload-Length: {size}"),
+        "-H",
+        &format!(
+            "Upload-Metadata: filename {},consultation {}",
+            b64("КТ грудной клетки.mp4"),
+            b64(&id.to_string())
+        ),
+        &format!("{rbase}/api/v1/uploads"),
+    ]);
+    let location = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("location:")
+                .then(|| l[9..].trim().to_string())
+        })
+        .expect("an upload address");
+    let put = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "PATCH",
+            "-H",
+            &dispatcher,
+        ])
+        .args(["-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0"])
+        .args(["-H", "Content-Type: application/offset+octet-stream", "-T"])
+        .arg(&study)
+        .arg(format!("{rbase}{location}"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&put.stdout), "204");
+
+    let federal_dispatcher = login(&fbase, "dispatcher");
+    let before = get_json(
+        &fbase,
+        &federal_dispatcher,
+        "/api/v1/consultations?per_page=1",
+    )["total"]
+        .as_i64()
+        .unwrap();
+    let (_, escalated) = curl(&[
+        "-H",
+        &dispatcher,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"reason_code":"no_specialist"}"#,
+        &format!("{rbase}/api/v1/consultations/{id}/actions/escalate"),
+    ]);
+    assert!(escalated.contains("escalated"), "{escalated}");
+
+    // The sender dies mid-transfer.
+    let partial = |dir: &Path| staged(dir).into_iter().find(|(_, n)| *n > 0 && *n < size);
+    assert!(
+        wait_for(120, || partial(&fdir).is_some()),
+        "the transfer starts"
+    );
+    region.kill().unwrap();
+    region.wait().unwrap();
+    let (upload, at_kill) = partial(&fdir).expect("a partial upload at the federal level");
+    let mut region = rtms(&rdir, &region_args);
+    // …and on restart resumes the same upload past where it was.
+    assert!(
+        wait_for(120, || staged(&fdir)
+            .iter()
+            .any(|(name, n)| *name == upload && *n > at_kill && *n < size)),
+        "the transfer resumes from {at_kill} bytes"
+    );
+    assert_eq!(staged(&fdir).len(), 1, "one upload, not a second from zero");
+
+    // The receiver dies mid-transfer.
+    federal.kill().unwrap();
+    federal.wait().unwrap();
+    let mut federal = rtms(&fdir, &federal_args);
+    assert!(wait_until(
+        || curl(&[&format!("{fbase}/readyz")]).1 == "ready"
+    ));
+    let federal_dispatcher = login(&fbase, "dispatcher");
+    let now = get_json(
+        &fbase,
+        &federal_dispatcher,
+        "/api/v1/consultations?per_page=1",
+    )["total"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(now, before, "no half-made request is visible");
+    // The coordinator does not wait for the next attempt.
+    let (_, _) = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &dispatcher,
+        &format!("{rbase}/api/v1/consultations/{id}/escalation/resend"),
+    ]);
+    assert!(
+        wait_for(300, || get_json(
+            &fbase,
+            &federal_dispatcher,
+            "/api/v1/consultations?per_page=1"
+        )["total"]
+            .as_i64()
+            == Some(before + 1)),
+        "the case arrives"
+    );
+    let newest = get_json(
+        &fbase,
+        &federal_dispatcher,
+        "/api/v1/consultations?status=submitted&per_page=200",
+    );
+    let fid = newest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["id"].as_i64())
+        .max()
+        .unwrap();
+    let files = get_json(
+        &fbase,
+        &federal_dispatcher,
+        &format!("/api/v1/consultations/{fid}/attachments"),
+    );
+    let state = get_json(
+        &rbase,
+        &dispatcher,
+        &format!("/api/v1/consultations/{id}/escalation"),
+    );
+    let _ = region.kill();
+    let _ = region.wait();
+    let _ = federal.kill();
+    let _ = federal.wait();
+    let _ = std::fs::remove_dir_all(&fdir);
+    let _ = std::fs::remove_dir_all(&rdir);
+    let study_there = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["size"].as_u64() == Some(size))
+        .unwrap_or_else(|| panic!("the study at the federal level: {files}"));
+    assert_eq!(study_there["sha256"], want.as_str());
+    assert_eq!(state["state"], "delivered", "{state}");
+}

@@ -922,3 +922,77 @@ async fn slow_endpoint(backend: BackendKind) {
     app.stop().await;
 }
 both_backends!(a_slow_endpoint_holds_up_nothing_else, super::slow_endpoint);
+
+/// Searches page in SQL: `_count` and `_offset` (and the `next` link) walk
+/// every request the caller may see exactly once, and `total` is the number
+/// of them, not the size of a page.
+async fn paging(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let token = api_token(&app, "doctor", &["read", "fhir"]).await;
+    for _ in 0..7 {
+        app.create(&doctor, common::complete_request("planned"))
+            .await;
+    }
+    let visible = app.get(&doctor, "/api/v1/consultations?per_page=200").await["total"]
+        .as_i64()
+        .unwrap();
+    assert!(visible >= 7, "{visible}");
+    let mut url = format!("{}/fhir/r4/ServiceRequest?_count=3", app.base);
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let b: Value = app
+            .client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(b["total"].as_i64().unwrap(), visible, "{b}");
+        let entries = b["entry"].as_array().cloned().unwrap_or_default();
+        assert!(entries.len() <= 3);
+        for e in entries {
+            seen.push(e["resource"]["id"].as_str().unwrap().to_string());
+        }
+        pages += 1;
+        let next = b["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "next")
+            .and_then(|l| l["url"].as_str().map(str::to_string));
+        match next {
+            Some(n) => url = n,
+            None => break,
+        }
+        assert!(pages < 100, "the next links end");
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no request twice: {seen:?}");
+    assert_eq!(seen.len() as i64, visible);
+    assert_eq!(pages, (visible + 2) / 3);
+    // Drafts are `draft` requests: a status filter counts only them.
+    let b: Value = app
+        .client
+        .get(format!(
+            "{}/fhir/r4/ServiceRequest?status=draft&_count=1",
+            app.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(b["total"].as_i64().unwrap() >= 7, "{b}");
+    assert_eq!(b["entry"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+both_backends!(searches_page_with_a_true_total, super::paging);

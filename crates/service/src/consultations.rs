@@ -392,6 +392,19 @@ impl Services {
 
     /// Creates a draft in the caller's organization (as a requesting doctor).
     pub fn create_consultation(&self, actor: &Actor, patch: &ConsultationPatch) -> SResult<i64> {
+        self.create_consultation_as(actor, patch, None)
+    }
+
+    /// Creates a draft that carries the sender's business identifier
+    /// (`system|value`), in the same transaction: a crash leaves neither or
+    /// both. An identifier another request holds already answers
+    /// `Concurrent` and keeps nothing.
+    pub fn create_consultation_as(
+        &self,
+        actor: &Actor,
+        patch: &ConsultationPatch,
+        external_id: Option<&str>,
+    ) -> SResult<i64> {
         let org = actor
             .org_for(Role::Doctor)
             .ok_or(ServiceError::Forbidden)?
@@ -411,6 +424,13 @@ impl Services {
             let mut row = draft_row(org.id, actor.user.id, now.naive_utc());
             store_clinical(&mut row, &data);
             let id = repo::insert_consultation(conn, &row)?;
+            if let Some(ext) = external_id {
+                if repo::consultation_by_external_id(conn, ext)?.is_some()
+                    || !repo::set_external_id(conn, id, ext)?
+                {
+                    return Err(ServiceError::Concurrent);
+                }
+            }
             repo::append_event(
                 conn,
                 &NewEvent {
@@ -986,6 +1006,60 @@ impl Services {
             page,
             per_page,
         })
+    }
+
+    /// A FHIR search over the requests the actor may see: one page of ids,
+    /// newest first, and the exact total, both from SQL. `statuses` empty
+    /// means any; `patient` is a СНИЛС or policy number. Audited like a list.
+    pub fn fhir_search_ids(
+        &self,
+        actor: &Actor,
+        statuses: &[Status],
+        patient: Option<&str>,
+        extra: &repo::FhirSearch,
+        offset: i64,
+        count: i64,
+    ) -> SResult<(Vec<i64>, i64)> {
+        if !actor.has_clinical_role() {
+            return Err(ServiceError::Forbidden);
+        }
+        let filter = ConsultationFilter {
+            statuses: statuses.iter().map(|s| s.as_str().to_string()).collect(),
+            form_of_care: None,
+            profile: None,
+            requesting_org: None,
+            assigned_tkc: None,
+            overdue: None,
+            q: patient
+                .map(|s| searchable(s).replace(['-'], ""))
+                .filter(|s| !s.trim().is_empty()),
+            now: Some(self.clock.now().naive_utc()),
+        };
+        let mut conn = self.db.conn()?;
+        let (ids, total) = repo::fhir_search(
+            &mut conn,
+            &actor.visibility(),
+            &filter,
+            extra,
+            offset.max(0),
+            count.clamp(1, 200),
+        )?;
+        drop(conn);
+        self.audit_read(
+            actor,
+            list_role(actor),
+            ("consultation_list", ""),
+            &format!(
+                "fhir {:?} {:?} -> [{}]",
+                crate::audit::without_search_text(&filter),
+                extra,
+                ids.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        )?;
+        Ok((ids, total))
     }
 
     fn events_unaudited(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<Vec<EventView>> {

@@ -41,6 +41,13 @@ pub enum ServiceError {
         used: u64,
         requested: u64,
     },
+    /// A request cannot be submitted yet: the files its sender announced
+    /// (by name) have not all arrived.
+    #[error("files not received yet: {0:?}")]
+    FilesMissing(Vec<String>),
+    /// A body larger than the route takes, in bytes (`what` names the body).
+    #[error("body over {limit} bytes")]
+    BodyTooLarge { what: &'static str, limit: u64 },
     #[error(transparent)]
     Store(StoreError),
 }

@@ -337,6 +337,7 @@ pub fn capability_statement(base: &str, version: &str, now: DateTime<Utc>) -> Va
                 ("patient", "reference"),
                 ("status", "token"),
                 ("_count", "number"),
+                ("_offset", "number"),
             ],
         ),
         read_search(
@@ -346,6 +347,7 @@ pub fn capability_statement(base: &str, version: &str, now: DateTime<Utc>) -> Va
                 ("owner", "reference"),
                 ("_lastUpdated", "date"),
                 ("_count", "number"),
+                ("_offset", "number"),
             ],
         ),
         read_search("DiagnosticReport", vec![]),
@@ -384,10 +386,21 @@ pub fn capability_statement(base: &str, version: &str, now: DateTime<Utc>) -> Va
     })
 }
 
-/// A file sent inside a transaction Bundle (DocumentReference.content.attachment.data).
+/// The extension a DocumentReference's attachment names its file's SHA-256
+/// with (hex), when the file travels outside the Bundle (FHIR's own
+/// `attachment.hash` is SHA-1).
+pub const EXT_SHA256: &str = "urn:rtms:attachment-sha256";
+
+/// A file a transaction Bundle brings or announces
+/// (DocumentReference.content.attachment).
 pub struct InlineFile {
     pub name: String,
-    pub bytes: Vec<u8>,
+    /// The bytes, when a МИС sends them inside the Bundle (`attachment.data`);
+    /// none when they travel by tus (an escalation), announced by hash and size.
+    pub bytes: Option<Vec<u8>>,
+    /// Hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub size: u64,
 }
 
 /// A request as a МИС sends it in a transaction Bundle.
@@ -534,16 +547,40 @@ pub fn parse_transaction(bundle: &Value) -> SResult<IncomingRequest> {
     for d in of("DocumentReference") {
         for c in d["content"].as_array().cloned().unwrap_or_default() {
             let a = &c["attachment"];
-            let Some(data) = a["data"].as_str() else {
-                return Err(bad("fhir_inline_data"));
-            };
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .map_err(|_| bad("fhir_base64"))?;
-            files.push(InlineFile {
-                name: a["title"].as_str().unwrap_or("document").to_string(),
-                bytes,
-            });
+            let name = a["title"].as_str().unwrap_or("document").to_string();
+            match a["data"].as_str() {
+                Some(data) => {
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(data.trim())
+                        .map_err(|_| bad("fhir_base64"))?;
+                    use sha2::Digest;
+                    files.push(InlineFile {
+                        name,
+                        sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+                        size: bytes.len() as u64,
+                        bytes: Some(bytes),
+                    });
+                }
+                None => {
+                    // Announced: the bytes come by tus before the request is submitted.
+                    let sha256 = a["extension"]
+                        .as_array()
+                        .and_then(|l| {
+                            l.iter().find(|e| e["url"] == EXT_SHA256)?["valueString"].as_str()
+                        })
+                        .map(str::to_ascii_lowercase)
+                        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+                    let (Some(sha256), Some(size)) = (sha256, a["size"].as_u64()) else {
+                        return Err(bad("fhir_inline_data"));
+                    };
+                    files.push(InlineFile {
+                        name,
+                        bytes: None,
+                        sha256,
+                        size,
+                    });
+                }
+            }
         }
     }
     Ok(IncomingRequest {
@@ -580,8 +617,15 @@ impl Services {
 impl Services {
     /// Creates (and, unless sent as a draft, submits) a request from a МИС's
     /// transaction Bundle, with its files. A Bundle whose ServiceRequest
-    /// identifier was seen before answers with the request made then (and
-    /// submits it if that had failed). Returns (id, created now).
+    /// identifier was seen before answers with the request made then: files
+    /// it brings inline that are not attached yet are attached, and the
+    /// request is submitted if it is still a draft. A request is submitted
+    /// only once every file the Bundle names (inline, or announced by SHA-256
+    /// and sent by tus) is attached with that hash; until then it is a draft
+    /// only its sender sees, and the answer says which files are missing.
+    /// The request and its identifier are made in one transaction, so a
+    /// crash leaves either nothing or a draft the next attempt finds.
+    /// Returns (id, created now).
     pub async fn fhir_create(&self, actor: &Actor, bundle: &Value) -> SResult<(i64, bool)> {
         let mut incoming = parse_transaction(bundle)?;
         // The purpose comes as the ЕГИСЗ ИЭМК code (1–9): our slug for it.
@@ -614,32 +658,53 @@ impl Services {
                     return Ok((id, false));
                 }
             }
-            let id = svc.create_consultation(&a, &patch)?;
-            if let Some(ext) = &external {
-                let mut conn = svc.db.conn()?;
-                if !rtms_store::repo::set_external_id(&mut conn, id, ext)? {
-                    // Sent twice at once: the other copy won; this draft goes.
-                    let other = rtms_store::repo::consultation_by_external_id(&mut conn, ext)?;
+            match svc.create_consultation_as(&a, &patch, external.as_deref()) {
+                Ok(id) => Ok((id, true)),
+                Err(ServiceError::Conflict) if external.is_some() => {
+                    // Sent twice at once: the other copy won (nothing of this one was kept).
+                    let mut conn = svc.db.conn()?;
+                    let other = rtms_store::repo::consultation_by_external_id(
+                        &mut conn,
+                        external.as_deref().unwrap_or_default(),
+                    )?
+                    .ok_or(ServiceError::Conflict)?;
                     drop(conn);
-                    let _ = svc.act(
-                        &a,
-                        id,
-                        rtms_domain::Action::Cancel,
-                        &crate::consultations::ActionParams::default(),
-                    );
-                    return Ok((other.unwrap_or(id), false));
+                    svc.consultation(&a, other, Lang::Ru)?;
+                    Ok((other, false))
                 }
+                Err(e) => Err(e),
             }
-            Ok((id, true))
         })
         .await
         .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))??;
-        if created {
-            for f in incoming.files {
-                self.attach_bytes(actor, id, &f.name, f.bytes).await?;
+        // What is attached already, by hash: a repeat attaches only what is missing.
+        let mut have: Vec<String> = {
+            let svc = self.clone();
+            let a = actor.clone();
+            tokio::task::spawn_blocking(move || svc.attachments(&a, id))
+                .await
+                .map_err(|e| ServiceError::Store(rtms_store::StoreError::Other(e.to_string())))??
+                .into_iter()
+                .map(|f| f.sha256)
+                .collect()
+        };
+        let mut missing = Vec::new();
+        for f in incoming.files {
+            if have.contains(&f.sha256) {
+                continue;
+            }
+            match f.bytes {
+                Some(bytes) => {
+                    self.attach_bytes(actor, id, &f.name, bytes).await?;
+                    have.push(f.sha256);
+                }
+                None => missing.push(f.name),
             }
         }
         if incoming.submit {
+            if !missing.is_empty() {
+                return Err(ServiceError::FilesMissing(missing));
+            }
             let svc = self.clone();
             let a = actor.clone();
             tokio::task::spawn_blocking(move || -> SResult<()> {

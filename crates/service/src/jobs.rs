@@ -118,7 +118,10 @@ struct Email {
 const DIGEST_OFFSET_MINUTES: i64 = 180;
 
 /// How long a worker holds a claimed job before another may take it.
-const LEASE_MINUTES: i64 = 5;
+pub(crate) const LEASE_MINUTES: i64 = 5;
+
+/// The federal outbox's job kinds.
+const OUTBOX_KINDS: &[&str] = &[crate::federal::SEND_JOB, crate::federal::POLL_JOB];
 
 pub(crate) fn backoff(attempts: i32) -> Duration {
     Duration::minutes((1i64 << attempts.clamp(0, 9)).min(360))
@@ -280,14 +283,44 @@ impl Services {
         }
     }
 
+    /// How long after a failed attempt the job runs again.
+    pub(crate) fn retry_delay(&self, job: &Job) -> Duration {
+        match (job.kind.as_str(), &self.federal) {
+            (crate::federal::SEND_JOB | crate::federal::POLL_JOB, Some(f)) => {
+                f.retry_delay(job.attempts)
+            }
+            _ => backoff(job.attempts),
+        }
+    }
+
     /// Runs due jobs until none is left (or `max` ran); returns how many ran.
     pub fn run_jobs(&self, worker: &str, max: usize) -> Result<usize, ServiceError> {
+        self.run_jobs_of(worker, max, jobs::Kinds::All)
+    }
+
+    /// Runs due jobs of the federal outbox only: `rtms serve` gives it a
+    /// worker of its own, so a transfer of gigabytes holds up no e-mail.
+    pub fn run_outbox(&self, worker: &str, max: usize) -> Result<usize, ServiceError> {
+        self.run_jobs_of(worker, max, jobs::Kinds::Only(OUTBOX_KINDS))
+    }
+
+    /// Runs due jobs other than the federal outbox's.
+    pub fn run_other_jobs(&self, worker: &str, max: usize) -> Result<usize, ServiceError> {
+        self.run_jobs_of(worker, max, jobs::Kinds::Except(OUTBOX_KINDS))
+    }
+
+    fn run_jobs_of(
+        &self,
+        worker: &str,
+        max: usize,
+        kinds: jobs::Kinds,
+    ) -> Result<usize, ServiceError> {
         let mut ran = 0;
         while ran < max {
             let now = self.clock.now().naive_utc();
-            let Some(job) = self
-                .db
-                .write(|c| jobs::claim(c, worker, now, Duration::minutes(LEASE_MINUTES)))?
+            let Some(job) = self.db.write(|c| {
+                jobs::claim_of(c, worker, now, Duration::minutes(LEASE_MINUTES), kinds)
+            })?
             else {
                 break;
             };
@@ -297,8 +330,15 @@ impl Services {
                 Ok(()) => self.db.write(|c| jobs::complete(c, job.id, now))?,
                 Err(error) => {
                     tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
-                    self.db
-                        .write(|c| jobs::fail(c, &job, &error, now + backoff(job.attempts), now))?
+                    let retry_at = now + self.retry_delay(&job);
+                    self.db.write(|c| -> Result<(), ServiceError> {
+                        jobs::fail(c, &job, &error, retry_at, now)?;
+                        // The request's page says when the outbox tries again: this time.
+                        if let Some(id) = crate::federal::job_consultation(&job) {
+                            rtms_store::fhir::escalation_next_attempt(c, id, retry_at)?;
+                        }
+                        Ok(())
+                    })?
                 }
             }
             ran += 1;

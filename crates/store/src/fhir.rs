@@ -242,6 +242,10 @@ pub struct Escalation {
     pub last_error: String,
     pub next_attempt_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// Since when the case waits to be delivered (none once delivered).
+    pub pending_since: Option<NaiveDateTime>,
+    /// The tus uploads at the federal level: {"<attachment id>": "<path>"}.
+    pub transfer: String,
 }
 
 pub fn escalation(conn: &mut DbConn, consultation_id: i64) -> R<Option<Escalation>> {
@@ -258,7 +262,11 @@ pub fn escalation_pending(conn: &mut DbConn, consultation_id: i64, now: NaiveDat
     use crate::schema::escalations::dsl as e;
     if escalation(conn, consultation_id)?.is_some() {
         diesel::update(e::escalations.find(consultation_id))
-            .set((e::state.eq("pending"), e::updated_at.eq(now)))
+            .set((
+                e::state.eq("pending"),
+                e::updated_at.eq(now),
+                e::pending_since.eq(Some(now)),
+            ))
             .execute(conn)?;
     } else {
         diesel::insert_into(e::escalations)
@@ -266,6 +274,7 @@ pub fn escalation_pending(conn: &mut DbConn, consultation_id: i64, now: NaiveDat
                 e::consultation_id.eq(consultation_id),
                 e::state.eq("pending"),
                 e::updated_at.eq(now),
+                e::pending_since.eq(Some(now)),
             ))
             .execute(conn)?;
     }
@@ -299,7 +308,54 @@ pub fn escalation_update(
             e::last_error.eq(error),
             e::next_attempt_at.eq(next_attempt_at),
             e::updated_at.eq(now),
+            // Delivered (or answered): no longer waiting to go out.
+            e::pending_since.eq(if matches!(state, "delivered" | "completed" | "manual") {
+                None
+            } else {
+                old.pending_since.or(Some(now))
+            }),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The outbox's next attempt, as the job queue set it.
+pub fn escalation_next_attempt(
+    conn: &mut DbConn,
+    consultation_id: i64,
+    at: NaiveDateTime,
+) -> R<()> {
+    use crate::schema::escalations::dsl as e;
+    diesel::update(e::escalations.find(consultation_id))
+        .set(e::next_attempt_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Keeps where each file's upload at the federal level is (JSON).
+pub fn escalation_set_transfer(conn: &mut DbConn, consultation_id: i64, transfer: &str) -> R<()> {
+    use crate::schema::escalations::dsl as e;
+    diesel::update(e::escalations.find(consultation_id))
+        .set(e::transfer.eq(transfer))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Escalations waiting to go out since before `before` (the coordinator's
+/// alarm): (request id, waiting since, last error).
+pub fn escalations_overdue(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+) -> R<Vec<(i64, NaiveDateTime, String)>> {
+    use crate::schema::escalations::dsl as e;
+    let rows: Vec<(i64, Option<NaiveDateTime>, String)> = e::escalations
+        .filter(e::pending_since.le(before))
+        .filter(e::state.eq_any(["pending", "failed"]))
+        .order(e::pending_since.asc())
+        .select((e::consultation_id, e::pending_since, e::last_error))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, since, err)| Some((id, since?, err)))
+        .collect())
 }

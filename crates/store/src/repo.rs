@@ -1018,6 +1018,87 @@ pub fn list_consultations_counted(
     Ok((rows, total, closed_total <= COUNT_LIMIT))
 }
 
+/// What a FHIR search asks beyond the list's filter.
+#[derive(Debug, Clone, Default)]
+pub struct FhirSearch {
+    /// `_lastUpdated`: the comparison (`gt`, `ge`, `lt`, `le`, `eq`) and the time.
+    pub updated: Option<(String, NaiveDateTime)>,
+    /// `owner=Practitioner/{id}`: requests this consultant is assigned to.
+    pub practitioner: Option<i64>,
+    /// `owner=Organization/{id}`: requests with no consultant yet whose
+    /// owner is this organization (the assigned centre, or the requesting
+    /// organization of a draft or returned request without one).
+    pub organization: Option<i64>,
+    /// `patient=Patient/req-{id}`: the request itself.
+    pub id: Option<i64>,
+}
+
+/// One page of a FHIR search, newest request first, and the exact number of
+/// requests the search matches, both counted and paged in SQL.
+pub fn fhir_search(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    filter: &ConsultationFilter,
+    extra: &FhirSearch,
+    offset: i64,
+    limit: i64,
+) -> R<(Vec<i64>, i64)> {
+    let backend = backend_of(conn);
+    let search = prepare_search(conn, filter)?;
+    let query = || {
+        let mut q = filtered(vis, filter, backend, &search);
+        if let Some((op, t)) = &extra.updated {
+            let t = *t;
+            q = match op.as_str() {
+                "gt" => q.filter(consultations::updated_at.gt(t)),
+                "ge" => q.filter(consultations::updated_at.ge(t)),
+                "lt" => q.filter(consultations::updated_at.lt(t)),
+                "le" => q.filter(consultations::updated_at.le(t)),
+                _ => q.filter(consultations::updated_at.eq(t)),
+            };
+        }
+        if let Some(id) = extra.id {
+            q = q.filter(consultations::id.eq(id));
+        }
+        if let Some(user) = extra.practitioner {
+            q = q.filter(
+                consultations::id.eq_any(
+                    consultation_consultants::table
+                        .filter(consultation_consultants::user_id.eq(user))
+                        .select(consultation_consultants::consultation_id),
+                ),
+            );
+        }
+        if let Some(org) = extra.organization {
+            let with_consultant =
+                consultation_consultants::table.select(consultation_consultants::consultation_id);
+            q = q.filter(diesel::dsl::not(consultations::id.eq_any(with_consultant)));
+            q = q.filter(
+                consultations::assigned_tkc_id
+                    .eq(org)
+                    .or(consultations::assigned_tkc_id
+                        .is_null()
+                        .and(consultations::status.eq_any(["draft", "returned"]))
+                        .and(consultations::requesting_org_id.eq(org)))
+                    .assume_not_null(),
+            );
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let ids: Vec<i64> = if offset < total {
+        query()
+            .select(consultations::id)
+            .order(consultations::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
+    Ok((ids, total))
+}
+
 /// Where a list's request falls in its order: found by a search.
 #[derive(Queryable)]
 #[diesel(check_for_backend(crate::conn::MultiBackend))]

@@ -455,6 +455,8 @@ diesel::table! {
         last_error -> Text,
         next_attempt_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        pending_since -> Nullable<Timestamp>,
+        transfer -> Text,
     }
 }
 

@@ -254,6 +254,31 @@ impl IntoResponse for AppError {
                     None,
                     vec![],
                 ),
+                ServiceError::FilesMissing(names) => (
+                    StatusCode::CONFLICT,
+                    "files-missing",
+                    match lang {
+                        Lang::Ru => format!(
+                            "Запрос не отправлен: ещё не получены файлы ({}): {}. Передайте их (tus, /api/v1/uploads) и повторите",
+                            names.len(),
+                            names.join(", ")
+                        ),
+                        Lang::En => format!(
+                            "The request is not submitted: files not received yet ({}): {}. Send them (tus, /api/v1/uploads) and repeat",
+                            names.len(),
+                            names.join(", ")
+                        ),
+                    },
+                    None,
+                    vec![],
+                ),
+                ServiceError::BodyTooLarge { what, limit } => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body-too-large",
+                    crate::limits::too_large_text(lang, what, limit),
+                    None,
+                    vec![],
+                ),
                 ServiceError::Store(e) => {
                     tracing::error!(error = %e, "storage error");
                     (

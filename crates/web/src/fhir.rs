@@ -316,17 +316,6 @@ fn date_filter(param: &str) -> Option<(String, DateTime<Utc>)> {
     Some((op, t))
 }
 
-fn date_matches(filter: &(String, DateTime<Utc>), t: DateTime<Utc>) -> bool {
-    let (op, at) = filter;
-    match op.as_str() {
-        "gt" => t > *at,
-        "ge" => t >= *at,
-        "lt" => t < *at,
-        "le" => t <= *at,
-        _ => t == *at,
-    }
-}
-
 /// Searches the requests the caller may see; `build` makes each resource.
 async fn search(
     state: AppState,
@@ -340,7 +329,14 @@ async fn search(
         Err(r) => return r,
     };
     let lang = caller.lang;
-    let known = ["status", "owner", "_lastUpdated", "_count", "patient"];
+    let known = [
+        "status",
+        "owner",
+        "_lastUpdated",
+        "_count",
+        "_offset",
+        "patient",
+    ];
     if let Some(bad) = params.keys().find(|k| !known.contains(&k.as_str())) {
         let text = if lang == Lang::En {
             format!("Unsupported search parameter: {bad}")
@@ -357,83 +353,98 @@ async fn search(
             .flat_map(|x| statuses_for(x.trim(), task))
             .collect()
     });
-    let updated = match params.get("_lastUpdated").map(|p| date_filter(p)) {
+    let mut extra = rtms_store::repo::FhirSearch::default();
+    match params.get("_lastUpdated").map(|p| date_filter(p)) {
         Some(None) => {
             return fhir(
                 StatusCode::BAD_REQUEST,
                 f::outcome("error", "invalid", "_lastUpdated: gtYYYY-MM-DDThh:mm:ssZ"),
             )
         }
-        Some(Some(d)) => Some(d),
-        None => None,
-    };
+        Some(Some((op, t))) => extra.updated = Some((op, t.naive_utc())),
+        None => {}
+    }
     let count = params
         .get("_count")
         .and_then(|c| c.parse::<i64>().ok())
         .unwrap_or(50)
         .clamp(1, 200);
-    let patient = params.get("patient").map(|p| {
+    let offset = params
+        .get("_offset")
+        .and_then(|c| c.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0);
+    let mut patient = params.get("patient").map(|p| {
         p.trim_start_matches("Patient/")
             .trim_start_matches("snils-")
             .to_string()
     });
-    let owner = params.get("owner").cloned();
+    if let Some(id) = patient.as_deref().and_then(|p| p.strip_prefix("req-")) {
+        // A patient without a СНИЛС is named by the request.
+        extra.id = Some(id.parse().unwrap_or(-1));
+        patient = None;
+    }
+    if let Some(o) = params.get("owner") {
+        let id = |p: &str| o.strip_prefix(p).map(|x| x.parse::<i64>().unwrap_or(-1));
+        match (id("Practitioner/"), id("Organization/")) {
+            (Some(p), _) => extra.practitioner = Some(p),
+            (_, Some(org)) => extra.organization = Some(org),
+            _ => extra.id = Some(-1),
+        }
+    }
     let svc = state.svc.clone();
     let actor = caller.actor;
     let b = base(&state, &headers);
     let found = blocking(move || {
-        let q = ListQuery {
-            status: statuses.as_ref().map(|l| {
-                if l.is_empty() {
-                    "none".to_string()
-                } else {
-                    l.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
-                }
-            }),
-            q: patient.clone().filter(|p| !p.starts_with("req-")),
-            per_page: Some(200),
-            ..Default::default()
-        };
         if statuses.as_ref().is_some_and(|l| l.is_empty()) {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
-        let page = svc.list_consultations(&actor, &q, Lang::Ru)?;
-        let mut out = Vec::new();
-        for s in page.items {
-            if let Some(p) = patient.as_deref().and_then(|p| p.strip_prefix("req-")) {
-                if p != s.id.to_string() {
-                    continue;
-                }
-            }
-            let (v, k, profile) = svc.fhir_views(&actor, s.id)?;
-            if updated
-                .as_ref()
-                .is_some_and(|u| !date_matches(u, v.updated_at))
-            {
-                continue;
-            }
-            let r = if task {
+        let (ids, total) = svc.fhir_search_ids(
+            &actor,
+            statuses.as_deref().unwrap_or(&[]),
+            patient.as_deref(),
+            &extra,
+            offset,
+            count,
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (v, k, profile) = svc.fhir_views(&actor, id)?;
+            out.push(if task {
                 f::task(&v, k.as_ref())
             } else {
                 f::service_request(&v, profile.as_deref())
-            };
-            if let Some(o) = &owner {
-                if r["owner"]["reference"].as_str() != Some(o.as_str()) {
-                    continue;
-                }
-            }
-            out.push(r);
-            if out.len() as i64 >= count {
-                break;
-            }
+            });
         }
-        Ok(out)
+        Ok((out, total))
     })
     .await;
     match found {
-        Ok(list) => {
-            let total = list.len() as i64;
-            fhir(StatusCode::OK, f::searchset(list, total, &b))
+        Ok((list, total)) => {
+            let shown = list.len() as i64;
+            let mut bundle = f::searchset(list, total, &b);
+            // Paging links: this page, and the next while there is one.
+            let kind = if task { "Task" } else { "ServiceRequest" };
+            let page_url = |off: i64| {
+                let mut q: Vec<(String, String)> = params
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "_offset" && k.as_str() != "_count")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                q.push(("_count".into(), count.to_string()));
+                q.push(("_offset".into(), off.to_string()));
+                format!(
+                    "{}/fhir/r4/{kind}?{}",
+                    b.trim_end_matches('/'),
+                    serde_urlencoded::to_string(&q).unwrap_or_default()
+                )
+            };
+            let mut links = vec![json!({"relation": "self", "url": page_url(offset)})];
+            if offset + shown < total && shown > 0 {
+                links.push(json!({"relation": "next", "url": page_url(offset + shown)}));
+            }
+            bundle["link"] = json!(links);
+            fhir(StatusCode::OK, bundle)
         }
         Err(e) => outcome(e.in_lang(lang)).await,
     }
@@ -462,13 +473,19 @@ async fn transaction(
     State(state): State<AppState>,
     caller: Result<Caller, AppError>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let caller = match fhir_caller(&state, caller).await {
         Ok(c) => c,
         Err(r) => return r,
     };
     let lang = caller.lang;
+    let body = match crate::limits::read_body(&headers, body, crate::limits::FHIR_MAX_BYTES, "fhir")
+        .await
+    {
+        Ok(b) => b,
+        Err(e) => return outcome(AppError::from(e).in_lang(lang)).await,
+    };
     let Ok(bundle) = serde_json::from_slice::<Value>(&body) else {
         let text = if lang == Lang::En {
             "The body is not JSON"
@@ -516,13 +533,20 @@ async fn transaction(
 async fn subscribe(
     State(state): State<AppState>,
     caller: Result<Caller, AppError>,
-    body: axum::body::Bytes,
+    headers: HeaderMap,
+    body: axum::body::Body,
 ) -> Response {
     let caller = match fhir_caller(&state, caller).await {
         Ok(c) => c,
         Err(r) => return r,
     };
     let lang = caller.lang;
+    let body = match crate::limits::read_body(&headers, body, crate::limits::FHIR_MAX_BYTES, "fhir")
+        .await
+    {
+        Ok(b) => b,
+        Err(e) => return outcome(AppError::from(e).in_lang(lang)).await,
+    };
     let resource: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let svc = state.svc.clone();
     let actor = caller.actor;

@@ -124,7 +124,12 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
             }),
         )
         .route("/metrics", get(metrics::scrape))
-        .merge(api)
+        // Explicit body limits (docs/DEPLOYMENT.md, "Body limits"): the REST
+        // API's JSON; FHIR reads its own (`limits::read_body`), `/verify` has
+        // its own, tus streams.
+        .merge(api.layer(axum::extract::DefaultBodyLimit::max(
+            limits::API_JSON_MAX_BYTES,
+        )))
         .merge(ui::router())
         .merge(fhir::router())
         .route_layer(axum::middleware::from_fn_with_state(

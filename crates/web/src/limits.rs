@@ -102,3 +102,55 @@ mod tests {
         assert!(l.take_at("a", t + Duration::from_secs(1)).is_err());
     }
 }
+
+/// The largest FHIR resource or transaction Bundle `/fhir/r4` takes: 1 MiB.
+/// A Bundle without file bytes (patient, request, practitioner and
+/// DocumentReferences announcing files by hash and size) is a few KiB; files
+/// travel by tus (`/api/v1/uploads`), never inside a Bundle, except small
+/// ones a МИС may still inline within this limit (docs/adr/0002).
+pub const FHIR_MAX_BYTES: usize = 1 << 20;
+
+/// The largest JSON body of the REST API (`/api/v1`, a request's form, a
+/// conclusion, a CSV import): 2 MiB. Files go by tus, which takes any size
+/// up to the upload limit in pieces it streams to disk.
+pub const API_JSON_MAX_BYTES: usize = 2 << 20;
+
+/// "The body is over N MiB" in the caller's language; `what` names the body
+/// (`fhir`, `api`, `verify`).
+pub fn too_large_text(lang: rtms_domain::Lang, what: &str, limit: u64) -> String {
+    let mib = limit.div_ceil(1 << 20);
+    match (lang, what) {
+        (rtms_domain::Lang::Ru, "fhir") => format!(
+            "Тело запроса FHIR больше {mib} МБ. Bundle не несёт файлов: передайте их по tus (/api/v1/uploads), а в DocumentReference укажите размер и SHA-256"
+        ),
+        (rtms_domain::Lang::En, "fhir") => format!(
+            "The FHIR body is over {mib} MiB. A Bundle carries no files: send them by tus (/api/v1/uploads) and give their size and SHA-256 in the DocumentReference"
+        ),
+        (rtms_domain::Lang::Ru, _) => format!("Тело запроса больше {mib} МБ"),
+        (rtms_domain::Lang::En, _) => format!("The request body is over {mib} MiB"),
+    }
+}
+
+/// Reads a body of at most `limit` bytes: refused on the announced length
+/// before a byte is read, or as soon as the stream passes the limit.
+pub async fn read_body(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+    what: &'static str,
+) -> Result<axum::body::Bytes, rtms_service::ServiceError> {
+    let too_large = rtms_service::ServiceError::BodyTooLarge {
+        what,
+        limit: limit as u64,
+    };
+    let announced = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(too_large);
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large)
+}

@@ -149,17 +149,23 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     let svc = state.svc.clone();
     let counts = tokio::task::spawn_blocking(move || {
         let now = svc.clock.now().naive_utc();
-        svc.db.read(|c| {
-            Ok((
-                rtms_store::repo::count_by_status(c)?,
-                rtms_store::repo::count_overdue(c, now)?,
-                rtms_store::jobs::pending(c)?,
-            ))
-        })
+        svc.db
+            .read(|c| {
+                Ok((
+                    rtms_store::repo::count_by_status(c)?,
+                    rtms_store::repo::count_overdue(c, now)?,
+                    rtms_store::jobs::pending(c)?,
+                ))
+            })
+            .map(|x| (x, svc.federal_overdue().map(|l| l.len()).unwrap_or(0)))
     })
     .await;
     let mut out = String::new();
-    if let Ok(Ok((by_status, overdue, jobs))) = counts {
+    if let Ok(Ok(((by_status, overdue, jobs), federal_overdue))) = counts {
+        out.push_str("# HELP rtms_federal_undelivered_overdue Escalations not delivered to the federal level past the alarm time.\n# TYPE rtms_federal_undelivered_overdue gauge\n");
+        out.push_str(&format!(
+            "rtms_federal_undelivered_overdue {federal_overdue}\n"
+        ));
         out.push_str("# HELP rtms_jobs_pending Background jobs not done yet (the queue's depth).\n# TYPE rtms_jobs_pending gauge\n");
         out.push_str(&format!("rtms_jobs_pending {jobs}\n"));
         out.push_str("# HELP rtms_consultations Consultation requests by state.\n# TYPE rtms_consultations gauge\n");

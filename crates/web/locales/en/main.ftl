@@ -537,6 +537,11 @@ req-package = Package for the federal level (ZIP: summary, FHIR, files)
 esc-manual-hint = If the region is not connected to the federal system: send the request package, record the federal number and state here, and attach the returned protocol to the request's files.
 esc-manual-save = Record
 esc-manual = recorded by hand
+esc-resend = Send now
+esc-overdue = Not delivered to the federal level since
+esc-alarm-title = Not delivered to the federal level: check the link to the federal centre or send the package by other means
+esc-alarm-since = waiting since
+esc-alarm-request = Request No.
 
 # Role changes (separation of duties)
 role-changes = Recent role changes

@@ -25,6 +25,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start_correction))
         .routes(routes!(sign_correction))
         .routes(routes!(record_federal))
+        .routes(routes!(escalation_state))
+        .routes(routes!(resend_escalation))
+        .routes(routes!(federal_alarms))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -327,4 +330,54 @@ async fn record_federal(
         .await
         .map_err(|e| e.in_lang(lang))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How the request's way to the federal level stands: state, federal number,
+/// attempts, the last error and the true time of the next attempt, and
+/// whether it is undelivered past the alarm time. `null` when never escalated.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/escalation", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Option<rtms_service::federal::EscalationView>), (status = 404, body = Problem)))]
+async fn escalation_state(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Option<rtms_service::federal::EscalationView>>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    blocking(move || svc.escalation_state(&caller.actor, id))
+        .await
+        .map(axum::Json)
+        .map_err(|e| e.in_lang(lang))
+}
+
+/// A dispatcher sends an escalation to the federal level again, now.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/escalation/resend", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn resend_escalation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    blocking(move || svc.federal_resend(&caller.actor, id))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Escalations undelivered past the alarm time, oldest first (dispatchers;
+/// empty for others).
+#[utoipa::path(get, path = "/api/v1/federal/alarms", tag = "consultations", security(("bearer" = [])),
+    responses((status = 200, body = Vec<rtms_service::federal::FederalAlarm>)))]
+async fn federal_alarms(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<rtms_service::federal::FederalAlarm>>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    blocking(move || svc.federal_alarms(&caller.actor))
+        .await
+        .map(axum::Json)
+        .map_err(|e| e.in_lang(lang))
 }

@@ -162,6 +162,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         let lang = Lang::from_accept_language(header);
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::from(rtms_service::ServiceError::BodyTooLarge {
+                    what: "api",
+                    limit: crate::limits::API_JSON_MAX_BYTES as u64,
+                })
+                .in_lang(lang))
+            }
             Err(rejection) => {
                 let prefix = match lang {
                     Lang::Ru => "Неверный JSON",

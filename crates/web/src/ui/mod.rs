@@ -279,6 +279,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: post(request_page::record_federal),
         },
         UiRoute {
+            path: "/requests/{id}/federal-resend",
+            methods: &["POST"],
+            handler: post(request_page::resend_federal),
+        },
+        UiRoute {
             path: "/requests/{id}/correct",
             methods: &["POST"],
             handler: post(request_page::correct),

@@ -818,6 +818,8 @@ struct QueueTpl {
     tkcs: Vec<(String, String)>,
     heading: String,
     query_base: String,
+    /// Escalations undelivered past the alarm time: (request, since, last error).
+    federal_alarms: Vec<(i64, String, String)>,
 }
 
 #[derive(Template)]
@@ -903,10 +905,11 @@ pub async fn queue(
         let mos = svc.organizations(OrgKind::Mo)?;
         let tkcs = svc.organizations(OrgKind::Tkc)?;
         let unread = svc.notifications(&actor, lang, 0)?.unread;
-        Ok((page, profiles, mos, tkcs, unread))
+        let alarms = svc.federal_alarms(&actor)?;
+        Ok((page, profiles, mos, tkcs, (unread, alarms)))
     })
     .await;
-    let (page, profiles, mos, tkcs, unread) = match loaded {
+    let (page, profiles, mos, tkcs, (unread, alarms)) = match loaded {
         Ok(v) => v,
         Err(crate::error::AppError::Service(e, _)) => return error_page(&u, &e),
         Err(_) => return error_page(&u, &ServiceError::NotFound),
@@ -968,6 +971,7 @@ pub async fn queue(
     } else {
         tr(lang, "queue-heading-doctor")
     };
+    let p_tz = p.tz;
     let mut statuses = vec![("open".to_string(), tr(lang, "filter-open"))];
     statuses.extend(
         Status::ALL
@@ -997,6 +1001,16 @@ pub async fn queue(
             .collect(),
         heading,
         query_base,
+        federal_alarms: alarms
+            .iter()
+            .map(|a| {
+                (
+                    a.consultation_id,
+                    fmt::datetime(a.pending_since, p_tz, None),
+                    a.last_error.clone(),
+                )
+            })
+            .collect(),
     })
 }
 

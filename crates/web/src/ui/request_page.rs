@@ -136,7 +136,9 @@ struct RequestTpl {
     can_sign_correction: bool,
     is_dispatcher: bool,
     /// The way to the federal level: (state, federal number, federal status, error, next attempt).
-    escalation: Option<(String, String, String, String, String)>,
+    /// (state, federal number, state there, last error, next attempt,
+    /// undelivered since — when past the alarm time, may be re-sent now).
+    escalation: Option<(String, String, String, String, String, String, bool)>,
     correction_open: bool,
     /// Every issued version of a corrected conclusion: (version, issued at).
     doc_versions: Vec<(i32, String)>,
@@ -904,6 +906,14 @@ async fn render_page(
                 e.next_attempt_at
                     .map(|t| fmt::datetime(t, tz, None))
                     .unwrap_or_default(),
+                if e.overdue {
+                    e.pending_since
+                        .map(|t| fmt::datetime(t, tz, None))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                matches!(e.state.as_str(), "pending" | "failed" | "delivered"),
             )
         }),
         correction_open: l.correction_open,
@@ -1080,6 +1090,38 @@ pub async fn post_message(
                     error_text(&e, lang),
                     field_errors(&e, lang),
                     cf,
+                )
+                .await,
+                &e,
+            )
+        }
+        Err(_) => error_page(&u, &ServiceError::NotFound),
+    }
+}
+
+/// Sends the escalation to the federal level again now (the dispatcher's button).
+pub async fn resend_federal(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(id): Path<i64>,
+) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let lang = u.lang;
+    match blocking(move || svc.federal_resend(&actor, id)).await {
+        Ok(()) => Redirect::to(&format!("/requests/{id}#escalation")).into_response(),
+        Err(crate::error::AppError::Service(e, _)) => {
+            if matches!(e, ServiceError::Forbidden | ServiceError::NotFound) {
+                return error_page(&u, &e);
+            }
+            with_error_status(
+                render_page(
+                    &state,
+                    &u,
+                    id,
+                    error_text(&e, lang),
+                    BTreeMap::new(),
+                    BTreeMap::new(),
                 )
                 .await,
                 &e,
