@@ -557,11 +557,10 @@ fn an_escalation_survives_kill_9_of_either_side() {
     let want = hex::encode(hasher.finalize());
 
     let dispatcher = login(&rbase, "dispatcher");
-    let list = get_json(
-        &rbase,
-        &dispatcher,
-        "/api/v1/consultations?status=in_review",
-    );
+    let doctor = login(&rbase, "doctor");
+    // One of the doctor's demo requests the dispatcher has in review; the
+    // doctor attaches the study.
+    let list = get_json(&rbase, &doctor, "/api/v1/consultations?status=in_review");
     let id = list["items"][0]["id"]
         .as_i64()
         .expect("a demo request in review");
@@ -573,7 +572,7 @@ fn an_escalation_survives_kill_9_of_either_side() {
         "-X",
         "POST",
         "-H",
-        &dispatcher,
+        &doctor,
         "-H",
         "Tus-Resumable: 1.0.0",
         "-H",
@@ -593,7 +592,7 @@ fn an_escalation_survives_kill_9_of_either_side() {
                 .starts_with("location:")
                 .then(|| l[9..].trim().to_string())
         })
-        .expect("an upload address");
+        .unwrap_or_else(|| panic!("an upload address: {head}"));
     let put = Command::new("curl")
         .args([
             "-s",
@@ -604,7 +603,7 @@ fn an_escalation_survives_kill_9_of_either_side() {
             "-X",
             "PATCH",
             "-H",
-            &dispatcher,
+            &doctor,
         ])
         .args(["-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0"])
         .args(["-H", "Content-Type: application/offset+octet-stream", "-T"])

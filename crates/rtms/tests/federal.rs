@@ -12,7 +12,7 @@ use chrono::{Duration, Utc};
 use common::{api_token, complete_request, TestApp};
 use reqwest::{Method, StatusCode};
 use rtms_service::federal::FederalConfig;
-use rtms_service::{ManualClock, Services};
+use rtms_service::{Clock, ManualClock, Services};
 use rtms_store::BackendKind;
 use serde_json::{json, Value};
 
@@ -612,6 +612,10 @@ async fn receiving_is_all_or_nothing(backend: BackendKind) {
                 "name": [{"family": "Тестов", "given": ["Семён", "Ильич"]}],
                 "gender": "male", "birthDate": "1958-03-12"},
              "request": {"method": "POST", "url": "Patient"}},
+            {"fullUrl": "urn:uuid:pr", "resource": {"resourceType": "Practitioner",
+                "name": [{"family": "Петрова", "given": ["Анна"]}],
+                "telecom": [{"system": "phone", "value": "+7 900 000-00-01"}]},
+             "request": {"method": "POST", "url": "Practitioner"}},
             {"fullUrl": "urn:uuid:r", "resource": {"resourceType": "ServiceRequest",
                 "status": status, "intent": "order", "priority": "routine",
                 "identifier": [{"system": "urn:test:mis", "value": "A-1"}],
@@ -690,7 +694,7 @@ async fn receiving_is_all_or_nothing(backend: BackendKind) {
 
     // Over the limit: an OperationOutcome that names it, in words.
     let mut big = bundle("active");
-    big["entry"][1]["resource"]["note"][0]["text"] = json!("ж".repeat(600_000));
+    big["entry"][2]["resource"]["note"][0]["text"] = json!("ж".repeat(600_000));
     let r = post(big).await.unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let out: Value = r.json().await.unwrap();

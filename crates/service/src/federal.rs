@@ -504,7 +504,6 @@ impl Services {
                     })?;
                     saved(&made)?;
                     fresh = true;
-                    path = Some(made.clone());
                     made
                 }
             };

@@ -660,14 +660,14 @@ impl Services {
             }
             match svc.create_consultation_as(&a, &patch, external.as_deref()) {
                 Ok(id) => Ok((id, true)),
-                Err(ServiceError::Conflict) if external.is_some() => {
+                Err(ServiceError::Concurrent) if external.is_some() => {
                     // Sent twice at once: the other copy won (nothing of this one was kept).
                     let mut conn = svc.db.conn()?;
                     let other = rtms_store::repo::consultation_by_external_id(
                         &mut conn,
                         external.as_deref().unwrap_or_default(),
                     )?
-                    .ok_or(ServiceError::Conflict)?;
+                    .ok_or(ServiceError::Concurrent)?;
                     drop(conn);
                     svc.consultation(&a, other, Lang::Ru)?;
                     Ok((other, false))

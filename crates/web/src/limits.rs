@@ -82,27 +82,6 @@ impl RateLimiter {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_burst_then_the_rate() {
-        let l = RateLimiter::new(3, 60);
-        let t = Instant::now();
-        for _ in 0..3 {
-            assert!(l.take_at("a", t).is_ok());
-        }
-        let wait = l.take_at("a", t).unwrap_err();
-        assert!(wait <= Duration::from_secs(1), "{wait:?}");
-        // Another address has its own bucket.
-        assert!(l.take_at("b", t).is_ok());
-        // A second later one more is earned.
-        assert!(l.take_at("a", t + Duration::from_secs(1)).is_ok());
-        assert!(l.take_at("a", t + Duration::from_secs(1)).is_err());
-    }
-}
-
 /// The largest FHIR resource or transaction Bundle `/fhir/r4` takes: 1 MiB.
 /// A Bundle without file bytes (patient, request, practitioner and
 /// DocumentReferences announcing files by hash and size) is a few KiB; files
@@ -153,4 +132,25 @@ pub async fn read_body(
     axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| too_large)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_the_rate() {
+        let l = RateLimiter::new(3, 60);
+        let t = Instant::now();
+        for _ in 0..3 {
+            assert!(l.take_at("a", t).is_ok());
+        }
+        let wait = l.take_at("a", t).unwrap_err();
+        assert!(wait <= Duration::from_secs(1), "{wait:?}");
+        // Another address has its own bucket.
+        assert!(l.take_at("b", t).is_ok());
+        // A second later one more is earned.
+        assert!(l.take_at("a", t + Duration::from_secs(1)).is_ok());
+        assert!(l.take_at("a", t + Duration::from_secs(1)).is_err());
+    }
 }

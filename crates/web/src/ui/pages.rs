@@ -69,7 +69,10 @@ pub(crate) fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::SessionExpired => StatusCode::UNAUTHORIZED,
         ServiceError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        ServiceError::QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ServiceError::QuotaExceeded { .. } | ServiceError::BodyTooLarge { .. } => {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        ServiceError::FilesMissing(_) => StatusCode::CONFLICT,
         ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
