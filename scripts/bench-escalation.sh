@@ -74,13 +74,15 @@ EOF
 want=$(sha256sum "$work/study.mp4" | cut -d' ' -f1)
 
 disp=$(login "$rbase" dispatcher)
-id=$(curl -s -H "Authorization: Bearer $disp" "$rbase/api/v1/consultations?status=in_review" | json 'd["items"][0]["id"]')
+doc=$(login "$rbase" doctor)
+# One of the doctor's demo requests in the dispatcher's review; the doctor attaches the study.
+id=$(curl -s -H "Authorization: Bearer $doc" "$rbase/api/v1/consultations?status=in_review" | json 'd["items"][0]["id"]')
 b64() { printf '%s' "$1" | base64 -w0; }
-loc=$(curl -s -i -X POST -H "Authorization: Bearer $disp" -H 'Tus-Resumable: 1.0.0' \
+loc=$(curl -s -i -X POST -H "Authorization: Bearer $doc" -H 'Tus-Resumable: 1.0.0' \
   -H "Upload-Length: $((SIZE_MB * 1024 * 1024))" \
   -H "Upload-Metadata: filename $(b64 'КТ.mp4'),consultation $(b64 "$id")" \
   "$rbase/api/v1/uploads" | tr -d '\r' | awk -F': ' 'tolower($1)=="location" {print $2}')
-code=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $disp" \
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $doc" \
   -H 'Tus-Resumable: 1.0.0' -H 'Upload-Offset: 0' -H 'Content-Type: application/offset+octet-stream' \
   -T "$work/study.mp4" "$rbase$loc")
 [ "$code" = 204 ] || { echo "the upload to the region answered $code" >&2; exit 1; }

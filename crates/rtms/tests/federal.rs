@@ -71,7 +71,7 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
     assert_eq!(jobs(&svc).await, 1);
     let state = escalation(&region, &dispatcher, id).await;
     assert!(
-        state.contains("не доставлен") && state.contains("unreachable"),
+        state.contains("не доставлен") && state.contains("нет связи с федеральным уровнем"),
         "the dispatcher sees the failure and the next attempt: {state}"
     );
 

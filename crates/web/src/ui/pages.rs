@@ -1010,7 +1010,7 @@ pub async fn queue(
                 (
                     a.consultation_id,
                     fmt::datetime(a.pending_since, p_tz, None),
-                    a.last_error.clone(),
+                    super::request_page::federal_error_text(&a.last_error, lang),
                 )
             })
             .collect(),

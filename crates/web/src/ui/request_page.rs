@@ -902,7 +902,7 @@ async fn render_page(
                 tr(lang, &format!("esc-{}", e.state)),
                 e.federal_id.clone().unwrap_or_default(),
                 e.federal_status.clone(),
-                e.last_error.clone(),
+                federal_error_text(&e.last_error, lang),
                 e.next_attempt_at
                     .map(|t| fmt::datetime(t, tz, None))
                     .unwrap_or_default(),
@@ -1283,4 +1283,37 @@ pub async fn save_conclusion(
         ),
         Err(_) => error_page(&u, &ServiceError::NotFound),
     }
+}
+
+/// The outbox's last error as a dispatcher reads it: the known causes in
+/// the page's language, the technical detail after them as it came.
+pub(crate) fn federal_error_text(error: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return error.to_string();
+    }
+    const CAUSES: &[(&str, &str)] = &[
+        (
+            "the federal level is unreachable",
+            "нет связи с федеральным уровнем",
+        ),
+        ("the federal level answered", "федеральный уровень ответил"),
+        ("the federal level refused", "федеральный уровень не принял"),
+        (
+            "the federal level gave no",
+            "федеральный уровень не сообщил",
+        ),
+        ("the federal level lost", "федеральный уровень потерял"),
+        (
+            "the federal level took no bytes",
+            "федеральный уровень не принял данные",
+        ),
+        ("the file cannot be read here", "файл не читается в регионе"),
+        ("the federal protocol", "протокол федерального уровня"),
+    ];
+    for (en, ru) in CAUSES {
+        if let Some(rest) = error.strip_prefix(en) {
+            return format!("{ru}{rest}");
+        }
+    }
+    error.to_string()
 }
