@@ -259,6 +259,7 @@ impl Services {
                 .status
         };
         if status != Status::Escalated.as_str() {
+            self.record_attempt(job, id, "stopped", None, None, "");
             return Ok(());
         }
         let outcome = self.federal_send_inner(job, id);

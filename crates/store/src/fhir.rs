@@ -309,11 +309,13 @@ pub fn escalation_update(
             e::next_attempt_at.eq(next_attempt_at),
             e::updated_at.eq(now),
             // Delivered (or answered): no longer waiting to go out.
-            e::pending_since.eq(if matches!(state, "delivered" | "completed" | "manual") {
-                None
-            } else {
-                old.pending_since.or(Some(now))
-            }),
+            e::pending_since.eq(
+                if matches!(state, "delivered" | "completed" | "manual" | "stopped") {
+                    None
+                } else {
+                    old.pending_since.or(Some(now))
+                },
+            ),
         ))
         .execute(conn)?;
     Ok(())
@@ -351,6 +353,14 @@ pub fn escalations_overdue(
     let rows: Vec<(i64, Option<NaiveDateTime>, String)> = e::escalations
         .filter(e::pending_since.le(before))
         .filter(e::state.eq_any(["pending", "failed"]))
+        // Only requests still escalated: one answered by other means is no alarm.
+        .filter(
+            e::consultation_id.eq_any(
+                crate::schema::consultations::table
+                    .filter(crate::schema::consultations::status.eq("escalated"))
+                    .select(crate::schema::consultations::id),
+            ),
+        )
         .order(e::pending_since.asc())
         .select((e::consultation_id, e::pending_since, e::last_error))
         .load(conn)?;

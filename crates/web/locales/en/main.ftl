@@ -533,6 +533,7 @@ esc-pending = waiting to be sent
 esc-delivered = delivered, waiting for the answer
 esc-completed = answer received
 esc-failed = not delivered, will retry
+esc-stopped = not sent: the request is no longer escalated
 req-package = Package for the federal level (ZIP: summary, FHIR, files)
 esc-manual-hint = If the region is not connected to the federal system: send the request package, record the federal number and state here, and attach the returned protocol to the request's files.
 esc-manual-save = Record
