@@ -4,6 +4,7 @@
 #   zip_source        a ZIP upload: budgets, index, every instance opened
 #   cms_check         a detached CMS (PKCS#7) signature
 #   fhir_transaction  a FHIR transaction Bundle
+#   multipart_verify  a multipart form as posted to /verify (multer, then our reading)
 # The seeds are committed under fuzz/corpus/<target>/ and read only; what a
 # run discovers goes to a temporary directory. A crash, a hang (over 10 s on
 # one input) or more than 2 GB of memory fails the script and leaves the input
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${RTMS_FUZZ_SECONDS:-20}"
-targets=(dicom_index zip_source cms_check fhir_transaction)
+targets=(dicom_index zip_source cms_check fhir_transaction multipart_verify)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked

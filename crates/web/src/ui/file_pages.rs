@@ -188,7 +188,9 @@ pub async fn verify_form(headers: axum::http::HeaderMap) -> Response {
 
 /// The PDF of the verification form, read piece by piece up to
 /// `limits::VERIFY_MAX_BYTES`; `Err` when the file (or the form) is larger.
-async fn verify_file(form: &mut axum::extract::Multipart) -> Result<Vec<u8>, ()> {
+/// Public for the `multipart_verify` fuzz target: the form is the one body
+/// anyone may post without signing in.
+pub async fn verify_file(form: &mut axum::extract::Multipart) -> Result<Vec<u8>, ()> {
     let mut pdf = Vec::new();
     loop {
         let mut field = match form.next_field().await {

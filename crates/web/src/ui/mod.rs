@@ -4,6 +4,7 @@
 
 mod admin_pages;
 pub(crate) mod file_pages;
+pub use file_pages::verify_file;
 pub mod fmt;
 pub mod i18n;
 mod pages;
