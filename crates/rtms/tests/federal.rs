@@ -278,39 +278,7 @@ async fn manual_escalation() {
     // The returned protocol, attached by the dispatcher (tus, one PATCH).
     let mut protocol = b"%PDF-1.4\n".to_vec();
     protocol.resize(4096, b' ');
-    use base64::Engine;
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let r = app
-        .client
-        .post(format!("{}/api/v1/uploads", app.base))
-        .bearer_auth(&dispatcher)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", protocol.len().to_string())
-        .header(
-            "Upload-Metadata",
-            format!(
-                "filename {},consultation {}",
-                b64("Протокол НМИЦ.pdf"),
-                b64(&id.to_string())
-            ),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let url = r.headers()["location"].to_str().unwrap().to_string();
-    let r = app
-        .client
-        .patch(format!("{}{url}", app.base))
-        .bearer_auth(&dispatcher)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(protocol)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    tus_upload(&app, &dispatcher, id, "Протокол НМИЦ.pdf", protocol).await;
     app.act(
         &dispatcher,
         id,

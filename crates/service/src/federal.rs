@@ -200,7 +200,6 @@ impl Services {
 
     fn record_attempt(
         &self,
-        job: &Job,
         id: i64,
         state: &str,
         fid: Option<&str>,
@@ -208,12 +207,11 @@ impl Services {
         error: &str,
     ) {
         let now = self.clock.now().naive_utc();
-        // The job's own next run (run_jobs sets the same time and writes it
-        // here again once the failure is recorded).
-        let next = (!error.is_empty()).then(|| now + self.retry_delay(job));
+        // The next attempt is the job queue's to say: `run_jobs` writes the
+        // failed job's `run_at` here in the transaction that records it.
         if let Ok(mut c) = self.db.conn() {
             let _ = rtms_store::fhir::escalation_update(
-                &mut c, id, state, fid, fstatus, error, next, now,
+                &mut c, id, state, fid, fstatus, error, None, now,
             );
         }
     }
@@ -259,13 +257,13 @@ impl Services {
                 .status
         };
         if status != Status::Escalated.as_str() {
-            self.record_attempt(job, id, "stopped", None, None, "");
+            self.record_attempt(id, "stopped", None, None, "");
             return Ok(());
         }
         let outcome = self.federal_send_inner(job, id);
         match &outcome {
             Ok(fid) => {
-                self.record_attempt(job, id, "delivered", Some(fid), None, "");
+                self.record_attempt(id, "delivered", Some(fid), None, "");
                 self.federal_event(id, "federal_delivered", &format!("№ {fid}"))?;
                 let now = self.clock.now().naive_utc();
                 self.db
@@ -280,7 +278,7 @@ impl Services {
                     })
                     .map_err(|e| e.to_string())?;
             }
-            Err(e) => self.record_attempt(job, id, "failed", None, None, e),
+            Err(e) => self.record_attempt(id, "failed", None, None, e),
         }
         outcome.map(|_| ())
     }
@@ -639,7 +637,7 @@ impl Services {
         let task = match get(format!("{base}/Task/{fid}")) {
             Ok(t) => t,
             Err(e) => {
-                self.record_attempt(job, id, "delivered", None, None, &e);
+                self.record_attempt(id, "delivered", None, None, &e);
                 return Err(e);
             }
         };
@@ -660,7 +658,7 @@ impl Services {
             self.federal_event(id, "federal_status", &fstatus)?;
         }
         if task["status"] != "completed" {
-            self.record_attempt(job, id, "delivered", None, Some(&fstatus), "");
+            self.record_attempt(id, "delivered", None, Some(&fstatus), "");
             // Not yet: read again in a while.
             return self
                 .db
@@ -707,7 +705,7 @@ impl Services {
             )
             .map_err(|e| e.to_string())?;
         }
-        self.record_attempt(job, id, "completed", None, Some(&fstatus), "");
+        self.record_attempt(id, "completed", None, Some(&fstatus), "");
         Ok(())
     }
 

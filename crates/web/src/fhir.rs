@@ -468,6 +468,21 @@ async fn search_requests(
     search(state, caller, params, false, headers).await
 }
 
+/// A FHIR caller and the body they posted, read up to `FHIR_MAX_BYTES`; an
+/// OperationOutcome (401/403, or 413 naming the limit) otherwise.
+async fn fhir_body(
+    state: &AppState,
+    caller: Result<Caller, AppError>,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<(Caller, axum::body::Bytes), Response> {
+    let caller = fhir_caller(state, caller).await?;
+    match crate::limits::read_body(headers, body, crate::limits::FHIR_MAX_BYTES, "fhir").await {
+        Ok(b) => Ok((caller, b)),
+        Err(e) => Err(outcome(AppError::from(e).in_lang(caller.lang)).await),
+    }
+}
+
 /// A transaction Bundle from a МИС: one request with its patient and files.
 async fn transaction(
     State(state): State<AppState>,
@@ -475,17 +490,11 @@ async fn transaction(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let caller = match fhir_caller(&state, caller).await {
-        Ok(c) => c,
+    let (caller, body) = match fhir_body(&state, caller, &headers, body).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let lang = caller.lang;
-    let body = match crate::limits::read_body(&headers, body, crate::limits::FHIR_MAX_BYTES, "fhir")
-        .await
-    {
-        Ok(b) => b,
-        Err(e) => return outcome(AppError::from(e).in_lang(lang)).await,
-    };
     let Ok(bundle) = serde_json::from_slice::<Value>(&body) else {
         let text = if lang == Lang::En {
             "The body is not JSON"
@@ -536,17 +545,11 @@ async fn subscribe(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let caller = match fhir_caller(&state, caller).await {
-        Ok(c) => c,
+    let (caller, body) = match fhir_body(&state, caller, &headers, body).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let lang = caller.lang;
-    let body = match crate::limits::read_body(&headers, body, crate::limits::FHIR_MAX_BYTES, "fhir")
-        .await
-    {
-        Ok(b) => b,
-        Err(e) => return outcome(AppError::from(e).in_lang(lang)).await,
-    };
     let resource: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let svc = state.svc.clone();
     let actor = caller.actor;
