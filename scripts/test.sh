@@ -10,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export RTMS_TEST_PG_URL="${RTMS_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+# The Python (lxml + saxonche, pinned) that runs scripts/semd-validate.py and
+# scripts/semd-checklist.py on the СЭМД 290 documents; made once by python-env.sh.
+RTMS_SEMD_PYTHON="$(./scripts/python-env.sh | tail -n 1)"
+export RTMS_SEMD_PYTHON
 
 echo "== format and lints"
 cargo fmt --all -- --check

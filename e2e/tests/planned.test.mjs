@@ -130,8 +130,10 @@ test("a planned cardiology consultation goes from draft to «Закрыт» thro
     await expectValue(cf.locator("[name=diagnosis_main]"), "I21.0", { message: "the doctor's diagnosis proposed" });
     await cf.locator("[name=findings]").fill(findings);
     await cf.locator("[name=recommendations]").fill(recommendations);
+    await cf.locator("[name=patient_condition]").selectOption("2");
     await navigating(c, () => cf.locator("button[name=intent][value=sign]").click());
     await expectStatus(c, STATUS.completed);
+    await expectText(c.locator("#semd"), "сформирован", { message: "the СЭМД is built at signing" });
     await expectVisible(c.locator("section#conclusion.signed"), { message: "the signed conclusion" });
     await expectHidden(c.locator("#conclusion-form"), { message: "a signed conclusion is not editable" });
     await w.shot(c, "10-conclusion-signed-consultant");

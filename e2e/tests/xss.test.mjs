@@ -74,6 +74,7 @@ test("script in every free-text field stays inert for everyone who reads it", as
     await form.locator("textarea[name=findings]").fill(payload("findings"));
     await form.locator("textarea[name=recommendations]").fill(payload("recommendations"));
     await form.locator("input[name=transfer]").fill(payload("transfer"));
+    await form.locator("select[name=patient_condition]").selectOption("3");
     await navigating(c, () => form.locator("button[name=intent][value=sign]").click());
     await expectStatus(c, STATUS.completed);
     await expectText(c.locator("section#conclusion"), "<script>alert('findings')</script>");

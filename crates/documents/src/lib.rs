@@ -25,6 +25,7 @@
 
 pub mod cms;
 pub mod seal;
+pub mod semd;
 mod world;
 
 use serde::{Deserialize, Serialize};

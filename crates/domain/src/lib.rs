@@ -4,6 +4,7 @@
 pub mod deadline;
 pub mod kinds;
 pub mod lifecycle;
+pub mod nsi;
 pub mod request;
 pub mod validate;
 

@@ -29,6 +29,22 @@ pub struct Patient {
     pub unidentified: bool,
     /// For an unidentified patient: apparent age, signs, where found.
     pub description: String,
+    /// Identity document kind (НСИ 1.2.643.5.1.13.13.99.2.48 code).
+    #[serde(default)]
+    pub id_doc_type: Option<String>,
+    #[serde(default)]
+    pub id_doc_series: String,
+    #[serde(default)]
+    pub id_doc_number: String,
+    /// Who issued it.
+    #[serde(default)]
+    pub id_doc_issuer: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub id_doc_issued: Option<NaiveDate>,
+    /// Kind of the ОМС policy (НСИ 1.2.643.5.1.13.13.11.1035 code).
+    #[serde(default)]
+    pub oms_policy_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -124,6 +140,21 @@ pub struct PatientPatch {
     pub address: Option<String>,
     pub unidentified: Option<bool>,
     pub description: Option<String>,
+    /// Identity document kind, НСИ 1.2.643.5.1.13.13.99.2.48 code (`1` passport…).
+    #[serde(default)]
+    pub id_doc_type: Option<String>,
+    #[serde(default)]
+    pub id_doc_series: Option<String>,
+    #[serde(default)]
+    pub id_doc_number: Option<String>,
+    #[serde(default)]
+    pub id_doc_issuer: Option<String>,
+    /// `ДД.ММ.ГГГГ` or `ГГГГ-ММ-ДД`.
+    #[serde(default)]
+    pub id_doc_issued: Option<String>,
+    /// ОМС policy kind, НСИ 1.2.643.5.1.13.13.11.1035 code (`1`–`4`).
+    #[serde(default)]
+    pub oms_policy_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -256,6 +287,55 @@ impl ClinicalData {
             if let Some(u) = p.unidentified {
                 t.unidentified = u;
             }
+            let listed = |list: &'static [(&'static str, &'static str)]| {
+                move |s: &str| {
+                    crate::nsi::name_of(list, s.trim())
+                        .map(|_| s.trim().to_string())
+                        .ok_or("unknown_value")
+                }
+            };
+            parsed(
+                &mut v,
+                "patient.id_doc_type",
+                &p.id_doc_type,
+                listed(&crate::nsi::IDENTITY_DOC_CODES),
+                &mut t.id_doc_type,
+            );
+            text(
+                &mut v,
+                "patient.id_doc_series",
+                &p.id_doc_series,
+                20,
+                &mut t.id_doc_series,
+            );
+            text(
+                &mut v,
+                "patient.id_doc_number",
+                &p.id_doc_number,
+                30,
+                &mut t.id_doc_number,
+            );
+            text(
+                &mut v,
+                "patient.id_doc_issuer",
+                &p.id_doc_issuer,
+                300,
+                &mut t.id_doc_issuer,
+            );
+            parsed(
+                &mut v,
+                "patient.id_doc_issued",
+                &p.id_doc_issued,
+                |s| validate::parse_past_date(s, today),
+                &mut t.id_doc_issued,
+            );
+            parsed(
+                &mut v,
+                "patient.oms_policy_type",
+                &p.oms_policy_type,
+                listed(&crate::nsi::POLICY_CODES),
+                &mut t.oms_policy_type,
+            );
         }
         parsed(
             &mut v,
@@ -606,6 +686,12 @@ impl ConsultationPatch {
                         "address" => p.address = None,
                         "unidentified" => p.unidentified = None,
                         "description" => p.description = None,
+                        "id_doc_type" => p.id_doc_type = None,
+                        "id_doc_series" => p.id_doc_series = None,
+                        "id_doc_number" => p.id_doc_number = None,
+                        "id_doc_issuer" => p.id_doc_issuer = None,
+                        "id_doc_issued" => p.id_doc_issued = None,
+                        "oms_policy_type" => p.oms_policy_type = None,
                         _ => {}
                     }
                 }

@@ -557,6 +557,8 @@ fn admin(svc: Services, cmd: AdminCommand) -> anyhow::Result<()> {
                     roles: vec![(role, org)],
                     profiles: vec![],
                     must_change_password: !permanent,
+                    snils: None,
+                    position_code: None,
                 })
                 .map_err(report)?;
             println!("user created: id {id}");

@@ -107,7 +107,7 @@ async fn fixture(app: &TestApp, with_conclusion: bool) -> i64 {
             Some(&consultant),
             Method::PUT,
             &format!("/api/v1/consultations/{id}/conclusion"),
-            Some(json!({"diagnosis_main": "I21.0", "findings": "—", "recommendations": "—"})),
+            Some(json!({"diagnosis_main": "I21.0", "findings": "—", "recommendations": "—", "patient_condition": "2"})),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
@@ -2106,6 +2106,8 @@ async fn admin_separation(backend: BackendKind) {
             roles: vec![(rtms_domain::Role::Admin, admin_org)],
             profiles: vec![],
             must_change_password: false,
+            snils: None,
+            position_code: None,
         })
         .unwrap();
     })

@@ -116,7 +116,8 @@ async fn planned_path(backend: BackendKind) {
         "findings": "ОИМ с подъёмом ST передней стенки.",
         "recommendations": "Экстренный перевод в РСЦ для ЧКВ.",
         "transfer": "РСЦ ОКБ",
-        "follow_up_needed": false
+        "follow_up_needed": false,
+        "patient_condition": "3"
     });
     let (s, k) = app
         .call(

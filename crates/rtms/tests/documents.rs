@@ -38,6 +38,7 @@ async fn in_progress(app: &TestApp, consultants: &[&str]) -> i64 {
                 "diagnosis_text": "Острый трансмуральный инфаркт передней стенки миокарда",
                 "findings": "По данным ЭКГ — подъём ST в V1–V4 (#1 $ * [x]).",
                 "recommendations": "Перевод в региональный сосудистый центр.",
+                "patient_condition": "3",
             })),
         )
         .await;
@@ -236,6 +237,8 @@ async fn add_colleague(app: &TestApp) {
                 first_name: "Павел".into(),
                 middle_name: "Андреевич".into(),
                 position: "Врач-кардиолог".into(),
+                position_code: Some("34".into()),
+                snils: Some(rtms_service::demo::demo_snils(900)),
                 roles: vec![(Role::Consultant, okb)],
                 profiles: vec!["cardiology".into()],
                 ..Default::default()
@@ -718,6 +721,7 @@ async fn correction(backend: BackendKind) {
                 "diagnosis_main": "I21.0",
                 "findings": "По данным ЭКГ — подъём ST в V1–V4.",
                 "recommendations": "Перевод в региональный сосудистый центр в течение 2 часов.",
+                "patient_condition": "3",
             })),
         )
         .await;
@@ -1034,4 +1038,403 @@ async fn seal_key_moves_out(backend: BackendKind) {
 both_backends!(
     a_seal_key_in_the_database_moves_to_its_file,
     super::seal_key_moves_out
+);
+
+// ---- СЭМД «Протокол консультации» (ред. 7) ----------------------------------
+
+/// A request of `form` with `patient` (merged over the complete one) driven to
+/// a signed conclusion of `consultants` with `conclusion`; returns its id.
+async fn signed_with(
+    app: &TestApp,
+    form: &str,
+    patient: Value,
+    consultants: &[&str],
+    conclusion: Value,
+) -> i64 {
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let mut body = complete_request(form);
+    for (k, v) in patient.as_object().unwrap() {
+        body["patient"][k] = v.clone();
+    }
+    let id = app.create(&doctor, body).await;
+    let (s, b) = app
+        .call(
+            Some(&doctor),
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/actions/submit"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "submit: {b}");
+    app.act(&dispatcher, id, "take", json!({})).await;
+    let mut ids = Vec::new();
+    for c in consultants {
+        let t = app.login(c).await;
+        ids.push(app.get(&t, "/api/v1/me").await["id"].as_i64().unwrap());
+    }
+    app.act(&dispatcher, id, "assign", json!({"consultant_ids": ids}))
+        .await;
+    let first = app.login(consultants[0]).await;
+    app.act(&first, id, "accept", json!({})).await;
+    app.act(&first, id, "start", json!({})).await;
+    let (s, b) = app
+        .call(
+            Some(&first),
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/conclusion"),
+            Some(conclusion),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    for c in consultants {
+        let t = app.login(c).await;
+        app.act(&t, id, "sign", json!({})).await;
+    }
+    id
+}
+
+/// The stored СЭМД as the doctor downloads it; checks what the headers promise.
+async fn semd_of(app: &TestApp, id: i64, query: &str) -> String {
+    let doctor = app.login("doctor").await;
+    let r = fetch(
+        app,
+        &doctor,
+        &format!("/api/v1/consultations/{id}/semd{query}"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/xml"));
+    let sha = r.headers()["x-content-sha256"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let xml = r.text().await.unwrap();
+    assert_eq!(
+        sha,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(xml.as_bytes())),
+        "the header names the SHA-256 of the bytes served"
+    );
+    xml
+}
+
+fn conclusion(findings: &str, recommendations: &str, condition: &str) -> Value {
+    json!({
+        "diagnosis_main": "I21.0",
+        "diagnosis_text": "Острый трансмуральный инфаркт передней стенки миокарда",
+        "findings": findings,
+        "recommendations": recommendations,
+        "patient_condition": condition,
+    })
+}
+
+/// Runs a project Python tool (scripts/…) with the test environment's Python
+/// (`RTMS_SEMD_PYTHON`, made by scripts/python-env.sh); its output and success.
+fn python_tool(script: &str, files: &[std::path::PathBuf]) -> (bool, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = std::env::var("RTMS_SEMD_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(&python)
+        .arg(root.join("scripts").join(script))
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} {script}: {e} (run scripts/python-env.sh)"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Every signed conclusion has its СЭМД 290, and every one passes the
+/// official XSD and Schematron v1.7 (as РЭМД checks them) and the guide's
+/// field→XPath checklist: every form of care, a consilium, a patient the
+/// emergency team could not identify, long Russian text with markup
+/// characters, and a corrected version; the Ministry's own example is run
+/// in the same batch as a control.
+async fn semd_documents(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    add_colleague(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut keep = |name: &str, xml: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, xml).unwrap();
+        files.push(p);
+    };
+    let passport = json!({
+        "id_doc_type": "1", "id_doc_series": "4509", "id_doc_number": "395643",
+        "id_doc_issuer": "Отделом УФМС России по Заречному району", "id_doc_issued": "18.02.2005",
+        "oms_policy_type": "2"
+    });
+
+    for (form, condition) in [("planned", "1"), ("urgent", "2"), ("emergency", "4")] {
+        let id = signed_with(
+            &app,
+            form,
+            passport.clone(),
+            &["consultant"],
+            conclusion("Подъём ST в V1–V4.", "Перевод в РСЦ.", condition),
+        )
+        .await;
+        let xml = semd_of(&app, id, "").await;
+        assert!(xml.contains(r#"<templateId root="1.2.643.5.1.13.13.15.13.7"/>"#));
+        assert!(xml.contains(r#"<code code="290""#), "the kind of document");
+        assert!(
+            xml.contains(r#"extension="11223344595""#),
+            "the patient's СНИЛС"
+        );
+        assert!(xml.contains("<identity:Number>395643</identity:Number>"));
+        assert!(xml.contains(r#"code="I21.0""#), "the diagnosis");
+        assert!(
+            xml.contains(r#"code="8" codeSystem="1.2.643.5.1.13.13.11.1008""#),
+            "remote"
+        );
+        let form_code = match form {
+            "planned" => "1",
+            "emergency" => "2",
+            _ => "3",
+        };
+        assert!(
+            xml.contains(&format!(
+                r#"<medService:serviceForm code="{form_code}" codeSystem="1.2.643.5.1.13.13.11.1551""#
+            )),
+            "{form}"
+        );
+        assert!(xml.contains(&format!(
+            r#"code="{condition}" codeSystem="1.2.643.5.1.13.13.11.1006""#
+        )));
+        keep(&format!("form-{form}.xml"), &xml);
+        let info = app
+            .get(
+                &app.login("doctor").await,
+                &format!("/api/v1/consultations/{id}/semd/info"),
+            )
+            .await;
+        assert_eq!(info["status"], "created", "{info}");
+        assert_eq!(info["version"], 1);
+    }
+
+    // A consilium: both consultants take part (performers), one writes.
+    let id = signed_with(
+        &app,
+        "planned",
+        json!({}),
+        &["consultant", "cardio2"],
+        conclusion("Коллегиальное решение.", "Коронарография.", "2"),
+    )
+    .await;
+    let xml = semd_of(&app, id, "").await;
+    assert_eq!(xml.matches(r#"<performer typeCode="PPRF">"#).count(), 2);
+    assert!(xml.contains("<family>Григорьев</family>"));
+    keep("consilium.xml", &xml);
+
+    // An emergency patient nobody could identify yet: no name, no СНИЛС, no
+    // policy, no document — written as not given, never invented.
+    let id = signed_with(
+        &app,
+        "emergency",
+        json!({
+            "last_name": "", "first_name": "", "middle_name": "", "birth_date": null,
+            "sex": "unknown", "snils": null, "oms_policy": null, "address": "",
+            "unidentified": true, "description": "Мужчина около 60 лет, доставлен СМП с улицы"
+        }),
+        &["consultant"],
+        conclusion("Подъём ST.", "Перевод в РСЦ.", "4"),
+    )
+    .await;
+    let xml = semd_of(&app, id, "").await;
+    assert!(xml.contains(r#"<family nullFlavor="UNK"/>"#));
+    assert!(xml.contains(r#"<identity:IdentityDoc nullFlavor="NI"/>"#));
+    assert!(!xml.contains(r#"root="1.2.643.100.3" extension="11223344595""#));
+    keep("unidentified.xml", &xml);
+
+    // Long Russian text with quotes, <, &, line breaks and a tab survives
+    // exactly (read back as text).
+    let para = "Пациент осмотрен дистанционно: «давящие» боли > 2 этажей, АД < 140/90 & ЧСС 104; \"ночные\" эпизоды.\n";
+    let long = format!("{}\tКонец.", para.repeat(60));
+    let id = signed_with(
+        &app,
+        "planned",
+        json!({}),
+        &["consultant"],
+        conclusion(&long, &format!("Рекомендации:\n{long}"), "2"),
+    )
+    .await;
+    let xml = semd_of(&app, id, "").await;
+    assert!(xml.contains("АД &lt; 140/90 &amp; ЧСС 104"));
+    assert!(
+        xml.contains("&#10;"),
+        "line breaks kept as character references"
+    );
+    keep("long.xml", &xml);
+
+    // A correction: version 2 is a new document of the same set.
+    let consultant = app.login("consultant").await;
+    let (s, b) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/conclusion/correction"),
+            Some(json!({"comment": "Уточнение рекомендаций"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = app
+        .call(
+            Some(&consultant),
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/conclusion/correction/sign"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let v2 = semd_of(&app, id, "").await;
+    let v1 = semd_of(&app, id, "?version=1").await;
+    let set_of = |x: &str| {
+        x.split("<setId ")
+            .nth(1)
+            .unwrap()
+            .split("/>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(set_of(&v1), set_of(&v2), "one set of versions");
+    assert!(v2.contains(r#"<versionNumber value="2"/>"#));
+    assert_eq!(v1, xml, "version 1 is kept unchanged");
+    keep("correction-v2.xml", &v2);
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut batch = files.clone();
+    batch.push(root.join("reference/semd-290/xml/example.xml"));
+    let (ok, out) = python_tool("semd-validate.py", &batch);
+    assert!(ok, "XSD + Schematron:\n{out}");
+    assert!(
+        out.contains(&format!("{} passed, 0 failed", batch.len())),
+        "{out}"
+    );
+    let (ok, out) = python_tool("semd-checklist.py", &batch);
+    assert!(ok, "the guide's field→XPath checklist:\n{out}");
+}
+both_backends!(
+    every_signed_conclusion_has_a_valid_semd,
+    super::semd_documents
+);
+
+/// The validator in the test command really fails a broken document (the
+/// control that the check above can fail).
+#[test]
+fn the_validator_refuses_a_document_without_its_title() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let example = std::fs::read_to_string(root.join("reference/semd-290/xml/example.xml")).unwrap();
+    let start = example.find("<title>").unwrap();
+    let end = example.find("</title>").unwrap() + "</title>".len();
+    let broken = format!("{}{}", &example[..start], &example[end..]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("no-title.xml");
+    std::fs::write(&p, broken).unwrap();
+    let (ok, out) = python_tool("semd-validate.py", &[p]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("0 passed, 1 failed"), "{out}");
+}
+
+/// What the document needs of the staff is asked for before it is missing
+/// at 3 a.m.: a consultant without СНИЛС cannot sign while the region
+/// requires the СЭМД (the refusal says what to do); with the СНИЛС entered the
+/// same signature goes through. A region that switches the requirement off
+/// gets its conclusions signed and no СЭМД for them (409 says why).
+async fn semd_needs_staff_data(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin").await;
+    let consultant = app.login("consultant").await;
+    let me = app.get(&consultant, "/api/v1/me").await;
+    let uid = me["id"].as_i64().unwrap();
+    let users = app.get(&admin, "/api/v1/admin/users").await;
+    let card = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == uid)
+        .unwrap()
+        .clone();
+    assert_eq!(card["position_code"], "34");
+    let update = |snils: Value| {
+        json!({
+            "last_name": card["last_name"], "first_name": card["first_name"],
+            "middle_name": card["middle_name"], "position": card["position"],
+            "phone": card["phone"], "email": card["email"], "active": true,
+            "profiles": card["profiles"], "position_code": "34", "snils": snils,
+        })
+    };
+    let (s, b) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/admin/users/{uid}"),
+            Some(update(json!(""))),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let id = in_progress(&app, &["consultant"]).await;
+    let (s, body) = app.act_status(&consultant, id, "sign", json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("СНИЛС"), "{body}");
+    // Nothing was signed.
+    let k = app
+        .get(
+            &consultant,
+            &format!("/api/v1/consultations/{id}/conclusion"),
+        )
+        .await;
+    assert!(k["signed_at"].is_null(), "{k}");
+
+    let (s, b) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/admin/users/{uid}"),
+            Some(update(json!("112-233-445 95"))),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    app.act(&consultant, id, "sign", json!({})).await;
+    let xml = semd_of(&app, id, "").await;
+    assert!(xml.contains(r#"<id root="1.2.643.100.3" extension="11223344595"/>"#));
+
+    // The region lets conclusions be signed without one.
+    let mut settings = app.get(&admin, "/api/v1/admin/settings").await;
+    assert_eq!(settings["semd_required"], true);
+    settings["semd_required"] = json!(false);
+    let (s, b) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/v1/admin/settings",
+            Some(settings),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    app.call(
+        Some(&admin),
+        Method::PUT,
+        &format!("/api/v1/admin/users/{uid}"),
+        Some(update(json!(""))),
+    )
+    .await;
+    let id = in_progress(&app, &["consultant"]).await;
+    app.act(&consultant, id, "sign", json!({})).await;
+    let doctor = app.login("doctor").await;
+    let r = fetch(&app, &doctor, &format!("/api/v1/consultations/{id}/semd")).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["title"].as_str().unwrap().contains("СЭМД"), "{body}");
+}
+both_backends!(
+    semd_needs_the_staff_data_it_names,
+    super::semd_needs_staff_data
 );

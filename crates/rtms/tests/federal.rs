@@ -163,7 +163,7 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
             Some(&consultant),
             Method::PUT,
             &format!("/api/v1/consultations/{fid}/conclusion"),
-            Some(json!({"diagnosis_main": "Q21.0", "findings": "Дефект межжелудочковой перегородки.", "recommendations": "Плановая операция в федеральном центре."})),
+            Some(json!({"diagnosis_main": "Q21.0", "findings": "Дефект межжелудочковой перегородки.", "recommendations": "Плановая операция в федеральном центре.", "patient_condition": "2"})),
         )
         .await;
     assert_eq!(s, StatusCode::OK);

@@ -386,7 +386,7 @@ async fn mis_round_trip(backend: BackendKind) {
             Some(&consultant),
             Method::PUT,
             &format!("/api/v1/consultations/{id}/conclusion"),
-            Some(json!({"diagnosis_main": "I21.0", "findings": "Подъём ST в V1–V4.", "recommendations": "Перевод в РСЦ."})),
+            Some(json!({"diagnosis_main": "I21.0", "findings": "Подъём ST в V1–V4.", "recommendations": "Перевод в РСЦ.", "patient_condition": "3"})),
         )
         .await;
     assert_eq!(s, StatusCode::OK);

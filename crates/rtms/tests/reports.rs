@@ -57,7 +57,7 @@ async fn monthly_numbers(backend: BackendKind) {
             Some(&consultant),
             Method::PUT,
             &format!("/api/v1/consultations/{answered}/conclusion"),
-            Some(json!({"diagnosis_main": "I21.0", "findings": "ОИМ", "recommendations": "ЧКВ"})),
+            Some(json!({"diagnosis_main": "I21.0", "findings": "ОИМ", "recommendations": "ЧКВ", "patient_condition": "3"})),
         )
         .await;
     assert_eq!(s, StatusCode::OK);

@@ -37,6 +37,11 @@ pub struct OrgInput {
     /// built-in room. Empty: the built-in room.
     #[serde(default)]
     pub video_link_template: Option<String>,
+    /// Postal address as text (the СЭМД names the consulting organization's).
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub phone: String,
 }
 
 /// The settings key of an organization's external video link template.
@@ -46,6 +51,34 @@ pub fn video_link_key(org_id: i64) -> String {
 
 fn yes() -> bool {
     true
+}
+
+/// A staff member's СНИЛС and position code, as typed: normalized, or the
+/// problems. Empty means not given.
+fn staff_identity(
+    snils: Option<&str>,
+    position_code: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> (Option<String>, Option<String>) {
+    let snils = match snils.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match rtms_domain::validate::Snils::parse(s) {
+            Ok(v) => Some(v.as_str().to_string()),
+            Err(code) => {
+                errors.push(FieldError::new("snils", code));
+                None
+            }
+        },
+    };
+    let code = match position_code.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(c) if c.len() <= 6 && c.chars().all(|d| d.is_ascii_digit()) => Some(c.to_string()),
+        Some(_) => {
+            errors.push(FieldError::new("position_code", "position_code_format"));
+            None
+        }
+    };
+    (snils, code)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -60,6 +93,8 @@ pub struct OrgAdminView {
     pub requires_head_approval: bool,
     pub active: bool,
     pub video_link_template: Option<String>,
+    pub address: String,
+    pub phone: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -75,6 +110,12 @@ pub struct UserInput {
     pub phone: String,
     #[serde(default)]
     pub email: String,
+    /// СНИЛС (a signer of a СЭМД is named by it).
+    #[serde(default)]
+    pub snils: Option<String>,
+    /// Position code, НСИ 1.2.643.5.1.13.13.11.1002 (`position` is its name).
+    #[serde(default)]
+    pub position_code: Option<String>,
     /// A temporary password; generated when empty. Changed at first sign-in.
     #[serde(default)]
     pub password: String,
@@ -107,6 +148,12 @@ pub struct UserUpdate {
     pub active: bool,
     #[serde(default)]
     pub profiles: Vec<String>,
+    /// СНИЛС; empty clears it.
+    #[serde(default)]
+    pub snils: Option<String>,
+    /// Position code, НСИ 1.2.643.5.1.13.13.11.1002; empty clears it.
+    #[serde(default)]
+    pub position_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -125,6 +172,8 @@ pub struct UserAdminView {
     pub first_name: String,
     pub middle_name: String,
     pub position: String,
+    pub position_code: Option<String>,
+    pub snils: Option<String>,
     pub phone: String,
     pub email: String,
     pub active: bool,
@@ -193,6 +242,19 @@ pub struct RegionSettings {
     /// What one user may hold likewise, in megabytes; 0: no limit.
     #[serde(default = "default_user_quota")]
     pub upload_quota_user_mb: i64,
+    /// СЭМД: the МИС number in ЕГИСЗ and its instance, `N.N` (document ids
+    /// are `<organization OID>.100.N.N.51`).
+    #[serde(default)]
+    pub semd_mis_number: String,
+    /// СЭМД: the region's code in НСИ 1.2.643.5.1.13.13.99.2.206 (e.g. `69`).
+    #[serde(default)]
+    pub semd_region_code: String,
+    /// СЭМД: the region's name as that dictionary writes it.
+    #[serde(default)]
+    pub semd_region_name: String,
+    /// A conclusion is signed only when its СЭМД can be built.
+    #[serde(default = "yes")]
+    pub semd_required: bool,
 }
 
 /// The setting that holds [`RegionSettings::upload_quota_org_mb`].
@@ -274,6 +336,12 @@ fn validate_org(input: &OrgInput) -> Vec<FieldError> {
             e.push(FieldError::new("level", "out_of_range"))
         }
         _ => {}
+    }
+    if input.address.chars().count() > 500 {
+        e.push(FieldError::new("address", "too_long"));
+    }
+    if input.phone.chars().count() > 50 {
+        e.push(FieldError::new("phone", "too_long"));
     }
     if input.time_zone.parse::<chrono_tz::Tz>().is_err() {
         e.push(FieldError::new("time_zone", "unknown_value"));
@@ -367,6 +435,8 @@ impl Services {
                 time_zone: o.time_zone,
                 requires_head_approval: o.requires_head_approval,
                 active: o.active,
+                address: o.address,
+                phone: o.phone,
             })
             .collect())
     }
@@ -392,6 +462,8 @@ impl Services {
                         requires_head_approval: input.requires_head_approval,
                         active: input.active,
                         created_at: now,
+                        address: input.address.trim(),
+                        phone: input.phone.trim(),
                     },
                 )?;
                 save_link_template(c, id, input)?;
@@ -427,6 +499,8 @@ impl Services {
                     time_zone: &input.time_zone,
                     requires_head_approval: input.requires_head_approval,
                     active: input.active,
+                    address: input.address.trim(),
+                    phone: input.phone.trim(),
                 },
             )?;
             save_link_template(c, id, input)?;
@@ -476,6 +550,8 @@ impl Services {
                 first_name: u.first_name,
                 middle_name: u.middle_name,
                 position: u.position,
+                position_code: u.position_code,
+                snils: u.snils,
                 phone: u.phone,
                 email: u.email,
                 active: u.active,
@@ -562,6 +638,11 @@ impl Services {
             errors.push(FieldError::new("password", code));
         }
         errors.extend(self.check_assignments(&input.roles, &input.profiles)?);
+        let (snils, position_code) = staff_identity(
+            input.snils.as_deref(),
+            input.position_code.as_deref(),
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
@@ -583,6 +664,8 @@ impl Services {
                     .collect(),
                 profiles: input.profiles.clone(),
                 must_change_password: true,
+                snils,
+                position_code,
             },
             &hash,
         )?;
@@ -616,6 +699,11 @@ impl Services {
             }
         }
         errors.extend(self.check_assignments(&[], &input.profiles)?);
+        let (snils, position_code) = staff_identity(
+            input.snils.as_deref(),
+            input.position_code.as_deref(),
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
@@ -635,6 +723,8 @@ impl Services {
                     phone: input.phone.trim(),
                     email: input.email.trim(),
                     active: input.active,
+                    snils: Some(snils.as_deref()),
+                    position_code: Some(position_code.as_deref()),
                 },
             )?;
             repo::set_user_profiles(c, id, &input.profiles)?;
@@ -777,7 +867,7 @@ impl Services {
         Ok(password)
     }
 
-    /// Users from CSV (header: login,last_name,first_name,middle_name,position,phone,email,role,organization,profiles).
+    /// Users from CSV (header: login,last_name,first_name,middle_name,position,phone,email,role,organization,profiles; optional snils,position_code).
     /// `organization` is an id or a short name; `profiles` are separated by `;`.
     /// Every row is checked on its own: good rows are created, bad ones reported.
     pub fn admin_import_users(&self, actor: &Actor, csv_text: &str) -> SResult<Vec<ImportRow>> {
@@ -848,6 +938,9 @@ impl Services {
                 phone: get("phone"),
                 email: get("email"),
                 password: String::new(),
+                // Optional columns: the СЭМД names a signer by them.
+                snils: Some(get("snils")),
+                position_code: Some(get("position_code")),
                 roles: vec![RoleAssignment {
                     role: role.unwrap_or(Role::Doctor),
                     organization_id: org.map(|o| o.id).unwrap_or(0),
@@ -981,6 +1074,13 @@ impl Services {
                 .unwrap_or(crate::sessions::DEFAULT_IDLE_MINUTES),
             escalate_head_minutes: escalate_head_minutes(&mut conn)?,
             region_name: repo::setting(&mut conn, REGION_NAME_SETTING)?.unwrap_or_default(),
+            semd_mis_number: repo::setting(&mut conn, crate::semd::MIS_NUMBER_SETTING)?
+                .unwrap_or_default(),
+            semd_region_code: repo::setting(&mut conn, crate::semd::REGION_CODE_SETTING)?
+                .unwrap_or_default(),
+            semd_region_name: repo::setting(&mut conn, crate::semd::REGION_NAME_SETTING)?
+                .unwrap_or_default(),
+            semd_required: self.semd_required(&mut conn)?,
         })
     }
 
@@ -1018,6 +1118,20 @@ impl Services {
         if s.region_name.trim().chars().count() > 200 {
             errors.push(FieldError::new("region_name", "too_long"));
         }
+        let mis = s.semd_mis_number.trim();
+        if !mis.is_empty() && !crate::semd::valid_mis_number(mis) {
+            errors.push(FieldError::new("semd_mis_number", "semd_mis_number_format"));
+        }
+        let code = s.semd_region_code.trim();
+        if !code.is_empty() && !(code.len() <= 3 && code.chars().all(|c| c.is_ascii_digit())) {
+            errors.push(FieldError::new(
+                "semd_region_code",
+                "semd_region_code_format",
+            ));
+        }
+        if s.semd_region_name.trim().chars().count() > 200 {
+            errors.push(FieldError::new("semd_region_name", "too_long"));
+        }
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
@@ -1043,6 +1157,18 @@ impl Services {
                 &s.session_idle_minutes.to_string(),
             )?;
             repo::set_setting(c, REGION_NAME_SETTING, s.region_name.trim())?;
+            repo::set_setting(c, crate::semd::MIS_NUMBER_SETTING, mis)?;
+            repo::set_setting(c, crate::semd::REGION_CODE_SETTING, code)?;
+            repo::set_setting(
+                c,
+                crate::semd::REGION_NAME_SETTING,
+                s.semd_region_name.trim(),
+            )?;
+            repo::set_setting(
+                c,
+                crate::semd::REQUIRED_SETTING,
+                if s.semd_required { "true" } else { "false" },
+            )?;
             repo::set_setting(
                 c,
                 UPLOAD_QUOTA_ORG_SETTING,

@@ -237,6 +237,8 @@ impl Services {
                     active: true,
                     must_change_password: new.must_change_password,
                     created_at: now,
+                    snils: new.snils.as_deref(),
+                    position_code: new.position_code.as_deref(),
                 },
             )?;
             for (role, org) in &new.roles {
@@ -292,6 +294,10 @@ pub struct NewUserSpec {
     pub roles: Vec<(Role, i64)>,
     pub profiles: Vec<String>,
     pub must_change_password: bool,
+    /// СНИЛС, 11 digits.
+    pub snils: Option<String>,
+    /// Position code, НСИ 1.2.643.5.1.13.13.11.1002.
+    pub position_code: Option<String>,
 }
 
 #[cfg(test)]

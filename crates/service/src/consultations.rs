@@ -86,6 +86,11 @@ pub struct ConclusionInput {
     pub follow_up_needed: bool,
     #[serde(default)]
     pub follow_up: String,
+    /// The patient's condition, НСИ 1.2.643.5.1.13.13.11.1006 code: `1`
+    /// удовлетворительное, `2` средней тяжести, `3` тяжелое, `4` крайне
+    /// тяжелое, `5` клиническая смерть, `6` терминальное. The СЭМД needs it.
+    #[serde(default)]
+    pub patient_condition: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
@@ -625,8 +630,12 @@ impl Services {
                         details = serde_json::json!({"conclusion_id": conclusion.id, "content_hash": hash});
                     }
                     repo::mark_signed(conn, id, actor.user.id, now.naive_utc())?;
-                    // The last signature fixes what the document prints.
+                    // The last signature fixes what the document prints,
+                    // and its СЭМД.
                     issued = self.snapshot_document(conn, id)?;
+                    if issued.is_some() {
+                        self.store_semd(conn, id)?;
+                    }
                 }
                 Action::Acknowledge => {
                     if let Some(effect) = params.effect.as_deref() {
@@ -1257,6 +1266,24 @@ impl Services {
                 errors.push(FieldError::new(field, "too_long"));
             }
         }
+        let condition = match input
+            .patient_condition
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(code)
+                if rtms_domain::nsi::name_of(&rtms_domain::nsi::CONDITION_CODES, code)
+                    .is_some() =>
+            {
+                Some(code.to_string())
+            }
+            Some(_) => {
+                errors.push(FieldError::new("patient_condition", "unknown_value"));
+                None
+            }
+        };
         write_tx(self, |conn| {
             let c = self.visible(conn, actor, id)?;
             let consultants = repo::assigned_consultants(conn, id)?;
@@ -1296,6 +1323,7 @@ impl Services {
                 transfer: input.transfer.trim().to_string(),
                 follow_up_needed: input.follow_up_needed,
                 follow_up: input.follow_up.trim().to_string(),
+                patient_condition: condition.clone(),
                 updated_at: now.naive_utc(),
             };
             match repo::current_conclusion(conn, id)? {
@@ -1376,6 +1404,7 @@ impl Services {
             transfer: k.transfer,
             follow_up_needed: k.follow_up_needed,
             follow_up: k.follow_up,
+            patient_condition: k.patient_condition,
             updated_at: utc(k.updated_at),
             signed_at: k.signed_at.map(utc),
             content_hash: k.content_hash,
@@ -1621,6 +1650,11 @@ pub fn conclusion_hash(k: &rtms_store::models::Conclusion) -> String {
         "follow_up_needed": k.follow_up_needed,
         "follow_up": k.follow_up,
     });
+    // Added later: covered when given, so older conclusions keep their hash.
+    let mut canonical = canonical;
+    if let Some(c) = &k.patient_condition {
+        canonical["patient_condition"] = serde_json::json!(c);
+    }
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 

@@ -68,6 +68,7 @@ impl Services {
                     transfer: current.transfer.clone(),
                     follow_up_needed: current.follow_up_needed,
                     follow_up: current.follow_up.clone(),
+                    patient_condition: current.patient_condition.clone(),
                     updated_at: now,
                 },
             )?;
@@ -140,8 +141,12 @@ impl Services {
             let mut issued = None;
             if last {
                 self.deliver(conn, &told, id, "conclusion_corrected")?;
-                // The last signature fixes what the new document prints.
+                // The last signature fixes what the new document prints,
+                // and its СЭМД.
                 issued = self.snapshot_document(conn, id)?;
+                if issued.is_some() {
+                    self.store_semd(conn, id)?;
+                }
             }
             Ok::<_, ServiceError>((told, issued))
         })?;

@@ -86,6 +86,11 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
 
     let org =
         |name: &str, short: &str, kind: OrgKind, level: Option<i32>, oid: &str, approval: bool| {
+            // Demo addresses: a fictional region, the town from the name.
+            let address = format!(
+                "г. Заречный, ул. Больничная, д. {}",
+                oid.rsplit('.').next().unwrap_or("1")
+            );
             demo.db.write(|c| {
                 repo::insert_organization(
                     c,
@@ -99,6 +104,8 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
                         requires_head_approval: approval,
                         active: true,
                         created_at: now.naive_utc(),
+                        address: &address,
+                        phone: "+7 800 000-00-00",
                     },
                 )
             })
@@ -163,11 +170,21 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
     // One hash for every demo user: they share the demo password, and hashing
     // is deliberately slow.
     let hash = hash_password(DEMO_PASSWORD)?;
-    let user = |login: &str,
-                names: [&str; 3],
-                position: &str,
-                roles: Vec<(Role, i64)>,
-                profiles: &[&str]| {
+    // Position codes only where НСИ 1002 names them in the Ministry's own
+    // example (34 врач-кардиолог, 109 врач-терапевт); СНИЛС made up, with
+    // valid check digits.
+    let mut next_snils = 0u32;
+    let mut user = |login: &str,
+                    names: [&str; 3],
+                    position: &str,
+                    roles: Vec<(Role, i64)>,
+                    profiles: &[&str]| {
+        next_snils += 1;
+        let position_code = match position {
+            "Врач-кардиолог" => Some("34".to_string()),
+            "Врач-терапевт" => Some("109".to_string()),
+            _ => None,
+        };
         demo.insert_user_with_hash(
             &NewUserSpec {
                 login: login.into(),
@@ -182,6 +199,8 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
                 roles,
                 profiles: profiles.iter().map(|p| p.to_string()).collect(),
                 must_change_password: false,
+                snils: Some(demo_snils(next_snils)),
+                position_code,
             },
             &hash,
         )
@@ -238,7 +257,7 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
     let consultant2 = user(
         "consultant2",
         ["Ковалёва", "Елена", "Дмитриевна"],
-        "Врач-онколог",
+        "Врач-терапевт",
         vec![(Role::Consultant, onko)],
         &["oncology"],
     )?;
@@ -286,6 +305,11 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
     )?;
 
     demo.db.write(|c| {
+        // The СЭМД's settings: a МИС registered as number 1, instance 1; the
+        // region as the Ministry's example names one in НСИ 206.
+        repo::set_setting(c, crate::semd::MIS_NUMBER_SETTING, "1.1")?;
+        repo::set_setting(c, crate::semd::REGION_CODE_SETTING, "77")?;
+        repo::set_setting(c, crate::semd::REGION_NAME_SETTING, "г. Москва")?;
         for p in rtms_store::reference::profiles(c)? {
             let tkc = if p.code.contains("oncology") {
                 onko
@@ -334,17 +358,33 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
         };
         clock.set(now - Duration::minutes(case.age_minutes));
         let (last, first, middle, sex) = PATIENTS[i % PATIENTS.len()];
+        let (day, month, year) = (
+            rng.gen_range(1..=28),
+            rng.gen_range(1..=12),
+            rng.gen_range(1940..=2015),
+        );
+        // An adult shows a passport issued at 20 (or 14, the younger ones); a
+        // child under 14 has none in the request.
+        let passport = (year <= 2011).then(|| {
+            (
+                format!("{:04}", 4500 + i),
+                format!("{:06}", 100_000 + (i as u32 * 7_919) % 900_000),
+                format!(
+                    "{day:02}.{month:02}.{}",
+                    if year + 20 <= 2025 {
+                        year + 20
+                    } else {
+                        year + 14
+                    }
+                ),
+            )
+        });
         let patch = ConsultationPatch {
             patient: Some(PatientPatch {
                 last_name: Some(last.into()),
                 first_name: Some(first.into()),
                 middle_name: Some(middle.into()),
-                birth_date: Some(format!(
-                    "{:02}.{:02}.{}",
-                    rng.gen_range(1..=28),
-                    rng.gen_range(1..=12),
-                    rng.gen_range(1940..=2015)
-                )),
+                birth_date: Some(format!("{day:02}.{month:02}.{year}")),
                 sex: Some(sex.into()),
                 snils: Some(random_snils(&mut rng)),
                 oms_policy: Some(
@@ -353,6 +393,14 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
                         .collect(),
                 ),
                 address: Some(format!("с. Заречное, ул. Центральная, д. {}", i + 1)),
+                oms_policy_type: Some("2".into()),
+                id_doc_type: passport.as_ref().map(|_| "1".into()),
+                id_doc_series: passport.as_ref().map(|p| p.0.clone()),
+                id_doc_number: passport.as_ref().map(|p| p.1.clone()),
+                id_doc_issuer: passport
+                    .as_ref()
+                    .map(|_| "Отделением по вопросам миграции МО МВД России «Заречный»".into()),
+                id_doc_issued: passport.as_ref().map(|p| p.2.clone()),
                 ..Default::default()
             }),
             form_of_care: Some(case.form.into()),
@@ -519,6 +567,7 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
                 transfer: String::new(),
                 follow_up_needed: true,
                 follow_up: "Повторная консультация по результатам контроля".into(),
+                patient_condition: Some(if case.form == "emergency" { "3" } else { "2" }.into()),
             },
         )?;
         step(Action::Sign, consultant, ActionParams::default())?;
@@ -923,3 +972,10 @@ const PATIENTS: &[(&str, &str, &str, &str)] = &[
     ("Богданова", "Зоя", "Петровна", "female"),
     ("Воробьёв", "Константин", "Львович", "male"),
 ];
+
+/// A made-up СНИЛС with valid check digits, from `n`.
+pub fn demo_snils(n: u32) -> String {
+    let body = format!("{:09}", 100_000_000 + n * 7_919);
+    let digits: Vec<u32> = body.chars().filter_map(|c| c.to_digit(10)).collect();
+    format!("{body}{:02}", snils_check_number(&digits))
+}

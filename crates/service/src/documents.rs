@@ -739,6 +739,8 @@ pub fn verify_detached(pdf: &[u8], seal_json: &str, public_key_b64: &str) -> Res
 pub struct CmsSignatureView {
     pub id: i64,
     pub user_id: i64,
+    /// What it signs: `pdf` or `semd`.
+    pub target: String,
     /// `valid` (matches the document, the certificate chains up to a
     /// configured trust root and was valid at signing), `untrusted`
     /// (mathematically sound, but the certificate is not trusted or was not
@@ -764,15 +766,27 @@ pub struct CmsSignatureView {
 
 impl Services {
     /// A consultant who signed the conclusion adds their own detached CMS
-    /// signature of its PDF. One that does not match the document is refused;
-    /// one whose algorithm is not checked here (ГОСТ) is kept as such.
+    /// signature of its PDF (`target` `pdf`) or of its СЭМД (`semd`). One
+    /// that does not match the document is refused; one whose algorithm is
+    /// not checked here (ГОСТ) is kept as such.
     pub async fn add_cms_signature(
         &self,
         actor: &Actor,
         consultation_id: i64,
         signature: Vec<u8>,
+        target: &str,
     ) -> SResult<CmsSignatureView> {
+        let target = match target {
+            "" | "pdf" => "pdf",
+            "semd" => "semd",
+            _ => return Err(ServiceError::field("target", "semd_target")),
+        };
         let (doc, pdf) = self.conclusion_document(actor, consultation_id).await?;
+        let signed_bytes = if target == "semd" {
+            self.semd(actor, consultation_id, None)?.1.into_bytes()
+        } else {
+            pdf
+        };
         let svc = self.clone();
         let actor = actor.clone();
         tokio::task::spawn_blocking(move || {
@@ -790,7 +804,7 @@ impl Services {
             }
             let check = rtms_documents::cms::check_detached(
                 &signature,
-                &pdf,
+                &signed_bytes,
                 &svc.trust_roots,
                 svc.clock.now(),
             )
@@ -808,8 +822,12 @@ impl Services {
                     &base64::engine::general_purpose::STANDARD.encode(&signature),
                     check.status.as_str(),
                     &serde_json::to_string(&check).map_err(other)?,
+                    target,
                     now.naive_utc(),
                 )?;
+                if target == "semd" {
+                    svc.semd_mark_signed(conn, consultation_id, doc.conclusion_id, doc.id)?;
+                }
                 svc.audit_in(
                     conn,
                     &actor,
@@ -817,7 +835,7 @@ impl Services {
                     "cms_signature_add",
                     ("document", &doc.id.to_string()),
                     &format!(
-                        "{} {} {}",
+                        "{target} {} {} {}",
                         check.status.as_str(),
                         check.algorithm,
                         check.serial
@@ -828,6 +846,7 @@ impl Services {
             Ok(CmsSignatureView {
                 id,
                 user_id: actor.user.id,
+                target: target.into(),
                 status: check.status.as_str().into(),
                 integrity: check.integrity.as_str().into(),
                 trust: check.trust.as_str().into(),
@@ -875,6 +894,7 @@ impl Services {
                 CmsSignatureView {
                     id: s.id,
                     user_id: s.user_id,
+                    target: s.target.clone(),
                     status: if legacy && s.status == "valid" {
                         "untrusted".into()
                     } else {

@@ -472,6 +472,7 @@ pub fn parse_transaction(bundle: &Value) -> SResult<IncomingRequest> {
         address: p["address"][0]["text"].as_str().map(str::to_string),
         unidentified: None,
         description: None,
+        ..Default::default()
     };
     let form = match sr["priority"].as_str() {
         Some("stat") => "emergency",

@@ -361,6 +361,8 @@ impl Services {
                         requires_head_approval: false,
                         active: true,
                         created_at: now.naive_utc(),
+                        address: "",
+                        phone: "",
                     },
                 )
             })?;
@@ -474,6 +476,8 @@ impl Services {
                 roles: vec![role],
                 profiles: profiles.to_vec(),
                 must_change_password: false,
+                snils: None,
+                position_code: None,
             },
             hash,
         )

@@ -23,6 +23,7 @@ pub mod live;
 pub mod monitor;
 pub mod notifications;
 pub mod reports;
+pub mod semd;
 pub mod sessions;
 pub mod totp;
 pub mod video;

@@ -163,6 +163,8 @@ pub struct ConclusionView {
     pub transfer: String,
     pub follow_up_needed: bool,
     pub follow_up: String,
+    /// The patient's condition (НСИ 1.2.643.5.1.13.13.11.1006 code).
+    pub patient_condition: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub signed_at: Option<DateTime<Utc>>,
     /// SHA-256 of the signed content.

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::models::{Attachment, Document, NewAttachment, NewDocument, Upload};
-use crate::schema::{attachments, document_signatures, documents, memberships, uploads};
+use crate::schema::{
+    attachments, document_signatures, documents, memberships, semd_documents, uploads,
+};
 use crate::{DbConn, StoreError};
 
 type R<T> = Result<T, StoreError>;
@@ -245,6 +247,8 @@ pub struct DocumentSignature {
     /// What was read from it (JSON).
     pub detail: String,
     pub created_at: NaiveDateTime,
+    /// What it signs: `pdf` (the conclusion's PDF) or `semd` (its СЭМД).
+    pub target: String,
 }
 
 pub fn insert_signature(
@@ -254,10 +258,12 @@ pub fn insert_signature(
     cms: &str,
     status: &str,
     detail: &str,
+    target: &str,
     now: NaiveDateTime,
 ) -> R<i64> {
     Ok(diesel::insert_into(document_signatures::table)
         .values((
+            document_signatures::target.eq(target),
             document_signatures::document_id.eq(document_id),
             document_signatures::user_id.eq(user_id),
             document_signatures::cms.eq(cms),
@@ -274,5 +280,92 @@ pub fn signatures_of(conn: &mut DbConn, document_id: i64) -> R<Vec<DocumentSigna
         .filter(document_signatures::document_id.eq(document_id))
         .select(DocumentSignature::as_select())
         .order(document_signatures::id.asc())
+        .load(conn)?)
+}
+
+// ---- СЭМД ----------------------------------------------------------------------
+
+/// A conclusion version's СЭМД as stored at its last signature.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = semd_documents)]
+pub struct SemdDocument {
+    pub conclusion_id: i64,
+    pub consultation_id: i64,
+    pub version: i32,
+    /// `ClinicalDocument/id/@extension`.
+    pub document_id: String,
+    pub xml: String,
+    pub sha256: String,
+    /// `created`, `signed`, `sent`, `registered` or `rejected`.
+    pub status: String,
+    /// РЭМД's error code (НСИ 1.2.643.5.1.13.13.99.2.305) when rejected.
+    pub remd_error_code: Option<String>,
+    pub status_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = semd_documents)]
+pub struct NewSemdDocument<'a> {
+    pub conclusion_id: i64,
+    pub consultation_id: i64,
+    pub version: i32,
+    pub document_id: &'a str,
+    pub xml: &'a str,
+    pub sha256: &'a str,
+    pub status: &'a str,
+    pub status_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_semd(conn: &mut DbConn, doc: &NewSemdDocument) -> R<()> {
+    diesel::insert_into(semd_documents::table)
+        .values(doc)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn semd_of_conclusion(conn: &mut DbConn, conclusion_id: i64) -> R<Option<SemdDocument>> {
+    Ok(semd_documents::table
+        .find(conclusion_id)
+        .select(SemdDocument::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every version's СЭМД of a consultation, oldest first.
+pub fn semd_of_consultation(conn: &mut DbConn, consultation_id: i64) -> R<Vec<SemdDocument>> {
+    Ok(semd_documents::table
+        .filter(semd_documents::consultation_id.eq(consultation_id))
+        .order(semd_documents::version.asc())
+        .select(SemdDocument::as_select())
+        .load(conn)?)
+}
+
+/// Moves a СЭМД along its registration states (its content never changes).
+pub fn set_semd_status(
+    conn: &mut DbConn,
+    conclusion_id: i64,
+    status: &str,
+    remd_error_code: Option<&str>,
+    at: NaiveDateTime,
+) -> R<()> {
+    diesel::update(semd_documents::table.find(conclusion_id))
+        .set((
+            semd_documents::status.eq(status),
+            semd_documents::remd_error_code.eq(remd_error_code),
+            semd_documents::status_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Signatures over a conclusion's СЭМД (kept with its PDF document's row).
+pub fn semd_signers(conn: &mut DbConn, document_id: i64) -> R<Vec<i64>> {
+    Ok(document_signatures::table
+        .filter(document_signatures::document_id.eq(document_id))
+        .filter(document_signatures::target.eq("semd"))
+        .filter(document_signatures::status.ne("invalid"))
+        .select(document_signatures::user_id)
         .load(conn)?)
 }

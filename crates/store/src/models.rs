@@ -18,6 +18,9 @@ pub struct Organization {
     pub requires_head_approval: bool,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// Postal address as text (printed on documents; the СЭМД needs it).
+    pub address: String,
+    pub phone: String,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -32,6 +35,8 @@ pub struct NewOrganization<'a> {
     pub requires_head_approval: bool,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    pub address: &'a str,
+    pub phone: &'a str,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -57,6 +62,10 @@ pub struct User {
     pub email_mode: String,
     /// Kinds of notification that go by e-mail, comma-separated, or `*`.
     pub email_kinds: String,
+    /// СНИЛС, 11 digits: a signer of a СЭМД is named by it.
+    pub snils: Option<String>,
+    /// Position code (НСИ 1.2.643.5.1.13.13.11.1002); `position` is its name.
+    pub position_code: Option<String>,
 }
 
 impl User {
@@ -99,6 +108,8 @@ pub struct NewUser<'a> {
     pub active: bool,
     pub must_change_password: bool,
     pub created_at: NaiveDateTime,
+    pub snils: Option<&'a str>,
+    pub position_code: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -338,6 +349,8 @@ pub struct Conclusion {
     pub updated_at: NaiveDateTime,
     pub signed_at: Option<NaiveDateTime>,
     pub content_hash: Option<String>,
+    /// The patient's condition (НСИ 1.2.643.5.1.13.13.11.1006 code).
+    pub patient_condition: Option<String>,
 }
 
 /// The consultant's text of a conclusion.
@@ -352,6 +365,7 @@ pub struct ConclusionContent {
     pub transfer: String,
     pub follow_up_needed: bool,
     pub follow_up: String,
+    pub patient_condition: Option<String>,
     pub updated_at: NaiveDateTime,
 }
 

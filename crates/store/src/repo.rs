@@ -1391,6 +1391,7 @@ pub fn insert_conclusion(
             conclusions::transfer.eq(&content.transfer),
             conclusions::follow_up_needed.eq(content.follow_up_needed),
             conclusions::follow_up.eq(&content.follow_up),
+            conclusions::patient_condition.eq(&content.patient_condition),
             conclusions::created_at.eq(content.updated_at),
             conclusions::updated_at.eq(content.updated_at),
         ))
@@ -1543,6 +1544,8 @@ pub struct OrganizationChanges<'a> {
     pub time_zone: &'a str,
     pub requires_head_approval: bool,
     pub active: bool,
+    pub address: &'a str,
+    pub phone: &'a str,
 }
 
 pub fn update_organization(conn: &mut DbConn, id: i64, changes: &OrganizationChanges) -> R<()> {
@@ -1579,6 +1582,10 @@ pub struct UserChanges<'a> {
     pub phone: &'a str,
     pub email: &'a str,
     pub active: bool,
+    /// `Some(None)` clears it.
+    pub snils: Option<Option<&'a str>>,
+    /// `Some(None)` clears it.
+    pub position_code: Option<Option<&'a str>>,
 }
 
 pub fn update_user(conn: &mut DbConn, id: i64, changes: &UserChanges) -> R<()> {
@@ -2081,4 +2088,26 @@ pub fn report_workload(conn: &mut DbConn, scope: &ReportScope) -> R<Vec<ReportWo
         ),
         scope
     ))
+}
+
+/// Whether the patient (by СНИЛС) had an earlier consultation with this
+/// consulting centre that ended (first or repeated visit, НСИ 1007).
+pub fn earlier_consultations_of_patient(
+    conn: &mut DbConn,
+    snils: Option<&str>,
+    tkc_id: i64,
+    except: i64,
+) -> R<bool> {
+    let Some(snils) = snils.filter(|s| !s.is_empty()) else {
+        return Ok(false);
+    };
+    let n: i64 = consultations::table
+        .filter(consultations::patient_snils.eq(snils))
+        .filter(consultations::assigned_tkc_id.eq(tkc_id))
+        .filter(consultations::id.ne(except))
+        .filter(consultations::id.lt(except))
+        .filter(consultations::status.eq_any(["completed", "closed"]))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }

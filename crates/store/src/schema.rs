@@ -13,6 +13,8 @@ diesel::table! {
         requires_head_approval -> Bool,
         active -> Bool,
         created_at -> Timestamp,
+        address -> Text,
+        phone -> Text,
     }
 }
 
@@ -37,6 +39,8 @@ diesel::table! {
         totp_enabled -> Bool,
         email_mode -> Text,
         email_kinds -> Text,
+        snils -> Nullable<Text>,
+        position_code -> Nullable<Text>,
     }
 }
 
@@ -293,6 +297,7 @@ diesel::table! {
         updated_at -> Timestamp,
         signed_at -> Nullable<Timestamp>,
         content_hash -> Nullable<Text>,
+        patient_condition -> Nullable<Text>,
     }
 }
 
@@ -360,6 +365,22 @@ diesel::table! {
         cms -> Text,
         status -> Text,
         detail -> Text,
+        created_at -> Timestamp,
+        target -> Text,
+    }
+}
+
+diesel::table! {
+    semd_documents (conclusion_id) {
+        conclusion_id -> BigInt,
+        consultation_id -> BigInt,
+        version -> Integer,
+        document_id -> Text,
+        xml -> Text,
+        sha256 -> Text,
+        status -> Text,
+        remd_error_code -> Nullable<Text>,
+        status_at -> Timestamp,
         created_at -> Timestamp,
     }
 }
@@ -527,6 +548,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     document_snapshots,
     document_signatures,
+    semd_documents,
     video_sessions,
     video_participants,
     video_consultations,

@@ -71,6 +71,8 @@ fn add_org(conn: &mut DbConn, name: &str, kind: &str) -> i64 {
             requires_head_approval: false,
             active: true,
             created_at: at("2026-01-01 00:00:00"),
+            address: "",
+            phone: "",
         },
     )
     .expect("insert organization")
@@ -90,6 +92,8 @@ fn new_user<'a>(login: &'a str, last_name: &'a str) -> NewUser<'a> {
         active: true,
         must_change_password: false,
         created_at: at("2026-01-01 00:00:00"),
+        snils: None,
+        position_code: None,
     }
 }
 
@@ -429,6 +433,8 @@ fn organizations_users_and_memberships_round_trip(backend: BackendKind) {
             requires_head_approval: true,
             active: false,
             created_at: created,
+            address: "",
+            phone: "",
         },
     )
     .unwrap();
@@ -444,6 +450,8 @@ fn organizations_users_and_memberships_round_trip(backend: BackendKind) {
             requires_head_approval: false,
             active: true,
             created_at: created,
+            address: "",
+            phone: "",
         },
     )
     .unwrap();
@@ -1558,6 +1566,7 @@ fn content(author: i64, findings: &str, now: NaiveDateTime) -> ConclusionContent
         transfer: "РСЦ".into(),
         follow_up_needed: true,
         follow_up: "Контроль ЭКГ через 2 часа".into(),
+        patient_condition: Some("3".into()),
         updated_at: now,
     }
 }

@@ -229,7 +229,9 @@ impl IntoResponse for AppError {
                         | "file_active_content"
                         | "file_extension_mismatch"
                         | "file_macro" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "upload_offset" | "upload_busy" | "video_conflict" => StatusCode::CONFLICT,
+                        "upload_offset" | "upload_busy" | "video_conflict" | "semd_not_ready" => {
+                            StatusCode::CONFLICT
+                        }
                         "upload_gone" => StatusCode::NOT_FOUND,
                         "role_self_grant" => StatusCode::FORBIDDEN,
                         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,

@@ -7,6 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rtms_service::documents::{CmsSignatureView, SealKeyView, Verification};
+use rtms_service::semd::SemdView;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,6 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(conclusion_pdf))
         .routes(routes!(conclusion_seal))
+        .routes(routes!(semd_xml))
+        .routes(routes!(semd_info))
         .routes(routes!(summary_pdf))
         .routes(routes!(package_zip))
         .routes(routes!(add_signature, signatures))
@@ -61,6 +64,65 @@ async fn conclusion_pdf(
         pdf,
     )
         .into_response())
+}
+
+/// The СЭМД «Протокол консультации» (CDA, ред. 7; НСИ 1520 code 290) of the
+/// signed conclusion: the exact bytes stored at signing, which a signature
+/// over the СЭМД covers (`X-Content-SHA256` gives their SHA-256). 409 when the
+/// conclusion was signed without one (the region allowed it).
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/semd", tag = "documents", params(("id" = i64, Path), VersionQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/xml", description = "The СЭМД"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn semd_xml(
+    State(state): State<AppState>,
+    caller: FileCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<VersionQuery>,
+) -> Result<Response, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let actor = caller.actor;
+    let (view, xml) = blocking(move || svc.semd(&actor, id, q.version))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    let name = format!("СЭМД № {id}, версия {}.xml", view.version);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/xml; charset=utf-8".to_string(),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+            (
+                header::HeaderName::from_static("x-content-sha256"),
+                view.sha256.clone(),
+            ),
+        ],
+        [(
+            header::CONTENT_DISPOSITION,
+            disposition("attachment", &name),
+        )],
+        xml,
+    )
+        .into_response())
+}
+
+/// The СЭМД's identity and registration status (`created`, `signed`, and
+/// later `sent`, `registered` or `rejected` with РЭМД's error code).
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/semd/info", tag = "documents", params(("id" = i64, Path), VersionQuery), security(("bearer" = [])),
+    responses((status = 200, body = SemdView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn semd_info(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<VersionQuery>,
+) -> Result<Json<SemdView>, AppError> {
+    let svc = state.svc.clone();
+    let lang = caller.lang;
+    let actor = caller.actor;
+    let (view, _) = blocking(move || svc.semd(&actor, id, q.version))
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(Json(view))
 }
 
 /// The request itself as a printable PDF/A summary (patient, diagnosis, question,
@@ -154,22 +216,36 @@ async fn verify(
     Ok((StatusCode::OK, Json(v)))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TargetQuery {
+    /// What the signature covers: `pdf` (default) or `semd`.
+    pub target: Option<String>,
+}
+
 /// A consultant who signed the conclusion attaches their own detached CMS
-/// (PKCS#7) signature of its PDF (the request body, DER or PEM). Checked where
-/// the algorithm is a standard one (RSA, ECDSA); ГОСТ signatures are kept
-/// unchecked. A signature of anything else than this PDF: 422.
-#[utoipa::path(post, path = "/api/v1/consultations/{id}/conclusion/signatures", tag = "documents", params(("id" = i64, Path)), security(("bearer" = [])),
+/// (PKCS#7) signature of its PDF, or with `?target=semd` of its СЭМД (the
+/// request body, DER or PEM). Checked where the algorithm is a standard one
+/// (RSA, ECDSA); ГОСТ signatures are kept unchecked. A signature of anything
+/// else than that document: 422.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/conclusion/signatures", tag = "documents", params(("id" = i64, Path), TargetQuery), security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "application/pkcs7-signature"),
     responses((status = 201, body = CmsSignatureView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn add_signature(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    Query(t): Query<TargetQuery>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<CmsSignatureView>), AppError> {
     let v = state
         .svc
-        .add_cms_signature(&caller.actor, id, body.to_vec())
+        .add_cms_signature(
+            &caller.actor,
+            id,
+            body.to_vec(),
+            t.target.as_deref().unwrap_or("pdf"),
+        )
         .await
         .map_err(|e| AppError::from(e).in_lang(caller.lang))?;
     Ok((StatusCode::CREATED, Json(v)))

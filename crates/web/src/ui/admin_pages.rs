@@ -114,6 +114,10 @@ pub struct OrgForm {
     active: Option<String>,
     #[serde(default)]
     video_link_template: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    phone: String,
 }
 
 impl OrgForm {
@@ -129,6 +133,8 @@ impl OrgForm {
             active: self.active.is_some(),
             video_link_template: Some(self.video_link_template.trim().to_string())
                 .filter(|s| !s.is_empty()),
+            address: self.address.clone(),
+            phone: self.phone.clone(),
         }
     }
 }
@@ -199,6 +205,8 @@ pub async fn orgs(
                     requires_head_approval: o.requires_head_approval.then(|| "on".into()),
                     active: o.active.then(|| "on".into()),
                     video_link_template: o.video_link_template.unwrap_or_default(),
+                    address: o.address,
+                    phone: o.phone,
                 };
             }
         }
@@ -281,6 +289,10 @@ pub struct UserForm {
     organization_id: String,
     #[serde(default)]
     profiles: String,
+    #[serde(default)]
+    snils: String,
+    #[serde(default)]
+    position_code: String,
 }
 
 fn split_profiles(s: &str) -> Vec<String> {
@@ -397,6 +409,8 @@ pub async fn create_user(
         phone: f.phone.clone(),
         email: f.email.clone(),
         password: String::new(),
+        snils: Some(f.snils.clone()),
+        position_code: Some(f.position_code.clone()),
         roles: match (role, org) {
             (Some(role), Some(organization_id)) => vec![RoleAssignment {
                 role,
@@ -605,6 +619,8 @@ pub async fn update_user(
         email: get("email"),
         active: f.contains_key("active"),
         profiles: split_profiles(&get("profiles")),
+        snils: Some(get("snils")),
+        position_code: Some(get("position_code")),
     };
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.admin_update_user(&actor, id, &input)).await {
@@ -873,6 +889,10 @@ pub async fn save_settings(
         region_name: f.get("region_name").cloned().unwrap_or_default(),
         upload_quota_org_mb: num("upload_quota_org_mb"),
         upload_quota_user_mb: num("upload_quota_user_mb"),
+        semd_mis_number: f.get("semd_mis_number").cloned().unwrap_or_default(),
+        semd_region_code: f.get("semd_region_code").cloned().unwrap_or_default(),
+        semd_region_name: f.get("semd_region_name").cloned().unwrap_or_default(),
+        semd_required: f.contains_key("semd_required"),
     };
     let actor = u.actor.clone();
     let input = s.clone();

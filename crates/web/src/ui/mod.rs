@@ -340,6 +340,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: get(video_pages::ics),
         },
         UiRoute {
+            path: "/requests/{id}/semd",
+            methods: &["GET"],
+            handler: get(request_page::semd_print),
+        },
+        UiRoute {
             path: "/static/{file}",
             methods: &["GET"],
             handler: get(static_file),
@@ -678,6 +683,8 @@ const FILES_JS: &str = include_str!("../../static/files.js");
 const VIDEO_JS: &str = include_str!("../../static/video.js");
 const VIDEO_CHECK_JS: &str = include_str!("../../static/video_check.js");
 const HTMX_JS: &str = include_str!("../../static/vendor/htmx-2.0.11.min.js");
+/// The Ministry's print form of the СЭМД 290 (XSLT), applied by the browser.
+const SEMD_PRINT_XSL: &str = include_str!("../../../../reference/semd-290/xsl/print-form-v1.4.xsl");
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, mime) = match file.as_str() {
@@ -687,6 +694,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         "video.js" => (VIDEO_JS, "text/javascript; charset=utf-8"),
         "video_check.js" => (VIDEO_CHECK_JS, "text/javascript; charset=utf-8"),
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
+        "semd-print.xsl" => (SEMD_PRINT_XSL, "text/xsl; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

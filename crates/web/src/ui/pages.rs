@@ -1170,6 +1170,54 @@ fn form_layout() -> Vec<(&'static str, &'static str, Vec<Spec>)> {
                     false,
                 ),
                 spec(
+                    "patient.oms_policy_type",
+                    lbl("f-patient-oms_policy_type"),
+                    Select,
+                    "",
+                    false,
+                    false,
+                ),
+                spec(
+                    "patient.id_doc_type",
+                    lbl("f-patient-id_doc_type"),
+                    Select,
+                    "",
+                    false,
+                    false,
+                ),
+                spec(
+                    "patient.id_doc_series",
+                    lbl("f-patient-id_doc_series"),
+                    Text,
+                    "",
+                    false,
+                    false,
+                ),
+                spec(
+                    "patient.id_doc_number",
+                    lbl("f-patient-id_doc_number"),
+                    Text,
+                    "",
+                    false,
+                    false,
+                ),
+                spec(
+                    "patient.id_doc_issued",
+                    lbl("f-patient-id_doc_issued"),
+                    Text,
+                    lbl("date-placeholder"),
+                    false,
+                    false,
+                ),
+                spec(
+                    "patient.id_doc_issuer",
+                    lbl("f-patient-id_doc_issuer"),
+                    Text,
+                    "",
+                    true,
+                    false,
+                ),
+                spec(
                     "patient.address",
                     lbl("f-patient-address"),
                     Text,
@@ -1425,6 +1473,12 @@ fn saved_value(d: &ClinicalData, name: &str) -> (String, bool) {
             .map(|s| s.formatted())
             .unwrap_or_default(),
         "patient.oms_policy" => o(&p.oms_policy),
+        "patient.oms_policy_type" => o(&p.oms_policy_type),
+        "patient.id_doc_type" => o(&p.id_doc_type),
+        "patient.id_doc_series" => p.id_doc_series.clone(),
+        "patient.id_doc_number" => p.id_doc_number.clone(),
+        "patient.id_doc_issuer" => p.id_doc_issuer.clone(),
+        "patient.id_doc_issued" => p.id_doc_issued.map(fmt::date).unwrap_or_default(),
         "patient.address" => p.address.clone(),
         "patient.unidentified" => return (String::new(), p.unidentified),
         "patient.description" => p.description.clone(),
@@ -1534,6 +1588,12 @@ fn patch_from_form(raw: &BTreeMap<String, String>) -> (ConsultationPatch, Vec<Fi
             address: s("patient.address"),
             unidentified: check("patient.unidentified"),
             description: s("patient.description"),
+            id_doc_type: s("patient.id_doc_type"),
+            id_doc_series: s("patient.id_doc_series"),
+            id_doc_number: s("patient.id_doc_number"),
+            id_doc_issuer: s("patient.id_doc_issuer"),
+            id_doc_issued: s("patient.id_doc_issued"),
+            oms_policy_type: s("patient.oms_policy_type"),
         }),
         form_of_care: s("form_of_care"),
         mode: s("mode"),
@@ -1655,6 +1715,14 @@ async fn render_edit(
                             String::new(),
                         )
                     })
+                    .collect(),
+                "patient.id_doc_type" => rtms_domain::nsi::IDENTITY_DOC_CODES
+                    .iter()
+                    .map(|(c, n)| (c.to_string(), n.to_string(), String::new()))
+                    .collect(),
+                "patient.oms_policy_type" => rtms_domain::nsi::POLICY_CODES
+                    .iter()
+                    .map(|(c, n)| (c.to_string(), n.to_string(), String::new()))
                     .collect(),
                 "form_of_care" => FormOfCare::ALL
                     .iter()

@@ -142,6 +142,12 @@ struct RequestTpl {
     correction_open: bool,
     /// Every issued version of a corrected conclusion: (version, issued at).
     doc_versions: Vec<(i32, String)>,
+    /// The current version's СЭМД: (status in words, SHA-256).
+    semd: Option<(String, String)>,
+    /// What the СЭМД still lacks before the last signature, in words.
+    semd_missing: Vec<String>,
+    /// НСИ 1006 codes and names for the patient's condition.
+    conditions: &'static [(&'static str, &'static str)],
     cf: BTreeMap<String, String>,
     schedule_default: String,
     video: Vec<VideoCard>,
@@ -231,6 +237,8 @@ struct Loaded {
     correction_open: bool,
     /// Documents of the signed versions: (version, issued at).
     doc_versions: Vec<(i32, chrono::DateTime<chrono::Utc>)>,
+    semd: Option<rtms_service::semd::SemdView>,
+    semd_missing: Vec<rtms_domain::FieldError>,
 }
 
 async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceError> {
@@ -308,8 +316,29 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
         } else {
             (false, Vec::new())
         };
+        let semd = match conclusion.as_ref().filter(|k| k.signed_at.is_some()) {
+            Some(k) => svc
+                .semd_versions_unaudited(id)?
+                .into_iter()
+                .find(|d| d.version == k.version),
+            None => None,
+        };
+        // Before the last signature the consultant sees what the СЭМД lacks
+        // (the condition has its own field in the form).
+        let semd_missing = if v.available_actions.contains(&Action::Sign)
+            && conclusion.as_ref().is_some_and(|k| k.signed_at.is_none())
+        {
+            svc.semd_missing(id)?
+                .into_iter()
+                .filter(|e| e.field != "patient_condition")
+                .collect()
+        } else {
+            Vec::new()
+        };
         let escalation = svc.escalation_state(&actor, id)?;
         Ok(Loaded {
+            semd,
+            semd_missing,
             escalation,
             correction_open,
             doc_versions,
@@ -709,6 +738,9 @@ async fn render_page(
             cf.insert("recommendations".into(), k.recommendations.clone());
             cf.insert("transfer".into(), k.transfer.clone());
             cf.insert("follow_up".into(), k.follow_up.clone());
+            if let Some(c) = &k.patient_condition {
+                cf.insert("patient_condition".into(), c.clone());
+            }
             if k.follow_up_needed {
                 cf.insert("follow_up_needed".into(), "on".into());
             }
@@ -925,6 +957,22 @@ async fn render_page(
         } else {
             Vec::new()
         },
+        semd: l.semd.as_ref().map(|d| {
+            (
+                tr(lang, &format!("semd-status-{}", d.status)),
+                d.sha256.clone(),
+            )
+        }),
+        semd_missing: {
+            let mut m: Vec<String> = l
+                .semd_missing
+                .iter()
+                .map(|e| e.message(lang).to_string())
+                .collect();
+            m.dedup();
+            m
+        },
+        conditions: &rtms_domain::nsi::CONDITION_CODES,
         cf,
         schedule_default,
         can_video_now,
@@ -1210,15 +1258,26 @@ pub async fn add_cms(
 ) -> Response {
     let lang = u.lang;
     let mut bytes = Vec::new();
+    let mut target = String::from("pdf");
     // No file (or not a form upload): the service says why in words.
     if let Ok(mut form) = form {
         while let Ok(Some(field)) = form.next_field().await {
-            if field.name() == Some("signature") {
-                bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            match field.name() {
+                Some("signature") => {
+                    bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+                }
+                Some("target") => {
+                    target = field.text().await.unwrap_or_default();
+                }
+                _ => {}
             }
         }
     }
-    match state.svc.add_cms_signature(&u.actor, id, bytes).await {
+    match state
+        .svc
+        .add_cms_signature(&u.actor, id, bytes, &target)
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/requests/{id}#conclusion")).into_response(),
         Err(e) => with_error_status(
             render_page(
@@ -1251,6 +1310,7 @@ pub async fn save_conclusion(
         transfer: get("transfer"),
         follow_up_needed: form.get("follow_up_needed").is_some_and(|v| v == "on"),
         follow_up: get("follow_up"),
+        patient_condition: form.get("patient_condition").cloned(),
     };
     let sign = form.get("intent").map(String::as_str) == Some("sign");
     let svc = state.svc.clone();
@@ -1316,4 +1376,36 @@ pub(crate) fn federal_error_text(error: &str, lang: Lang) -> String {
         }
     }
     error.to_string()
+}
+
+/// The СЭМД's print form: the stored document with the Ministry's XSLT
+/// named in front of it, rendered by the browser. The XSLT writes one inline
+/// `<style>`, so this answer's policy allows inline styles (and still no
+/// script of any kind); the signed bytes are `/api/v1/consultations/{id}/semd`.
+pub async fn semd_print(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>) -> Response {
+    let svc = state.svc.clone();
+    let actor = u.actor.clone();
+    let made = blocking(move || svc.semd(&actor, id, None)).await;
+    let xml = match made {
+        Ok((_, xml)) => xml,
+        Err(crate::error::AppError::Service(e, _)) => return super::pages::error_page(&u, &e),
+        Err(_) => return super::pages::error_page(&u, &ServiceError::NotFound),
+    };
+    let body = match xml.split_once('\n') {
+        Some((decl, rest)) if decl.starts_with("<?xml") => format!(
+            "{decl}\n<?xml-stylesheet type=\"text/xsl\" href=\"/static/semd-print.xsl\"?>\n{rest}"
+        ),
+        _ => xml,
+    };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/xml; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
