@@ -457,6 +457,10 @@ async fn route_role_matrix(backend: BackendKind) {
             (format!("/requests/{req}/cms"), Who::Only(&["consultant"])),
         ),
         (
+            ("GET", "/requests/{id}/semd"),
+            (format!("/requests/{req}/semd"), Who::Only(&["consultant"])),
+        ),
+        (
             ("POST", "/requests/{id}/video-now"),
             (
                 format!("/requests/{req}/video-now"),
@@ -649,6 +653,8 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/consultations/{id}/conclusion/signatures"), (format!("/api/v1/consultations/{req}/conclusion/signatures"), Who::Only(&["consultant"]), None)),
         (("post", "/api/v1/consultations/{id}/conclusion/signatures"), (format!("/api/v1/consultations/{req}/conclusion/signatures"), Who::Only(&["consultant"]), None)),
         (("get", "/api/v1/consultations/{id}/conclusion/seal"), (format!("/api/v1/consultations/{req}/conclusion/seal"), Who::Only(&["consultant"]), None)),
+        (("get", "/api/v1/consultations/{id}/semd"), (format!("/api/v1/consultations/{req}/semd"), Who::Only(&["consultant"]), None)),
+        (("get", "/api/v1/consultations/{id}/semd/info"), (format!("/api/v1/consultations/{req}/semd/info"), Who::Only(&["consultant"]), None)),
         (("get", "/api/v1/seal/key"), ("/api/v1/seal/key".into(), Who::Public, None)),
         (("post", "/api/v1/verify"), ("/api/v1/verify".into(), Who::Public, None)),
         (("options", "/api/v1/uploads"), ("/api/v1/uploads".into(), Who::Public, None)),

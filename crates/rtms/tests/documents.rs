@@ -1441,3 +1441,66 @@ both_backends!(
     semd_needs_the_staff_data_it_names,
     super::semd_needs_staff_data
 );
+
+/// The consultant's own signature over the СЭМД covers its exact stored
+/// bytes: one over the XML is kept (target `semd`) and moves the document to
+/// `signed`; the same signature offered as one of the PDF is refused.
+async fn semd_signed_by_the_consultant(backend: BackendKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let roots_dir = tempfile::tempdir().unwrap();
+    make_ca(dir.path(), "ca", "/CN=Доверенный УЦ/O=Минздрав");
+    std::fs::copy(dir.path().join("ca.pem"), roots_dir.path().join("ca.pem")).unwrap();
+    let roots = rtms_service::documents::TrustRoots::from_dir(roots_dir.path()).unwrap();
+    let app = TestApp::spawn_custom(backend, move |svc| svc.with_trust_roots(roots)).await;
+    let id = in_progress(&app, &["consultant"]).await;
+    let consultant = app.login("consultant").await;
+    app.act(&consultant, id, "sign", json!({})).await;
+    let xml = semd_of(&app, id, "").await;
+    let sig = cms_sign_issued(dir.path(), xml.as_bytes(), "ca");
+    let post = |target: &str| {
+        let (app, consultant, sig) = (&app, consultant.clone(), sig.clone());
+        let path = format!("/api/v1/consultations/{id}/conclusion/signatures?target={target}");
+        async move {
+            let r = app
+                .client
+                .post(format!("{}{path}", app.base))
+                .bearer_auth(consultant)
+                .header("content-type", "application/pkcs7-signature")
+                .body(sig)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, v) = post("pdf").await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not a signature of the PDF: {v}"
+    );
+    let info = app
+        .get(
+            &consultant,
+            &format!("/api/v1/consultations/{id}/semd/info"),
+        )
+        .await;
+    assert_eq!(info["status"], "created");
+    let (s, v) = post("semd").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["target"], "semd");
+    assert_eq!(v["status"], "valid", "{v}");
+    let info = app
+        .get(
+            &consultant,
+            &format!("/api/v1/consultations/{id}/semd/info"),
+        )
+        .await;
+    assert_eq!(info["status"], "signed", "{info}");
+    let (s, v) = post("xml").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+}
+both_backends!(
+    a_signature_over_the_semd_covers_its_bytes,
+    super::semd_signed_by_the_consultant
+);
