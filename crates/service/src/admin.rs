@@ -1123,7 +1123,8 @@ impl Services {
             errors.push(FieldError::new("semd_mis_number", "semd_mis_number_format"));
         }
         let code = s.semd_region_code.trim();
-        if !code.is_empty() && !(code.len() <= 3 && code.chars().all(|c| c.is_ascii_digit())) {
+        let code_ok = code.len() <= 3 && code.chars().all(|c| c.is_ascii_digit());
+        if !code_ok {
             errors.push(FieldError::new(
                 "semd_region_code",
                 "semd_region_code_format",

@@ -815,15 +815,19 @@ impl Services {
             use base64::Engine;
             let now = svc.clock.now();
             let id = svc.db.write(|conn| -> SResult<i64> {
+                let cms = base64::engine::general_purpose::STANDARD.encode(&signature);
+                let detail = serde_json::to_string(&check).map_err(other)?;
                 let id = repo_files::insert_signature(
                     conn,
-                    doc.id,
-                    actor.user.id,
-                    &base64::engine::general_purpose::STANDARD.encode(&signature),
-                    check.status.as_str(),
-                    &serde_json::to_string(&check).map_err(other)?,
-                    target,
-                    now.naive_utc(),
+                    &repo_files::NewSignature {
+                        document_id: doc.id,
+                        user_id: actor.user.id,
+                        cms: &cms,
+                        status: check.status.as_str(),
+                        detail: &detail,
+                        target,
+                        created_at: now.naive_utc(),
+                    },
                 )?;
                 if target == "semd" {
                     svc.semd_mark_signed(conn, consultation_id, doc.conclusion_id, doc.id)?;

@@ -251,26 +251,24 @@ pub struct DocumentSignature {
     pub target: String,
 }
 
-pub fn insert_signature(
-    conn: &mut DbConn,
-    document_id: i64,
-    user_id: i64,
-    cms: &str,
-    status: &str,
-    detail: &str,
-    target: &str,
-    now: NaiveDateTime,
-) -> R<i64> {
+/// A signer's CMS signature as kept.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = document_signatures)]
+pub struct NewSignature<'a> {
+    pub document_id: i64,
+    pub user_id: i64,
+    /// DER in base64.
+    pub cms: &'a str,
+    pub status: &'a str,
+    pub detail: &'a str,
+    /// `pdf` or `semd`.
+    pub target: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_signature(conn: &mut DbConn, sig: &NewSignature) -> R<i64> {
     Ok(diesel::insert_into(document_signatures::table)
-        .values((
-            document_signatures::target.eq(target),
-            document_signatures::document_id.eq(document_id),
-            document_signatures::user_id.eq(user_id),
-            document_signatures::cms.eq(cms),
-            document_signatures::status.eq(status),
-            document_signatures::detail.eq(detail),
-            document_signatures::created_at.eq(now),
-        ))
+        .values(sig)
         .returning(document_signatures::id)
         .get_result(conn)?)
 }
