@@ -437,9 +437,40 @@ async fn render_page(
     );
     opt(
         tr(lang, "f-patient-oms_policy"),
-        pt.oms_policy.clone().unwrap_or_default(),
+        match (
+            pt.oms_policy.as_deref(),
+            pt.oms_policy_type
+                .as_deref()
+                .and_then(|c| rtms_domain::nsi::name_of(&rtms_domain::nsi::POLICY_CODES, c)),
+        ) {
+            (Some(n), Some(kind)) => format!("{n} ({kind})"),
+            (Some(n), None) => n.to_string(),
+            _ => String::new(),
+        },
         &mut patient_meta,
     );
+    if let Some(kind) = pt
+        .id_doc_type
+        .as_deref()
+        .and_then(|c| rtms_domain::nsi::name_of(&rtms_domain::nsi::IDENTITY_DOC_CODES, c))
+    {
+        let issued = pt.id_doc_issued.map(fmt::date).unwrap_or_default();
+        opt(
+            tr(lang, "f-patient-id_doc_type"),
+            [
+                kind.to_string(),
+                pt.id_doc_series.clone(),
+                pt.id_doc_number.clone(),
+                issued,
+                pt.id_doc_issuer.clone(),
+            ]
+            .into_iter()
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+            &mut patient_meta,
+        );
+    }
     opt(
         tr(lang, "f-patient-address"),
         pt.address.clone(),
