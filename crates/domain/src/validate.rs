@@ -153,39 +153,39 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
         ),
         "semd_not_ready" => (
             "СЭМД этой версии заключения не сформирован: при подписании не хватало данных, а регион разрешил подписывать без СЭМД",
-            "No СЭМД was built for this conclusion version: data were missing at signing, and the region allows signing without one",
+            "No SEMD was built for this conclusion version: data were missing at signing, and the region allows signing without one",
         ),
         "semd_mis_number" => (
             "Для СЭМД администратор должен указать номер МИС в ЕГИСЗ и номер экземпляра (например, 1.1) в настройках региона",
-            "For the СЭМД an administrator must set the МИС number in ЕГИСЗ and its instance (e.g. 1.1) in the region settings",
+            "For the SEMD an administrator must set the MIS number in EGISZ and its instance (e.g. 1.1) in the region settings",
         ),
         "semd_region" => (
             "Для СЭМД администратор должен указать код и название субъекта РФ (НСИ 1.2.643.5.1.13.13.99.2.206) в настройках региона",
-            "For the СЭМД an administrator must set the region's code and name (НСИ 1.2.643.5.1.13.13.99.2.206) in the region settings",
+            "For the SEMD an administrator must set the region's code and name (NSI 1.2.643.5.1.13.13.99.2.206) in the region settings",
         ),
         "semd_staff_snils" => (
             "Для СЭМД у подписывающего консультанта должен быть указан СНИЛС: его вносит администратор в карточке пользователя",
-            "For the СЭМД a signing consultant needs a СНИЛС: an administrator enters it on the user's card",
+            "For the SEMD a signing consultant needs a SNILS: an administrator enters it on the user's card",
         ),
         "semd_staff_position" => (
             "Для СЭМД у подписывающего консультанта должны быть указаны должность и её код по НСИ 1.2.643.5.1.13.13.11.1002: их вносит администратор",
-            "For the СЭМД a signing consultant needs a position and its code (НСИ 1.2.643.5.1.13.13.11.1002): an administrator enters them",
+            "For the SEMD a signing consultant needs a position and its code (NSI 1.2.643.5.1.13.13.11.1002): an administrator enters them",
         ),
         "semd_org_oid" => (
             "Для СЭМД у консультирующей организации должен быть OID из ФРМО: его вносит администратор",
-            "For the СЭМД the consulting organization needs its ФРМО OID: an administrator enters it",
+            "For the SEMD the consulting organization needs its FRMO OID: an administrator enters it",
         ),
         "semd_org_address" => (
             "Для СЭМД у консультирующей организации должен быть указан адрес: его вносит администратор",
-            "For the СЭМД the consulting organization needs an address: an administrator enters it",
+            "For the SEMD the consulting organization needs an address: an administrator enters it",
         ),
         "semd_condition" => (
             "Укажите состояние пациента: без него не сформировать СЭМД",
-            "Choose the patient's condition: the СЭМД cannot be built without it",
+            "Choose the patient's condition: the SEMD cannot be built without it",
         ),
         "semd_target" => (
             "Подпись может относиться к PDF («pdf») или к СЭМД («semd»)",
-            "A signature covers the PDF (\"pdf\") or the СЭМД (\"semd\")",
+            "A signature covers the PDF (\"pdf\") or the SEMD (\"semd\")",
         ),
         "document_not_ready" => (
             "Документ будет готов, когда заключение подпишут все участники консультации",
@@ -432,15 +432,15 @@ pub fn message(code: &str, lang: Lang) -> &'static str {
         ),
         "semd_mis_number_format" => (
             "Номер МИС и экземпляра — два числа через точку, например 1.1",
-            "The МИС and instance numbers are two numbers with a dot, e.g. 1.1",
+            "The MIS and instance numbers are two numbers with a dot, e.g. 1.1",
         ),
         "semd_region_code_format" => (
             "Код субъекта РФ по НСИ 1.2.643.5.1.13.13.99.2.206 — число, например 69",
-            "A region code (НСИ 1.2.643.5.1.13.13.99.2.206) is a number, e.g. 69",
+            "A region code (NSI 1.2.643.5.1.13.13.99.2.206) is a number, e.g. 69",
         ),
         "position_code_format" => (
             "Код должности по НСИ 1.2.643.5.1.13.13.11.1002 — число, например 34",
-            "A position code (НСИ 1.2.643.5.1.13.13.11.1002) is a number, e.g. 34",
+            "A position code (NSI 1.2.643.5.1.13.13.11.1002) is a number, e.g. 34",
         ),
         "oid_format" => (
             "OID имеет вид 1.2.643.5.1…",

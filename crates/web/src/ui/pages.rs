@@ -1716,14 +1716,22 @@ async fn render_edit(
                         )
                     })
                     .collect(),
-                "patient.id_doc_type" => rtms_domain::nsi::IDENTITY_DOC_CODES
-                    .iter()
-                    .map(|(c, n)| (c.to_string(), n.to_string(), String::new()))
-                    .collect(),
-                "patient.oms_policy_type" => rtms_domain::nsi::POLICY_CODES
-                    .iter()
-                    .map(|(c, n)| (c.to_string(), n.to_string(), String::new()))
-                    .collect(),
+                "patient.id_doc_type" => rtms_domain::nsi::in_lang(
+                    &rtms_domain::nsi::IDENTITY_DOC_CODES,
+                    &rtms_domain::nsi::IDENTITY_DOC_CODES_EN,
+                    lang,
+                )
+                .iter()
+                .map(|(c, n)| (c.to_string(), n.to_string(), String::new()))
+                .collect(),
+                "patient.oms_policy_type" => rtms_domain::nsi::in_lang(
+                    &rtms_domain::nsi::POLICY_CODES,
+                    &rtms_domain::nsi::POLICY_CODES_EN,
+                    lang,
+                )
+                .iter()
+                .map(|(c, n)| (c.to_string(), n.to_string(), String::new()))
+                .collect(),
                 "form_of_care" => FormOfCare::ALL
                     .iter()
                     .map(|x| {

@@ -439,9 +439,16 @@ async fn render_page(
         tr(lang, "f-patient-oms_policy"),
         match (
             pt.oms_policy.as_deref(),
-            pt.oms_policy_type
-                .as_deref()
-                .and_then(|c| rtms_domain::nsi::name_of(&rtms_domain::nsi::POLICY_CODES, c)),
+            pt.oms_policy_type.as_deref().and_then(|c| {
+                rtms_domain::nsi::name_of(
+                    rtms_domain::nsi::in_lang(
+                        &rtms_domain::nsi::POLICY_CODES,
+                        &rtms_domain::nsi::POLICY_CODES_EN,
+                        lang,
+                    ),
+                    c,
+                )
+            }),
         ) {
             (Some(n), Some(kind)) => format!("{n} ({kind})"),
             (Some(n), None) => n.to_string(),
@@ -449,11 +456,16 @@ async fn render_page(
         },
         &mut patient_meta,
     );
-    if let Some(kind) = pt
-        .id_doc_type
-        .as_deref()
-        .and_then(|c| rtms_domain::nsi::name_of(&rtms_domain::nsi::IDENTITY_DOC_CODES, c))
-    {
+    if let Some(kind) = pt.id_doc_type.as_deref().and_then(|c| {
+        rtms_domain::nsi::name_of(
+            rtms_domain::nsi::in_lang(
+                &rtms_domain::nsi::IDENTITY_DOC_CODES,
+                &rtms_domain::nsi::IDENTITY_DOC_CODES_EN,
+                lang,
+            ),
+            c,
+        )
+    }) {
         let issued = pt.id_doc_issued.map(fmt::date).unwrap_or_default();
         opt(
             tr(lang, "f-patient-id_doc_type"),
@@ -1003,7 +1015,11 @@ async fn render_page(
             m.dedup();
             m
         },
-        conditions: &rtms_domain::nsi::CONDITION_CODES,
+        conditions: rtms_domain::nsi::in_lang(
+            &rtms_domain::nsi::CONDITION_CODES,
+            &rtms_domain::nsi::CONDITION_CODES_EN,
+            lang,
+        ),
         cf,
         schedule_default,
         can_video_now,
