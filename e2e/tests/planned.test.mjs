@@ -137,6 +137,15 @@ test("a planned cardiology consultation goes from draft to «Закрыт» thro
     await expectVisible(c.locator("section#conclusion.signed"), { message: "the signed conclusion" });
     await expectHidden(c.locator("#conclusion-form"), { message: "a signed conclusion is not editable" });
     await w.shot(c, "10-conclusion-signed-consultant");
+    // The СЭМД's print form: the Ministry's XSLT applied by the browser to the
+    // stored document (in a tab of its own: Chromium adds a notice of its own
+    // about XSLT there, which our policy keeps from running script).
+    const print = await consultant.context.newPage();
+    await print.goto(`/requests/${id}/semd`);
+    await expectText(print.locator("body"), "Протокол консультации от", { message: "the print form is rendered" });
+    await expectText(print.locator("body"), findings, { message: "the print form shows the findings" });
+    await w.shot(print, "10b-semd-print-form");
+    await print.close();
   });
 
   await step("the doctor reads the signed conclusion", async () => {
