@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes (once) the virtual environment of the project's Python test tools
-# (scripts/semd-validate.py, scripts/semd-checklist.py) and prints its python's
+# (scripts/semd-validate.py, scripts/semd-checklist.py, openapi-spec-validator
+# for the API's document) and prints its python's
 # path as the last line on stdout:
 #
 #   export RTMS_SEMD_PYTHON="$(./scripts/python-env.sh | tail -n 1)"
@@ -13,25 +14,29 @@ set -euo pipefail
 
 LXML_VERSION=6.2.0
 SAXONCHE_VERSION=13.1.1
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 
 venv="${RTMS_PY_VENV:-$HOME/.cache/rtms-ci/py-venv}"
 py="$venv/bin/python"
 
 pinned() {
-  "$py" - "$LXML_VERSION" "$SAXONCHE_VERSION" 2>/dev/null <<'EOF'
+  "$py" - "$LXML_VERSION" "$SAXONCHE_VERSION" "$OPENAPI_SPEC_VALIDATOR_VERSION" 2>/dev/null <<'EOF'
 import sys
 from importlib.metadata import version
-import lxml.etree, saxonche  # noqa: F401  (both must import, not only be listed)
-sys.exit(0 if (version("lxml"), version("saxonche")) == tuple(sys.argv[1:3]) else 1)
+import lxml.etree, saxonche, openapi_spec_validator  # noqa: F401  (each must import, not only be listed)
+want = tuple(sys.argv[1:4])
+have = (version("lxml"), version("saxonche"), version("openapi-spec-validator"))
+sys.exit(0 if have == want else 1)
 EOF
 }
 
 if ! [ -x "$py" ] || ! pinned; then
-  echo "python-env: preparing $venv (lxml $LXML_VERSION, saxonche $SAXONCHE_VERSION)" >&2
+  echo "python-env: preparing $venv (lxml $LXML_VERSION, saxonche $SAXONCHE_VERSION, openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION)" >&2
   [ -x "$py" ] || "${PYTHON:-python3}" -m venv "$venv" >&2
   "$py" -m pip install --quiet --disable-pip-version-check \
-    "lxml==$LXML_VERSION" "saxonche==$SAXONCHE_VERSION" >&2
-  pinned || { echo "python-env: lxml/saxonche still missing in $venv" >&2; exit 1; }
+    "lxml==$LXML_VERSION" "saxonche==$SAXONCHE_VERSION" \
+    "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" >&2
+  pinned || { echo "python-env: the pinned tools are still missing in $venv" >&2; exit 1; }
 fi
 
 echo "$py"

@@ -83,7 +83,7 @@ async fn create(
 }
 
 /// Lists the requests the caller may see, open ones by deadline first.
-#[utoipa::path(get, path = "/api/v1/consultations", tag = "consultations", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/consultations", operation_id = "list_consultations", tag = "consultations", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = ConsultationPage), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn list(
     State(state): State<AppState>,
@@ -100,7 +100,7 @@ async fn list(
 }
 
 /// One request, whole, with the actions the caller may take now.
-#[utoipa::path(get, path = "/api/v1/consultations/{id}", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/consultations/{id}", operation_id = "get_consultation", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = ConsultationView), (status = 404, body = Problem)))]
 async fn get_one(
     State(state): State<AppState>,

@@ -29,7 +29,7 @@ use crate::{blocking, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "РТМС API", version = "1", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en)."),
+    info(title = "РТМС API", version = "1.1.0", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Versions and breaking changes: docs/API.md, «Versions»."),
     modifiers(&BearerAuth),
     components(schemas(Problem))
 )]

@@ -16,7 +16,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The caller's newest notifications (new request, assigned to me, question, answer, conclusion ready…).
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "list_notifications", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = NotificationList), (status = 401, body = Problem)))]
 async fn list(
     State(state): State<AppState>,

@@ -129,7 +129,7 @@ async fn revoke_feed(
 }
 
 /// One session with its participants and its join/leave log.
-#[utoipa::path(get, path = "/api/v1/video/{id}", tag = "video", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/video/{id}", operation_id = "get_video_session", tag = "video", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = VideoSessionView), (status = 404, body = Problem)))]
 async fn get_one(
     State(state): State<AppState>,
