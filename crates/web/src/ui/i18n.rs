@@ -254,9 +254,20 @@ mod tests {
             super::tr_args(Lang::Ru, "deadline-left", &args),
             "осталось 3 ч"
         );
+        // A kept shape fills in each new value, in each language.
+        let late = [("late", FluentValue::from("2 ч".to_string()))];
         assert_eq!(
-            super::tr(Lang::Ru, "nav-queue"),
-            super::tr(Lang::Ru, "nav-queue")
+            super::tr_args(Lang::Ru, "deadline-overdue", &late),
+            "просрочен на 2 ч"
+        );
+        let left = [("left", FluentValue::from("1 d 2 h".to_string()))];
+        assert_eq!(
+            super::tr_args(Lang::En, "deadline-left", &left),
+            "1 d 2 h left"
+        );
+        assert_eq!(
+            super::tr_args(Lang::En, "deadline-paused", &left),
+            "paused, 1 d 2 h left"
         );
     }
 
