@@ -12,38 +12,20 @@ use serde_json::{json, Value};
 /// Drives a request to an in-progress consultation with the given consultants
 /// and a written conclusion; returns its id.
 async fn in_progress(app: &TestApp, consultants: &[&str]) -> i64 {
-    let doctor = app.login("doctor").await;
-    let dispatcher = app.login("dispatcher").await;
-    let id = app.create(&doctor, complete_request("planned")).await;
-    app.act(&doctor, id, "submit", json!({})).await;
-    app.act(&dispatcher, id, "take", json!({})).await;
-    let mut ids = Vec::new();
-    for c in consultants {
-        let t = app.login(c).await;
-        ids.push(app.get(&t, "/api/v1/me").await["id"].as_i64().unwrap());
-    }
-    app.act(&dispatcher, id, "assign", json!({"consultant_ids": ids}))
-        .await;
-    let first = app.login(consultants[0]).await;
-    // One acceptance moves the request on; the others join as they sign.
-    app.act(&first, id, "accept", json!({})).await;
-    app.act(&first, id, "start", json!({})).await;
-    let (s, body) = app
-        .call(
-            Some(&first),
-            Method::PUT,
-            &format!("/api/v1/consultations/{id}/conclusion"),
-            Some(json!({
-                "diagnosis_main": "I21.0",
-                "diagnosis_text": "Острый трансмуральный инфаркт передней стенки миокарда",
-                "findings": "По данным ЭКГ — подъём ST в V1–V4 (#1 $ * [x]).",
-                "recommendations": "Перевод в региональный сосудистый центр.",
-                "patient_condition": "3",
-            })),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
-    id
+    written_with(
+        app,
+        "planned",
+        json!({}),
+        consultants,
+        json!({
+            "diagnosis_main": "I21.0",
+            "diagnosis_text": "Острый трансмуральный инфаркт передней стенки миокарда",
+            "findings": "По данным ЭКГ — подъём ST в V1–V4 (#1 $ * [x]).",
+            "recommendations": "Перевод в региональный сосудистый центр.",
+            "patient_condition": "3",
+        }),
+    )
+    .await
 }
 
 async fn fetch(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
@@ -1043,8 +1025,9 @@ both_backends!(
 // ---- СЭМД «Протокол консультации» (ред. 7) ----------------------------------
 
 /// A request of `form` with `patient` (merged over the complete one) driven to
-/// a signed conclusion of `consultants` with `conclusion`; returns its id.
-async fn signed_with(
+/// an in-progress consultation of `consultants` with `conclusion` written;
+/// returns its id.
+async fn written_with(
     app: &TestApp,
     form: &str,
     patient: Value,
@@ -1090,6 +1073,18 @@ async fn signed_with(
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    id
+}
+
+/// The same, signed by every consultant.
+async fn signed_with(
+    app: &TestApp,
+    form: &str,
+    patient: Value,
+    consultants: &[&str],
+    conclusion: Value,
+) -> i64 {
+    let id = written_with(app, form, patient, consultants, conclusion).await;
     for c in consultants {
         let t = app.login(c).await;
         app.act(&t, id, "sign", json!({})).await;
