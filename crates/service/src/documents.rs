@@ -782,8 +782,13 @@ impl Services {
             _ => return Err(ServiceError::field("target", "semd_target")),
         };
         let (doc, pdf) = self.conclusion_document(actor, consultation_id).await?;
+        // The read of the conclusion above is the audited one.
         let signed_bytes = if target == "semd" {
-            self.semd(actor, consultation_id, None)?.1.into_bytes()
+            let mut conn = self.db.conn()?;
+            repo_files::semd_of_conclusion(&mut conn, doc.conclusion_id)?
+                .ok_or(ServiceError::refused("semd_not_ready"))?
+                .xml
+                .into_bytes()
         } else {
             pdf
         };
