@@ -11,12 +11,25 @@
 # under fuzz/artifacts/<target>/.
 #
 # Needs the nightly toolchain (installed if absent) and cargo-fuzz (likewise).
-# RTMS_FUZZ_SECONDS sets the time per target (default 20). Builds go to
-# $CARGO_TARGET_DIR/fuzz when CARGO_TARGET_DIR is set, else fuzz/target.
+# RTMS_FUZZ_SECONDS sets the time per target (default 20). Under CI=true the
+# run is reproducible: a fixed seed (RTMS_FUZZ_SEED, default 1, printed) and a
+# fixed number of inputs per target (RTMS_FUZZ_RUNS, default 20000), so that
+# a pass on a developer's machine is a pass in CI and a failure replays with
+# the same seed. Outside CI the seed is random (libFuzzer prints it): explore
+# longer there, e.g. RTMS_FUZZ_SECONDS=600, and keep what it finds as a seed
+# under fuzz/corpus/ with its fix. Builds go to $CARGO_TARGET_DIR/fuzz when
+# CARGO_TARGET_DIR is set, else fuzz/target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${RTMS_FUZZ_SECONDS:-20}"
+budget=(-max_total_time="$seconds")
+if [ "${CI:-}" = "true" ]; then
+  seed="${RTMS_FUZZ_SEED:-1}"
+  runs="${RTMS_FUZZ_RUNS:-20000}"
+  budget=(-seed="$seed" -runs="$runs" -max_total_time=120)
+  echo "== fuzzing reproducibly: seed $seed, $runs inputs a target (replay: CI=true RTMS_FUZZ_SEED=$seed ./scripts/fuzz.sh)"
+fi
 targets=(dicom_index zip_source cms_check fhir_transaction multipart_verify)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
@@ -34,10 +47,10 @@ cd fuzz
 # libFuzzer reports by itself (and the build is much cheaper without ASan).
 cargo +nightly fuzz build --sanitizer none
 for target in "${targets[@]}"; do
-  echo "== fuzz $target for ${seconds}s"
+  echo "== fuzz $target (${budget[*]})"
   mkdir -p "$found/$target"
   cargo +nightly fuzz run --sanitizer none "$target" \
     "$found/$target" "corpus/$target" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "${budget[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1
 done

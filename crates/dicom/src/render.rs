@@ -500,7 +500,14 @@ fn rgb_values(decoded: &DecodedPixelData<'_>, ybr: bool) -> Result<Vec<u8>, Dico
         )));
     }
     let pixels = decoded.rows() as usize * decoded.columns() as usize;
-    let stored = decoded.bits_stored().max(1);
+    let stored = decoded.bits_stored();
+    if stored == 0 || stored > decoded.bits_allocated() {
+        // A shift wider than the sample (found by the dicom_index fuzz target).
+        return Err(DicomError::UnsupportedImage(format!(
+            "{stored} bits stored of {} bits allocated",
+            decoded.bits_allocated()
+        )));
+    }
     // Bring every sample to 0..=255.
     let to_u8 = |v: i64| -> u8 {
         let v = v.max(0);

@@ -167,3 +167,27 @@ fn a_high_bit_outside_the_sample_is_refused() {
         "unsupported_image"
     );
 }
+
+/// A colour image declaring more bits stored than allocated shifted each
+/// sample by more than 64 bits (found by the dicom_index fuzz target).
+#[test]
+fn a_colour_image_storing_more_bits_than_it_allocates_is_refused() {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    let dir = tempfile::tempdir().unwrap();
+    let mut obj = rgb_object(&Spec::ct(1));
+    let path = write_file(dir.path(), "rgb.dcm", &obj);
+    render_png(&path, None, 0, None, None).expect("the sound colour image renders");
+    for bits in [0u16, 9, 200] {
+        obj.put(DataElement::new(
+            dicom_dictionary_std::tags::BITS_STORED,
+            VR::US,
+            PrimitiveValue::from(bits),
+        ));
+        let path = write_file(dir.path(), &format!("rgb_{bits}.dcm"), &obj);
+        assert_eq!(
+            code(render_png(&path, None, 0, None, None)),
+            "unsupported_image",
+            "bits stored {bits}"
+        );
+    }
+}
