@@ -616,12 +616,23 @@ fn is_icd_head(b: &[u8]) -> bool {
     b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit()
 }
 
-/// Accepts `ДД.ММ.ГГГГ` (as people write it) and `ГГГГ-ММ-ДД` (as machines do).
+/// Accepts `ДД.ММ.ГГГГ` (as people in Russia write it), `ГГГГ-ММ-ДД` (as
+/// machines do) and the month by its English name (`4 Dec 2026`,
+/// `4 December 2026`, `Dec 4, 2026`). A numeric day/month order other than
+/// Russian is not guessed: `12/04/2026` is refused, not misread.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
     let raw = raw.trim();
-    NaiveDate::parse_from_str(raw, "%d.%m.%Y")
-        .or_else(|_| NaiveDate::parse_from_str(raw, "%Y-%m-%d"))
-        .map_err(|_| "date_format")
+    [
+        "%d.%m.%Y",
+        "%Y-%m-%d",
+        "%d %b %Y",
+        "%d %B %Y",
+        "%b %d, %Y",
+        "%B %d, %Y",
+    ]
+    .iter()
+    .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
+    .ok_or("date_format")
 }
 
 /// A birth date is plausible when it is not in the future and not more than 130

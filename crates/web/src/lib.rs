@@ -207,7 +207,7 @@ async fn public_post_limit(
                 "rate-limited",
                 &[(
                     "seconds",
-                    fluent_templates::fluent_bundle::FluentValue::from(secs.to_string()),
+                    fluent_templates::fluent_bundle::FluentValue::from(secs),
                 )],
             );
             let mut r = if parts.uri.path().starts_with("/api/") {

@@ -106,7 +106,11 @@ pub fn key_figures(r: &Report, lang: Lang) -> Vec<(String, i64)> {
 pub fn tables(r: &Report, lang: Lang) -> Vec<Table> {
     let mut summary = vec![vec![
         Cell::Text(tr(lang, "report-period")),
-        Cell::Text(format!("{} — {}", fmt::date(r.from), fmt::date(r.to))),
+        Cell::Text(format!(
+            "{} — {}",
+            fmt::date(r.from, lang),
+            fmt::date(r.to, lang)
+        )),
     ]];
     summary.extend(
         key_figures(r, lang)
@@ -185,7 +189,11 @@ pub fn csv(r: &Report, lang: Lang) -> Vec<u8> {
         .delimiter(b';')
         .flexible(true)
         .from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let _ = w.write_record([tr(lang, "report-title"), fmt::date(r.from), fmt::date(r.to)]);
+    let _ = w.write_record([
+        tr(lang, "report-title"),
+        fmt::date(r.from, lang),
+        fmt::date(r.to, lang),
+    ]);
     for t in tables(r, lang) {
         let _ = w.write_record([String::new()]);
         let _ = w.write_record([t.title]);
@@ -324,7 +332,7 @@ pub fn pdf(
         title: tr(lang, "report-title"),
         region,
         period_label: tr(lang, "report-period"),
-        period: format!("{} — {}", fmt::date(r.from), fmt::date(r.to)),
+        period: format!("{} — {}", fmt::date(r.from, lang), fmt::date(r.to, lang)),
         printed_at,
         printed_label: tr(lang, "report-printed"),
         figures: key_figures(r, lang)

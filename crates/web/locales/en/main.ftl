@@ -5,8 +5,16 @@ loading = Loading…
 save = Save
 yes = Yes
 no = No
-years = y.o.
-minutes = min
+age-years =
+    { $count ->
+        [one] { $count } year
+       *[other] { $count } years
+    }
+duration-minutes =
+    { $count ->
+        [one] { $count } minute
+       *[other] { $count } minutes
+    }
 back-to-queue = Back to requests
 
 nav-queue = Requests
@@ -196,7 +204,10 @@ thread-send = Send
 
 timeline-title = Timeline
 
-login-throttled = Too many sign-in attempts. Try again in { $minutes } min.
+login-throttled = Too many sign-in attempts. Try again in { $minutes ->
+        [one] { $minutes } minute
+       *[other] { $minutes } minutes
+    }.
 login-code-lead = Enter the code from your authenticator app.
 login-code = Verification code
 login-code-wrong = Wrong code; try again.
@@ -379,7 +390,11 @@ upload-leave = An upload is still running. Leave the page? It resumes where it s
 viewer-title = Study viewer
 viewer-back = Back to the request
 viewer-series = Series
-viewer-images = images
+viewer-images =
+    { $count ->
+        [one] { $count } image
+       *[other] { $count } images
+    }
 viewer-image = Image
 viewer-frame = Frame
 viewer-window = Window
@@ -398,13 +413,25 @@ dicom-error = The study could not be read:
 dicom-error-not-dicom = this is not a DICOM file.
 dicom-error-unsupported = its image compression is not supported (the file can be downloaded).
 dicom-error-no-image = the file holds no image.
-dicom-error-nesting = sequences are nested deeper than { $limit } levels.
+dicom-error-nesting = sequences are nested deeper than { $limit ->
+        [one] { $limit } level
+       *[other] { $limit } levels
+    }.
 dicom-error-length = an element declares a length larger than the file itself.
-dicom-error-elements = the file has more than { $limit } data elements.
+dicom-error-elements = the file has more than { $limit ->
+        [one] { $limit } data element
+       *[other] { $limit } data elements
+    }.
 dicom-error-truncated = the file is truncated (not uploaded completely).
-dicom-error-zip-entries = the archive has more than { $limit } files.
+dicom-error-zip-entries = the archive has more than { $limit ->
+        [one] { $limit } file
+       *[other] { $limit } files
+    }.
 dicom-error-zip-size = the archive unpacks to more than { $limit } MB.
-dicom-error-zip-ratio = a file in the archive is compressed more than { $limit } times (it looks like a zip bomb).
+dicom-error-zip-ratio = a file in the archive is compressed more than { $limit ->
+        [one] { $limit } time
+       *[other] { $limit } times
+    } (it looks like a zip bomb).
 dicom-error-zip-broken = the ZIP archive is damaged.
 dicom-error-crashed = reading the file failed abnormally; it is not tried again.
 dicom-error-timeout = reading the file took too long and was stopped.
@@ -423,7 +450,10 @@ verify-version = version
 verify-sealed = Sealed
 verify-key = Seal key
 verify-no-file = Choose a file to verify
-rate-limited = Too many requests from your address. Try again in { $seconds } s.
+rate-limited = Too many requests from your address. Try again in { $seconds ->
+        [one] { $seconds } second
+       *[other] { $seconds } seconds
+    }.
 verify-too-large = The file is larger than { $mb } MB. A conclusion issued by the system is much smaller: check that you chose the right file.
 email-instant = At once, for every event
 email-address = Address:

@@ -5,8 +5,18 @@ loading = Загрузка…
 save = Сохранить
 yes = Да
 no = Нет
-years = лет
-minutes = мин
+age-years =
+    { $count ->
+        [one] { $count } год
+        [few] { $count } года
+       *[many] { $count } лет
+    }
+duration-minutes =
+    { $count ->
+        [one] { $count } минута
+        [few] { $count } минуты
+       *[many] { $count } минут
+    }
 back-to-queue = К списку запросов
 
 nav-queue = Запросы
@@ -196,7 +206,11 @@ thread-send = Отправить
 
 timeline-title = История
 
-login-throttled = Слишком много попыток входа. Повторите через { $minutes } мин.
+login-throttled = Слишком много попыток входа. Повторите через { $minutes ->
+        [one] { $minutes } минуту
+        [few] { $minutes } минуты
+       *[many] { $minutes } минут
+    }.
 login-code-lead = Введите код из приложения-аутентификатора.
 login-code = Код подтверждения
 login-code-wrong = Неверный код — попробуйте ещё раз.
@@ -379,7 +393,12 @@ upload-leave = Загрузка ещё идёт. Уйти со страницы?
 viewer-title = Просмотр исследования
 viewer-back = К запросу
 viewer-series = Серии
-viewer-images = снимков
+viewer-images =
+    { $count ->
+        [one] { $count } снимок
+        [few] { $count } снимка
+       *[many] { $count } снимков
+    }
 viewer-image = Снимок
 viewer-frame = Кадр
 viewer-window = Окно
@@ -398,13 +417,29 @@ dicom-error = Исследование не удалось прочитать:
 dicom-error-not-dicom = это не файл DICOM.
 dicom-error-unsupported = такое сжатие изображений не поддерживается (файл можно скачать).
 dicom-error-no-image = в файле нет изображения.
-dicom-error-nesting = вложенность последовательностей глубже { $limit } уровней.
+dicom-error-nesting = вложенность последовательностей глубже { $limit ->
+        [one] { $limit } уровня
+        [few] { $limit } уровней
+       *[many] { $limit } уровней
+    }.
 dicom-error-length = заявленная длина элемента больше самого файла.
-dicom-error-elements = в файле больше { $limit } элементов данных.
+dicom-error-elements = в файле больше { $limit ->
+        [one] { $limit } элемента
+        [few] { $limit } элементов
+       *[many] { $limit } элементов
+    } данных.
 dicom-error-truncated = файл обрезан (загружен не полностью).
-dicom-error-zip-entries = в архиве больше { $limit } файлов.
+dicom-error-zip-entries = в архиве больше { $limit ->
+        [one] { $limit } файла
+        [few] { $limit } файлов
+       *[many] { $limit } файлов
+    }.
 dicom-error-zip-size = архив распаковывается больше чем в { $limit } МБ.
-dicom-error-zip-ratio = файл в архиве сжат больше чем в { $limit } раз (похоже на «zip-бомбу»).
+dicom-error-zip-ratio = файл в архиве сжат больше чем в { $limit ->
+        [one] { $limit } раз
+        [few] { $limit } раза
+       *[many] { $limit } раз
+    } (похоже на «zip-бомбу»).
 dicom-error-zip-broken = архив ZIP повреждён.
 dicom-error-crashed = разбор файла завершился аварийно; повторно он не запускается.
 dicom-error-timeout = разбор файла занял слишком много времени и был остановлен.
@@ -423,7 +458,11 @@ verify-version = версия
 verify-sealed = Подписан
 verify-key = Ключ печати
 verify-no-file = Выберите файл для проверки
-rate-limited = Слишком много запросов с вашего адреса. Повторите через { $seconds } с.
+rate-limited = Слишком много запросов с вашего адреса. Повторите через { $seconds ->
+        [one] { $seconds } секунду
+        [few] { $seconds } секунды
+       *[many] { $seconds } секунд
+    }.
 verify-too-large = Файл больше { $mb } МБ. Заключение, выданное системой, намного меньше — проверьте, тот ли файл выбран.
 email-instant = Сразу, по каждому событию
 email-address = Адрес:

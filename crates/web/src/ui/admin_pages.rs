@@ -335,7 +335,7 @@ async fn render_users(
                 _ => tr(u.lang, "role-change-user"),
             };
             (
-                fmt::datetime(c.at, tz, None),
+                fmt::datetime(c.at, tz, None, u.lang),
                 c.by,
                 c.user,
                 format!("{what}: {}", c.details),
@@ -549,7 +549,7 @@ async fn render_user(
     let locked = user
         .locked_until
         .filter(|t| *t > chrono::Utc::now())
-        .map(|t| fmt::datetime(t, p.tz, None))
+        .map(|t| fmt::datetime(t, p.tz, None, p.lang))
         .unwrap_or_default();
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -1010,7 +1010,7 @@ async fn audit_rows(
         .into_iter()
         .map(|r| AuditLine {
             id: r.id,
-            at: fmt::datetime(r.at, tz, None),
+            at: fmt::datetime(r.at, tz, None, u.lang),
             login: r.login,
             role: Role::parse(&r.role)
                 .map(|x| x.label(u.lang).to_string())

@@ -1,5 +1,6 @@
-//! Dates and times as people in Russia write them (ДД.ММ.ГГГГ), in the viewer's
-//! organization's time zone, and deadlines as a countdown.
+//! Dates and times as each locale's readers write them (`04.12.2026 14:05`,
+//! `4 Dec 2026, 14:05`), in the viewer's organization's time zone, and
+//! deadlines as a countdown.
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
@@ -11,23 +12,56 @@ pub fn tz(name: &str) -> Tz {
     name.parse().unwrap_or(chrono_tz::Europe::Moscow)
 }
 
-pub fn date(d: NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A date to read: `04.12.2026` / `4 Dec 2026` (no one mistakes the month).
+pub fn date(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Ru => format!("{:02}.{:02}.{:04}", d.day(), d.month(), d.year()),
+        Lang::En => format!(
+            "{} {} {:04}",
+            d.day(),
+            MONTHS_EN[d.month0() as usize],
+            d.year()
+        ),
+    }
 }
 
-/// `28.11.2026 14:05`, with the zone's abbreviation when it is not the viewer's own.
-pub fn datetime(t: DateTime<Utc>, viewer: Tz, other: Option<Tz>) -> String {
+/// A date to put into a field people may edit, in a form the parser accepts
+/// back (`validate::parse_date`): `04.12.2026` / `2026-12-04`.
+pub fn date_input(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Ru => date(d, lang),
+        Lang::En => d.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// `28.11.2026 14:05` / `28 Nov 2026, 14:05`, with the zone's abbreviation
+/// when it is not the viewer's own.
+pub fn datetime(t: DateTime<Utc>, viewer: Tz, other: Option<Tz>, lang: Lang) -> String {
     let local = t.with_timezone(&viewer);
     // Written out by hand: chrono's `format` parses its pattern on every call
     // (a queue page has a few per row).
-    let s = format!(
-        "{:02}.{:02}.{:04} {:02}:{:02}",
-        local.day(),
-        local.month(),
-        local.year(),
-        local.hour(),
-        local.minute()
-    );
+    let s = match lang {
+        Lang::Ru => format!(
+            "{:02}.{:02}.{:04} {:02}:{:02}",
+            local.day(),
+            local.month(),
+            local.year(),
+            local.hour(),
+            local.minute()
+        ),
+        Lang::En => format!(
+            "{} {} {:04}, {:02}:{:02}",
+            local.day(),
+            MONTHS_EN[local.month0() as usize],
+            local.year(),
+            local.hour(),
+            local.minute()
+        ),
+    };
     match other {
         Some(o) if o != viewer => {
             let theirs = t.with_timezone(&o);
@@ -145,13 +179,31 @@ mod tests {
     fn times_show_the_other_zone_when_it_differs() {
         let t: DateTime<Utc> = "2026-11-28T09:00:00Z".parse().unwrap();
         let msk = tz("Europe/Moscow");
-        assert_eq!(datetime(t, msk, None), "28.11.2026 12:00");
-        assert_eq!(datetime(t, msk, Some(msk)), "28.11.2026 12:00");
-        let s = datetime(t, msk, Some(tz("Asia/Yekaterinburg")));
+        assert_eq!(datetime(t, msk, None, Lang::Ru), "28.11.2026 12:00");
+        assert_eq!(datetime(t, msk, Some(msk), Lang::Ru), "28.11.2026 12:00");
+        let s = datetime(t, msk, Some(tz("Asia/Yekaterinburg")), Lang::Ru);
         assert!(s.starts_with("28.11.2026 12:00 (14:00"), "{s}");
-        // Day, month, hour and minute keep their leading zeros.
+        // Day, month, hour and minute keep their leading zeros in Russian.
         let early: DateTime<Utc> = "2026-03-04T23:07:00Z".parse().unwrap();
-        assert_eq!(datetime(early, msk, None), "05.03.2026 02:07");
+        assert_eq!(datetime(early, msk, None, Lang::Ru), "05.03.2026 02:07");
+    }
+
+    #[test]
+    fn english_dates_name_the_month() {
+        let msk = tz("Europe/Moscow");
+        let early: DateTime<Utc> = "2026-03-04T23:07:00Z".parse().unwrap();
+        assert_eq!(datetime(early, msk, None, Lang::En), "5 Mar 2026, 02:07");
+        let d = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        assert_eq!(date(d, Lang::En), "4 Dec 2026");
+        assert_eq!(date(d, Lang::Ru), "04.12.2026");
+        // What a field shows is what the parser takes back, in both languages.
+        for lang in [Lang::Ru, Lang::En] {
+            assert_eq!(
+                rtms_domain::validate::parse_date(&date_input(d, lang)),
+                Ok(d)
+            );
+            assert_eq!(rtms_domain::validate::parse_date(&date(d, lang)), Ok(d));
+        }
     }
 
     #[test]

@@ -601,6 +601,11 @@ impl Page {
         i18n::tr(self.lang, key)
     }
 
+    /// A count with its noun, in the right plural form («21 снимок»).
+    pub fn tn(&self, key: &str, count: &usize) -> String {
+        i18n::tr_count(self.lang, key, i64::try_from(*count).unwrap_or(i64::MAX))
+    }
+
     pub fn lang_code(&self) -> &'static str {
         match self.lang {
             Lang::Ru => "ru",

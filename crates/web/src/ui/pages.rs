@@ -225,11 +225,7 @@ fn signed_in(
                         p: Page::public(lang, "login-title", "/login"),
                         login,
                         next,
-                        error: tr_args(
-                            lang,
-                            "login-throttled",
-                            &[("minutes", minutes.to_string().into())],
-                        ),
+                        error: tr_args(lang, "login-throttled", &[("minutes", minutes.into())]),
                         pending: String::new(),
                     });
                     *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
@@ -385,12 +381,12 @@ async fn render_sessions(
             } else {
                 s.user_agent.clone()
             },
-            created: fmt::datetime(s.created_at, p.tz, None),
+            created: fmt::datetime(s.created_at, p.tz, None, u.lang),
             seen: s
                 .last_seen_at
-                .map(|t| fmt::datetime(t, p.tz, None))
+                .map(|t| fmt::datetime(t, p.tz, None, u.lang))
                 .unwrap_or_default(),
-            expires: fmt::datetime(s.expires_at, p.tz, None),
+            expires: fmt::datetime(s.expires_at, p.tz, None, u.lang),
             place: s.ip.clone(),
             current: s.current,
         })
@@ -779,7 +775,10 @@ fn row(
         } else {
             s.patient_name.clone()
         },
-        birth: s.patient_birth_date.map(fmt::date).unwrap_or_default(),
+        birth: s
+            .patient_birth_date
+            .map(|d| fmt::date(d, lang))
+            .unwrap_or_default(),
         diagnosis: s.diagnosis_main.clone().unwrap_or_default(),
         profile: s
             .profile
@@ -794,7 +793,14 @@ fn row(
             .unwrap_or_default(),
         deadline: s
             .deadline
-            .map(|d| fmt::datetime(d, tz, Some(fmt::tz(&s.requesting_organization.time_zone))))
+            .map(|d| {
+                fmt::datetime(
+                    d,
+                    tz,
+                    Some(fmt::tz(&s.requesting_organization.time_zone)),
+                    lang,
+                )
+            })
             .unwrap_or_default(),
         deadline_iso: s.deadline.map(|d| d.to_rfc3339()).unwrap_or_default(),
         countdown,
@@ -1009,7 +1015,7 @@ pub async fn queue(
             .map(|a| {
                 (
                     a.consultation_id,
-                    fmt::datetime(a.pending_since, p_tz, None),
+                    fmt::datetime(a.pending_since, p_tz, None, lang),
                     super::request_page::federal_error_text(&a.last_error, lang),
                 )
             })
@@ -1456,7 +1462,7 @@ fn form_layout() -> Vec<(&'static str, &'static str, Vec<Spec>)> {
 }
 
 /// The saved value of a form field, as the form shows it.
-fn saved_value(d: &ClinicalData, name: &str) -> (String, bool) {
+fn saved_value(d: &ClinicalData, name: &str, lang: Lang) -> (String, bool) {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let n = |v: Option<i32>| v.map(|x| x.to_string()).unwrap_or_default();
     let p = &d.patient;
@@ -1464,7 +1470,10 @@ fn saved_value(d: &ClinicalData, name: &str) -> (String, bool) {
         "patient.last_name" => p.last_name.clone(),
         "patient.first_name" => p.first_name.clone(),
         "patient.middle_name" => p.middle_name.clone(),
-        "patient.birth_date" => p.birth_date.map(fmt::date).unwrap_or_default(),
+        "patient.birth_date" => p
+            .birth_date
+            .map(|d| fmt::date_input(d, lang))
+            .unwrap_or_default(),
         "patient.sex" => p.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
         "patient.snils" => p
             .snils
@@ -1478,7 +1487,10 @@ fn saved_value(d: &ClinicalData, name: &str) -> (String, bool) {
         "patient.id_doc_series" => p.id_doc_series.clone(),
         "patient.id_doc_number" => p.id_doc_number.clone(),
         "patient.id_doc_issuer" => p.id_doc_issuer.clone(),
-        "patient.id_doc_issued" => p.id_doc_issued.map(fmt::date).unwrap_or_default(),
+        "patient.id_doc_issued" => p
+            .id_doc_issued
+            .map(|d| fmt::date_input(d, lang))
+            .unwrap_or_default(),
         "patient.address" => p.address.clone(),
         "patient.unidentified" => return (String::new(), p.unidentified),
         "patient.description" => p.description.clone(),
@@ -1694,7 +1706,7 @@ async fn render_edit(
     for (sid, title, specs) in form_layout() {
         let mut fields = Vec::new();
         for sp in specs {
-            let (saved, saved_checked) = saved_value(d, sp.name);
+            let (saved, saved_checked) = saved_value(d, sp.name, lang);
             let (value, checked) = match (overlay.get(sp.name), sp.kind) {
                 (_, Kind::Check) if !overlay.is_empty() && errors.contains_key(sp.name) => {
                     (String::new(), overlay.contains_key(sp.name))
@@ -2023,7 +2035,7 @@ pub async fn notifications(State(state): State<AppState>, u: UiUser) -> Response
             (
                 n.consultation_id,
                 n.text.clone(),
-                fmt::datetime(n.created_at, p.tz, None),
+                fmt::datetime(n.created_at, p.tz, None, lang),
                 n.read,
             )
         })

@@ -163,8 +163,8 @@ pub async fn reports(
         chart(tr(lang, "report-by-status"), &r.by_status),
     ];
     let query = serde_urlencoded::to_string([
-        ("from", fmt::date(r.from)),
-        ("to", fmt::date(r.to)),
+        ("from", r.from.to_string()),
+        ("to", r.to.to_string()),
         ("form_of_care", q.form_of_care.clone()),
         ("profile", q.profile.clone()),
         ("organization", q.organization.clone()),
@@ -173,8 +173,8 @@ pub async fn reports(
     .unwrap_or_default();
     let p = Page::for_user(&u, tr(lang, "report-title"), "reports", 0);
     render(ReportsTpl {
-        from: fmt::date(r.from),
-        to: fmt::date(r.to),
+        from: fmt::date_input(r.from, lang),
+        to: fmt::date_input(r.to, lang),
         forms: FormOfCare::ALL
             .iter()
             .map(|f| (f.as_str().to_string(), f.label(lang).to_string()))

@@ -18,7 +18,7 @@ use rtms_service::views::{
 };
 use rtms_service::ServiceError;
 
-use super::i18n::tr;
+use super::i18n::{tr, tr_count};
 use super::pages::{error_page, error_text, lbl, with_error_status};
 use super::{fmt, render, Page, UiUser};
 use crate::{blocking, AppState};
@@ -411,10 +411,13 @@ async fn render_page(
         opt(
             tr(lang, "f-patient-birth_date"),
             format!(
-                "{} ({} {})",
-                fmt::date(b),
-                fmt::age(b, Utc::now().date_naive()),
-                tr(lang, "years")
+                "{} ({})",
+                fmt::date(b, lang),
+                tr_count(
+                    lang,
+                    "age-years",
+                    i64::from(fmt::age(b, Utc::now().date_naive()))
+                )
             ),
             &mut patient_meta,
         );
@@ -466,7 +469,10 @@ async fn render_page(
             c,
         )
     }) {
-        let issued = pt.id_doc_issued.map(fmt::date).unwrap_or_default();
+        let issued = pt
+            .id_doc_issued
+            .map(|d| fmt::date(d, lang))
+            .unwrap_or_default();
         opt(
             tr(lang, "f-patient-id_doc_type"),
             [
@@ -550,13 +556,13 @@ async fn render_page(
     }
     opt(
         tr(lang, "req-created"),
-        fmt::datetime(v.created_at, tz, req_tz),
+        fmt::datetime(v.created_at, tz, req_tz, lang),
         &mut people,
     );
     opt(
         tr(lang, "req-submitted"),
         v.submitted_at
-            .map(|t| fmt::datetime(t, tz, req_tz))
+            .map(|t| fmt::datetime(t, tz, req_tz, lang))
             .unwrap_or_default(),
         &mut people,
     );
@@ -564,10 +570,13 @@ async fn render_page(
         opt(
             tr(lang, "req-scheduled"),
             format!(
-                "{}, {} {}",
-                fmt::datetime(s, tz, req_tz),
-                v.scheduled_minutes.unwrap_or(30),
-                tr(lang, "minutes")
+                "{}, {}",
+                fmt::datetime(s, tz, req_tz, lang),
+                tr_count(
+                    lang,
+                    "duration-minutes",
+                    i64::from(v.scheduled_minutes.unwrap_or(30))
+                )
             ),
             &mut people,
         );
@@ -662,7 +671,7 @@ async fn render_page(
         .events
         .iter()
         .map(|e| TimelineItem {
-            at: fmt::datetime(e.at, tz, None),
+            at: fmt::datetime(e.at, tz, None, lang),
             what: e.action_label.clone(),
             target: e.target.clone().unwrap_or_default(),
             who: match (&e.actor, &e.actor_organization, e.actor_role) {
@@ -692,7 +701,7 @@ async fn render_page(
         size: human_size(a.size, lang),
         sha256: a.sha256.clone(),
         who: a.uploaded_by.name.clone(),
-        at: fmt::datetime(a.created_at, tz, None),
+        at: fmt::datetime(a.created_at, tz, None, lang),
         dicom: a.kind.is_dicom(),
         dicom_error: a
             .dicom_error
@@ -712,7 +721,7 @@ async fn render_page(
         .map(|m| ThreadItem {
             id: m.id,
             attachable: l.can_attach && m.author.id == u.actor.user.id,
-            at: fmt::datetime(m.created_at, tz, None),
+            at: fmt::datetime(m.created_at, tz, None, lang),
             who: format!("{} ({})", m.author.name, m.author_role.label(lang)),
             question: m.kind == "question",
             body: m.body.clone(),
@@ -835,7 +844,7 @@ async fn render_page(
                 label: s.name.clone(),
                 value: s
                     .signed_at
-                    .map(|t| fmt::datetime(t, tz, None))
+                    .map(|t| fmt::datetime(t, tz, None, lang))
                     .unwrap_or_default(),
             });
         }
@@ -853,7 +862,7 @@ async fn render_page(
         .to_string();
     let deadline = v
         .deadline
-        .map(|t| fmt::datetime(t, tz, req_tz))
+        .map(|t| fmt::datetime(t, tz, req_tz, lang))
         .unwrap_or_default();
     let deadline_iso = v.deadline.map(|t| t.to_rfc3339()).unwrap_or_default();
     let form_class = d.form_of_care.map(|f| f.as_str()).unwrap_or("");
@@ -979,11 +988,11 @@ async fn render_page(
                 e.federal_status.clone(),
                 federal_error_text(&e.last_error, lang),
                 e.next_attempt_at
-                    .map(|t| fmt::datetime(t, tz, None))
+                    .map(|t| fmt::datetime(t, tz, None, lang))
                     .unwrap_or_default(),
                 if e.overdue {
                     e.pending_since
-                        .map(|t| fmt::datetime(t, tz, None))
+                        .map(|t| fmt::datetime(t, tz, None, lang))
                         .unwrap_or_default()
                 } else {
                     String::new()
@@ -995,7 +1004,7 @@ async fn render_page(
         doc_versions: if l.doc_versions.len() > 1 {
             l.doc_versions
                 .iter()
-                .map(|(n, at)| (*n, fmt::datetime(*at, tz, None)))
+                .map(|(n, at)| (*n, fmt::datetime(*at, tz, None, lang)))
                 .collect()
         } else {
             Vec::new()
@@ -1032,7 +1041,7 @@ async fn render_page(
                     id: s.id,
                     when: format!(
                         "{} — {}",
-                        fmt::datetime(s.starts_at, tz, None),
+                        fmt::datetime(s.starts_at, tz, None, lang),
                         s.ends_at.with_timezone(&tz).format("%H:%M")
                     ),
                     who: s

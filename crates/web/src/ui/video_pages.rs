@@ -319,14 +319,14 @@ pub async fn room(
     let tz = p.tz;
     let when = format!(
         "{} — {}",
-        fmt::datetime(v.starts_at, tz, None),
+        fmt::datetime(v.starts_at, tz, None, lang),
         v.ends_at.with_timezone(&tz).format("%H:%M")
     );
     let thread = thread
         .iter()
         .map(|m| {
             (
-                fmt::datetime(m.created_at, tz, None),
+                fmt::datetime(m.created_at, tz, None, lang),
                 m.author.name.clone(),
                 m.body.clone(),
             )
@@ -366,7 +366,7 @@ pub fn log_lines(
             } else {
                 super::i18n::tr(lang, "video-left")
             };
-            (fmt::datetime(e.at, tz, None), e.name.clone(), what)
+            (fmt::datetime(e.at, tz, None, lang), e.name.clone(), what)
         })
         .collect();
     let attendance = v
@@ -583,7 +583,7 @@ async fn calendar_page(state: &AppState, u: &UiUser, q: CalendarQuery, fresh: St
     let p = Page::for_user(u, super::i18n::tr(lang, "video-title"), "video", unread);
     let tz = p.tz;
     let feed_until = feed
-        .map(|f| fmt::date(f.expires_at.with_timezone(&tz).date_naive()))
+        .map(|f| fmt::date(f.expires_at.with_timezone(&tz).date_naive(), lang))
         .unwrap_or_default();
     let me = u.actor.user.id;
     let books = rtms_service::Services::may_book(&u.actor);
@@ -616,7 +616,7 @@ async fn calendar_page(state: &AppState, u: &UiUser, q: CalendarQuery, fresh: St
                 external: v.external_link.clone(),
             })
             .collect();
-        out.push((fmt::date(day), items));
+        out.push((fmt::date(day, lang), items));
     }
     let step = Duration::days(days);
     render(CalendarTpl {
