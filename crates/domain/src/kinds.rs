@@ -1,12 +1,19 @@
 //! The closed vocabularies of the domain. Each has a stable lowercase code used in
-//! the database and the API, and a Russian and an English label.
+//! the database and the API; its Russian and English labels are in the Fluent
+//! catalogues as `kind-<vocabulary>-<code>` (`rtms_i18n::Label`).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// A closed vocabulary: its name in the catalogues and each value's code.
+pub trait Coded: Copy {
+    const KIND: &'static str;
+    fn code(self) -> &'static str;
+}
+
 /// Declares a string-coded enum: `as_str`, `parse`, `ALL`, serde as the code.
 macro_rules! coded_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $ru:literal, $en:literal;)+ }) => {
+    ($(#[$meta:meta])* $name:ident / $kind:literal { $($variant:ident = $code:literal;)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         #[serde(rename_all = "snake_case")]
@@ -23,11 +30,13 @@ macro_rules! coded_enum {
                 match code { $($code => Some($name::$variant),)+ _ => None }
             }
 
-            pub fn label(self, lang: crate::Lang) -> &'static str {
-                match (self, lang) {
-                    $(($name::$variant, crate::Lang::Ru) => $ru,
-                      ($name::$variant, crate::Lang::En) => $en,)+
-                }
+        }
+
+        impl Coded for $name {
+            const KIND: &'static str = $kind;
+
+            fn code(self) -> &'static str {
+                self.as_str()
             }
         }
 
@@ -41,25 +50,25 @@ macro_rules! coded_enum {
 
 coded_enum!(
     /// What an organization is in the regional network.
-    OrgKind {
-        Mo = "mo", "Медицинская организация", "Medical organization";
-        Tkc = "tkc", "Телемедицинский консультационный центр (ТКЦ)", "Telemedicine consultation centre";
-        Ktc = "ktc", "Координационно-технический центр (КТЦ)", "Coordination and technical centre";
-        Federal = "federal", "Федеральный центр", "Federal centre";
+    OrgKind / "org-kind" {
+        Mo = "mo";
+        Tkc = "tkc";
+        Ktc = "ktc";
+        Federal = "federal";
     }
 );
 
 coded_enum!(
     /// A role a user holds in one organization (a membership).
-    Role {
-        Admin = "admin", "Администратор", "Administrator";
-        Dispatcher = "dispatcher", "Диспетчер КТЦ", "Dispatcher";
-        Doctor = "doctor", "Лечащий врач", "Requesting doctor";
-        Head = "head", "Руководитель МО", "Head of organization";
-        Coordinator = "coordinator", "Координатор ТКЦ", "Consultation centre coordinator";
-        Consultant = "consultant", "Врач-консультант", "Consultant";
-        Analyst = "analyst", "Аналитик", "Analyst";
-        Auditor = "auditor", "Аудитор", "Auditor";
+    Role / "role" {
+        Admin = "admin";
+        Dispatcher = "dispatcher";
+        Doctor = "doctor";
+        Head = "head";
+        Coordinator = "coordinator";
+        Consultant = "consultant";
+        Analyst = "analyst";
+        Auditor = "auditor";
     }
 );
 
@@ -75,46 +84,46 @@ impl Role {
 
 coded_enum!(
     /// Форма оказания медицинской помощи.
-    FormOfCare {
-        Emergency = "emergency", "Экстренная", "Emergency";
-        Urgent = "urgent", "Неотложная", "Urgent";
-        Planned = "planned", "Плановая", "Planned";
+    FormOfCare / "form-of-care" {
+        Emergency = "emergency";
+        Urgent = "urgent";
+        Planned = "planned";
     }
 );
 
 coded_enum!(
     /// Real-time (video) or deferred (written) consultation.
-    Mode {
-        Realtime = "realtime", "В режиме реального времени", "Real-time";
-        Deferred = "deferred", "Отложенная", "Deferred";
+    Mode / "mode" {
+        Realtime = "realtime";
+        Deferred = "deferred";
     }
 );
 
 coded_enum!(
-    Sex {
-        Male = "male", "Мужской", "Male";
-        Female = "female", "Женский", "Female";
-        Unknown = "unknown", "Не указан", "Unknown";
+    Sex / "sex" {
+        Male = "male";
+        Female = "female";
+        Unknown = "unknown";
     }
 );
 
 coded_enum!(
     /// The lifecycle states of a consultation request.
-    Status {
-        Draft = "draft", "Черновик", "Draft";
-        AwaitingApproval = "awaiting_approval", "На согласовании у руководителя", "Awaiting approval";
-        Submitted = "submitted", "Направлен", "Submitted";
-        InReview = "in_review", "На проверке у диспетчера", "In review";
-        Returned = "returned", "Возвращён на доработку", "Returned for revision";
-        Assigned = "assigned", "Назначен", "Assigned";
-        Accepted = "accepted", "Принят консультантом", "Accepted";
-        Scheduled = "scheduled", "Запланирована ВКС", "Scheduled";
-        InProgress = "in_progress", "Консультация идёт", "In progress";
-        Completed = "completed", "Заключение готово", "Completed";
-        Closed = "closed", "Закрыт", "Closed";
-        Cancelled = "cancelled", "Отменён", "Cancelled";
-        Rejected = "rejected", "Отклонён", "Rejected";
-        Escalated = "escalated", "Передан на федеральный уровень", "Escalated";
+    Status / "status" {
+        Draft = "draft";
+        AwaitingApproval = "awaiting_approval";
+        Submitted = "submitted";
+        InReview = "in_review";
+        Returned = "returned";
+        Assigned = "assigned";
+        Accepted = "accepted";
+        Scheduled = "scheduled";
+        InProgress = "in_progress";
+        Completed = "completed";
+        Closed = "closed";
+        Cancelled = "cancelled";
+        Rejected = "rejected";
+        Escalated = "escalated";
     }
 );
 
@@ -141,25 +150,25 @@ impl Status {
 coded_enum!(
     /// Everything a person can do to a request. One row of the transition table
     /// names one of these.
-    Action {
-        Submit = "submit", "Отправить", "Submit";
-        Approve = "approve", "Согласовать", "Approve";
-        SendBack = "send_back", "Вернуть врачу", "Send back";
-        Take = "take", "Взять в работу", "Take";
-        Return = "return", "Вернуть на доработку", "Return for revision";
-        Resubmit = "resubmit", "Отправить повторно", "Resubmit";
-        Reject = "reject", "Отклонить", "Reject";
-        Assign = "assign", "Назначить", "Assign";
-        Accept = "accept", "Принять", "Accept";
-        Decline = "decline", "Отказаться", "Decline";
-        Schedule = "schedule", "Запланировать ВКС", "Schedule a video session";
-        Start = "start", "Начать консультацию", "Start";
-        Ask = "ask", "Задать вопрос", "Ask a question";
-        Answer = "answer", "Ответить", "Answer";
-        Sign = "sign", "Подписать заключение", "Sign the conclusion";
-        Acknowledge = "acknowledge", "Ознакомлен", "Acknowledge";
-        Escalate = "escalate", "Передать на федеральный уровень", "Escalate to the federal level";
-        RecordFederalConclusion = "record_federal_conclusion", "Внести федеральное заключение", "Record the federal conclusion";
-        Cancel = "cancel", "Отменить", "Cancel";
+    Action / "action" {
+        Submit = "submit";
+        Approve = "approve";
+        SendBack = "send_back";
+        Take = "take";
+        Return = "return";
+        Resubmit = "resubmit";
+        Reject = "reject";
+        Assign = "assign";
+        Accept = "accept";
+        Decline = "decline";
+        Schedule = "schedule";
+        Start = "start";
+        Ask = "ask";
+        Answer = "answer";
+        Sign = "sign";
+        Acknowledge = "acknowledge";
+        Escalate = "escalate";
+        RecordFederalConclusion = "record_federal_conclusion";
+        Cancel = "cancel";
     }
 );

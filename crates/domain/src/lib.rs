@@ -9,6 +9,6 @@ pub mod request;
 pub mod validate;
 
 pub use deadline::{DeadlineClock, DeadlinePolicy};
-pub use kinds::{Action, FormOfCare, Mode, OrgKind, Role, Sex, Status};
+pub use kinds::{Action, Coded, FormOfCare, Mode, OrgKind, Role, Sex, Status};
 pub use lifecycle::{decide, Decision, GuardContext, TransitionError, TRANSITIONS};
 pub use validate::{FieldError, Lang, Validation};

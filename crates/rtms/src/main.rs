@@ -526,7 +526,11 @@ fn admin(svc: Services, cmd: AdminCommand) -> anyhow::Result<()> {
             "{}",
             errors
                 .iter()
-                .map(|e| format!("{}: {}", e.field, e.message(rtms_domain::Lang::Ru)))
+                .map(|e| format!(
+                    "{}: {}",
+                    e.field,
+                    rtms_web::ui::i18n::refusal(e.code, rtms_domain::Lang::Ru)
+                ))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),

@@ -965,7 +965,13 @@ impl Services {
                     created: None,
                     errors: list
                         .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message(rtms_domain::Lang::Ru)))
+                        .map(|e| {
+                            format!(
+                                "{}: {}",
+                                e.field,
+                                rtms_i18n::refusal(e.code, rtms_domain::Lang::Ru)
+                            )
+                        })
                         .collect(),
                 }),
                 Err(e) => return Err(e),

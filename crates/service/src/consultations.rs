@@ -1,5 +1,6 @@
 //! The consultation request: create, edit, act on, read, list, discuss, conclude.
 
+use rtms_i18n::Label;
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -18,6 +18,7 @@ use rtms_documents::{
     ConclusionDoc, Diagnosis, Party, Person, RequestSummaryDoc, SealMark, Signer,
 };
 use rtms_domain::{Lang, Role};
+use rtms_i18n::Label;
 use rtms_store::models::{Document, NewDocument};
 use rtms_store::{files as repo_files, repo};
 use serde::Serialize;
@@ -697,7 +698,7 @@ impl Services {
             let mut conn = self.db.conn()?;
             repo_files::documents_by_pdf(&mut conn, &pdf_sha)?
         };
-        let msg = |code: &str| Some(rtms_domain::validate::message(code, lang).to_string());
+        let msg = |code: &str| Some(rtms_i18n::refusal(code, lang).to_string());
         let Some(d) = docs.into_iter().next() else {
             return Ok(Verification {
                 valid: false,

@@ -12,6 +12,7 @@ use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rtms_domain::request::{ConsultationPatch, DiagnosisPatch, PatientPatch};
 use rtms_domain::{FormOfCare, Lang, Sex, Status};
+use rtms_i18n::Label;
 use serde_json::{json, Value};
 
 use crate::views::{ConclusionView, ConsultationView};

@@ -141,5 +141,5 @@ pub struct MetricsAccess {
 
 /// A validation message in Russian, for reports read by the administrator.
 pub(crate) fn text(code: &str) -> String {
-    rtms_domain::validate::message(code, rtms_domain::Lang::Ru).to_string()
+    rtms_i18n::refusal(code, rtms_domain::Lang::Ru).to_string()
 }

@@ -2,6 +2,7 @@
 //! returns and rejections, escalations, what the close-out says, workload.
 //! Aggregates only: no patient appears in a report.
 
+use rtms_i18n::Label;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};

@@ -4,6 +4,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rtms_domain::{FieldError, Lang};
+use rtms_i18n::{tr, tr_args, Label};
 use rtms_service::ServiceError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -59,16 +60,9 @@ fn field_problems(errors: &[FieldError], lang: Lang) -> Vec<FieldProblem> {
         .map(|e| FieldProblem {
             field: e.field.clone(),
             code: e.code.to_string(),
-            message: e.message(lang).to_string(),
+            message: rtms_i18n::refusal(e.code, lang).to_string(),
         })
         .collect()
-}
-
-fn t(lang: Lang, ru: &str, en: &str) -> String {
-    match lang {
-        Lang::Ru => ru.to_string(),
-        Lang::En => en.to_string(),
-    }
 }
 
 /// A problem document made here (not from a service error): status, kind, title.
@@ -95,24 +89,20 @@ fn mb(bytes: u64) -> u64 {
 
 /// The quota refused, with its size, what is held and what was asked for.
 pub(crate) fn quota_text(lang: Lang, scope: &str, limit: u64, used: u64, requested: u64) -> String {
-    match (lang, scope) {
-        (Lang::Ru, "organization") => format!(
-            "Превышена квота загрузок организации: {} МБ, уже занято {} МБ, файл {} МБ. Обратитесь к администратору",
-            mb(limit), mb(used), mb(requested)
-        ),
-        (Lang::Ru, _) => format!(
-            "Превышена ваша квота загрузок: {} МБ, уже занято {} МБ, файл {} МБ. Обратитесь к администратору",
-            mb(limit), mb(used), mb(requested)
-        ),
-        (Lang::En, "organization") => format!(
-            "The organization's upload quota is exceeded: {} MB, {} MB already used, the file is {} MB. Ask an administrator",
-            mb(limit), mb(used), mb(requested)
-        ),
-        (Lang::En, _) => format!(
-            "Your upload quota is exceeded: {} MB, {} MB already used, the file is {} MB. Ask an administrator",
-            mb(limit), mb(used), mb(requested)
-        ),
-    }
+    let key = if scope == "organization" {
+        "problem-quota-organization"
+    } else {
+        "problem-quota-user"
+    };
+    tr_args(
+        lang,
+        key,
+        &[
+            ("limit", mb(limit).into()),
+            ("used", mb(used).into()),
+            ("requested", mb(requested).into()),
+        ],
+    )
 }
 
 impl IntoResponse for AppError {
@@ -126,97 +116,74 @@ impl IntoResponse for AppError {
                 ServiceError::Unauthenticated => (
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
-                    t(lang, "Требуется вход в систему", "Sign-in required"),
+                    tr(lang, "problem-unauthenticated"),
                     None,
                     vec![],
                 ),
                 ServiceError::BadCredentials => (
                     StatusCode::UNAUTHORIZED,
                     "bad-credentials",
-                    t(lang, "Неверный логин или пароль", "Wrong login or password"),
+                    tr(lang, "problem-bad-credentials"),
                     None,
                     vec![],
                 ),
                 ServiceError::SessionExpired => (
                     StatusCode::UNAUTHORIZED,
                     "session-expired",
-                    t(
-                        lang,
-                        "Сеанс истёк — войдите снова",
-                        "The session expired; sign in again",
-                    ),
+                    tr(lang, "problem-session-expired"),
                     None,
                     vec![],
                 ),
                 ServiceError::Throttled { retry_after } => (
                     StatusCode::TOO_MANY_REQUESTS,
                     "throttled",
-                    t(
+                    tr(lang, "problem-throttled"),
+                    Some(tr_args(
                         lang,
-                        "Слишком много попыток входа",
-                        "Too many sign-in attempts",
-                    ),
-                    Some(format!(
-                        "{} {} {}",
-                        t(lang, "Повторите через", "Try again in"),
-                        (retry_after + 59) / 60,
-                        t(lang, "мин.", "min.")
+                        "problem-throttled-detail",
+                        &[("minutes", ((retry_after + 59) / 60).into())],
                     )),
                     vec![],
                 ),
                 ServiceError::NotFound => (
                     StatusCode::NOT_FOUND,
                     "not-found",
-                    t(lang, "Не найдено", "Not found"),
+                    tr(lang, "problem-not-found"),
                     None,
                     vec![],
                 ),
                 ServiceError::Forbidden => (
                     StatusCode::FORBIDDEN,
                     "forbidden",
-                    t(
-                        lang,
-                        "Недостаточно прав для этого действия",
-                        "You may not do this",
-                    ),
+                    tr(lang, "problem-forbidden"),
                     None,
                     vec![],
                 ),
                 ServiceError::WrongState { status, action } => (
                     StatusCode::CONFLICT,
                     "wrong-state",
-                    t(
+                    tr(lang, "problem-wrong-state"),
+                    Some(tr_args(
                         lang,
-                        "Действие невозможно в текущем статусе запроса",
-                        "This action is not possible in the request's current state",
-                    ),
-                    Some(format!(
-                        "{}: «{}» — {}",
-                        t(lang, "Статус", "Status"),
-                        status.label(lang),
-                        action.label(lang)
+                        "problem-wrong-state-detail",
+                        &[
+                            ("status", status.label(lang).into()),
+                            ("action", action.label(lang).into()),
+                        ],
                     )),
                     vec![],
                 ),
                 ServiceError::Concurrent => (
                     StatusCode::CONFLICT,
                     "concurrent-change",
-                    t(
-                        lang,
-                        "Запрос только что изменил другой пользователь — обновите страницу",
-                        "Someone else just changed this request; reload it",
-                    ),
+                    tr(lang, "problem-concurrent-change"),
                     None,
                     vec![],
                 ),
                 ServiceError::Invalid(errors) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "validation",
-                    t(
-                        lang,
-                        "Проверьте заполнение полей",
-                        "Please check the fields",
-                    ),
+                    tr(lang, "problem-validation"),
                     None,
                     field_problems(&errors, lang),
                 ),
@@ -240,7 +207,7 @@ impl IntoResponse for AppError {
                         _ => StatusCode::UNPROCESSABLE_ENTITY,
                     },
                     code,
-                    rtms_domain::validate::message(code, lang).to_string(),
+                    rtms_i18n::refusal(code, lang).to_string(),
                     None,
                     vec![],
                 ),
@@ -259,18 +226,14 @@ impl IntoResponse for AppError {
                 ServiceError::FilesMissing(names) => (
                     StatusCode::CONFLICT,
                     "files-missing",
-                    match lang {
-                        Lang::Ru => format!(
-                            "Запрос не отправлен: ещё не получены файлы ({}): {}. Передайте их (tus, /api/v1/uploads) и повторите",
-                            names.len(),
-                            names.join(", ")
-                        ),
-                        Lang::En => format!(
-                            "The request is not submitted: files not received yet ({}): {}. Send them (tus, /api/v1/uploads) and repeat",
-                            names.len(),
-                            names.join(", ")
-                        ),
-                    },
+                    tr_args(
+                        lang,
+                        "problem-files-missing",
+                        &[
+                            ("count", names.len().into()),
+                            ("names", names.join(", ").into()),
+                        ],
+                    ),
                     None,
                     vec![],
                 ),
@@ -286,7 +249,7 @@ impl IntoResponse for AppError {
                     (
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "internal",
-                        t(lang, "Внутренняя ошибка сервера", "Internal server error"),
+                        tr(lang, "problem-internal"),
                         None,
                         vec![],
                     )
@@ -295,11 +258,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(detail, lang) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "bad-request",
-                t(
-                    lang,
-                    "Запрос не удалось разобрать",
-                    "The request could not be read",
-                ),
+                tr(lang, "problem-bad-request"),
                 Some(detail),
                 vec![],
             ),
@@ -308,7 +267,7 @@ impl IntoResponse for AppError {
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
-                    "Внутренняя ошибка сервера".to_string(),
+                    tr(Lang::Ru, "problem-internal"),
                     None,
                     vec![],
                 )

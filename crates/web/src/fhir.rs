@@ -154,7 +154,7 @@ async fn fhir_caller(
             f::outcome(
                 "error",
                 "forbidden",
-                rtms_domain::validate::message("fhir_scope", lang),
+                &rtms_i18n::refusal("fhir_scope", lang),
             ),
         ));
     }
@@ -338,11 +338,11 @@ async fn search(
         "patient",
     ];
     if let Some(bad) = params.keys().find(|k| !known.contains(&k.as_str())) {
-        let text = if lang == Lang::En {
-            format!("Unsupported search parameter: {bad}")
-        } else {
-            format!("Параметр поиска не поддерживается: {bad}")
-        };
+        let text = rtms_i18n::tr_args(
+            lang,
+            "fhir-search-unsupported",
+            &[("param", bad.clone().into())],
+        );
         return fhir(
             StatusCode::BAD_REQUEST,
             f::outcome("error", "not-supported", &text),
@@ -496,14 +496,10 @@ async fn transaction(
     };
     let lang = caller.lang;
     let Ok(bundle) = serde_json::from_slice::<Value>(&body) else {
-        let text = if lang == Lang::En {
-            "The body is not JSON"
-        } else {
-            "Тело запроса — не JSON"
-        };
+        let text = rtms_i18n::tr(lang, "fhir-body-not-json");
         return fhir(
             StatusCode::BAD_REQUEST,
-            f::outcome("error", "structure", text),
+            f::outcome("error", "structure", &text),
         );
     };
     let (id, created) = match state.svc.fhir_create(&caller.actor, &bundle).await {
@@ -707,11 +703,11 @@ async fn by_request(
         .get(param)
         .and_then(|r| r.trim_start_matches("ServiceRequest/").parse::<i64>().ok())
     else {
-        let text = if lang == Lang::En {
-            format!("Search by {param}=ServiceRequest/<id>")
-        } else {
-            format!("Поиск по {param}=ServiceRequest/<номер>")
-        };
+        let text = rtms_i18n::tr_args(
+            lang,
+            "fhir-search-by-request",
+            &[("param", param.to_string().into())],
+        );
         return fhir(
             StatusCode::BAD_REQUEST,
             f::outcome("error", "not-supported", &text),

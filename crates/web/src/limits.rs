@@ -98,16 +98,12 @@ pub const API_JSON_MAX_BYTES: usize = 2 << 20;
 /// (`fhir`, `api`, `verify`).
 pub fn too_large_text(lang: rtms_domain::Lang, what: &str, limit: u64) -> String {
     let mib = limit.div_ceil(1 << 20);
-    match (lang, what) {
-        (rtms_domain::Lang::Ru, "fhir") => format!(
-            "Тело запроса FHIR больше {mib} МБ. Bundle не несёт файлов: передайте их по tus (/api/v1/uploads), а в DocumentReference укажите размер и SHA-256"
-        ),
-        (rtms_domain::Lang::En, "fhir") => format!(
-            "The FHIR body is over {mib} MiB. A Bundle carries no files: send them by tus (/api/v1/uploads) and give their size and SHA-256 in the DocumentReference"
-        ),
-        (rtms_domain::Lang::Ru, _) => format!("Тело запроса больше {mib} МБ"),
-        (rtms_domain::Lang::En, _) => format!("The request body is over {mib} MiB"),
-    }
+    let key = if what == "fhir" {
+        "problem-fhir-body-too-large"
+    } else {
+        "problem-body-too-large"
+    };
+    rtms_i18n::tr_args(lang, key, &[("mib", mib.into())])
 }
 
 /// Reads a body of at most `limit` bytes: refused on the announced length

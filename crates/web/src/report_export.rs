@@ -7,7 +7,7 @@ use rtms_service::reports::{Line, Report};
 
 use crate::error::AppError;
 use crate::ui::fmt;
-use crate::ui::i18n::tr;
+use crate::ui::i18n::{tr, tr_args};
 use crate::{blocking, AppState};
 
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -360,9 +360,14 @@ pub async fn pdf_for(
     let now = svc.clock.now();
     let scope = blocking(move || svc.report_scope(&actor)).await?;
     let region = scope.unwrap_or_else(|| tr(lang, "app-subtitle"));
-    let printed_at = (now + chrono::Duration::hours(3))
-        .format("%d.%m.%Y %H:%M (МСК)")
-        .to_string();
+    let printed_at = tr_args(
+        lang,
+        "printed-at-msk",
+        &[(
+            "at",
+            crate::ui::fmt::datetime(now, chrono_tz::Europe::Moscow, None, lang).into(),
+        )],
+    );
     tokio::task::spawn_blocking(move || pdf(&r, lang, region, printed_at))
         .await
         .map_err(|e| AppError::Internal(format!("task failed: {e}")))?

@@ -158,12 +158,14 @@ async fn act(
         ActionParams::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            let prefix = if lang == rtms_domain::Lang::En {
-                "Invalid JSON"
-            } else {
-                "Неверный JSON"
-            };
-            AppError::BadRequest(format!("{prefix}: {e}"), lang)
+            AppError::BadRequest(
+                rtms_i18n::tr_args(
+                    lang,
+                    "problem-invalid-json",
+                    &[("detail", e.to_string().into())],
+                ),
+                lang,
+            )
         })?
     };
     let svc = state.svc.clone();

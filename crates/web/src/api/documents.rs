@@ -54,7 +54,14 @@ async fn conclusion_pdf(
         None => state.svc.conclusion_document(&caller.actor, id).await,
     };
     let (doc, pdf) = made.map_err(|e| AppError::from(e).in_lang(caller.lang))?;
-    let name = format!("Заключение № {id}, версия {}.pdf", doc.version);
+    let name = rtms_i18n::tr_args(
+        caller.lang,
+        "file-conclusion-pdf",
+        &[
+            ("id", id.to_string().into()),
+            ("version", doc.version.to_string().into()),
+        ],
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
@@ -84,7 +91,14 @@ async fn semd_xml(
     let (view, xml) = blocking(move || svc.semd(&actor, id, q.version))
         .await
         .map_err(|e| e.in_lang(lang))?;
-    let name = format!("СЭМД № {id}, версия {}.xml", view.version);
+    let name = rtms_i18n::tr_args(
+        lang,
+        "file-semd-xml",
+        &[
+            ("id", id.to_string().into()),
+            ("version", view.version.to_string().into()),
+        ],
+    );
     Ok((
         [
             (
@@ -140,7 +154,7 @@ async fn summary_pdf(
     let pdf = crate::blocking(move || svc.request_summary_pdf(&actor, id))
         .await
         .map_err(|e| e.in_lang(lang))?;
-    let name = format!("Запрос № {id}.pdf");
+    let name = rtms_i18n::tr_args(lang, "file-request-pdf", &[("id", id.to_string().into())]);
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
@@ -165,7 +179,14 @@ async fn conclusion_seal(
         .conclusion_document(&caller.actor, id)
         .await
         .map_err(|e| AppError::from(e).in_lang(caller.lang))?;
-    let name = format!("Заключение № {id}, версия {}.seal.json", doc.version);
+    let name = rtms_i18n::tr_args(
+        caller.lang,
+        "file-conclusion-seal",
+        &[
+            ("id", id.to_string().into()),
+            ("version", doc.version.to_string().into()),
+        ],
+    );
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         [(
@@ -283,7 +304,11 @@ async fn package_zip(
         .await
         .map_err(|e| AppError::from(e).in_lang(caller.lang))?;
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-    let name = format!("Запрос № {id} — пакет для федерального уровня.zip");
+    let name = rtms_i18n::tr_args(
+        caller.lang,
+        "file-federal-package",
+        &[("id", id.to_string().into())],
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_string()),

@@ -169,16 +169,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 })
                 .in_lang(lang))
             }
-            Err(rejection) => {
-                let prefix = match lang {
-                    Lang::Ru => "Неверный JSON",
-                    Lang::En => "Invalid JSON",
-                };
-                Err(AppError::BadRequest(
-                    format!("{prefix}: {}", rejection.body_text()),
+            Err(rejection) => Err(AppError::BadRequest(
+                rtms_i18n::tr_args(
                     lang,
-                ))
-            }
+                    "problem-invalid-json",
+                    &[("detail", rejection.body_text().into())],
+                ),
+                lang,
+            )),
         }
     }
 }

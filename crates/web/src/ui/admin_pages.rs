@@ -1,6 +1,7 @@
 //! Administration pages (organizations, users, routes, settings) and the
 //! auditor's journal. Thin: every rule is in the service layer.
 
+use rtms_i18n::Label;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -22,7 +23,12 @@ fn errors_of(e: &ServiceError, lang: Lang) -> BTreeMap<String, String> {
     match e {
         ServiceError::Invalid(list) => list
             .iter()
-            .map(|f: &FieldError| (f.field.clone(), f.message(lang).to_string()))
+            .map(|f: &FieldError| {
+                (
+                    f.field.clone(),
+                    rtms_i18n::refusal(f.code, lang).to_string(),
+                )
+            })
             .collect(),
         _ => BTreeMap::new(),
     }
@@ -391,13 +397,13 @@ pub async fn create_user(
     if role.is_none() {
         errors.insert(
             "role".to_string(),
-            rtms_domain::validate::message("required", lang).to_string(),
+            rtms_i18n::refusal("required", lang).to_string(),
         );
     }
     if org.is_none() {
         errors.insert(
             "organization_id".to_string(),
-            rtms_domain::validate::message("required", lang).to_string(),
+            rtms_i18n::refusal("required", lang).to_string(),
         );
     }
     let input = UserInput {
@@ -644,7 +650,7 @@ pub async fn add_role(
         let mut errors = BTreeMap::new();
         errors.insert(
             "role".to_string(),
-            rtms_domain::validate::message("required", u.lang).to_string(),
+            rtms_i18n::refusal("required", u.lang).to_string(),
         );
         return render_user(&state, &u, id, errors, String::new(), false).await;
     };

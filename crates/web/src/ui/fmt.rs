@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use rtms_domain::Lang;
 
-use super::i18n::tr_args;
+use super::i18n::{tr, tr_args};
 
 pub fn tz(name: &str) -> Tz {
     name.parse().unwrap_or(chrono_tz::Europe::Moscow)
@@ -73,32 +73,21 @@ pub fn datetime(t: DateTime<Utc>, viewer: Tz, other: Option<Tz>, lang: Lang) -> 
 
 /// A count with its thousands apart: `2 632` (no-break space) / `2,632`.
 pub fn count(n: i64, lang: Lang) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let sep = match lang {
-        Lang::Ru => '\u{a0}',
-        Lang::En => ',',
-    };
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(sep);
-        }
-        out.push(d);
-    }
-    out
+    rtms_i18n::number(n, lang)
 }
+
+/// The units of a span per language, read from the catalogue once (a queue
+/// page writes a countdown per row).
+static SPAN_UNITS: std::sync::LazyLock<[[String; 3]; 2]> = std::sync::LazyLock::new(|| {
+    [Lang::Ru, Lang::En]
+        .map(|lang| ["span-days", "span-hours", "span-minutes"].map(|key| tr(lang, key)))
+});
 
 /// `3 ч 12 мин` / `3 h 12 min`; days for long spans.
 pub fn span(seconds: i64, lang: Lang) -> String {
     let s = seconds.abs();
     let (d, h, m) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
-    let (dd, hh, mm) = match lang {
-        Lang::Ru => ("д", "ч", "мин"),
-        Lang::En => ("d", "h", "min"),
-    };
+    let [dd, hh, mm] = &SPAN_UNITS[lang as usize];
     if d > 0 {
         format!("{d} {dd} {h} {hh}")
     } else if h > 0 {

@@ -22,6 +22,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono_tz::Tz;
 use rtms_domain::{Lang, Role};
+use rtms_i18n::Label;
 use rtms_service::Actor;
 
 use crate::{blocking, AppState};

@@ -1,5 +1,6 @@
 //! Sign-in, the queue, the request form, notifications and the live stream.
 
+use rtms_i18n::Label;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::time::Duration as StdDuration;
@@ -41,7 +42,7 @@ pub(crate) fn error_text(e: &ServiceError, lang: Lang) -> String {
             format!("{} «{}»", tr(lang, "err-wrong-state"), status.label(lang))
         }
         ServiceError::Concurrent => tr(lang, "err-concurrent"),
-        ServiceError::Refused { code } => rtms_domain::validate::message(code, lang).to_string(),
+        ServiceError::Refused { code } => rtms_i18n::refusal(code, lang).to_string(),
         ServiceError::QuotaExceeded {
             scope,
             limit,
@@ -50,7 +51,7 @@ pub(crate) fn error_text(e: &ServiceError, lang: Lang) -> String {
         } => crate::error::quota_text(lang, scope, *limit, *used, *requested),
         ServiceError::Invalid(errors) => errors
             .iter()
-            .map(|e| e.message(lang))
+            .map(|e| rtms_i18n::refusal(e.code, lang))
             .collect::<Vec<_>>()
             .join("; "),
         _ => tr(lang, "err-internal"),
@@ -698,7 +699,10 @@ pub async fn change_password(
             Ok(()) => {}
             Err(crate::error::AppError::Service(ServiceError::Invalid(list), _)) => {
                 for e in list {
-                    errors.insert(e.field.clone(), e.message(lang).to_string());
+                    errors.insert(
+                        e.field.clone(),
+                        rtms_i18n::refusal(e.code, lang).to_string(),
+                    );
                 }
             }
             Err(_) => {
@@ -1642,7 +1646,7 @@ fn error_map(errors: &[FieldError], lang: Lang) -> BTreeMap<String, String> {
     for e in errors {
         let key = e.field.split('[').next().unwrap_or(&e.field).to_string();
         out.entry(key)
-            .or_insert_with(|| e.message(lang).to_string());
+            .or_insert_with(|| rtms_i18n::refusal(e.code, lang).to_string());
     }
     out
 }

@@ -1,6 +1,7 @@
 //! One request: everything about it, its timeline and thread, and the actions
 //! the viewer may take now.
 
+use rtms_i18n::Label;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -63,20 +64,17 @@ pub struct FileItem {
 
 /// A size as people read it: 1,4 МБ / 1.4 MB.
 pub fn human_size(bytes: i64, lang: Lang) -> String {
-    let (units, sep): (&[&str], char) = match lang {
-        Lang::Ru => (&["Б", "КБ", "МБ", "ГБ", "ТБ"], ','),
-        Lang::En => (&["B", "KB", "MB", "GB", "TB"], '.'),
-    };
+    const UNITS: [&str; 5] = ["unit-bytes", "unit-kb", "unit-mb", "unit-gb", "unit-tb"];
     let mut v = bytes as f64;
     let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
+    while v >= 1024.0 && i + 1 < UNITS.len() {
         v /= 1024.0;
         i += 1;
     }
     if i == 0 {
-        format!("{bytes} {}", units[0])
+        format!("{bytes} {}", tr(lang, UNITS[0]))
     } else {
-        format!("{v:.1} {}", units[i]).replace('.', &sep.to_string())
+        format!("{v:.1} {}", tr(lang, UNITS[i])).replace('.', &tr(lang, "decimal-separator"))
     }
 }
 
@@ -1019,7 +1017,7 @@ async fn render_page(
             let mut m: Vec<String> = l
                 .semd_missing
                 .iter()
-                .map(|e| e.message(lang).to_string())
+                .map(|e| rtms_i18n::refusal(e.code, lang).to_string())
                 .collect();
             m.dedup();
             m
@@ -1079,7 +1077,12 @@ fn field_errors(e: &ServiceError, lang: Lang) -> BTreeMap<String, String> {
     match e {
         ServiceError::Invalid(list) => list
             .iter()
-            .map(|f| (f.field.clone(), f.message(lang).to_string()))
+            .map(|f| {
+                (
+                    f.field.clone(),
+                    rtms_i18n::refusal(f.code, lang).to_string(),
+                )
+            })
             .collect(),
         _ => BTreeMap::new(),
     }
@@ -1410,25 +1413,22 @@ pub(crate) fn federal_error_text(error: &str, lang: Lang) -> String {
     const CAUSES: &[(&str, &str)] = &[
         (
             "the federal level is unreachable",
-            "нет связи с федеральным уровнем",
+            "federal-cause-unreachable",
         ),
-        ("the federal level answered", "федеральный уровень ответил"),
-        ("the federal level refused", "федеральный уровень не принял"),
-        (
-            "the federal level gave no",
-            "федеральный уровень не сообщил",
-        ),
-        ("the federal level lost", "федеральный уровень потерял"),
+        ("the federal level answered", "federal-cause-answered"),
+        ("the federal level refused", "federal-cause-refused"),
+        ("the federal level gave no", "federal-cause-gave-no"),
+        ("the federal level lost", "federal-cause-lost"),
         (
             "the federal level took no bytes",
-            "федеральный уровень не принял данные",
+            "federal-cause-took-no-bytes",
         ),
-        ("the file cannot be read here", "файл не читается в регионе"),
-        ("the federal protocol", "протокол федерального уровня"),
+        ("the file cannot be read here", "federal-cause-unreadable"),
+        ("the federal protocol", "federal-cause-protocol"),
     ];
-    for (en, ru) in CAUSES {
+    for (en, key) in CAUSES {
         if let Some(rest) = error.strip_prefix(en) {
-            return format!("{ru}{rest}");
+            return format!("{}{rest}", tr(lang, key));
         }
     }
     error.to_string()

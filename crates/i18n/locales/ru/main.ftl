@@ -624,3 +624,34 @@ f-patient-id_doc_number = Номер документа
 f-patient-id_doc_issuer = Кем выдан
 f-patient-id_doc_issued = Дата выдачи
 f-patient-oms_policy_type = Вид полиса ОМС
+
+# Sizes and spans, written per locale.
+unit-bytes = Б
+unit-kb = КБ
+unit-mb = МБ
+unit-gb = ГБ
+unit-tb = ТБ
+decimal-separator = ,
+span-days = д
+span-hours = ч
+span-minutes = мин
+
+# The federal outbox's known causes of a failed delivery, by the English
+# prefix the service records (the technical detail follows as it came).
+federal-cause-unreachable = нет связи с федеральным уровнем
+federal-cause-answered = федеральный уровень ответил
+federal-cause-refused = федеральный уровень не принял
+federal-cause-gave-no = федеральный уровень не сообщил
+federal-cause-lost = федеральный уровень потерял
+federal-cause-took-no-bytes = федеральный уровень не принял данные
+federal-cause-unreadable = файл не читается в регионе
+federal-cause-protocol = протокол федерального уровня
+
+# Names of downloaded files.
+file-conclusion-pdf = Заключение № { $id }, версия { $version }.pdf
+file-conclusion-seal = Заключение № { $id }, версия { $version }.seal.json
+file-semd-xml = СЭМД № { $id }, версия { $version }.xml
+file-request-pdf = Запрос № { $id }.pdf
+file-federal-package = Запрос № { $id } — пакет для федерального уровня.zip
+# The time a report was printed, in Moscow time.
+printed-at-msk = { $at } (МСК)

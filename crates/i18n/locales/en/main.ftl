@@ -615,3 +615,33 @@ f-patient-id_doc_number = Document number
 f-patient-id_doc_issuer = Issued by
 f-patient-id_doc_issued = Date of issue
 f-patient-oms_policy_type = OMS policy kind
+
+# Sizes and spans, written per locale.
+unit-bytes = B
+unit-kb = KB
+unit-mb = MB
+unit-gb = GB
+unit-tb = TB
+decimal-separator = .
+span-days = d
+span-hours = h
+span-minutes = min
+
+# The federal outbox's known causes (see ru).
+federal-cause-unreachable = the federal level is unreachable
+federal-cause-answered = the federal level answered
+federal-cause-refused = the federal level refused
+federal-cause-gave-no = the federal level gave no
+federal-cause-lost = the federal level lost
+federal-cause-took-no-bytes = the federal level took no bytes
+federal-cause-unreadable = the file cannot be read here
+federal-cause-protocol = the federal protocol
+
+# Names of downloaded files.
+file-conclusion-pdf = Conclusion { $id }, version { $version }.pdf
+file-conclusion-seal = Conclusion { $id }, version { $version }.seal.json
+file-semd-xml = SEMD { $id }, version { $version }.xml
+file-request-pdf = Request { $id }.pdf
+file-federal-package = Request { $id } — package for the federal level.zip
+# The time a report was printed, in Moscow time.
+printed-at-msk = { $at } (Moscow time)
