@@ -1571,49 +1571,12 @@ fn list_role(actor: &Actor) -> Option<Role> {
 
 /// What happened, in the past tense, for the timeline.
 fn event_label(action: &str, lang: Lang) -> String {
-    let (ru, en) = match action {
-        "create" => ("Создан черновик", "Draft created"),
-        "submit" => ("Отправлен", "Submitted"),
-        "approve" => ("Согласован руководителем", "Approved by the head"),
-        "send_back" => ("Возвращён руководителем", "Sent back by the head"),
-        "take" => ("Взят в работу", "Taken for review"),
-        "return" => ("Возвращён на доработку", "Returned for revision"),
-        "resubmit" => ("Отправлен повторно", "Resubmitted"),
-        "reject" => ("Отклонён", "Rejected"),
-        "assign" => ("Назначен", "Assigned"),
-        "accept" => ("Принят консультантом", "Accepted by the consultant"),
-        "decline" => ("Консультант отказался", "Declined by the consultant"),
-        "schedule" => ("Запланирована ВКС", "Video session scheduled"),
-        "start" => ("Консультация начата", "Consultation started"),
-        "ask" => ("Вопрос консультанта", "Question from the consultant"),
-        "answer" => ("Ответ врача", "Answer from the doctor"),
-        "sign" => ("Заключение подписано", "Conclusion signed"),
-        "correct" => (
-            "Открыто исправление заключения",
-            "Correction of the conclusion opened",
-        ),
-        "correct_sign" => ("Исправление подписано", "Correction signed"),
-        "federal_delivered" => (
-            "Доставлен на федеральный уровень",
-            "Delivered to the federal level",
-        ),
-        "federal_status" => (
-            "Состояние на федеральном уровне",
-            "State at the federal level",
-        ),
-        "acknowledge" => ("Врач ознакомлен с заключением", "Conclusion acknowledged"),
-        "escalate" => (
-            "Передан на федеральный уровень",
-            "Escalated to the federal level",
-        ),
-        "record_federal_conclusion" => (
-            "Внесено федеральное заключение",
-            "Federal conclusion recorded",
-        ),
-        "cancel" => ("Отменён", "Cancelled"),
-        other => return other.to_string(),
-    };
-    if lang == Lang::En { en } else { ru }.to_string()
+    let text = rtms_i18n::tr(lang, &format!("event-{action}"));
+    if text.starts_with('⟦') {
+        action.to_string()
+    } else {
+        text
+    }
 }
 
 /// Whether the caller's next step is due on this request, as a list can tell

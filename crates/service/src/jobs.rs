@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::notifications::{kind_label, wants_kind};
 use crate::{ServiceError, Services};
+use rtms_i18n::{tr, tr_args};
 
 /// How the connection to the relay is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -160,16 +161,16 @@ impl Services {
                 Lang::Ru
             };
             let what = kind_label(kind, lang);
-            let (subject, body) = match lang {
-                Lang::Ru => (
-                    format!("РТМС: {what} · запрос № {consultation_id}"),
-                    format!("{what}: запрос № {consultation_id}.\n\nОткрыть: {}/requests/{consultation_id}\n\n— РТМС, региональная телемедицинская система", mail.public_url),
-                ),
-                Lang::En => (
-                    format!("RTMS: {what} · request № {consultation_id}"),
-                    format!("{what}: request № {consultation_id}.\n\nOpen: {}/requests/{consultation_id}\n\n— RTMS, regional telemedicine system", mail.public_url),
-                ),
-            };
+            let id = consultation_id.to_string();
+            let url = format!("{}/requests/{consultation_id}", mail.public_url);
+            let event = [("what", what.clone().into()), ("id", id.into())];
+            let subject = tr_args(lang, "mail-subject", &event);
+            let body = format!(
+                "{}\n\n{}\n\n{}",
+                tr_args(lang, "mail-event", &event),
+                tr_args(lang, "mail-open", &[("url", url.into())]),
+                tr(lang, "mail-signature")
+            );
             let payload = serde_json::to_string(&Email {
                 to: user.email.clone(),
                 subject,
@@ -196,7 +197,6 @@ impl Services {
         let start = day.and_hms_opt(0, 0, 0).unwrap_or_default() - msk;
         let end = start + Duration::days(1);
         let day_key = day.format("%Y-%m-%d").to_string();
-        let day_text = day.format("%d.%m.%Y").to_string();
         let mut queued = 0;
         for user in self.db.read(repo::digest_users)? {
             let items: Vec<_> = self
@@ -218,28 +218,29 @@ impl Services {
                 let at = (n.created_at + msk).format("%H:%M");
                 let what = kind_label(&n.kind, lang);
                 let id = n.consultation_id;
-                lines.push_str(&match lang {
-                    Lang::Ru => format!(
-                        "{at} — {what}: запрос № {id}\n  {}/requests/{id}\n",
-                        mail.public_url
-                    ),
-                    Lang::En => format!(
-                        "{at} — {what}: request № {id}\n  {}/requests/{id}\n",
-                        mail.public_url
-                    ),
-                });
+                let line = tr_args(
+                    lang,
+                    "mail-digest-line",
+                    &[
+                        ("at", at.to_string().into()),
+                        ("what", what.into()),
+                        ("id", id.to_string().into()),
+                    ],
+                );
+                lines.push_str(&format!("{line}\n  {}/requests/{id}\n", mail.public_url));
             }
             let count = items.len();
-            let (subject, body) = match lang {
-                Lang::Ru => (
-                    format!("РТМС: сводка за {day_text} · уведомлений: {count}"),
-                    format!("Уведомления за {day_text} (МСК):\n\n{lines}\n— РТМС, региональная телемедицинская система"),
-                ),
-                Lang::En => (
-                    format!("RTMS: digest for {day_text} · notifications: {count}"),
-                    format!("Notifications of {day_text} (Moscow time):\n\n{lines}\n— RTMS, regional telemedicine system"),
-                ),
-            };
+            let day_text = rtms_i18n::date(day, lang);
+            let subject = tr_args(
+                lang,
+                "mail-digest-subject",
+                &[("day", day_text.clone().into()), ("count", count.into())],
+            );
+            let body = format!(
+                "{}\n\n{lines}\n{}",
+                tr_args(lang, "mail-digest-heading", &[("day", day_text.into())]),
+                tr(lang, "mail-signature")
+            );
             let payload = serde_json::to_string(&Email {
                 to: user.email.clone(),
                 subject,

@@ -124,44 +124,14 @@ pub fn wants_kind(email_kinds: &str, kind: &str) -> bool {
     email_kinds.trim() == "*" || email_kinds.split(',').any(|k| k.trim() == kind)
 }
 
-pub fn kind_label(kind: &str, lang: Lang) -> &'static str {
-    let (ru, en) = match kind {
-        "new_request" => ("Новый запрос", "New request"),
-        "emergency" => ("Экстренный запрос", "Emergency request"),
-        "approval_needed" => ("Нужно согласование", "Approval needed"),
-        "returned" => ("Возвращён на доработку", "Returned for revision"),
-        "rejected" => ("Запрос отклонён", "Request rejected"),
-        "assigned" => ("Назначен вам", "Assigned to you"),
-        "declined" => ("Консультант отказался", "Consultant declined"),
-        "scheduled" => ("Запланирована ВКС", "Video session scheduled"),
-        "question" => ("Вопрос консультанта", "Consultant's question"),
-        "answer" => ("Ответ врача", "Doctor's answer"),
-        "conclusion_ready" => ("Заключение готово", "Conclusion ready"),
-        "conclusion_corrected" => ("Заключение исправлено", "Conclusion corrected"),
-        "attachment" => ("Новый файл в запросе", "New file in the request"),
-        "escalated" => (
-            "Передан на федеральный уровень",
-            "Escalated to the federal level",
-        ),
-        "video_invite" => ("Приглашение на ВКС", "Video session invitation"),
-        "video_now" => (
-            "Вас ждут в ВКС сейчас",
-            "You are called to a video session now",
-        ),
-        "video_reminder" => ("Скоро начнётся ВКС", "Video session starts soon"),
-        "video_cancelled" => ("ВКС отменена", "Video session cancelled"),
-        "deadline_near" => ("Срок истекает", "Deadline near"),
-        "deadline_over" => ("Срок истёк", "Deadline passed"),
-        "deadline_escalated" => (
-            "Просрочка: сообщение руководителю КТЦ",
-            "Overdue: escalated to the coordination centre's head",
-        ),
-        _ => ("Изменение запроса", "Request changed"),
-    };
-    if lang == Lang::En {
-        en
+/// The title of a notification of `kind`, from the catalogues
+/// (`notification-<kind>`); an unknown kind reads as "request changed".
+pub fn kind_label(kind: &str, lang: Lang) -> String {
+    let text = rtms_i18n::tr(lang, &format!("notification-{kind}"));
+    if text.starts_with('⟦') {
+        rtms_i18n::tr(lang, "notification-other")
     } else {
-        ru
+        text
     }
 }
 

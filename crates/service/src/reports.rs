@@ -123,34 +123,12 @@ fn lines(map: BTreeMap<String, i64>) -> Vec<Line> {
 
 /// Label of a reason or close-out code (the same words the interface uses).
 pub fn reason_label(code: &str, lang: Lang) -> String {
-    let (ru, en) = match code {
-        "not_telemedicine_case" => (
-            "Не требует телемедицинской консультации",
-            "Not a case for telemedicine",
-        ),
-        "duplicate" => ("Дубликат запроса", "Duplicate request"),
-        "wrong_profile" => ("Неверный профиль", "Wrong profile"),
-        "insufficient_data" => ("Недостаточно данных", "Not enough data"),
-        "needs_in_person_care" => ("Нужна очная помощь", "Needs in-person care"),
-        "no_specialist" => (
-            "Нет специалиста в регионе",
-            "No such specialist in the region",
-        ),
-        "insufficient_qualification" => (
-            "Недостаточная квалификация в регионе",
-            "Not qualified enough in the region",
-        ),
-        "treatment_adjusted" => (
-            "Лечение скорректировано на месте",
-            "Treatment adjusted here",
-        ),
-        "transfer_avoided" => ("Перевода удалось избежать", "Transfer avoided"),
-        "transfer_arranged" => ("Организован перевод", "Transfer arranged"),
-        "in_person_visit_needed" => ("Нужен очный визит", "In-person visit still needed"),
-        "no_change" => ("Ничего не изменилось", "Nothing changed"),
-        _ => ("Другое", "Other"),
-    };
-    if lang == Lang::En { en } else { ru }.to_string()
+    let text = rtms_i18n::tr(lang, &format!("reason-{}", code.replace('_', "-")));
+    if text.starts_with('⟦') {
+        rtms_i18n::tr(lang, "reason-other")
+    } else {
+        text
+    }
 }
 
 /// The head of the КТЦ answers for the whole region.

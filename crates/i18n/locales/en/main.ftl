@@ -645,3 +645,63 @@ file-request-pdf = Request { $id }.pdf
 file-federal-package = Request { $id } — package for the federal level.zip
 # The time a report was printed, in Moscow time.
 printed-at-msk = { $at } (Moscow time)
+
+# Notifications by their kind: `notification-<kind>`.
+notification-new_request = New request
+notification-emergency = Emergency request
+notification-approval_needed = Approval needed
+notification-returned = Returned for revision
+notification-rejected = Request rejected
+notification-assigned = Assigned to you
+notification-declined = Consultant declined
+notification-scheduled = Video session scheduled
+notification-question = Consultant's question
+notification-answer = Doctor's answer
+notification-conclusion_ready = Conclusion ready
+notification-conclusion_corrected = Conclusion corrected
+notification-attachment = New file in the request
+notification-escalated = Escalated to the federal level
+notification-video_invite = Video session invitation
+notification-video_now = You are called to a video session now
+notification-video_reminder = Video session starts soon
+notification-video_cancelled = Video session cancelled
+notification-deadline_near = Deadline near
+notification-deadline_over = Deadline passed
+notification-deadline_escalated = Overdue: escalated to the coordination centre's head
+notification-other = Request changed
+
+# E-mails (plain text; the lines are joined by the service).
+mail-subject = RTMS: { $what } · request № { $id }
+mail-event = { $what }: request № { $id }.
+mail-open = Open: { $url }
+mail-signature = — RTMS, regional telemedicine system
+mail-digest-subject = RTMS: digest for { $day } · notifications: { $count }
+mail-digest-heading = Notifications of { $day } (Moscow time):
+mail-digest-line = { $at } — { $what }: request № { $id }
+
+# The request's timeline: what happened, by the recorded action.
+event-create = Draft created
+event-submit = Submitted
+event-approve = Approved by the head
+event-send_back = Sent back by the head
+event-take = Taken for review
+event-return = Returned for revision
+event-resubmit = Resubmitted
+event-reject = Rejected
+event-assign = Assigned
+event-accept = Accepted by the consultant
+event-decline = Declined by the consultant
+event-schedule = Video session scheduled
+event-start = Consultation started
+event-ask = Question from the consultant
+event-answer = Answer from the doctor
+event-sign = Conclusion signed
+event-correct = Correction of the conclusion opened
+event-correct_sign = Correction signed
+event-federal_delivered = Delivered to the federal level
+event-federal_status = State at the federal level
+event-acknowledge = Conclusion acknowledged
+event-escalate = Escalated to the federal level
+event-record_federal_conclusion = Federal conclusion recorded
+event-cancel = Cancelled
+

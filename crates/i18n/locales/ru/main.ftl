@@ -655,3 +655,63 @@ file-request-pdf = Запрос № { $id }.pdf
 file-federal-package = Запрос № { $id } — пакет для федерального уровня.zip
 # The time a report was printed, in Moscow time.
 printed-at-msk = { $at } (МСК)
+
+# Notifications by their kind (in the bell, in e-mails): `notification-<kind>`.
+notification-new_request = Новый запрос
+notification-emergency = Экстренный запрос
+notification-approval_needed = Нужно согласование
+notification-returned = Возвращён на доработку
+notification-rejected = Запрос отклонён
+notification-assigned = Назначен вам
+notification-declined = Консультант отказался
+notification-scheduled = Запланирована ВКС
+notification-question = Вопрос консультанта
+notification-answer = Ответ врача
+notification-conclusion_ready = Заключение готово
+notification-conclusion_corrected = Заключение исправлено
+notification-attachment = Новый файл в запросе
+notification-escalated = Передан на федеральный уровень
+notification-video_invite = Приглашение на ВКС
+notification-video_now = Вас ждут в ВКС сейчас
+notification-video_reminder = Скоро начнётся ВКС
+notification-video_cancelled = ВКС отменена
+notification-deadline_near = Срок истекает
+notification-deadline_over = Срок истёк
+notification-deadline_escalated = Просрочка: сообщение руководителю КТЦ
+notification-other = Изменение запроса
+
+# E-mails (plain text; the lines are joined by the service).
+mail-subject = РТМС: { $what } · запрос № { $id }
+mail-event = { $what }: запрос № { $id }.
+mail-open = Открыть: { $url }
+mail-signature = — РТМС, региональная телемедицинская система
+mail-digest-subject = РТМС: сводка за { $day } · уведомлений: { $count }
+mail-digest-heading = Уведомления за { $day } (МСК):
+mail-digest-line = { $at } — { $what }: запрос № { $id }
+
+# The request's timeline: what happened, by the recorded action.
+event-create = Создан черновик
+event-submit = Отправлен
+event-approve = Согласован руководителем
+event-send_back = Возвращён руководителем
+event-take = Взят в работу
+event-return = Возвращён на доработку
+event-resubmit = Отправлен повторно
+event-reject = Отклонён
+event-assign = Назначен
+event-accept = Принят консультантом
+event-decline = Консультант отказался
+event-schedule = Запланирована ВКС
+event-start = Консультация начата
+event-ask = Вопрос консультанта
+event-answer = Ответ врача
+event-sign = Заключение подписано
+event-correct = Открыто исправление заключения
+event-correct_sign = Исправление подписано
+event-federal_delivered = Доставлен на федеральный уровень
+event-federal_status = Состояние на федеральном уровне
+event-acknowledge = Врач ознакомлен с заключением
+event-escalate = Передан на федеральный уровень
+event-record_federal_conclusion = Внесено федеральное заключение
+event-cancel = Отменён
+

@@ -12,21 +12,11 @@ pub fn tz(name: &str) -> Tz {
     name.parse().unwrap_or(chrono_tz::Europe::Moscow)
 }
 
-const MONTHS_EN: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+use rtms_i18n::MONTHS_EN;
 
 /// A date to read: `04.12.2026` / `4 Dec 2026` (no one mistakes the month).
 pub fn date(d: NaiveDate, lang: Lang) -> String {
-    match lang {
-        Lang::Ru => format!("{:02}.{:02}.{:04}", d.day(), d.month(), d.year()),
-        Lang::En => format!(
-            "{} {} {:04}",
-            d.day(),
-            MONTHS_EN[d.month0() as usize],
-            d.year()
-        ),
-    }
+    rtms_i18n::date(d, lang)
 }
 
 /// A date to put into a field people may edit, in a form the parser accepts
