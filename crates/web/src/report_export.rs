@@ -365,7 +365,9 @@ pub async fn pdf_for(
         "printed-at-msk",
         &[(
             "at",
-            crate::ui::fmt::datetime(now, chrono_tz::Europe::Moscow, None, lang).into(),
+            // Day first in both languages: the PDF takes its creation date
+            // from this stamp (`rtms_documents::render_report`).
+            crate::ui::fmt::datetime(now, chrono_tz::Europe::Moscow, None, Lang::Ru).into(),
         )],
     );
     tokio::task::spawn_blocking(move || pdf(&r, lang, region, printed_at))
