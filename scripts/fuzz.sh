@@ -13,7 +13,7 @@
 # Needs the nightly toolchain (installed if absent) and cargo-fuzz (likewise).
 # RTMS_FUZZ_SECONDS sets the time per target (default 20). Under CI=true the
 # run is reproducible: a fixed seed (RTMS_FUZZ_SEED, default 1, printed) and a
-# fixed number of inputs per target (RTMS_FUZZ_RUNS, default 20000), so that
+# fixed number of inputs per target (RTMS_FUZZ_RUNS, default 200000), so that
 # a pass on a developer's machine is a pass in CI and a failure replays with
 # the same seed. Outside CI the seed is random (libFuzzer prints it): explore
 # longer there, e.g. RTMS_FUZZ_SECONDS=600, and keep what it finds as a seed
@@ -26,7 +26,7 @@ seconds="${RTMS_FUZZ_SECONDS:-20}"
 budget=(-max_total_time="$seconds")
 if [ "${CI:-}" = "true" ]; then
   seed="${RTMS_FUZZ_SEED:-1}"
-  runs="${RTMS_FUZZ_RUNS:-20000}"
+  runs="${RTMS_FUZZ_RUNS:-200000}"
   budget=(-seed="$seed" -runs="$runs" -max_total_time=120)
   echo "== fuzzing reproducibly: seed $seed, $runs inputs a target (replay: CI=true RTMS_FUZZ_SEED=$seed ./scripts/fuzz.sh)"
 fi
