@@ -99,10 +99,20 @@ fn ddmmyyyy(d: chrono::NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }
 
+/// The documents are printed in Russian (see `doc-*` in the catalogues).
+const DOC: Lang = Lang::Ru;
+
+fn doc_text(key: &str, args: &[(&'static str, String)]) -> String {
+    let args: Vec<_> = args.iter().map(|(k, v)| (*k, v.clone().into())).collect();
+    rtms_i18n::tr_args(DOC, key, &args)
+}
+
 fn moscow(t: DateTime<Utc>) -> String {
-    t.with_timezone(&chrono_tz::Europe::Moscow)
-        .format("%d.%m.%Y %H:%M (МСК)")
-        .to_string()
+    let at = t
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .format("%d.%m.%Y %H:%M")
+        .to_string();
+    doc_text("doc-moscow-time", &[("at", at)])
 }
 
 impl Services {
@@ -264,7 +274,7 @@ impl Services {
         };
         let p = &data.patient;
         let doc = ConclusionDoc {
-            title: "Протокол телемедицинской консультации".into(),
+            title: rtms_i18n::tr(DOC, "doc-conclusion-title"),
             number: format!("{}", c.id),
             version: k.version,
             supersedes: match k.supersedes_id {
@@ -272,13 +282,20 @@ impl Services {
                     .into_iter()
                     .find(|v| v.id == prev)
                     .map(|v| {
-                        format!(
-                            "Исправленная версия {}. Заменяет версию {} от {}",
-                            k.version,
-                            v.version,
-                            v.signed_at
-                                .map(|t| moscow(DateTime::from_naive_utc_and_offset(t, Utc)))
-                                .unwrap_or_default()
+                        doc_text(
+                            "doc-corrected-version",
+                            &[
+                                ("version", k.version.to_string()),
+                                ("previous", v.version.to_string()),
+                                (
+                                    "signed",
+                                    v.signed_at
+                                        .map(|t| {
+                                            moscow(DateTime::from_naive_utc_and_offset(t, Utc))
+                                        })
+                                        .unwrap_or_default(),
+                                ),
+                            ],
                         )
                     }),
                 None => None,
@@ -357,11 +374,16 @@ impl Services {
         let main = d.diagnosis.main.clone().unwrap_or_default();
         let vt = &d.vitals;
         let vitals: Vec<String> = [
-            vt.bp_systolic
-                .zip(vt.bp_diastolic)
-                .map(|(s, di)| format!("АД {s}/{di} мм рт. ст.")),
-            vt.heart_rate.map(|x| format!("ЧСС {x} в мин")),
-            vt.resp_rate.map(|x| format!("ЧДД {x} в мин")),
+            vt.bp_systolic.zip(vt.bp_diastolic).map(|(s, di)| {
+                doc_text(
+                    "doc-vitals-bp",
+                    &[("systolic", s.to_string()), ("diastolic", di.to_string())],
+                )
+            }),
+            vt.heart_rate
+                .map(|x| doc_text("doc-vitals-hr", &[("value", x.to_string())])),
+            vt.resp_rate
+                .map(|x| doc_text("doc-vitals-rr", &[("value", x.to_string())])),
             vt.spo2.map(|x| format!("SpO₂ {x} %")),
             vt.temperature
                 .map(|x| format!("t {} °C", format!("{x:.1}").replace('.', ","))),
@@ -373,7 +395,7 @@ impl Services {
             parts
                 .iter()
                 .filter(|(_, t)| !t.trim().is_empty())
-                .map(|(h, t)| format!("{h}: {}", t.trim()))
+                .map(|(key, t)| format!("{}: {}", rtms_i18n::tr(DOC, key), t.trim()))
                 .collect::<Vec<_>>()
                 .join("\n\n")
         };
@@ -410,26 +432,28 @@ impl Services {
             },
             question: d.question.clone(),
             anamnesis: paragraphs(&[
-                ("Анамнез заболевания", &d.anamnesis_morbi),
-                ("Анамнез жизни", &d.anamnesis_vitae),
-                ("Эпидемиологический анамнез", &d.epidemiological_history),
+                ("doc-anamnesis-morbi", &d.anamnesis_morbi),
+                ("doc-anamnesis-vitae", &d.anamnesis_vitae),
+                ("doc-epidemiological-history", &d.epidemiological_history),
             ]),
             examinations: paragraphs(&[
-                ("Объективный статус", &d.objective_status),
-                ("Показатели", &vitals),
-                ("Лабораторные исследования", &d.lab_results),
-                ("Инструментальные исследования", &d.instrumental_results),
-                ("Текущее лечение", &d.current_treatment),
-                ("Предыдущие консультации", &d.previous_consultations),
+                ("doc-objective-status", &d.objective_status),
+                ("doc-vitals", &vitals),
+                ("doc-lab-results", &d.lab_results),
+                ("doc-instrumental-results", &d.instrumental_results),
+                ("doc-current-treatment", &d.current_treatment),
+                ("doc-previous-consultations", &d.previous_consultations),
             ]),
             attachments: files
                 .iter()
                 .map(|f| {
-                    format!(
-                        "{} — {} КБ — SHA-256 {}…",
-                        f.file_name,
-                        (f.size + 1023) / 1024,
-                        &f.sha256[..f.sha256.len().min(16)]
+                    doc_text(
+                        "doc-attachment",
+                        &[
+                            ("name", f.file_name.clone()),
+                            ("kb", ((f.size + 1023) / 1024).to_string()),
+                            ("sha", f.sha256[..f.sha256.len().min(16)].to_string()),
+                        ],
                     )
                 })
                 .collect(),
@@ -452,7 +476,7 @@ impl Services {
     fn region_name(&self, conn: &mut rtms_store::DbConn) -> SResult<String> {
         Ok(repo::setting(conn, crate::admin::REGION_NAME_SETTING)?
             .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| "Региональная телемедицинская система".into()))
+            .unwrap_or_else(|| rtms_i18n::tr(DOC, "doc-region-default")))
     }
 
     /// Fixes what the document of the consultation's current conclusion

@@ -705,3 +705,22 @@ event-escalate = Escalated to the federal level
 event-record_federal_conclusion = Federal conclusion recorded
 event-cancel = Cancelled
 
+
+# The printed documents (PDF/A; printed in Russian, see ru).
+doc-moscow-time = { $at } (Moscow time)
+doc-conclusion-title = Telemedicine consultation report
+doc-corrected-version = Corrected version { $version }. Replaces version { $previous } of { $signed }
+doc-vitals-bp = BP { $systolic }/{ $diastolic } mmHg
+doc-vitals-hr = HR { $value } per min
+doc-vitals-rr = RR { $value } per min
+doc-anamnesis-morbi = History of the present illness
+doc-anamnesis-vitae = Life history
+doc-epidemiological-history = Epidemiological history
+doc-objective-status = Objective status
+doc-vitals = Vital signs
+doc-lab-results = Laboratory results
+doc-instrumental-results = Instrumental examinations
+doc-current-treatment = Current treatment
+doc-previous-consultations = Previous consultations
+doc-attachment = { $name } — { $kb } KB — SHA-256 { $sha }…
+doc-region-default = Regional telemedicine system

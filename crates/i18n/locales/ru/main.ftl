@@ -715,3 +715,23 @@ event-escalate = Передан на федеральный уровень
 event-record_federal_conclusion = Внесено федеральное заключение
 event-cancel = Отменён
 
+
+# The printed documents (PDF/A): a conclusion and a request's summary are
+# Russian medical documents, printed in Russian whatever the reader's language.
+doc-moscow-time = { $at } (МСК)
+doc-conclusion-title = Протокол телемедицинской консультации
+doc-corrected-version = Исправленная версия { $version }. Заменяет версию { $previous } от { $signed }
+doc-vitals-bp = АД { $systolic }/{ $diastolic } мм рт. ст.
+doc-vitals-hr = ЧСС { $value } в мин
+doc-vitals-rr = ЧДД { $value } в мин
+doc-anamnesis-morbi = Анамнез заболевания
+doc-anamnesis-vitae = Анамнез жизни
+doc-epidemiological-history = Эпидемиологический анамнез
+doc-objective-status = Объективный статус
+doc-vitals = Показатели
+doc-lab-results = Лабораторные исследования
+doc-instrumental-results = Инструментальные исследования
+doc-current-treatment = Текущее лечение
+doc-previous-consultations = Предыдущие консультации
+doc-attachment = { $name } — { $kb } КБ — SHA-256 { $sha }…
+doc-region-default = Региональная телемедицинская система
