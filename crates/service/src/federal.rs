@@ -27,6 +27,7 @@ use std::sync::Arc;
 use base64::Engine;
 use chrono::{Duration, NaiveDateTime};
 use rtms_domain::{Action, Lang, Status};
+use rtms_i18n::tr_args;
 use rtms_store::models::Job;
 use rtms_store::{jobs, repo};
 use serde::Serialize;
@@ -676,11 +677,21 @@ impl Services {
         }
         let report = get(format!("{base}/DiagnosticReport/{fid}"))?;
         let mut text = format!(
-            "Заключение федерального уровня (запрос № {fid}):\n{}",
+            "{}\n{}",
+            tr_args(
+                Lang::Ru,
+                "federal-conclusion-heading",
+                &[("id", fid.to_string().into())]
+            ),
             report["conclusion"].as_str().unwrap_or("")
         );
         if let Some(code) = report["conclusionCode"][0]["coding"][0]["code"].as_str() {
-            text.push_str(&format!("\nДиагноз по МКБ-10: {code}"));
+            let line = tr_args(
+                Lang::Ru,
+                "federal-conclusion-icd",
+                &[("code", code.to_string().into())],
+            );
+            text.push_str(&format!("\n{line}"));
         }
         let actor = self.escalator(id)?;
         if let Some(url) = report["presentedForm"][0]["url"].as_str() {
@@ -688,7 +699,12 @@ impl Services {
             // attached to the regional case (once, by its hash) before the
             // conclusion is recorded; a failure is retried like the rest.
             self.fetch_federal_pdf(&fed, &actor, id, &fid, url)?;
-            text.push_str(&format!("\nПротокол: {url}"));
+            let line = tr_args(
+                Lang::Ru,
+                "federal-conclusion-protocol",
+                &[("url", url.to_string().into())],
+            );
+            text.push_str(&format!("\n{line}"));
         }
         let v = self
             .consultation(&actor, id, Lang::Ru)
@@ -753,7 +769,11 @@ impl Services {
         if have.iter().any(|f| f.sha256 == sha) {
             return Ok(());
         }
-        let name = format!("Протокол федерального уровня № {fid}.pdf");
+        let name = tr_args(
+            Lang::Ru,
+            "file-federal-protocol",
+            &[("id", fid.to_string().into())],
+        );
         block_on(async {
             self.attach_bytes(actor, id, &name, bytes)
                 .await
@@ -922,8 +942,15 @@ impl Services {
         let stored = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored)
             .large_file(true);
-        zip.start_file(format!("Запрос № {id}.pdf"), opts)
-            .map_err(zerr)?;
+        zip.start_file(
+            tr_args(
+                Lang::Ru,
+                "file-request-pdf",
+                &[("id", id.to_string().into())],
+            ),
+            opts,
+        )
+        .map_err(zerr)?;
         std::io::Write::write_all(&mut zip, &pdf).map_err(io)?;
         zip.start_file("bundle.json", opts).map_err(zerr)?;
         std::io::Write::write_all(

@@ -470,11 +470,16 @@ impl Services {
         if s.user_id != actor.user.id {
             return Err(ServiceError::NotFound);
         }
+        let reason = if s.reason.is_empty() {
+            rtms_i18n::tr(Lang::Ru, "fhir-subscription-reason")
+        } else {
+            s.reason.clone()
+        };
         let mut r = json!({
             "resourceType": "Subscription",
             "id": s.id.to_string(),
             "status": if !s.active { "off" } else if s.last_error.is_empty() { "active" } else { "error" },
-            "reason": if s.reason.is_empty() { "РТМС: изменения запросов" } else { s.reason.as_str() },
+            "reason": reason,
             "criteria": s.criteria,
             "channel": {"type": "rest-hook", "endpoint": s.endpoint, "payload": "application/fhir+json"},
         });

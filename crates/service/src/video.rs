@@ -774,13 +774,16 @@ impl Services {
             now + Duration::days(366),
         )?;
         let mut out = String::new();
+        // The feed has no reader's language: it is written in Russian.
+        let lang = rtms_domain::Lang::Ru;
+        let name = format!("X-WR-CALNAME:{}", rtms_i18n::tr(lang, "ics-calendar-name"));
         for line in [
             "BEGIN:VCALENDAR",
             "VERSION:2.0",
             "PRODID:-//RTMS//Video sessions//RU",
             "CALSCALE:GREGORIAN",
             "METHOD:PUBLISH",
-            "X-WR-CALNAME:РТМС: ВКС",
+            name.as_str(),
         ] {
             ics_line(&mut out, line);
         }
@@ -788,13 +791,18 @@ impl Services {
             let v = self.session_view(&mut conn, s, false, None)?;
             let summary = if v.title.is_empty() {
                 match v.consultation_ids.as_slice() {
-                    [] => "ВКС".to_string(),
-                    ids => format!(
-                        "ВКС по запросу № {}",
-                        ids.iter()
-                            .map(|i| i.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", № ")
+                    [] => rtms_i18n::tr(lang, "ics-session"),
+                    ids => rtms_i18n::tr_args(
+                        lang,
+                        "ics-session-for",
+                        &[(
+                            "ids",
+                            ids.iter()
+                                .map(|i| i.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", № ")
+                                .into(),
+                        )],
                     ),
                 }
             } else {
@@ -814,7 +822,14 @@ impl Services {
             ics_line(&mut out, &format!("SUMMARY:{}", ics_escape(&summary)));
             ics_line(
                 &mut out,
-                &format!("DESCRIPTION:{}", ics_escape(&format!("Участники: {who}"))),
+                &format!(
+                    "DESCRIPTION:{}",
+                    ics_escape(&rtms_i18n::tr_args(
+                        lang,
+                        "ics-participants",
+                        &[("who", who.into())]
+                    ))
+                ),
             );
             if !s.room.is_empty() {
                 ics_line(&mut out, &format!("LOCATION:{}", ics_escape(&s.room)));

@@ -724,3 +724,14 @@ doc-current-treatment = Current treatment
 doc-previous-consultations = Previous consultations
 doc-attachment = { $name } — { $kb } KB — SHA-256 { $sha }…
 doc-region-default = Regional telemedicine system
+
+# Texts the server writes into shared records (see ru).
+ics-calendar-name = RTMS: video sessions
+ics-session = Video session
+ics-session-for = Video session for request № { $ids }
+ics-participants = Participants: { $who }
+federal-conclusion-heading = Conclusion of the federal level (request № { $id }):
+federal-conclusion-icd = ICD-10 diagnosis: { $code }
+federal-conclusion-protocol = Protocol: { $url }
+file-federal-protocol = Federal protocol № { $id }.pdf
+fhir-subscription-reason = RTMS: request changes

@@ -735,3 +735,15 @@ doc-current-treatment = Текущее лечение
 doc-previous-consultations = Предыдущие консультации
 doc-attachment = { $name } — { $kb } КБ — SHA-256 { $sha }…
 doc-region-default = Региональная телемедицинская система
+
+# Texts the server writes into shared records (in Russian, the region's
+# language): the calendar feed, the federal conclusion, FHIR subscriptions.
+ics-calendar-name = РТМС: ВКС
+ics-session = ВКС
+ics-session-for = ВКС по запросу № { $ids }
+ics-participants = Участники: { $who }
+federal-conclusion-heading = Заключение федерального уровня (запрос № { $id }):
+federal-conclusion-icd = Диагноз по МКБ-10: { $code }
+federal-conclusion-protocol = Протокол: { $url }
+file-federal-protocol = Протокол федерального уровня № { $id }.pdf
+fhir-subscription-reason = РТМС: изменения запросов
