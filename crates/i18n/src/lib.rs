@@ -121,6 +121,23 @@ pub fn refusal(code: &str, lang: Lang) -> String {
     }
 }
 
+/// Whether the catalogue of `lang` has a message `key` (read from the
+/// catalogue's syntax: a message needing arguments counts too).
+pub fn has_key(lang: Lang, key: &str) -> bool {
+    let ftl = match lang {
+        Lang::Ru => RU_CATALOGUE,
+        Lang::En => EN_CATALOGUE,
+    };
+    let resource = match fluent_syntax::parser::parse(ftl) {
+        Ok(r) => r,
+        Err((r, _)) => r,
+    };
+    resource
+        .body
+        .iter()
+        .any(|entry| matches!(entry, fluent_syntax::ast::Entry::Message(m) if m.id.name == key))
+}
+
 /// A text from the catalogue, with no arguments.
 pub fn tr(lang: Lang, key: &str) -> String {
     // A page asks for a few dozen texts, a queue row for several: each is

@@ -173,10 +173,6 @@ impl RequestTpl {
     }
 }
 
-fn reason_label(code: &str, lang: Lang) -> String {
-    tr(lang, &format!("reason-{}", code.replace('_', "-")))
-}
-
 /// Every reason and effect label, spelled out so the catalogue test sees them.
 #[allow(dead_code)]
 const REASON_KEYS: &[&str] = &[
@@ -683,7 +679,7 @@ async fn render_page(
                 e.comment.clone(),
                 e.reason_code
                     .as_deref()
-                    .map(|r| reason_label(r, lang))
+                    .map(|r| rtms_service::reports::reason_label(r, lang))
                     .unwrap_or_default(),
             ]
             .into_iter()
@@ -942,15 +938,15 @@ async fn render_page(
         field_errors,
         reject_reasons: REJECT_REASONS
             .iter()
-            .map(|r| (r.to_string(), reason_label(r, lang)))
+            .map(|r| (r.to_string(), rtms_service::reports::reason_label(r, lang)))
             .collect(),
         escalate_reasons: ESCALATE_REASONS
             .iter()
-            .map(|r| (r.to_string(), reason_label(r, lang)))
+            .map(|r| (r.to_string(), rtms_service::reports::reason_label(r, lang)))
             .collect(),
         closeout_effects: CLOSEOUT_EFFECTS
             .iter()
-            .map(|r| (r.to_string(), reason_label(r, lang)))
+            .map(|r| (r.to_string(), rtms_service::reports::reason_label(r, lang)))
             .collect(),
         tkcs: l
             .tkcs
