@@ -111,3 +111,22 @@ export async function missingKeys(page) {
   const html = await page.content();
   return [...new Set(html.match(/⟦[^⟧]*⟧/g) || [])];
 }
+
+/**
+ * Checks the page now shown: its <html lang>, no missing message anywhere and,
+ * in English, no Russian in the interface. Returns the problems found, each
+ * naming the page.
+ */
+export async function checkPage(page, lang, label, { h1IsData = false } = {}) {
+  const problems = [];
+  const at = `${label} [${lang}] ${new URL(page.url()).pathname}`;
+  const htmlLang = await page.locator("html").getAttribute("lang");
+  if (htmlLang !== lang) problems.push(`${at}: <html lang="${htmlLang}">, expected "${lang}"`);
+  for (const key of await missingKeys(page)) problems.push(`${at}: missing message ${key}`);
+  if (lang === "en") {
+    for (const x of await cyrillicChrome(page, { h1IsData })) {
+      problems.push(`${at}: Russian in the English interface at ${x.where}: "${x.text}"`);
+    }
+  }
+  return problems;
+}

@@ -8,7 +8,7 @@ import { world } from "../lib/harness.mjs";
 import { signIn } from "../lib/browser.mjs";
 import { expectText, expectVisible, eventually } from "../lib/wait.mjs";
 import { createDraft, fillRequest, navigating, plannedRequest } from "../lib/flows.mjs";
-import { cyrillicChrome, missingKeys } from "../lib/i18n.mjs";
+import { checkPage } from "../lib/i18n.mjs";
 
 const w = world("i18n");
 
@@ -16,21 +16,6 @@ const ROLES = [
   "doctor", "dispatcher", "coordinator", "consultant", "consultant2",
   "head", "doctor2", "analyst", "auditor", "admin",
 ];
-
-/** Checks the page now shown; returns the problems found, each naming the page. */
-async function checkPage(page, lang, label, { h1IsData = false } = {}) {
-  const problems = [];
-  const at = `${label} [${lang}] ${new URL(page.url()).pathname}`;
-  const htmlLang = await page.locator("html").getAttribute("lang");
-  if (htmlLang !== lang) problems.push(`${at}: <html lang="${htmlLang}">, expected "${lang}"`);
-  for (const key of await missingKeys(page)) problems.push(`${at}: missing message ${key}`);
-  if (lang === "en") {
-    for (const x of await cyrillicChrome(page, { h1IsData })) {
-      problems.push(`${at}: Russian in the English interface at ${x.where}: "${x.text}"`);
-    }
-  }
-  return problems;
-}
 
 /** Opens the bell's list (loaded by htmx) and checks its words too. */
 async function checkNotifications(page, lang, label) {

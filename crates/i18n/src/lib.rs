@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, RwLock};
 
-use fluent_templates::fluent_bundle::FluentValue;
+pub use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{static_loader, Loader};
 use rtms_domain::Lang;
 use unic_langid::{langid, LanguageIdentifier};
@@ -68,6 +68,22 @@ fn id(lang: Lang) -> &'static LanguageIdentifier {
 /// A missing key shows itself on the page (and fails the catalogue test).
 fn missing(key: &str) -> String {
     format!("⟦{key}⟧")
+}
+
+/// A size as people read it: `1,4 МБ` / `1.4 MB`.
+pub fn human_size(bytes: i64, lang: Lang) -> String {
+    const UNITS: [&str; 5] = ["unit-bytes", "unit-kb", "unit-mb", "unit-gb", "unit-tb"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{bytes} {}", tr(lang, UNITS[0]))
+    } else {
+        format!("{v:.1} {}", tr(lang, UNITS[i])).replace('.', &tr(lang, "decimal-separator"))
+    }
 }
 
 /// A whole number with its thousands apart: `2 632` (no-break space) / `2,632`.
@@ -228,7 +244,9 @@ const RU_CATALOGUE: &str = concat!(
     "\n",
     include_str!("../locales/ru/kinds.ftl"),
     "\n",
-    include_str!("../locales/ru/problems.ftl")
+    include_str!("../locales/ru/problems.ftl"),
+    "\n",
+    include_str!("../locales/ru/audit.ftl")
 );
 const EN_CATALOGUE: &str = concat!(
     include_str!("../locales/en/main.ftl"),
@@ -237,7 +255,9 @@ const EN_CATALOGUE: &str = concat!(
     "\n",
     include_str!("../locales/en/kinds.ftl"),
     "\n",
-    include_str!("../locales/en/problems.ftl")
+    include_str!("../locales/en/problems.ftl"),
+    "\n",
+    include_str!("../locales/en/audit.ftl")
 );
 
 /// The label of a value of a closed vocabulary (`rtms_domain::kinds`):
@@ -551,7 +571,19 @@ mod tests {
         assert_eq!(ru.keys().collect::<Vec<_>>(), en.keys().collect::<Vec<_>>());
         let mut selecting = 0;
         for (key, vars) in &ru {
-            assert_eq!(Some(vars), en.get(key), "arguments of {key}");
+            // A grammatical gender only Russian needs (the audit log's verbs)
+            // may be absent from English; every other argument is the same.
+            let no_gender = |v: &BTreeSet<String>| {
+                v.iter()
+                    .filter(|a| *a != "gender")
+                    .cloned()
+                    .collect::<BTreeSet<_>>()
+            };
+            assert_eq!(
+                Some(no_gender(vars)),
+                en.get(key).map(no_gender),
+                "arguments of {key}"
+            );
             for lang in [Lang::Ru, Lang::En] {
                 let counts = vars.iter().any(|v| super::selects_on(lang, key, v));
                 selecting += usize::from(counts);
@@ -674,6 +706,10 @@ mod no_display_text_in_code {
         ),
         ("service/src/demo.rs", "the demo region's data"),
         (
+            "service/src/audit_text.rs",
+            "Russian patronymic endings, read to choose a verb's gender",
+        ),
+        (
             "service/src/generate.rs",
             "the load generator's synthetic data",
         ),
@@ -730,7 +766,7 @@ mod no_display_text_in_code {
 
     /// Not moved yet (issue 26): the FHIR resources' texts. The number is the most lines
     /// allowed; move texts out and lower it.
-    const PENDING: &[(&str, usize)] = &[("service/src/fhir.rs", 9)];
+    const PENDING: &[(&str, usize)] = &[];
 
     fn cyrillic_literal_lines(source: &str) -> usize {
         let code = source.split("#[cfg(test)]").next().unwrap_or("");

@@ -821,15 +821,149 @@ async fn search_terms_not_in_the_audit_log(backend: BackendKind) {
     let all = log.to_string().to_lowercase();
     assert!(!all.contains("пржевальская"), "{all}");
     assert!(!all.contains("112-233-445"), "{all}");
+    // The record keeps the search's shape; the auditor reads it in words.
+    let texts: Vec<&str> = entries
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
     assert!(
-        all.contains("search by name: 1 words, 12 characters"),
-        "{all}"
+        texts
+            .iter()
+            .any(|t| t.contains("поиск по имени: 1 слово, 12 знаков")
+                && t.contains("показан 1 запрос: № ")),
+        "{texts:?}"
     );
-    assert!(all.contains("search by number: 11 digits"), "{all}");
+    assert!(
+        texts.iter().any(|t| t.contains("поиск по номеру: 11 цифр")),
+        "{texts:?}"
+    );
+    let details: serde_json::Value =
+        serde_json::from_str(entries[0]["details"].as_str().unwrap()).unwrap();
+    assert!(details["search"]["by"].is_string(), "{details}");
 }
 both_backends!(
     the_audit_log_keeps_no_search_text,
     super::search_terms_not_in_the_audit_log
+);
+
+/// The auditor reads the journal as sentences, in their language: who (role
+/// and name, the verb in the person's gender), what, which request; a list's
+/// filter and a draft's changed fields in words. The record stays data.
+async fn audit_log_reads_as_sentences(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let admin = app.login("admin").await;
+    let auditor = app.login("auditor").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    let (s, body) = app
+        .call(
+            Some(&doctor),
+            Method::PATCH,
+            &format!("/api/v1/consultations/{id}"),
+            Some(json!({"question": "Нужна ли коронарография?", "patient": {"last_name": "Сидорова"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    app.act(&doctor, id, "submit", json!({})).await;
+    app.get(&dispatcher, &format!("/api/v1/consultations/{id}"))
+        .await;
+    app.get(
+        &dispatcher,
+        "/api/v1/consultations?status=submitted&form_of_care=planned",
+    )
+    .await;
+    let mut settings = app.get(&admin, "/api/v1/admin/settings").await;
+    settings["emergency_minutes"] = json!(90);
+    let (s, body) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/v1/admin/settings",
+            Some(settings),
+        )
+        .await;
+    assert!(s.is_success(), "{body}");
+
+    let texts = |lang: &'static str, query: &'static str| {
+        let app = &app;
+        let auditor = auditor.clone();
+        async move {
+            let (s, log) = app
+                .call_lang(
+                    Some(&auditor),
+                    Method::GET,
+                    &format!("/api/v1/audit?{query}"),
+                    None,
+                    lang,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{log}");
+            log["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["text"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let has = |texts: &[String], want: &str| {
+        assert!(
+            texts.iter().any(|t| t.contains(want)),
+            "no «{want}» in {texts:#?}"
+        )
+    };
+    let opened = texts(
+        "ru",
+        "login=dispatcher&action=read&object_type=consultation",
+    )
+    .await;
+    has(
+        &opened,
+        &format!("Диспетчер КТЦ Орлова М. И. открыла запрос № {id}"),
+    );
+    let lists = texts("ru", "login=dispatcher&object_type=consultation_list").await;
+    has(&lists, "Диспетчер КТЦ Орлова М. И. просмотрела список запросов: статус: Направлен; форма помощи: Плановая — показан");
+    let edits = texts("ru", "login=doctor&action=update").await;
+    has(&edits, &format!("Лечащий врач Петрова А. С. изменила черновик запроса № {id}: поля Фамилия, Вопрос(ы) к консультанту"));
+    let submits = texts("ru", "login=doctor&action=submit").await;
+    has(
+        &submits,
+        &format!("отправила запрос № {id}: «Черновик» → «Направлен»"),
+    );
+    let settings = texts("ru", "login=admin&action=settings_update").await;
+    has(
+        &settings,
+        "Администратор Кузнецов О. П. изменил настройки региона: Экстренная 120 → 90",
+    );
+    // The same rows for an English-speaking auditor.
+    let opened = texts(
+        "en",
+        "login=dispatcher&action=read&object_type=consultation",
+    )
+    .await;
+    has(
+        &opened,
+        &format!("Dispatcher Орлова М. И. opened request No. {id}"),
+    );
+    let lists = texts("en", "login=dispatcher&object_type=consultation_list").await;
+    has(
+        &lists,
+        "viewed the list of requests: status: Submitted; form of care: Planned — ",
+    );
+    has(&lists, " requests shown: No. ");
+    // No row is Rust's debug output or a bare code.
+    let all = texts("ru", "").await;
+    for t in &all {
+        assert!(
+            !t.contains("Filter {") && !t.contains('⟦') && !t.contains("Some("),
+            "{t}"
+        );
+    }
+}
+both_backends!(
+    the_audit_log_reads_as_sentences,
+    super::audit_log_reads_as_sentences
 );
 
 /// Nothing with patient data is kept by a browser or proxy (`no-store` on

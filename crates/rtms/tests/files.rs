@@ -960,8 +960,24 @@ async fn reads_audited(backend: BackendKind) {
     ))
     .await;
     assert_eq!(reads.len(), 1, "{reads:?}");
-    let details = reads[0]["details"].as_str().unwrap();
-    assert!(details.contains("study 0 series 0 (CT"), "{details}");
+    let details: serde_json::Value =
+        serde_json::from_str(reads[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["attachment"], aid, "{details}");
+    assert_eq!(
+        (details["study"].as_i64(), details["series"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert!(
+        details["title"].as_str().unwrap().starts_with("CT"),
+        "{details}"
+    );
+    // The auditor reads it as a sentence, the series counted from one.
+    let text = reads[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("снимки файла № {aid}"))
+            && text.contains("исследование 1, серия 1 CT"),
+        "{text}"
+    );
     assert_eq!(reads[0]["login"], "doctor");
     // The list of files is a read of the request's files.
     attachments(&app, &doctor, id).await;

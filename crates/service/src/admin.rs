@@ -1149,6 +1149,7 @@ impl Services {
                 "totp_self_first",
             ));
         }
+        let changed = changed_settings(&self.region_settings(actor)?, s);
         self.db.write(|c| {
             repo::set_deadline_minutes(c, "emergency", s.emergency_minutes)?;
             repo::set_deadline_minutes(c, "urgent", s.urgent_minutes)?;
@@ -1199,7 +1200,7 @@ impl Services {
                 Some(Role::Admin),
                 "settings_update",
                 ("settings", "region"),
-                &format!("{s:?}"),
+                &serde_json::json!({ "changed": changed }).to_string(),
             )
         })
     }
@@ -1225,4 +1226,24 @@ impl Services {
             Ok(n)
         })
     }
+}
+
+/// The settings a change touched, each as `[name, before, after]`: the audit
+/// log's record (none of them is a secret).
+fn changed_settings(
+    before: &RegionSettings,
+    after: &RegionSettings,
+) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+    let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    ) else {
+        return Vec::new();
+    };
+    b.into_iter()
+        .filter_map(|(k, new)| {
+            let old = a.get(&k).cloned().unwrap_or_default();
+            (old != new).then_some((k, old, new))
+        })
+        .collect()
 }

@@ -2,7 +2,7 @@
 //! touches patient data records here; the store keeps the rows hash-chained.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use rtms_domain::Role;
+use rtms_domain::{Lang, Role};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use rtms_store::DbConn;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::audit_text::{Gender, Names, Person};
 use crate::{Actor, ServiceError, Services};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -26,7 +27,13 @@ pub struct AuditView {
     pub action: String,
     pub object_type: String,
     pub object_id: String,
+    /// Structured: JSON for the kinds that carry more than an id (a list's
+    /// filter and what it showed, the fields a change touched, a file).
     pub details: String,
+    /// The person's name as the journal shows it («Орлова М. И.»).
+    pub actor_name: String,
+    /// The row as a sentence in the reader's language (`Accept-Language`).
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -121,37 +128,105 @@ impl Services {
         Ok(())
     }
 
-    /// The auditor's search. Only auditors read the audit log.
+    /// The auditor's search. Only auditors read the audit log. Each row
+    /// comes with its sentence in `lang` (`crate::audit_text`).
     pub fn audit_search(
         &self,
         actor: &Actor,
         f: &AuditFilter,
         page: i64,
         per_page: i64,
+        lang: Lang,
     ) -> Result<AuditPage, ServiceError> {
         if !actor.has(Role::Auditor) {
             return Err(ServiceError::Forbidden);
         }
         let mut conn = self.db.conn()?;
         let (rows, total) = audit::search(&mut conn, f, (page.max(1) - 1) * per_page, per_page)?;
-        Ok(AuditPage {
-            items: rows
-                .into_iter()
-                .map(|r| AuditView {
-                    id: r.id,
-                    at: r.at.and_utc(),
-                    login: r.login,
-                    user_id: r.user_id,
-                    organization_id: r.org_id,
-                    role: r.role,
-                    ip: r.ip,
-                    action: r.action,
-                    object_type: r.object_type,
-                    object_id: r.object_id,
-                    details: r.details,
-                })
-                .collect(),
-            total,
+        let names = self.audit_names(&mut conn, &rows, lang)?;
+        drop(conn);
+        let mut items: Vec<AuditView> = rows
+            .into_iter()
+            .map(|r| AuditView {
+                id: r.id,
+                at: r.at.and_utc(),
+                login: r.login,
+                user_id: r.user_id,
+                organization_id: r.org_id,
+                role: r.role,
+                ip: r.ip,
+                action: r.action,
+                object_type: r.object_type,
+                object_id: r.object_id,
+                details: r.details,
+                actor_name: String::new(),
+                text: String::new(),
+            })
+            .collect();
+        for v in &mut items {
+            v.actor_name = v
+                .user_id
+                .and_then(|id| names.users.get(&id))
+                .map(|p| p.short_name.clone())
+                .unwrap_or_default();
+            v.text = crate::audit_text::sentence(v, &names, lang);
+        }
+        Ok(AuditPage { items, total })
+    }
+
+    /// The people, organizations and profiles a page of the journal names:
+    /// one read each.
+    fn audit_names(
+        &self,
+        conn: &mut DbConn,
+        rows: &[rtms_store::models::AuditRow],
+        lang: Lang,
+    ) -> Result<Names, ServiceError> {
+        let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.user_id).collect();
+        for r in rows {
+            if r.object_type == "user" {
+                ids.extend(r.object_id.parse::<i64>().ok());
+            }
+            if r.object_type == "video_session" || r.object_type == "consultation_list" {
+                // Participants, or a FHIR search's consultant.
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.details) {
+                    for key in ["people", "practitioner"] {
+                        match &v[key] {
+                            serde_json::Value::Array(a) => {
+                                ids.extend(a.iter().filter_map(|x| x.as_i64()))
+                            }
+                            x => ids.extend(x.as_i64()),
+                        }
+                    }
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let users = rtms_store::repo::users_by_ids(conn, &ids)?
+            .into_iter()
+            .map(|u| {
+                let person = Person {
+                    short_name: u.short_name(),
+                    login: u.login.clone(),
+                    gender: Gender::of_patronymic(&u.middle_name),
+                };
+                (u.id, person)
+            })
+            .collect();
+        let orgs = rtms_store::repo::organizations(conn, None)?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let profiles = self
+            .profiles(lang)?
+            .into_iter()
+            .map(|p| (p.code, p.name))
+            .collect();
+        Ok(Names {
+            users,
+            orgs,
+            profiles,
         })
     }
 
@@ -255,32 +330,6 @@ pub fn read_anchors(path: &Path) -> Result<Vec<Anchor>, ServiceError> {
         out.push(a);
     }
     Ok(out)
-}
-
-/// A list filter as the audit log keeps it: the search text (a patient's
-/// name, a СНИЛС) is replaced by what kind of search it was and how long, so
-/// the log that records who looked does not itself hold the names.
-pub fn without_search_text(
-    f: &rtms_store::repo::ConsultationFilter,
-) -> rtms_store::repo::ConsultationFilter {
-    let mut shown = f.clone();
-    shown.q = f.q.as_deref().map(describe_search);
-    shown
-}
-
-/// `search by name: 2 words, 12 characters` or `search by number: 11 digits`.
-pub fn describe_search(q: &str) -> String {
-    let q = q.trim();
-    let digits = q.chars().filter(|c| c.is_ascii_digit()).count();
-    if digits > 0 && digits * 2 >= q.chars().filter(|c| !c.is_whitespace()).count() {
-        format!("search by number: {digits} digits")
-    } else {
-        format!(
-            "search by name: {} words, {} characters",
-            q.split_whitespace().count(),
-            q.chars().count()
-        )
-    }
 }
 
 /// Parses `ДД.ММ.ГГГГ` or `ГГГГ-ММ-ДД` as the start of that day (UTC).

@@ -490,6 +490,7 @@ impl Services {
                 });
             }
             let mut data = clinical_of(&c);
+            let before = data.clone();
             data.apply(patch, today(now))
                 .map_err(ServiceError::Invalid)?;
             let errors = self.check_reference(conn, &data)?;
@@ -506,7 +507,7 @@ impl Services {
                 Some(Role::Doctor),
                 "update",
                 ("consultation", &id.to_string()),
-                "",
+                &serde_json::json!({ "fields": changed_fields(&before, &data) }).to_string(),
             )?;
             Ok(())
         })
@@ -996,18 +997,15 @@ impl Services {
                 awaits_me: awaits(actor, c, status),
             });
         }
-        let ids: Vec<String> = items.iter().map(|i| i.id.to_string()).collect();
+        let shown =
+            crate::audit_text::ListRead::of(&filter, None, items.iter().map(|i| i.id).collect());
         // One connection at a time: the audit write takes its own.
         drop(conn);
         self.audit_read(
             actor,
             list_role(actor),
             ("consultation_list", ""),
-            &format!(
-                "{:?} -> [{}]",
-                crate::audit::without_search_text(&filter),
-                ids.join(",")
-            ),
+            &shown.json(),
         )?;
         Ok(ConsultationPage {
             items,
@@ -1059,15 +1057,7 @@ impl Services {
             actor,
             list_role(actor),
             ("consultation_list", ""),
-            &format!(
-                "fhir {:?} {:?} -> [{}]",
-                crate::audit::without_search_text(&filter),
-                extra,
-                ids.iter()
-                    .map(|i| i.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
+            &crate::audit_text::ListRead::of(&filter, Some(extra), ids.clone()).json(),
         )?;
         Ok((ids, total))
     }
@@ -1820,4 +1810,42 @@ pub struct ConsultationPageView {
     pub attachments: Vec<crate::files::AttachmentView>,
     /// The actor may add files now.
     pub can_attach: bool,
+}
+
+/// The form's fields a change touched, by their paths (`patient.last_name`):
+/// what the audit log names, never the values.
+fn changed_fields(before: &ClinicalData, after: &ClinicalData) -> Vec<String> {
+    fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        match (a, b) {
+            (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let null = serde_json::Value::Null;
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(
+                        &p,
+                        x.get(k).unwrap_or(&null),
+                        y.get(k).unwrap_or(&null),
+                        out,
+                    );
+                }
+            }
+            (a, b) if a != b => out.push(path.to_string()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        "",
+        &serde_json::to_value(before).unwrap_or_default(),
+        &serde_json::to_value(after).unwrap_or_default(),
+        &mut out,
+    );
+    out
 }

@@ -327,10 +327,13 @@ impl Services {
             .filter(|x| !x.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-            let details = format!(
-                "attachment {attachment_id}: DICOM frames, study {} series {} ({title})",
-                req.study, req.series
-            );
+            let details = serde_json::json!({
+                "attachment": attachment_id,
+                "study": req.study,
+                "series": req.series,
+                "title": title,
+            })
+            .to_string();
             let svc = self.clone();
             let a = actor.clone();
             let consultation = meta.consultation_id;

@@ -202,7 +202,25 @@ fn owner(v: &ConsultationView) -> Value {
         let o = &v.requesting_organization;
         return json!({"reference": format!("Organization/{}", o.id), "display": o.name});
     }
-    json!({"display": "Диспетчерская служба КТЦ"})
+    json!({"display": ru("fhir-ktc-dispatch")})
+}
+
+/// FHIR resources carry their display texts in Russian, the language of the
+/// records they stand for, whoever asks.
+fn ru(key: &str) -> String {
+    rtms_i18n::tr(Lang::Ru, key)
+}
+
+/// A text naming a conclusion's version (and its request).
+fn ru_args(key: &str, version: i32, id: i64) -> String {
+    rtms_i18n::tr_args(
+        Lang::Ru,
+        key,
+        &[
+            ("version", rtms_i18n::FluentValue::from(version)),
+            ("id", rtms_i18n::FluentValue::from(id.to_string())),
+        ],
+    )
 }
 
 pub fn task(v: &ConsultationView, conclusion: Option<&ConclusionView>) -> Value {
@@ -229,8 +247,8 @@ pub fn task(v: &ConsultationView, conclusion: Option<&ConclusionView>) -> Value 
     }
     if let Some(k) = conclusion.filter(|k| k.signed_at.is_some()) {
         r["output"] = json!([{
-            "type": {"text": "Протокол телемедицинской консультации"},
-            "valueReference": {"reference": format!("DiagnosticReport/{}", v.id), "display": format!("версия {}", k.version)}
+            "type": {"text": ru("fhir-protocol")},
+            "valueReference": {"reference": format!("DiagnosticReport/{}", v.id), "display": ru_args("fhir-version", k.version, v.id)}
         }]);
     }
     r
@@ -239,7 +257,7 @@ pub fn task(v: &ConsultationView, conclusion: Option<&ConclusionView>) -> Value 
 pub fn diagnostic_report(v: &ConsultationView, k: &ConclusionView, base: &str) -> Value {
     let mut text = k.findings.clone();
     if !k.recommendations.is_empty() {
-        text.push_str("\n\nРекомендации: ");
+        text.push_str(&format!("\n\n{}: ", ru("fhir-recommendations")));
         text.push_str(&k.recommendations);
     }
     let mut r = json!({
@@ -249,7 +267,7 @@ pub fn diagnostic_report(v: &ConsultationView, k: &ConclusionView, base: &str) -
         "identifier": [{"system": SYS_REQUEST, "value": format!("{}/conclusion/{}", v.id, k.version)}],
         "basedOn": [{"reference": format!("ServiceRequest/{}", v.id)}],
         "status": if k.version > 1 { "amended" } else { "final" },
-        "code": {"text": "Протокол телемедицинской консультации"},
+        "code": {"text": ru("fhir-protocol")},
         "subject": {"reference": format!("Patient/{}", patient_id(v))},
         "performer": k.signatures.iter().map(|s| json!({"reference": format!("Practitioner/{}", s.id), "display": s.name})).collect::<Vec<_>>(),
         "conclusion": text,
@@ -257,7 +275,7 @@ pub fn diagnostic_report(v: &ConsultationView, k: &ConclusionView, base: &str) -
         "presentedForm": [{
             "contentType": "application/pdf",
             "url": format!("{}/api/v1/consultations/{}/conclusion/pdf?version={}", base.trim_end_matches('/'), v.id, k.version),
-            "title": format!("Протокол консультации № {}, версия {}", v.id, k.version)
+            "title": ru_args("fhir-protocol-title", k.version, v.id)
         }],
     });
     if let Some(t) = k.signed_at {
@@ -371,10 +389,10 @@ pub fn capability_statement(base: &str, version: &str, now: DateTime<Utc>) -> Va
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": instant(now),
-        "publisher": "РТМС",
+        "publisher": ru("app-name"),
         "kind": "instance",
-        "software": {"name": "РТМС", "version": version},
-        "implementation": {"description": "Региональная телемедицинская система", "url": format!("{}/fhir/r4", base.trim_end_matches('/'))},
+        "software": {"name": ru("app-name"), "version": version},
+        "implementation": {"description": ru("fhir-implementation"), "url": format!("{}/fhir/r4", base.trim_end_matches('/'))},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json"],
         "rest": [{

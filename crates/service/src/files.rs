@@ -1297,10 +1297,13 @@ impl Services {
                         Some(role),
                         "attach",
                         ("consultation", &up.consultation_id.to_string()),
-                        &format!(
-                            "attachment {id}: {} ({} bytes, sha256 {sha})",
-                            up.file_name, up.length
-                        ),
+                        &serde_json::json!({
+                            "attachment": id,
+                            "name": up.file_name,
+                            "bytes": up.length,
+                            "sha256": sha,
+                        })
+                        .to_string(),
                     )?;
                     Ok((id, told))
                 })

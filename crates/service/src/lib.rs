@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod audit_text;
 pub mod auth;
 pub mod clock;
 pub mod consultations;

@@ -438,7 +438,12 @@ impl Services {
                 None,
                 "video_book",
                 ("video_session", &id.to_string()),
-                &format!("{} {}min users {:?}", starts, minutes, people),
+                &serde_json::json!({
+                    "starts": starts.and_utc().to_rfc3339(),
+                    "minutes": minutes,
+                    "people": people,
+                })
+                .to_string(),
             )?;
             Ok::<_, ServiceError>((id, invited))
         })?;

@@ -262,8 +262,9 @@ async fn audit_log(
         &q.to,
     );
     let page = q.page.unwrap_or(1);
+    let lang = caller.lang;
     Ok(Json(call!(state, caller, |svc, actor| svc
-        .audit_search(&actor, &filter, page, 100))?))
+        .audit_search(&actor, &filter, page, 100, lang))?))
 }
 
 /// The audit filter from query text: empty values mean "any".

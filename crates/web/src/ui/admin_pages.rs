@@ -957,13 +957,20 @@ pub struct AuditForm {
 pub struct AuditLine {
     pub id: i64,
     pub at: String,
+    /// UTC, ISO 8601: the CSV's machine-readable time.
+    pub at_utc: String,
     pub login: String,
+    /// The role's label; `role_code` is what the record holds.
     pub role: String,
+    pub role_code: String,
     pub org: String,
     pub ip: String,
     pub action: String,
-    pub object: String,
+    pub object_type: String,
+    pub object_id: String,
     pub details: String,
+    /// The row as a sentence in the reader's language.
+    pub text: String,
 }
 
 #[derive(Template)]
@@ -998,8 +1005,9 @@ async fn audit_rows(
     );
     let actor = u.actor.clone();
     let page = f.page.unwrap_or(1);
+    let lang = u.lang;
     let (result, orgs) = svc_call(state, move |s| {
-        let r = s.audit_search(&actor, &filter, page, per_page)?;
+        let r = s.audit_search(&actor, &filter, page, per_page, lang)?;
         let orgs = s
             .organizations(OrgKind::Mo)?
             .into_iter()
@@ -1017,10 +1025,12 @@ async fn audit_rows(
         .map(|r| AuditLine {
             id: r.id,
             at: fmt::datetime(r.at, tz, None, u.lang),
+            at_utc: r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             login: r.login,
             role: Role::parse(&r.role)
                 .map(|x| x.label(u.lang).to_string())
-                .unwrap_or(r.role),
+                .unwrap_or_else(|| r.role.clone()),
+            role_code: r.role,
             org: r
                 .organization_id
                 .and_then(|o| orgs.iter().find(|x| x.id == o))
@@ -1028,12 +1038,10 @@ async fn audit_rows(
                 .unwrap_or_default(),
             ip: r.ip,
             action: r.action,
-            object: if r.object_id.is_empty() {
-                r.object_type
-            } else {
-                format!("{} {}", r.object_type, r.object_id)
-            },
+            object_type: r.object_type,
+            object_id: r.object_id,
             details: r.details,
+            text: r.text,
         })
         .collect();
     Ok((lines, result.total))
@@ -1084,28 +1092,33 @@ pub async fn audit_csv(
     let mut w = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(vec![0xEF, 0xBB, 0xBF]);
+    // Machine-readable columns as the record holds them, then the sentence.
     let _ = w.write_record([
         "id",
-        "time",
+        "time_utc",
         "login",
         "role",
         "organization",
         "ip",
         "action",
-        "object",
+        "object_type",
+        "object_id",
         "details",
+        "description",
     ]);
     for l in lines {
         let cells = [
             l.id.to_string(),
-            l.at,
+            l.at_utc,
             l.login,
-            l.role,
+            l.role_code,
             l.org,
             l.ip,
             l.action,
-            l.object,
+            l.object_type,
+            l.object_id,
             l.details,
+            l.text,
         ];
         let _ = w.write_record(cells.map(|c| spreadsheet_safe(&c)));
     }

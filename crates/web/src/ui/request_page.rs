@@ -62,21 +62,7 @@ pub struct FileItem {
     pub dicom_error: String,
 }
 
-/// A size as people read it: 1,4 МБ / 1.4 MB.
-pub fn human_size(bytes: i64, lang: Lang) -> String {
-    const UNITS: [&str; 5] = ["unit-bytes", "unit-kb", "unit-mb", "unit-gb", "unit-tb"];
-    let mut v = bytes as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < UNITS.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{bytes} {}", tr(lang, UNITS[0]))
-    } else {
-        format!("{v:.1} {}", tr(lang, UNITS[i])).replace('.', &tr(lang, "decimal-separator"))
-    }
-}
+pub use rtms_i18n::human_size;
 
 pub struct ActionButton {
     pub action: &'static str,
