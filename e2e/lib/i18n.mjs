@@ -3,7 +3,8 @@
 // language is the interface itself ("chrome"): navigation, headings, labels,
 // buttons, column heads, statuses, hints, messages, placeholders and tooltips.
 
-export const CYRILLIC = /[\u0400-\u04FF]/;
+/** Russian letters, and the numero sign English does not use ("No. 12"). */
+export const CYRILLIC = /[\u0400-\u04FF\u2116]/;
 
 /**
  * Texts of the page's interface chrome, each with where it was found. Hidden
@@ -51,7 +52,6 @@ export async function chromeTexts(page, { h1IsData = false } = {}) {
       if (seen.has(el) || inData(el)) continue;
       seen.add(el);
       if (h1IsData && el.matches("h1, title")) continue;
-      if (el.matches("p.muted") && el.closest(".request-head")) continue; // "№ 12"
       // "By the route table: ТКЦ ОКБ" — the words are chrome, the centre's name is not.
       if (el.matches("#actions p.hint")) {
         push(el, ownText(el).split(":")[0]);

@@ -754,3 +754,105 @@ fn page_read(d: &str, lang: Lang) -> String {
         parts.join("; ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn row(action: &str, object: (&str, &str), details: &str) -> AuditView {
+        AuditView {
+            id: 1,
+            at: Utc::now(),
+            login: "dispatcher".into(),
+            user_id: Some(7),
+            organization_id: None,
+            role: "dispatcher".into(),
+            ip: String::new(),
+            action: action.into(),
+            object_type: object.0.into(),
+            object_id: object.1.into(),
+            details: details.into(),
+            actor_name: String::new(),
+            text: String::new(),
+        }
+    }
+
+    fn names(middle_name: &str) -> Names {
+        let mut n = Names::default();
+        n.users.insert(
+            7,
+            Person {
+                short_name: "Орлова М. И.".into(),
+                login: "dispatcher".into(),
+                gender: Gender::of_patronymic(middle_name),
+            },
+        );
+        n
+    }
+
+    #[test]
+    fn the_patronymic_tells_the_verb_form() {
+        assert_eq!(Gender::of_patronymic("Игоревна"), Gender::Female);
+        assert_eq!(Gender::of_patronymic("Ильинична"), Gender::Female);
+        assert_eq!(Gender::of_patronymic("Петрович"), Gender::Male);
+        assert_eq!(Gender::of_patronymic("Ильич"), Gender::Male);
+        assert_eq!(Gender::of_patronymic("Мамед оглы"), Gender::Male);
+        assert_eq!(Gender::of_patronymic(""), Gender::Unknown);
+        let opened = row("read", ("consultation", "9"), "page");
+        assert_eq!(
+            sentence(&opened, &names("Игоревна"), Lang::Ru),
+            "Диспетчер КТЦ Орлова М. И. открыла запрос № 9: страница запроса"
+        );
+        // Without a patronymic, the masculine form, as Russian forms use.
+        assert!(sentence(&opened, &names(""), Lang::Ru).contains(" открыл запрос № 9"));
+        assert_eq!(
+            sentence(&opened, &names(""), Lang::En),
+            "Dispatcher Орлова М. И. opened request No. 9: the request page"
+        );
+    }
+
+    /// Rows written before the details became JSON still read as sentences.
+    #[test]
+    fn older_rows_read_too() {
+        let n = names("Игоревна");
+        let moved = row("assign", ("consultation", "5"), "in_review -> assigned");
+        assert_eq!(
+            sentence(&moved, &n, Lang::Ru),
+            "Диспетчер КТЦ Орлова М. И. назначила консультанта по запросу № 5: «На проверке у диспетчера» → «Назначен»"
+        );
+        // A details text of no known shape follows the sentence as it was.
+        let list = row(
+            "read",
+            ("consultation_list", ""),
+            "ConsultationFilter { statuses: [] } -> [1,2]",
+        );
+        assert!(sentence(&list, &n, Lang::Ru).starts_with(
+            "Диспетчер КТЦ Орлова М. И. просмотрела список запросов: ConsultationFilter"
+        ));
+        // An action this module does not know yet is named by its code.
+        let unknown = row("rota_publish", ("rota", "3"), "");
+        assert_eq!(
+            sentence(&unknown, &n, Lang::En),
+            "Dispatcher Орлова М. И.: rota_publish rota 3"
+        );
+    }
+
+    #[test]
+    fn a_list_read_keeps_no_search_text_and_reads_in_words() {
+        let f = ConsultationFilter {
+            form_of_care: Some("emergency".into()),
+            overdue: Some(true),
+            q: Some("Пржевальская Анна".into()),
+            ..Default::default()
+        };
+        let kept = ListRead::of(&f, None, vec![3, 1]).json();
+        assert!(!kept.to_lowercase().contains("пржевальская"), "{kept}");
+        let v = row("read", ("consultation_list", ""), &kept);
+        assert_eq!(
+            sentence(&v, &names("Игоревна"), Lang::Ru),
+            "Диспетчер КТЦ Орлова М. И. просмотрела список запросов: форма помощи: Экстренная; \
+             только просроченные; поиск по имени: 2 слова, 17 знаков — показаны 2 запроса: № 3, 1"
+        );
+    }
+}

@@ -805,7 +805,7 @@ impl Services {
                             ids.iter()
                                 .map(|i| i.to_string())
                                 .collect::<Vec<_>>()
-                                .join(", № ")
+                                .join(&format!(", {} ", rtms_i18n::tr(lang, "number-sign")))
                                 .into(),
                         )],
                     ),

@@ -4,8 +4,8 @@
   "use strict";
   var lang = document.body.dataset.lang === "en" ? "en" : "ru";
   var words = {
-    ru: { d: "д", h: "ч", m: "мин", left: "осталось ", late: "просрочен на ", paused: "на паузе, осталось ", open: "Открыть", emergency: "Экстренный запрос" },
-    en: { d: "d", h: "h", m: "min", left: "", late: "", paused: "paused, ", open: "Open", emergency: "Emergency request" }
+    ru: { d: "д", h: "ч", m: "мин", left: "осталось ", late: "просрочен на ", paused: "на паузе, осталось ", open: "Открыть", emergency: "Экстренный запрос", no: "№" },
+    en: { d: "d", h: "h", m: "min", left: "", late: "", paused: "paused, ", open: "Open", emergency: "Emergency request", no: "No." }
   }[lang];
 
   function span(seconds) {
@@ -87,7 +87,7 @@
     if (!el) return;
     el.textContent = "";
     var text = document.createElement("span");
-    text.textContent = data.text + " · № " + data.consultation_id + " ";
+    text.textContent = data.text + " · " + words.no + " " + data.consultation_id + " ";
     var link = document.createElement("a");
     link.href = "/requests/" + data.consultation_id;
     link.textContent = words.open;

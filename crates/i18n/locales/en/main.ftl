@@ -1,4 +1,6 @@
 app-name = RTMS
+# The sign before a number («№ 9» / "No. 9").
+number-sign = No.
 app-subtitle = Regional telemedicine system
 lang-switch = Русский
 loading = Loading…
@@ -672,13 +674,13 @@ notification-deadline_escalated = Overdue: escalated to the coordination centre'
 notification-other = Request changed
 
 # E-mails (plain text; the lines are joined by the service).
-mail-subject = RTMS: { $what } · request № { $id }
-mail-event = { $what }: request № { $id }.
+mail-subject = RTMS: { $what } · request No. { $id }
+mail-event = { $what }: request No. { $id }.
 mail-open = Open: { $url }
 mail-signature = — RTMS, regional telemedicine system
 mail-digest-subject = RTMS: digest for { $day } · notifications: { $count }
 mail-digest-heading = Notifications of { $day } (Moscow time):
-mail-digest-line = { $at } — { $what }: request № { $id }
+mail-digest-line = { $at } — { $what }: request No. { $id }
 
 # The request's timeline: what happened, by the recorded action.
 event-create = Draft created
@@ -729,12 +731,12 @@ doc-region-default = Regional telemedicine system
 # Texts the server writes into shared records (see ru).
 ics-calendar-name = RTMS: video sessions
 ics-session = Video session
-ics-session-for = Video session for request № { $ids }
+ics-session-for = Video session for request No. { $ids }
 ics-participants = Participants: { $who }
-federal-conclusion-heading = Conclusion of the federal level (request № { $id }):
+federal-conclusion-heading = Conclusion of the federal level (request No. { $id }):
 federal-conclusion-icd = ICD-10 diagnosis: { $code }
 federal-conclusion-protocol = Protocol: { $url }
-file-federal-protocol = Federal protocol № { $id }.pdf
+file-federal-protocol = Federal protocol No. { $id }.pdf
 fhir-ktc-dispatch = Coordination centre dispatch
 fhir-protocol = Telemedicine consultation report
 fhir-version = version { $version }

@@ -1,4 +1,6 @@
 app-name = РТМС
+# The sign before a number («№ 9» / "No. 9").
+number-sign = №
 app-subtitle = Региональная телемедицинская система
 lang-switch = English
 loading = Загрузка…

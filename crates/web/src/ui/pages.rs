@@ -1814,7 +1814,12 @@ async fn render_edit(
         .find(|e| e.action == "return")
         .map(|e| e.comment.clone())
         .unwrap_or_default();
-    let title = format!("{} № {}", tr(lang, "edit-title"), id);
+    let title = format!(
+        "{} {} {}",
+        tr(lang, "edit-title"),
+        tr(lang, "number-sign"),
+        id
+    );
     let error_count = errors.len();
     render(EditTpl {
         p: Page::for_user(u, title, "new", unread),

@@ -851,7 +851,7 @@ async fn render_page(
         .map(|f| f.label(lang).to_string())
         .unwrap_or_default();
     let mut p = p;
-    p.title = format!("№ {} · {}", v.id, patient);
+    p.title = format!("{} {} · {}", tr(lang, "number-sign"), v.id, patient);
     let status = if action_error.is_empty() {
         StatusCode::OK
     } else {
@@ -903,9 +903,10 @@ async fn render_page(
                 (
                     c.signer.clone(),
                     format!(
-                        "{} · {} № {} · {} {} · {what}",
+                        "{} · {} {} {} · {} {} · {what}",
                         c.algorithm,
                         super::i18n::tr(lang, "cms-certificate"),
+                        super::i18n::tr(lang, "number-sign"),
                         c.serial,
                         super::i18n::tr(lang, "cms-valid-until"),
                         c.not_after
