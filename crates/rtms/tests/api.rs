@@ -774,7 +774,7 @@ async fn the_openapi_document_is_valid_and_versioned() {
     let app = TestApp::spawn(BackendKind::Sqlite).await;
     let (s, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["info"]["version"], "1.1.0");
+    assert_eq!(doc["info"]["version"], "1.2.0");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();
@@ -790,6 +790,97 @@ async fn the_openapi_document_is_valid_and_versioned() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Every error the API can give is declared where a generated client looks:
+/// problem+json with the Problem schema, 401/403 on every operation that
+/// needs a token, 404 where the path names an object, 400/422 where input is
+/// read. And the server keeps to it: an unreadable query or path is a 422 problem
+/// document in the caller's language, not plain text; an empty body to
+/// verify is refused, not verified.
+#[tokio::test]
+async fn errors_are_declared_and_answered_as_problems() {
+    let app = TestApp::spawn(BackendKind::Sqlite).await;
+    let (_, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            operations += 1;
+            let at = format!("{method} {path}");
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        r["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{at} {status}: {r}"
+                    );
+                    assert!(
+                        r["content"].get("application/json").is_none(),
+                        "{at} {status}"
+                    );
+                }
+            }
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                for status in ["401", "403"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{at} does not declare {status}"
+                    );
+                }
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{at} does not declare 404");
+            }
+        }
+    }
+    assert!(operations >= 60, "{operations} operations");
+
+    let doctor = app.login("doctor").await;
+    for (path, lang, words) in [
+        (
+            "/api/v1/consultations?page=first",
+            "ru",
+            "Неверные параметры запроса",
+        ),
+        (
+            "/api/v1/consultations?page=first",
+            "en",
+            "Invalid query parameters",
+        ),
+        ("/api/v1/consultations/first", "en", "Invalid address"),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&doctor)
+            .header("Accept-Language", lang)
+            .send()
+            .await
+            .unwrap();
+        // Unreadable input is 422, as an unreadable JSON body always was.
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["status"], 422);
+        assert!(body.to_string().contains(words), "{path} {lang}: {body}");
+    }
+    let r = app
+        .client
+        .post(format!("{}/api/v1/verify", app.base))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(body.to_string().contains("No file received"), "{body}");
 }
 
 /// What the audit log keeps of a search: who searched and what was found,

@@ -112,7 +112,7 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
         public_posts: Default::default(),
     };
     let (api, openapi) = api::router().split_for_parts();
-    let openapi = std::sync::Arc::new(openapi);
+    let openapi = std::sync::Arc::new(api::contract(&openapi));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -26,6 +26,8 @@ problem-files-missing = The request is not submitted: { $count ->
 problem-body-too-large = The request body is over { $mib } MiB
 problem-fhir-body-too-large = The FHIR body is over { $mib } MiB. A Bundle carries no files: send them by tus (/api/v1/uploads) and give their size and SHA-256 in the DocumentReference
 problem-invalid-json = Invalid JSON: { $detail }
+problem-invalid-path = Invalid address: { $detail }
+problem-invalid-query = Invalid query parameters: { $detail }
 fhir-search-unsupported = Unsupported search parameter: { $param }
 fhir-body-not-json = The body is not JSON
 fhir-search-by-request = Search by { $param }=ServiceRequest/<id>

@@ -7,6 +7,7 @@ refusal-file_too_large = The file is larger than the allowed size
 refusal-file_empty = The file is empty
 refusal-file_active_content = Files like this are not accepted: programs, scripts, web pages, SVG and documents with macros (.exe, .js, .hta, .html, .svg, .docm, .xlsm…) can carry harmful code. Save the document as PDF
 refusal-file_extension_mismatch = The file name's extension does not match its content: rename the file after its real type (PDF, JPEG, PNG, DICOM, ZIP, MP4, DOCX, XLSX)
+refusal-verify_empty = No file received: choose a PDF to verify
 refusal-verify_too_large = The file is too large to verify (20 MB at most): a conclusion issued by the system is much smaller; check that you chose the right file
 refusal-file_macro = The document holds macros or ActiveX controls and is not accepted: save it without macros (DOCX, XLSX) or as PDF
 refusal-dicom_unsupported = This DICOM compression (JPEG 2000, JPEG-LS) is not supported by the viewer yet; download the file instead

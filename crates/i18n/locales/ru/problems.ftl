@@ -28,6 +28,8 @@ problem-files-missing = Запрос не отправлен: ещё не { $cou
 problem-body-too-large = Тело запроса больше { $mib } МБ
 problem-fhir-body-too-large = Тело запроса FHIR больше { $mib } МБ. Bundle не несёт файлов: передайте их по tus (/api/v1/uploads), а в DocumentReference укажите размер и SHA-256
 problem-invalid-json = Неверный JSON: { $detail }
+problem-invalid-path = Неверный адрес: { $detail }
+problem-invalid-query = Неверные параметры запроса: { $detail }
 fhir-search-unsupported = Параметр поиска не поддерживается: { $param }
 fhir-body-not-json = Тело запроса — не JSON
 fhir-search-by-request = Поиск по { $param }=ServiceRequest/<номер>

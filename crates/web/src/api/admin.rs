@@ -1,6 +1,7 @@
 //! Administration and the audit log over the API (administrators and auditors).
 
-use axum::extract::{Path, Query, State};
+use super::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rtms_service::admin::*;

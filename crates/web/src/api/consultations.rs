@@ -1,4 +1,5 @@
-use axum::extract::{Path, Query, State};
+use super::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rtms_domain::request::ConsultationPatch;

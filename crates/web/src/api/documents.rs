@@ -1,8 +1,9 @@
 //! The conclusion document: its PDF and seal, the published key, and
 //! verification of a PDF by anyone who holds one.
 
+use super::{Path, Query};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -210,7 +211,7 @@ async fn seal_key(State(state): State<AppState>) -> Result<Json<SealKeyView>, Ap
 /// Public, like the mark printed on the document.
 #[utoipa::path(post, path = "/api/v1/verify", tag = "documents",
     request_body(content = Vec<u8>, content_type = "application/pdf"),
-    responses((status = 200, body = Verification), (status = 413, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Verification), (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn verify(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -232,6 +233,12 @@ async fn verify(
     let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
         AppError::from(rtms_service::ServiceError::refused("verify_too_large")).in_lang(lang)
     })?;
+    // Nothing sent is a mistake to tell, not a document that failed to verify.
+    if body.is_empty() {
+        return Err(
+            AppError::from(rtms_service::ServiceError::refused("verify_empty")).in_lang(lang),
+        );
+    }
     let svc = state.svc.clone();
     let v = blocking(move || svc.verify_pdf(&body, lang)).await?;
     Ok((StatusCode::OK, Json(v)))

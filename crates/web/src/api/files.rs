@@ -9,8 +9,9 @@
 //! last byte is in, the answer carries `Attachment-Id`: the file is checked,
 //! stored and visible.
 
+use super::Path;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -494,7 +495,7 @@ async fn frame(
     State(state): State<AppState>,
     caller: FileCaller,
     Path(id): Path<i64>,
-    axum::extract::Query(q): axum::extract::Query<FrameQuery>,
+    super::Query(q): super::Query<FrameQuery>,
 ) -> Result<Response, AppError> {
     let lang = caller.lang;
     let preset = match q.preset.as_deref() {

@@ -29,7 +29,7 @@ use crate::{blocking, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "РТМС API", version = "1.1.0", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Versions and breaking changes: docs/API.md, «Versions»."),
+    info(title = "РТМС API", version = "1.2.0", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Versions and breaking changes: docs/API.md, «Versions»."),
     modifiers(&BearerAuth),
     components(schemas(Problem))
 )]
@@ -59,6 +59,84 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(files::router())
         .merge(documents::router())
         .merge(video::router())
+}
+
+/// The served document: the routes' own declarations, completed with what
+/// every operation of this API can answer besides (so that a generated client
+/// knows every status): errors are `application/problem+json` with the
+/// `Problem` schema; 400 and 422 where a parameter or body is read (422: an
+/// unreadable or refused value), 401 and 403 where a token is needed, 404
+/// where the path names an object, 413 where a body is sent.
+pub fn contract(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    use serde_json::{json, Value};
+    const PROBLEM: &str = "#/components/schemas/Problem";
+    let problem = |what: &str| {
+        json!({
+            "description": what,
+            "content": {"application/problem+json": {"schema": {"$ref": PROBLEM}}}
+        })
+    };
+    let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
+    let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) else {
+        return v;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !["get", "put", "post", "delete", "patch", "head"].contains(&method.as_str()) {
+                continue;
+            }
+            let params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_path = params.iter().any(|p| p["in"] == "path");
+            let checked = !params.is_empty() || op.get("requestBody").is_some();
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let body = op.get("requestBody").is_some();
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            // A problem declared as JSON is served as problem+json.
+            for r in responses.values_mut() {
+                if let Some(content) = r.get_mut("content").and_then(Value::as_object_mut) {
+                    let is_problem = content
+                        .get("application/json")
+                        .is_some_and(|c| c["schema"]["$ref"] == PROBLEM);
+                    if is_problem {
+                        if let Some(c) = content.remove("application/json") {
+                            content.insert("application/problem+json".into(), c);
+                        }
+                    }
+                }
+            }
+            let mut add = |status: &str, what: &str| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem(what));
+            };
+            if checked {
+                add("400", "The parameters or the body cannot be read");
+                add("422", "Values the server refuses, named field by field");
+            }
+            if secured {
+                add(
+                    "401",
+                    "Not signed in: no token, or an expired or revoked one",
+                );
+                add(
+                    "403",
+                    "The caller's role or the token's scopes do not allow it",
+                );
+            }
+            if in_path {
+                add("404", "No such object, or not one the caller may see");
+            }
+            if body {
+                add("413", "The body is larger than this operation accepts");
+            }
+        }
+    }
+    v
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).
@@ -179,6 +257,58 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             )),
         }
     }
+}
+
+/// Path parameters whose errors come back as problem documents (422, as an
+/// unreadable JSON body) in the
+/// caller's language, as every other error of the API.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(rejection) => Err(unreadable(
+                parts,
+                "problem-invalid-path",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// A query string whose errors come back as problem documents (422), likewise.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(rejection) => Err(unreadable(
+                parts,
+                "problem-invalid-query",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+fn unreadable(parts: &Parts, key: &str, detail: String) -> AppError {
+    let lang = Lang::from_accept_language(
+        parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    AppError::BadRequest(
+        rtms_i18n::tr_args(lang, key, &[("detail", detail.into())]),
+        lang,
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,4 +1,5 @@
-use axum::extract::{Query, State};
+use super::Query;
+use axum::extract::State;
 use axum::Json;
 use rtms_service::views::{ConsultantView, Icd10View, ProfileView, PurposeView};
 use serde::Deserialize;

@@ -1,4 +1,5 @@
-use axum::extract::{Query, State};
+use super::Query;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;

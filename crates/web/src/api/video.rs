@@ -1,6 +1,7 @@
 //! Video sessions: booking, calendars, one session with its log, ICE servers.
 
-use axum::extract::{Path, Query, State};
+use super::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
