@@ -94,7 +94,7 @@ test("script in every free-text field stays inert for everyone who reads it", as
     // search it was and how long, never the words (issue 21, item 10).
     const a = auditor.page;
     await a.goto("/audit?object_type=consultation_list");
-    await expectText(a.locator("table.audit"), "search by name");
+    await expectText(a.locator("table.audit"), "поиск по имени: 1 слово, 8 знаков");
     const journal = await a.locator("table.audit").innerText();
     assert.ok(!journal.includes("<script>"), "no search text in the journal");
     assert.ok(!journal.includes("alert("), "no search text in the journal");
