@@ -871,6 +871,31 @@ async fn errors_are_declared_and_answered_as_problems() {
         assert_eq!(body["status"], 422);
         assert!(body.to_string().contains(words), "{path} {lang}: {body}");
     }
+    // A whole number written 5.0 is an integer to JSON Schema: accepted.
+    let admin = app.login("admin").await;
+    let mut settings = app.get(&admin, "/api/v1/admin/settings").await;
+    settings["emergency_minutes"] = json!(90.0);
+    let (s, body) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/v1/admin/settings",
+            Some(settings),
+        )
+        .await;
+    assert!(s.is_success(), "{body}");
+    assert_eq!(
+        app.get(&admin, "/api/v1/admin/settings").await["emergency_minutes"],
+        90
+    );
+    // An empty choice in the list's filter means "any".
+    let page = app
+        .get(&doctor, "/api/v1/consultations?form_of_care=&profile=")
+        .await;
+    assert!(
+        page["items"].as_array().is_some_and(|i| !i.is_empty()),
+        "{page}"
+    );
     let r = app
         .client
         .post(format!("{}/api/v1/verify", app.base))

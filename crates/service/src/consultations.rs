@@ -930,7 +930,9 @@ impl Services {
                 })
                 .collect(),
         };
-        if let Some(f) = q.form_of_care.as_deref() {
+        // An empty value is "any", as a form's empty choice sends it.
+        let form_of_care = q.form_of_care.clone().filter(|f| !f.is_empty());
+        if let Some(f) = form_of_care.as_deref() {
             if FormOfCare::parse(f).is_none() {
                 errors.push(FieldError::new("form_of_care", "unknown_value"));
             }
@@ -942,7 +944,7 @@ impl Services {
         let page = q.page.unwrap_or(1).max(1);
         let filter = ConsultationFilter {
             statuses,
-            form_of_care: q.form_of_care.clone(),
+            form_of_care,
             profile: q.profile.clone().filter(|p| !p.is_empty()),
             requesting_org: q.organization,
             assigned_tkc: q.tkc,

@@ -56,8 +56,10 @@ pub struct BookVideo {
     /// Start (RFC 3339).
     pub starts_at: DateTime<Utc>,
     /// Minutes, 5 to 480 (default 30).
+    #[schema(minimum = 5, maximum = 480)]
     pub duration_minutes: Option<i32>,
     /// The users taking part (up to six).
+    #[schema(min_items = 1, max_items = 6)]
     pub participant_ids: Vec<i64>,
     /// A hardware room or studio, booked like a participant.
     #[serde(default)]

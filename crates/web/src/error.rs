@@ -196,9 +196,14 @@ impl IntoResponse for AppError {
                         | "file_active_content"
                         | "file_extension_mismatch"
                         | "file_macro" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "upload_offset" | "upload_busy" | "video_conflict" | "semd_not_ready" => {
-                            StatusCode::CONFLICT
-                        }
+                        // The request or the region is not in the state the
+                        // action needs: a conflict with the present state.
+                        "upload_offset"
+                        | "upload_busy"
+                        | "video_conflict"
+                        | "semd_not_ready"
+                        | "federal_not_escalated"
+                        | "federal_not_connected" => StatusCode::CONFLICT,
                         "upload_gone" => StatusCode::NOT_FOUND,
                         "role_self_grant" => StatusCode::FORBIDDEN,
                         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,

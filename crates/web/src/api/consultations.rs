@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct FederalRecord {
     /// The request's number at the federal level.
+    #[schema(pattern = r"\S", max_length = 100)]
     pub number: String,
     /// Its state there, as the federal system says it.
     #[serde(default)]
@@ -43,6 +44,7 @@ pub struct FederalRecord {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CorrectionInput {
     /// What is corrected and why; written in the case timeline.
+    #[schema(pattern = r"\S")]
     pub comment: String,
 }
 
@@ -320,7 +322,7 @@ async fn sign_correction(
 /// Manual mode: the dispatcher records the federal number and state of an
 /// escalated request (a region not connected to the federal system).
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/federal", tag = "consultations", params(("id" = i64, Path)), request_body = FederalRecord, security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn record_federal(
     State(state): State<AppState>,
     caller: Caller,
@@ -355,7 +357,7 @@ async fn escalation_state(
 
 /// A dispatcher sends an escalation to the federal level again, now.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/escalation/resend", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn resend_escalation(
     State(state): State<AppState>,
     caller: Caller,

@@ -238,8 +238,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         let lang = Lang::from_accept_language(header);
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
+        // Read as any JSON first: a whole number written `5.0` is an integer
+        // to JSON Schema (and to most generators), so it is one here too.
+        match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(mut v)) => {
+                whole_numbers_as_integers(&mut v);
+                serde_json::from_value(v).map(Body).map_err(|e| {
+                    AppError::BadRequest(
+                        rtms_i18n::tr_args(
+                            lang,
+                            "problem-invalid-json",
+                            &[("detail", e.to_string().into())],
+                        ),
+                        lang,
+                    )
+                })
+            }
             Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::from(rtms_service::ServiceError::BodyTooLarge {
                     what: "api",
@@ -256,6 +270,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 lang,
             )),
         }
+    }
+}
+
+/// `5.0` → `5`, everywhere in a document, for numbers an `i64` holds exactly.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    *v = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 
