@@ -248,7 +248,7 @@ async fn manual_escalation() {
             Some(json!({"number": "Ф-77"})),
         )
         .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not escalated yet");
+    assert_eq!(s, StatusCode::CONFLICT, "not escalated yet");
     app.act(
         &dispatcher,
         id,
