@@ -149,6 +149,11 @@ async fn tus_options(State(state): State<AppState>) -> Response {
 /// Creates a resumable upload (tus creation): `Upload-Length`, and
 /// `Upload-Metadata` with `filename`, `consultation` and optionally `message`.
 #[utoipa::path(post, path = "/api/v1/uploads", tag = "files", security(("bearer" = [])),
+    params(
+        ("Upload-Length" = u64, Header, description = "The file's whole size in bytes"),
+        ("Upload-Metadata" = String, Header, description = "tus metadata: `filename`, `consultation` and optionally `message`, each a key and its value in base64"),
+        ("Tus-Resumable" = Option<String>, Header, description = "1.0.0"),
+    ),
     responses((status = 201, description = "Location: the upload's address"), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn create_upload(
     State(state): State<AppState>,
