@@ -873,17 +873,8 @@ async fn errors_are_declared_and_answered_as_problems() {
     }
     // A whole number written 5.0 is an integer to JSON Schema: accepted.
     let admin = app.login("admin").await;
-    let mut settings = app.get(&admin, "/api/v1/admin/settings").await;
-    settings["emergency_minutes"] = json!(90.0);
-    let (s, body) = app
-        .call(
-            Some(&admin),
-            Method::PUT,
-            "/api/v1/admin/settings",
-            Some(settings),
-        )
+    app.change_settings(&admin, json!({"emergency_minutes": 90.0}))
         .await;
-    assert!(s.is_success(), "{body}");
     assert_eq!(
         app.get(&admin, "/api/v1/admin/settings").await["emergency_minutes"],
         90
@@ -989,17 +980,8 @@ async fn audit_log_reads_as_sentences(backend: BackendKind) {
         "/api/v1/consultations?status=submitted&form_of_care=planned",
     )
     .await;
-    let mut settings = app.get(&admin, "/api/v1/admin/settings").await;
-    settings["emergency_minutes"] = json!(90);
-    let (s, body) = app
-        .call(
-            Some(&admin),
-            Method::PUT,
-            "/api/v1/admin/settings",
-            Some(settings),
-        )
+    app.change_settings(&admin, json!({"emergency_minutes": 90}))
         .await;
-    assert!(s.is_success(), "{body}");
 
     let texts = |lang: &'static str, query: &'static str| {
         let app = &app;

@@ -285,17 +285,11 @@ async fn request_summary(backend: BackendKind) {
     })
     .await;
     let admin = app.login("admin").await;
-    let mut settings = app.get(&admin, "/api/v1/admin/settings").await;
-    settings["region_name"] = json!("Министерство здравоохранения Н-ской области");
-    let (s, body) = app
-        .call(
-            Some(&admin),
-            Method::PUT,
-            "/api/v1/admin/settings",
-            Some(settings),
-        )
-        .await;
-    assert!(s.is_success(), "{body}");
+    app.change_settings(
+        &admin,
+        json!({"region_name": "Министерство здравоохранения Н-ской области"}),
+    )
+    .await;
 
     let id = in_progress(&app, &["consultant"]).await;
     let consultant = app.login("consultant").await;

@@ -201,18 +201,12 @@ async fn escalation_to_ktc_head(backend: BackendKind) {
         )
         .await;
     assert!(s.is_success(), "{body}");
-    let mut settings = app.get(&admin, "/api/v1/admin/settings").await;
-    assert_eq!(settings["escalate_head_minutes"], serde_json::Value::Null);
-    settings["escalate_head_minutes"] = json!(60);
-    let (s, body) = app
-        .call(
-            Some(&admin),
-            Method::PUT,
-            "/api/v1/admin/settings",
-            Some(settings),
-        )
+    assert_eq!(
+        app.get(&admin, "/api/v1/admin/settings").await["escalate_head_minutes"],
+        serde_json::Value::Null
+    );
+    app.change_settings(&admin, json!({"escalate_head_minutes": 60}))
         .await;
-    assert!(s.is_success(), "{body}");
     assert_eq!(
         app.get(&admin, "/api/v1/admin/settings").await["escalate_head_minutes"],
         60

@@ -32,6 +32,8 @@ pub struct AuditView {
     pub details: String,
     /// The person's name as the journal shows it («Орлова М. И.»).
     pub actor_name: String,
+    /// The name of the organization they acted for.
+    pub organization_name: String,
     /// The row as a sentence in the reader's language (`Accept-Language`).
     pub text: String,
 }
@@ -159,16 +161,19 @@ impl Services {
                 object_type: r.object_type,
                 object_id: r.object_id,
                 details: r.details,
-                actor_name: String::new(),
+                actor_name: r
+                    .user_id
+                    .and_then(|id| names.users.get(&id))
+                    .map(|p| p.short_name.clone())
+                    .unwrap_or_default(),
+                organization_name: r
+                    .org_id
+                    .and_then(|o| names.orgs.get(&o).cloned())
+                    .unwrap_or_default(),
                 text: String::new(),
             })
             .collect();
         for v in &mut items {
-            v.actor_name = v
-                .user_id
-                .and_then(|id| names.users.get(&id))
-                .map(|p| p.short_name.clone())
-                .unwrap_or_default();
             v.text = crate::audit_text::sentence(v, &names, lang);
         }
         Ok(AuditPage { items, total })

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use rtms_domain::{FormOfCare, Lang, Role, Status};
-use rtms_i18n::{tr, tr_args, FluentValue, Label};
+use rtms_i18n::{tr, tr_args, tr_count, FluentValue, Label};
 use rtms_store::repo::{ConsultationFilter, FhirSearch};
 use serde::{Deserialize, Serialize};
 
@@ -303,6 +303,9 @@ fn org_name(id: i64, names: &Names, lang: Lang) -> String {
 /// поиск по имени: 2 слова, 12 знаков».
 pub fn filter_words(r: &ListRead, names: &Names, lang: Lang) -> String {
     let mut parts = Vec::new();
+    // Most parts are one message with one text argument.
+    let one =
+        |key: &str, arg: &'static str, value: String| tr_args(lang, key, &[(arg, text(value))]);
     if r.via.as_deref() == Some("fhir") {
         parts.push(tr(lang, "audit-list-fhir"));
     }
@@ -314,39 +317,23 @@ pub fn filter_words(r: &ListRead, names: &Names, lang: Lang) -> String {
         parts.push(tr(lang, "audit-list-open"));
     } else if !r.statuses.is_empty() {
         let labels: Vec<String> = r.statuses.iter().map(|s| status_label(s, lang)).collect();
-        parts.push(tr_args(
-            lang,
-            "audit-list-statuses",
-            &[("list", text(labels.join(", ")))],
-        ));
+        parts.push(one("audit-list-statuses", "list", labels.join(", ")));
     }
     if let Some(f) = &r.form_of_care {
         let label = FormOfCare::parse(f)
             .map(|x| x.label(lang))
             .unwrap_or_else(|| f.clone());
-        parts.push(tr_args(lang, "audit-list-form", &[("form", text(label))]));
+        parts.push(one("audit-list-form", "form", label));
     }
     if let Some(p) = &r.profile {
         let name = names.profiles.get(p).cloned().unwrap_or_else(|| p.clone());
-        parts.push(tr_args(
-            lang,
-            "audit-list-profile",
-            &[("profile", text(name))],
-        ));
+        parts.push(one("audit-list-profile", "profile", name));
     }
     if let Some(o) = r.requesting_org {
-        parts.push(tr_args(
-            lang,
-            "audit-list-org",
-            &[("org", text(org_name(o, names, lang)))],
-        ));
+        parts.push(one("audit-list-org", "org", org_name(o, names, lang)));
     }
     if let Some(o) = r.assigned_tkc {
-        parts.push(tr_args(
-            lang,
-            "audit-list-tkc",
-            &[("org", text(org_name(o, names, lang)))],
-        ));
+        parts.push(one("audit-list-tkc", "org", org_name(o, names, lang)));
     }
     match r.overdue {
         Some(true) => parts.push(tr(lang, "audit-list-overdue")),
@@ -384,25 +371,13 @@ pub fn filter_words(r: &ListRead, names: &Names, lang: Lang) -> String {
             .get(&p)
             .map(|x| x.short_name.clone())
             .unwrap_or_else(|| p.to_string());
-        parts.push(tr_args(
-            lang,
-            "audit-list-practitioner",
-            &[("name", text(name))],
-        ));
+        parts.push(one("audit-list-practitioner", "name", name));
     }
     if let Some(o) = r.organization {
-        parts.push(tr_args(
-            lang,
-            "audit-list-owner",
-            &[("org", text(org_name(o, names, lang)))],
-        ));
+        parts.push(one("audit-list-owner", "org", org_name(o, names, lang)));
     }
     if let Some(id) = r.request {
-        parts.push(tr_args(
-            lang,
-            "audit-list-request",
-            &[("id", text(id.to_string()))],
-        ));
+        parts.push(one("audit-list-request", "id", id.to_string()));
     }
     if parts.is_empty() {
         parts.push(tr(lang, "audit-list-no-filter"));
@@ -453,7 +428,7 @@ struct Settings {
 }
 
 /// The label of a field of the request form (`patient.last_name` → «Фамилия»).
-pub fn field_label(path: &str, lang: Lang) -> String {
+fn field_label(path: &str, lang: Lang) -> String {
     let key = format!("f-{}", path.replace('.', "-"));
     if rtms_i18n::has_key(lang, &key) {
         tr(lang, &key)
@@ -544,15 +519,8 @@ fn details(v: &AuditView, names: &Names, lang: Lang) -> Option<String> {
                 ],
             ))
         }
-        ("read", "conclusion") | ("conclusion_correct_sign", _) => {
-            let n = d.strip_prefix("version ")?.trim().parse::<i64>().ok()?;
-            Some(tr_args(
-                lang,
-                "audit-version",
-                &[("version", FluentValue::from(n))],
-            ))
-        }
-        ("conclusion_correct", _) => {
+        // `version 2`, or `version 2 supersedes 7` for a correction.
+        ("read", "conclusion") | ("conclusion_correct" | "conclusion_correct_sign", _) => {
             let n = d
                 .strip_prefix("version ")?
                 .split_whitespace()
@@ -708,10 +676,6 @@ fn transition(from: &str, to: &str, message: Option<i64>, lang: Lang) -> String 
     s
 }
 
-fn tr_count(lang: Lang, key: &str, n: i64) -> String {
-    rtms_i18n::tr_count(lang, key, n)
-}
-
 /// `[1,2,3]` at the end of a legacy details text.
 fn bracketed_ids(d: &str) -> Option<Vec<i64>> {
     let inner = d.rsplit_once('[')?.1.strip_suffix(']')?;
@@ -774,6 +738,7 @@ mod tests {
             object_id: object.1.into(),
             details: details.into(),
             actor_name: String::new(),
+            organization_name: String::new(),
             text: String::new(),
         }
     }

@@ -207,6 +207,24 @@ impl TestApp {
         )
     }
 
+    /// Changes the region's settings as an administrator would: reads them,
+    /// sets the fields of `changes`, puts them back; panics unless accepted.
+    pub async fn change_settings(&self, admin: &str, changes: Value) {
+        let mut settings = self.get(admin, "/api/v1/admin/settings").await;
+        for (k, v) in changes.as_object().expect("an object of settings") {
+            settings[k] = v.clone();
+        }
+        let (s, body) = self
+            .call(
+                Some(admin),
+                Method::PUT,
+                "/api/v1/admin/settings",
+                Some(settings),
+            )
+            .await;
+        assert!(s.is_success(), "settings refused: {body}");
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> Value {
         let (status, body) = self.call(Some(token), Method::GET, path, None).await;
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");

@@ -160,16 +160,9 @@ async fn act(
     let params: ActionParams = if body.iter().all(u8::is_ascii_whitespace) {
         ActionParams::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AppError::BadRequest(
-                rtms_i18n::tr_args(
-                    lang,
-                    "problem-invalid-json",
-                    &[("detail", e.to_string().into())],
-                ),
-                lang,
-            )
-        })?
+        let v =
+            serde_json::from_slice(&body).map_err(|e| super::invalid_json(lang, e.to_string()))?;
+        super::from_json(v, lang)?
     };
     let svc = state.svc.clone();
     let status = blocking(move || svc.act(&caller.actor, id, action, &params))

@@ -146,12 +146,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        Ok(ReqLang(Lang::from_accept_language(header)))
+        Ok(ReqLang(lang_of(&parts.headers)))
     }
 }
 
@@ -232,28 +227,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let header = req
-            .headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let lang = Lang::from_accept_language(header);
-        // Read as any JSON first: a whole number written `5.0` is an integer
-        // to JSON Schema (and to most generators), so it is one here too.
+        let lang = lang_of(req.headers());
         match Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(Json(mut v)) => {
-                whole_numbers_as_integers(&mut v);
-                serde_json::from_value(v).map(Body).map_err(|e| {
-                    AppError::BadRequest(
-                        rtms_i18n::tr_args(
-                            lang,
-                            "problem-invalid-json",
-                            &[("detail", e.to_string().into())],
-                        ),
-                        lang,
-                    )
-                })
-            }
+            Ok(Json(v)) => from_json(v, lang).map(Body),
             Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::from(rtms_service::ServiceError::BodyTooLarge {
                     what: "api",
@@ -261,16 +237,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 })
                 .in_lang(lang))
             }
-            Err(rejection) => Err(AppError::BadRequest(
-                rtms_i18n::tr_args(
-                    lang,
-                    "problem-invalid-json",
-                    &[("detail", rejection.body_text().into())],
-                ),
-                lang,
-            )),
+            Err(rejection) => Err(invalid_json(lang, rejection.body_text())),
         }
     }
+}
+
+/// A JSON document read into `T`. Read as any JSON first: a whole number
+/// written `5.0` is an integer to JSON Schema (and to most generators), so
+/// it is one here too.
+pub(crate) fn from_json<T: DeserializeOwned>(
+    mut v: serde_json::Value,
+    lang: Lang,
+) -> Result<T, AppError> {
+    whole_numbers_as_integers(&mut v);
+    serde_json::from_value(v).map_err(|e| invalid_json(lang, e.to_string()))
+}
+
+/// The problem of a body that is not the JSON an operation reads.
+pub(crate) fn invalid_json(lang: Lang, detail: String) -> AppError {
+    unreadable(lang, "problem-invalid-json", detail)
+}
+
+/// The caller's language from a request's headers.
+fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    )
 }
 
 /// `5.0` → `5`, everywhere in a document, for numbers an `i64` holds exactly.
@@ -301,7 +296,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
             Err(rejection) => Err(unreadable(
-                parts,
+                lang_of(&parts.headers),
                 "problem-invalid-path",
                 rejection.body_text(),
             )),
@@ -319,7 +314,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Query<T
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
             Err(rejection) => Err(unreadable(
-                parts,
+                lang_of(&parts.headers),
                 "problem-invalid-query",
                 rejection.body_text(),
             )),
@@ -327,14 +322,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Query<T
     }
 }
 
-fn unreadable(parts: &Parts, key: &str, detail: String) -> AppError {
-    let lang = Lang::from_accept_language(
-        parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    );
+fn unreadable(lang: Lang, key: &str, detail: String) -> AppError {
     AppError::BadRequest(
         rtms_i18n::tr_args(lang, key, &[("detail", detail.into())]),
         lang,

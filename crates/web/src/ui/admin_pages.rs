@@ -1006,16 +1006,8 @@ async fn audit_rows(
     let actor = u.actor.clone();
     let page = f.page.unwrap_or(1);
     let lang = u.lang;
-    let (result, orgs) = svc_call(state, move |s| {
-        let r = s.audit_search(&actor, &filter, page, per_page, lang)?;
-        let orgs = s
-            .organizations(OrgKind::Mo)?
-            .into_iter()
-            .chain(s.organizations(OrgKind::Tkc)?)
-            .chain(s.organizations(OrgKind::Ktc)?)
-            .chain(s.organizations(OrgKind::Federal)?)
-            .collect::<Vec<_>>();
-        Ok((r, orgs))
+    let result = svc_call(state, move |s| {
+        s.audit_search(&actor, &filter, page, per_page, lang)
     })
     .await?;
     let tz = Page::for_user(u, String::new(), "", 0).tz;
@@ -1031,11 +1023,7 @@ async fn audit_rows(
                 .map(|x| x.label(u.lang).to_string())
                 .unwrap_or_else(|| r.role.clone()),
             role_code: r.role,
-            org: r
-                .organization_id
-                .and_then(|o| orgs.iter().find(|x| x.id == o))
-                .map(|o| o.name.clone())
-                .unwrap_or_default(),
+            org: r.organization_name,
             ip: r.ip,
             action: r.action,
             object_type: r.object_type,
