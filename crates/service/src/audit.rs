@@ -32,7 +32,7 @@ pub struct AuditView {
     pub details: String,
     /// The person's name as the journal shows it («Орлова М. И.»).
     pub actor_name: String,
-    /// The name of the organization they acted for.
+    /// The short name of the organization they acted for.
     pub organization_name: String,
     /// The row as a sentence in the reader's language (`Accept-Language`).
     pub text: String,
@@ -168,7 +168,7 @@ impl Services {
                     .unwrap_or_default(),
                 organization_name: r
                     .org_id
-                    .and_then(|o| names.orgs.get(&o).cloned())
+                    .and_then(|o| names.org_short_names.get(&o).cloned())
                     .unwrap_or_default(),
                 text: String::new(),
             })
@@ -219,10 +219,9 @@ impl Services {
                 (u.id, person)
             })
             .collect();
-        let orgs = rtms_store::repo::organizations(conn, None)?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
+        let all = rtms_store::repo::organizations(conn, None)?;
+        let org_short_names = all.iter().map(|o| (o.id, o.short_name.clone())).collect();
+        let orgs = all.into_iter().map(|o| (o.id, o.name)).collect();
         let profiles = self
             .profiles(lang)?
             .into_iter()
@@ -231,6 +230,7 @@ impl Services {
         Ok(Names {
             users,
             orgs,
+            org_short_names,
             profiles,
         })
     }

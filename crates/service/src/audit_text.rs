@@ -161,6 +161,8 @@ impl Gender {
 pub struct Names {
     pub users: HashMap<i64, Person>,
     pub orgs: HashMap<i64, String>,
+    /// Organization id → its short name, as the journal's column shows it.
+    pub org_short_names: HashMap<i64, String>,
     /// Profile code → its name in the reader's language.
     pub profiles: HashMap<String, String>,
 }
