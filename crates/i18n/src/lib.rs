@@ -790,8 +790,13 @@ mod no_display_text_in_code {
     }
 
     fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, usize>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        // A directory another process removes while this walks (a temporary
+        // one) holds no source: it is passed over, never a failure.
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
             let rel = path
                 .strip_prefix(root)
                 .unwrap()
@@ -802,7 +807,10 @@ mod no_display_text_in_code {
                     walk(&path, root, out);
                 }
             } else if rel.ends_with(".rs") {
-                let n = cyrillic_literal_lines(&std::fs::read_to_string(&path).unwrap());
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let n = cyrillic_literal_lines(&text);
                 if n > 0 {
                     out.insert(rel, n);
                 }
