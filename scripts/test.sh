@@ -14,6 +14,10 @@ export RTMS_TEST_PG_URL="${RTMS_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/
 # scripts/semd-checklist.py on the СЭМД 290 documents; made once by python-env.sh.
 RTMS_SEMD_PYTHON="$(./scripts/python-env.sh | tail -n 1)"
 export RTMS_SEMD_PYTHON
+# schemathesis and openapi-python-client (pinned, a venv of their own) for the
+# API contract test of the browser suite (e2e/tests/api-contract.test.mjs).
+RTMS_API_TOOLS="$(./scripts/api-tools-env.sh | tail -n 1)"
+export RTMS_API_TOOLS
 
 echo "== format and lints"
 cargo fmt --all -- --check
@@ -25,7 +29,7 @@ cargo test --workspace --locked
 echo "== fuzzing the parsers of untrusted bytes (scripts/fuzz.sh: under CI 200,000 inputs a target, seed 1)"
 ./scripts/fuzz.sh
 
-echo "== browser tests (Chromium), on SQLite and on PostgreSQL"
+echo "== browser tests (Chromium) and the API contract (schemathesis, a generated client), on SQLite and on PostgreSQL"
 cargo build -p rtms --locked
 target_dir="${CARGO_TARGET_DIR:-target}"
 export RTMS_BIN="$(cd "$target_dir" && pwd)/debug/rtms"

@@ -98,7 +98,12 @@ pub struct ConclusionInput {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// One status or several separated by commas; `open` for every open state.
+    #[param(
+        pattern = "^(open|(draft|awaiting_approval|submitted|in_review|returned|rejected|assigned|accepted|scheduled|in_progress|completed|closed|cancelled|escalated)(,(draft|awaiting_approval|submitted|in_review|returned|rejected|assigned|accepted|scheduled|in_progress|completed|closed|cancelled|escalated))*)?$"
+    )]
     pub status: Option<String>,
+    /// `planned`, `urgent` or `emergency`; empty: any.
+    #[param(pattern = "^(planned|urgent|emergency)?$")]
     pub form_of_care: Option<String>,
     pub profile: Option<String>,
     /// Requesting organization id.
@@ -920,7 +925,6 @@ impl Services {
             Some("open") => repo::OPEN_STATES.iter().map(|s| s.to_string()).collect(),
             Some(list) => list
                 .split(',')
-                .map(|s| s.trim())
                 .filter_map(|s| match Status::parse(s) {
                     Some(st) => Some(st.as_str().to_string()),
                     None => {

@@ -211,7 +211,9 @@ async fn seal_key(State(state): State<AppState>) -> Result<Json<SealKeyView>, Ap
 /// Public, like the mark printed on the document.
 #[utoipa::path(post, path = "/api/v1/verify", tag = "documents",
     request_body(content = Vec<u8>, content_type = "application/pdf"),
-    responses((status = 200, body = Verification), (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Verification), (status = 413, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem, description = "Too many verifications from this address",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 async fn verify(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,

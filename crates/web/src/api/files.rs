@@ -154,7 +154,11 @@ async fn tus_options(State(state): State<AppState>) -> Response {
         ("Upload-Metadata" = String, Header, description = "tus metadata: `filename`, `consultation` and optionally `message`, each a key and its value in base64"),
         ("Tus-Resumable" = Option<String>, Header, description = "1.0.0"),
     ),
-    responses((status = 201, description = "Location: the upload's address"), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+    responses(
+        (status = 201, description = "The upload is made",
+            headers(("Location" = String, description = "The upload's address: `/api/v1/uploads/{id}`"),
+                    ("Upload-Offset" = u64, description = "0"))),
+        (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn create_upload(
     State(state): State<AppState>,
     caller: FileCaller,
@@ -206,7 +210,12 @@ async fn create_upload(
 /// Where an upload stands: `Upload-Offset` to resume from, and
 /// `Attachment-Id` once the file is complete and visible.
 #[utoipa::path(head, path = "/api/v1/uploads/{id}", tag = "files", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "Upload-Offset, Upload-Length"), (status = 404, body = Problem)))]
+    responses(
+        (status = 200, description = "Where the upload stands",
+            headers(("Upload-Offset" = u64, description = "The bytes received so far: resume from here"),
+                    ("Upload-Length" = u64, description = "The file's whole size"),
+                    ("Attachment-Id" = Option<i64>, description = "Once complete: the attachment"))),
+        (status = 404, body = Problem)))]
 async fn upload_head(
     State(state): State<AppState>,
     caller: FileCaller,
@@ -220,9 +229,18 @@ async fn upload_head(
 
 /// Appends bytes at `Upload-Offset`. The body streams to disk; a dropped
 /// connection keeps what arrived. The last piece answers `Attachment-Id`.
-#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "files", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "files", security(("bearer" = [])),
+    params(
+        ("id" = String, Path),
+        ("Upload-Offset" = u64, Header, description = "Where these bytes start: the upload's offset now (HEAD tells it)"),
+        ("Tus-Resumable" = Option<String>, Header, description = "1.0.0"),
+    ),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
-    responses((status = 204, description = "Upload-Offset after the bytes received"), (status = 409, body = Problem), (status = 415, body = Problem)))]
+    responses(
+        (status = 204, description = "The bytes are stored",
+            headers(("Upload-Offset" = u64, description = "The offset after the bytes received"),
+                    ("Attachment-Id" = Option<i64>, description = "On the last piece: the attachment, checked and visible"))),
+        (status = 409, body = Problem), (status = 415, body = Problem)))]
 async fn upload_patch(
     State(state): State<AppState>,
     caller: FileCaller,
@@ -485,6 +503,7 @@ pub struct FrameQuery {
     #[serde(default)]
     pub frame: u32,
     /// `default`, `lung`, `mediastinum`, `bone` or `brain`.
+    #[param(pattern = "^(default|lung|mediastinum|bone|brain)?$")]
     pub preset: Option<String>,
     /// A custom window centre and width (both, or neither).
     pub wc: Option<f64>,
@@ -505,9 +524,13 @@ async fn frame(
     let lang = caller.lang;
     let preset = match q.preset.as_deref() {
         None | Some("") => rtms_dicom::Preset::Default,
-        Some(p) => p.parse().map_err(|_| {
-            AppError::from(ServiceError::field("preset", "unknown_value")).in_lang(lang)
-        })?,
+        // Exactly as the document spells them.
+        Some(p) => rtms_dicom::Preset::ALL
+            .into_iter()
+            .find(|x| x.as_str() == p)
+            .ok_or_else(|| {
+                AppError::from(ServiceError::field("preset", "unknown_value")).in_lang(lang)
+            })?,
     };
     let window = match (q.wc, q.ww) {
         (Some(c), Some(w)) if w > 0.0 => Some(rtms_dicom::Window::new(c, w)),

@@ -1,6 +1,7 @@
 //! REST API v1. Every route is declared with `utoipa::path` and collected by
 //! `OpenApiRouter`, so `/api/openapi.json` always lists exactly what is served.
 
+mod actions;
 pub(crate) mod admin;
 mod consultations;
 mod documents;
@@ -66,8 +67,41 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// knows every status): errors are `application/problem+json` with the
 /// `Problem` schema; 400 and 422 where a parameter or body is read (422: an
 /// unreadable or refused value), 401 and 403 where a token is needed, 404
-/// where the path names an object, 413 where a body is sent.
+/// where the path names an object, 413 where a body is sent. Bodies that are
+/// files (PDF, CMS, CSV, tus pieces) are `format: binary` strings, and a
+/// creation's answer links to the operations on what it created (OpenAPI
+/// links, which a stateful test client follows).
 pub fn contract(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    use serde_json::Value;
+    let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
+    let schemas = v["components"]["schemas"].clone();
+    let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) else {
+        return v;
+    };
+    actions::split(paths, &schemas);
+    let links = creation_links(paths, &schemas);
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !["get", "put", "post", "delete", "patch", "head"].contains(&method.as_str()) {
+                continue;
+            }
+            declare_errors(op);
+            binary_schemas(op);
+            if let Some(l) = links.get(path).filter(|_| method == "post") {
+                if let Some(created) = op["responses"].get_mut("201") {
+                    created["links"] = l.clone();
+                }
+            }
+        }
+    }
+    v
+}
+
+/// The error answers every operation of this kind can give, as problems.
+fn declare_errors(op: &mut serde_json::Value) {
     use serde_json::{json, Value};
     const PROBLEM: &str = "#/components/schemas/Problem";
     let problem = |what: &str| {
@@ -76,67 +110,141 @@ pub fn contract(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
             "content": {"application/problem+json": {"schema": {"$ref": PROBLEM}}}
         })
     };
-    let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
-    let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) else {
-        return v;
+    let params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
+    let in_path = params.iter().any(|p| p["in"] == "path");
+    let checked = !params.is_empty() || op.get("requestBody").is_some();
+    let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+    let body = op.get("requestBody").is_some();
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
     };
-    for item in paths.values_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        for (method, op) in item.iter_mut() {
-            if !["get", "put", "post", "delete", "patch", "head"].contains(&method.as_str()) {
-                continue;
-            }
-            let params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
-            let in_path = params.iter().any(|p| p["in"] == "path");
-            let checked = !params.is_empty() || op.get("requestBody").is_some();
-            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
-            let body = op.get("requestBody").is_some();
-            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-                continue;
-            };
-            // A problem declared as JSON is served as problem+json.
-            for r in responses.values_mut() {
-                if let Some(content) = r.get_mut("content").and_then(Value::as_object_mut) {
-                    let is_problem = content
-                        .get("application/json")
-                        .is_some_and(|c| c["schema"]["$ref"] == PROBLEM);
-                    if is_problem {
-                        if let Some(c) = content.remove("application/json") {
-                            content.insert("application/problem+json".into(), c);
-                        }
-                    }
+    // A problem declared as JSON is served as problem+json.
+    for r in responses.values_mut() {
+        if let Some(content) = r.get_mut("content").and_then(Value::as_object_mut) {
+            let is_problem = content
+                .get("application/json")
+                .is_some_and(|c| c["schema"]["$ref"] == PROBLEM);
+            if is_problem {
+                if let Some(c) = content.remove("application/json") {
+                    content.insert("application/problem+json".into(), c);
                 }
-            }
-            let mut add = |status: &str, what: &str| {
-                responses
-                    .entry(status.to_string())
-                    .or_insert_with(|| problem(what));
-            };
-            if checked {
-                add("400", "The parameters or the body cannot be read");
-                add("422", "Values the server refuses, named field by field");
-            }
-            if secured {
-                add(
-                    "401",
-                    "Not signed in: no token, or an expired or revoked one",
-                );
-                add(
-                    "403",
-                    "The caller's role or the token's scopes do not allow it",
-                );
-            }
-            if in_path {
-                add("404", "No such object, or not one the caller may see");
-            }
-            if body {
-                add("413", "The body is larger than this operation accepts");
             }
         }
     }
-    v
+    let mut add = |status: &str, what: &str| {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem(what));
+    };
+    if checked {
+        add("400", "The parameters or the body cannot be read");
+        add("422", "Values the server refuses, named field by field");
+    }
+    if secured {
+        add(
+            "401",
+            "Not signed in: no token, or an expired or revoked one",
+        );
+        add(
+            "403",
+            "The caller's role or the token's scopes do not allow it",
+        );
+    }
+    if in_path {
+        add("404", "No such object, or not one the caller may see");
+    }
+    if body {
+        add("413", "The body is larger than this operation accepts");
+    }
+}
+
+/// Files in bodies and answers (a PDF, a CMS signature, a CSV, a tus piece)
+/// as generators expect them: a `format: binary` string, not an array of
+/// numbers or nothing.
+fn binary_schemas(op: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let fix = |content: &mut Value| {
+        let Some(content) = content.as_object_mut() else {
+            return;
+        };
+        for (media, m) in content.iter_mut() {
+            let textual = media == "application/json"
+                || media.ends_with("+json")
+                || media.starts_with("text/plain");
+            let s = &m["schema"];
+            let bytes = s.is_null()
+                || (s["type"] == "array" && s["items"]["type"] == "integer")
+                || (s["type"] == "string" && s.get("format").is_none());
+            if !textual && bytes {
+                m["schema"] = json!({"type": "string", "format": "binary"});
+            }
+        }
+    };
+    if let Some(content) = op.get_mut("requestBody").and_then(|b| b.get_mut("content")) {
+        fix(content);
+    }
+    if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        for r in responses.values_mut() {
+            if let Some(content) = r.get_mut("content") {
+                fix(content);
+            }
+        }
+    }
+}
+
+/// OpenAPI links from each creation (`POST P` answering 201 with an `id`) to
+/// every operation on what it made (`P/{id}`, `P/{id}/…`), keyed by `P`.
+fn creation_links(
+    paths: &serde_json::Map<String, serde_json::Value>,
+    schemas: &serde_json::Value,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    use serde_json::{json, Value};
+    let mut out = std::collections::BTreeMap::new();
+    for (path, item) in paths {
+        let created = &item["post"]["responses"]["201"]["content"]["application/json"]["schema"];
+        let schema = created["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .map_or(created, |name| &schemas[name]);
+        if schema["properties"]["id"].is_null() {
+            continue;
+        }
+        // The creation's own path parameters carry over to the link.
+        let own: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        let mut links = serde_json::Map::new();
+        for (target, target_item) in paths {
+            let Some(rest) = target.strip_prefix(&format!("{path}/{{")) else {
+                continue;
+            };
+            let Some((param, _)) = rest.split_once('}') else {
+                continue;
+            };
+            let Some(ops) = target_item.as_object() else {
+                continue;
+            };
+            for op in ops.values() {
+                let Some(id) = op["operationId"].as_str() else {
+                    continue;
+                };
+                let mut parameters = serde_json::Map::new();
+                parameters.insert(param.to_string(), json!("$response.body#/id"));
+                for p in &own {
+                    parameters.insert((*p).to_string(), json!(format!("$request.path.{p}")));
+                }
+                links.insert(
+                    id.to_string(),
+                    json!({"operationId": id, "parameters": parameters}),
+                );
+            }
+        }
+        if !links.is_empty() {
+            out.insert(path.clone(), Value::Object(links));
+        }
+    }
+    out
 }
 
 /// The caller's language, from `Accept-Language` (Russian by default).
@@ -344,7 +452,9 @@ pub struct LoginResponse {
 
 /// Signs in with a login and password and returns an API token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem),
+        (status = 429, body = Problem, description = "Too many sign-in attempts from this address or for this login",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 async fn login(
     axum::extract::State(state): axum::extract::State<AppState>,
     ClientInfo(client): ClientInfo,
