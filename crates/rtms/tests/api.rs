@@ -774,7 +774,7 @@ async fn the_openapi_document_is_valid_and_versioned() {
     let app = TestApp::spawn(BackendKind::Sqlite).await;
     let (s, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["info"]["version"], "1.2.0");
+    assert_eq!(doc["info"]["version"], "1.3.0");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();
@@ -790,6 +790,80 @@ async fn the_openapi_document_is_valid_and_versioned() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Each lifecycle action is an operation of its own (`act_<action>`) whose
+/// body is exactly what that action reads, required where the service
+/// requires it; the generic `{action}` operation is deprecated, and no
+/// longer offers `ask`/`answer` (messages, not actions). A draft's creation
+/// links to them, for clients that follow OpenAPI links.
+#[tokio::test]
+async fn each_action_is_an_operation_with_its_own_parameters() {
+    let app = TestApp::spawn(BackendKind::Sqlite).await;
+    let (_, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
+    let op =
+        |a: &str| doc["paths"][format!("/api/v1/consultations/{{id}}/actions/{a}")]["post"].clone();
+    let reject = op("reject");
+    assert_eq!(reject["operationId"], "act_reject");
+    let body = &reject["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["required"], json!(["reason_code"]));
+    assert_eq!(body["additionalProperties"], json!(false));
+    assert!(body["properties"]["reason_code"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("duplicate")));
+    assert_eq!(
+        op("return")["requestBody"]["content"]["application/json"]["schema"]["required"],
+        json!(["comment"])
+    );
+    assert_eq!(op("sign")["requestBody"]["required"], json!(false));
+    assert!(op("ask").is_null() && op("answer").is_null());
+    let generic = op("{action}");
+    assert_eq!(generic["deprecated"], json!(true));
+    let names = generic["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "action")
+        .unwrap()["schema"]["enum"]
+        .clone();
+    assert!(
+        !names.as_array().unwrap().contains(&json!("ask")),
+        "{names}"
+    );
+    let links = &doc["paths"]["/api/v1/consultations"]["post"]["responses"]["201"]["links"];
+    assert_eq!(links["act_submit"]["operationId"], "act_submit");
+    assert_eq!(
+        links["act_submit"]["parameters"]["id"],
+        "$response.body#/id"
+    );
+
+    // The server holds to the documents' words: a reject without its reason
+    // and a list filtered by a misspelt status are refused, naming the field.
+    let doctor = app.login("doctor").await;
+    let dispatcher = app.login("dispatcher").await;
+    let id = app.create(&doctor, complete_request("planned")).await;
+    app.act(&doctor, id, "submit", json!({})).await;
+    app.act(&dispatcher, id, "take", json!({})).await;
+    let (s, p) = app
+        .call(
+            Some(&dispatcher),
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/actions/reject"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "reason_code", "{p}");
+    let (s, p) = app
+        .call(
+            Some(&dispatcher),
+            Method::GET,
+            "/api/v1/consultations?status=submitted,%20closed",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
 }
 
 /// Every error the API can give is declared where a generated client looks:

@@ -165,7 +165,7 @@ async fn reset_password(
 async fn import_users(
     State(state): State<AppState>,
     caller: Caller,
-    body: String,
+    super::Text(body): super::Text,
 ) -> Result<Json<Vec<ImportRow>>, AppError> {
     Ok(Json(call!(state, caller, |svc, actor| svc
         .admin_import_users(&actor, &body))?))
@@ -226,7 +226,7 @@ async fn put_settings(
 async fn import_icd10(
     State(state): State<AppState>,
     caller: Caller,
-    body: String,
+    super::Text(body): super::Text,
 ) -> Result<Json<usize>, AppError> {
     Ok(Json(call!(state, caller, |svc, actor| svc
         .admin_import_icd10(&actor, &body))?))

@@ -250,6 +250,7 @@ async fn verify(
 #[into_params(parameter_in = Query)]
 pub struct TargetQuery {
     /// What the signature covers: `pdf` (default) or `semd`.
+    #[param(pattern = "^(pdf|semd)?$")]
     pub target: Option<String>,
 }
 

@@ -80,10 +80,6 @@ fn tus_headers(h: &mut HeaderMap) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-fn refused(code: &'static str, lang: Lang) -> AppError {
-    AppError::from(ServiceError::refused(code)).in_lang(lang)
-}
-
 fn with_tus(e: AppError) -> Response {
     let mut r = e.into_response();
     tus_headers(r.headers_mut());
@@ -151,7 +147,7 @@ async fn tus_options(State(state): State<AppState>) -> Response {
 #[utoipa::path(post, path = "/api/v1/uploads", tag = "files", security(("bearer" = [])),
     params(
         ("Upload-Length" = u64, Header, description = "The file's whole size in bytes"),
-        ("Upload-Metadata" = String, Header, description = "tus metadata: `filename`, `consultation` and optionally `message`, each a key and its value in base64"),
+        ("Upload-Metadata" = String, Header, pattern = "(^|,) *consultation +[A-Za-z0-9+/]+={0,2} *(,|$)", description = "tus metadata: `filename`, `consultation` (the request's number) and optionally `message`, each a key, a space and its value in base64, separated by commas"),
         ("Tus-Resumable" = Option<String>, Header, description = "1.0.0"),
     ),
     responses(
@@ -263,7 +259,11 @@ async fn upload_patch(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
     else {
-        return with_tus(refused("upload_offset", lang));
+        // No offset, or not a number: the request is malformed (a wrong
+        // offset is a conflict with the stored one, answered by the service).
+        return with_tus(
+            AppError::from(ServiceError::field("upload_offset", "required")).in_lang(lang),
+        );
     };
     let stream = body.into_data_stream();
     match state

@@ -30,7 +30,7 @@ use crate::{blocking, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "РТМС API", version = "1.2.0", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Versions and breaking changes: docs/API.md, «Versions»."),
+    info(title = "РТМС API", version = "1.3.0", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Versions and breaking changes: docs/API.md, «Versions»."),
     modifiers(&BearerAuth),
     components(schemas(Problem))
 )]
@@ -180,8 +180,25 @@ fn binary_schemas(op: &mut serde_json::Value) {
             }
         }
     };
-    if let Some(content) = op.get_mut("requestBody").and_then(|b| b.get_mut("content")) {
-        fix(content);
+    if let Some(body) = op.get_mut("requestBody") {
+        if let Some(content) = body.get_mut("content") {
+            fix(content);
+        }
+        // A file to check or import is required and not empty; a tus piece
+        // may be empty (it appends nothing).
+        let file = body["content"].as_object().is_some_and(|c| {
+            c.iter().any(|(media, m)| {
+                m["schema"]["format"] == "binary" && media != "application/offset+octet-stream"
+            })
+        });
+        if file {
+            body["required"] = json!(true);
+            if let Some(content) = body["content"].as_object_mut() {
+                for m in content.values_mut() {
+                    m["schema"]["minLength"] = json!(1);
+                }
+            }
+        }
     }
     if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
         for r in responses.values_mut() {
@@ -347,6 +364,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             }
             Err(rejection) => Err(invalid_json(lang, rejection.body_text())),
         }
+    }
+}
+
+/// A text body (a CSV to import): UTF-8, or a 422 problem in the caller's
+/// language; over the JSON body limit, a 413 problem.
+pub struct Text(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for Text {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(req.headers());
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::from(rtms_service::ServiceError::BodyTooLarge {
+                        what: "api",
+                        limit: crate::limits::API_JSON_MAX_BYTES as u64,
+                    })
+                    .in_lang(lang)
+                } else {
+                    unreadable(lang, "problem-invalid-text", rejection.body_text())
+                }
+            })?;
+        String::from_utf8(bytes.to_vec())
+            .map(Text)
+            .map_err(|e| unreadable(lang, "problem-invalid-text", e.to_string()))
     }
 }
 
