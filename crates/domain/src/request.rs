@@ -59,11 +59,23 @@ pub struct Diagnosis {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Vitals {
+    /// mm Hg.
+    #[schema(minimum = 30, maximum = 300)]
     pub bp_systolic: Option<i32>,
+    /// mm Hg.
+    #[schema(minimum = 10, maximum = 200)]
     pub bp_diastolic: Option<i32>,
+    /// Beats a minute.
+    #[schema(minimum = 10, maximum = 300)]
     pub heart_rate: Option<i32>,
+    /// Breaths a minute.
+    #[schema(minimum = 2, maximum = 100)]
     pub resp_rate: Option<i32>,
+    /// %.
+    #[schema(minimum = 30, maximum = 100)]
     pub spo2: Option<i32>,
+    /// °C.
+    #[schema(minimum = 25.0, maximum = 45.0)]
     pub temperature: Option<f64>,
 }
 
@@ -476,6 +488,7 @@ impl ClinicalData {
                 next.contact_phone = p;
             }
         }
+        // The ranges are also in `Vitals`'s schema (the API's document).
         if let Some(vitals) = &patch.vitals {
             in_range(&mut v, "vitals.bp_systolic", vitals.bp_systolic, 30, 300);
             in_range(&mut v, "vitals.bp_diastolic", vitals.bp_diastolic, 10, 200);

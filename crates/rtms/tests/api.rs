@@ -864,6 +864,17 @@ async fn each_action_is_an_operation_with_its_own_parameters() {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    // A page far past the end is empty, not a server error.
+    let (s, p) = app
+        .call(
+            Some(&dispatcher),
+            Method::GET,
+            "/api/v1/consultations?page=9223372036854775806&per_page=200",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["items"], json!([]), "{p}");
 }
 
 /// Every error the API can give is declared where a generated client looks:

@@ -144,7 +144,9 @@ impl Services {
             return Err(ServiceError::Forbidden);
         }
         let mut conn = self.db.conn()?;
-        let (rows, total) = audit::search(&mut conn, f, (page.max(1) - 1) * per_page, per_page)?;
+        // A page far past the end is an empty page, not an overflow.
+        let offset = (page.max(1) - 1).saturating_mul(per_page);
+        let (rows, total) = audit::search(&mut conn, f, offset, per_page)?;
         let names = self.audit_names(&mut conn, &rows, lang)?;
         drop(conn);
         let mut items: Vec<AuditView> = rows

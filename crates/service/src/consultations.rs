@@ -78,7 +78,11 @@ pub struct ConclusionInput {
     pub diagnosis_main: String,
     #[serde(default)]
     pub diagnosis_text: String,
+    /// Not blank; at most 50,000 characters.
+    #[schema(pattern = "\\S", max_length = 50000)]
     pub findings: String,
+    /// Not blank; at most 50,000 characters.
+    #[schema(pattern = "\\S", max_length = 50000)]
     pub recommendations: String,
     /// Transfer or hospitalization recommended, and where.
     #[serde(default)]
@@ -965,7 +969,8 @@ impl Services {
             Some(self.db.list_counts()),
             &actor.visibility(),
             &filter,
-            (page - 1) * per_page,
+            // A page far past the end is an empty page, not an overflow.
+            (page - 1).saturating_mul(per_page),
             per_page,
         )?;
         let orgs = self.org_cache.get(|| Orgs::read(&mut conn))?;

@@ -203,7 +203,9 @@ impl IntoResponse for AppError {
                         | "video_conflict"
                         | "semd_not_ready"
                         | "federal_not_escalated"
-                        | "federal_not_connected" => StatusCode::CONFLICT,
+                        | "federal_not_connected"
+                        | "document_not_ready"
+                        | "correction_none" => StatusCode::CONFLICT,
                         "upload_gone" => StatusCode::NOT_FOUND,
                         "role_self_grant" => StatusCode::FORBIDDEN,
                         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
