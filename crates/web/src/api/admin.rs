@@ -55,7 +55,7 @@ async fn list_orgs(
 
 /// Creates an organization.
 #[utoipa::path(post, path = "/api/v1/admin/organizations", tag = "admin", request_body = OrgInput, security(("bearer" = [])),
-    responses((status = 201, body = i64), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = i64, content_type = "application/json", description = "The new organization's id"), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -149,7 +149,7 @@ async fn remove_role(
 
 /// Sets a new temporary password and unlocks the account; returns the password once.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/reset-password", tag = "admin", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = String), (status = 403, body = Problem)))]
+    responses((status = 200, body = String, content_type = "application/json", description = "The temporary password, shown once"), (status = 403, body = Problem)))]
 async fn reset_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -222,7 +222,7 @@ async fn put_settings(
 
 /// Replaces МКБ-10 with a newer НСИ release (CSV body, the shipped file's format).
 #[utoipa::path(post, path = "/api/v1/admin/reference/icd10", tag = "admin", request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
-    responses((status = 200, body = usize), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = usize, content_type = "application/json", description = "How many codes were loaded"), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn import_icd10(
     State(state): State<AppState>,
     caller: Caller,
