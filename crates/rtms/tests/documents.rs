@@ -247,7 +247,11 @@ async fn consilium(backend: BackendKind) {
         &format!("/api/v1/consultations/{id}/conclusion/pdf"),
     )
     .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "not ready: a conflict with the present state"
+    );
     let body: Value = r.json().await.unwrap();
     assert!(
         body["title"].as_str().unwrap().contains("все участники"),
@@ -683,11 +687,7 @@ async fn correction(backend: BackendKind) {
             Some(json!({"comment": "ещё"})),
         )
         .await;
-    assert_eq!(
-        s,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "one open correction: {body}"
-    );
+    assert_eq!(s, StatusCode::CONFLICT, "one open correction: {body}");
     let (s, body) = app
         .call(
             Some(&consultant),
