@@ -683,6 +683,16 @@ async fn route_role_matrix(backend: BackendKind) {
     let (_, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
     let mut documented = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
+        // `…/actions/<action>` (one operation per action in the document) is
+        // the one route `…/actions/{action}`, checked above with `sign`; who
+        // may take each action in each state is the lifecycle's tests' part.
+        if path.starts_with("/api/v1/consultations/{id}/actions/") && !path.ends_with("{action}") {
+            assert_eq!(
+                item["post"]["operationId"],
+                format!("act_{}", path.rsplit('/').next().unwrap())
+            );
+            continue;
+        }
         for method in item.as_object().unwrap().keys() {
             documented.push((method.clone(), path.clone()));
         }
