@@ -63,6 +63,8 @@ pub struct ActionResult {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewMessage {
+    /// Not blank; at most 20,000 characters.
+    #[schema(pattern = "\\S", max_length = 20000)]
     pub body: String,
 }
 
@@ -270,7 +272,7 @@ async fn get_conclusion(
 /// edited with `PUT …/conclusion` and signed by every member with
 /// `POST …/conclusion/correction/sign`. The signed version stays as it was.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/conclusion/correction", tag = "consultations", params(("id" = i64, Path)), request_body = CorrectionInput, security(("bearer" = [])),
-    responses((status = 200, body = ConclusionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 409, body = Problem, description = "The document is not ready yet (not every participant has signed), or a correction is open or missing"), (status = 200, body = ConclusionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn start_correction(
     State(state): State<AppState>,
     caller: Caller,
@@ -294,7 +296,7 @@ async fn start_correction(
 /// Signs the open correction; when the last member has signed, the requesting
 /// doctor is told and the new document replaces the old one.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/conclusion/correction/sign", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ConclusionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 409, body = Problem, description = "The document is not ready yet (not every participant has signed), or a correction is open or missing"), (status = 200, body = ConclusionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn sign_correction(
     State(state): State<AppState>,
     caller: Caller,

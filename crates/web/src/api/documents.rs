@@ -43,7 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The signed conclusion as PDF/A, sealed by the server. Made once every
 /// participant has signed.
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/conclusion/pdf", tag = "documents", params(("id" = i64, Path), VersionQuery), security(("bearer" = [])),
-    responses((status = 200, content_type = "application/pdf", description = "The document"), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 409, body = Problem, description = "The document is not ready yet (not every participant has signed), or a correction is open or missing"), (status = 200, content_type = "application/pdf", description = "The document"), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn conclusion_pdf(
     State(state): State<AppState>,
     caller: FileCaller,
@@ -169,7 +169,7 @@ async fn summary_pdf(
 
 /// The detached seal of the conclusion's PDF (JSON), for `rtms verify`.
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/conclusion/seal", tag = "documents", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The seal (rtms-seal-v1)"), (status = 404, body = Problem)))]
+    responses((status = 409, body = Problem, description = "The document is not ready yet (not every participant has signed), or a correction is open or missing"), (status = 200, description = "The seal (rtms-seal-v1)"), (status = 404, body = Problem)))]
 async fn conclusion_seal(
     State(state): State<AppState>,
     caller: FileCaller,
@@ -261,7 +261,7 @@ pub struct TargetQuery {
 /// else than that document: 422.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/conclusion/signatures", tag = "documents", params(("id" = i64, Path), TargetQuery), security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "application/pkcs7-signature"),
-    responses((status = 201, body = CmsSignatureView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 409, body = Problem, description = "The document is not ready yet (not every participant has signed), or a correction is open or missing"), (status = 201, body = CmsSignatureView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn add_signature(
     State(state): State<AppState>,
     caller: Caller,
@@ -302,7 +302,7 @@ async fn signatures(
 /// Manual escalation: the case as a ZIP (summary PDF, FHIR Bundle, files) for a
 /// region not connected to the federal system. Dispatchers only.
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/package.zip", tag = "documents", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, content_type = "application/zip", description = "The package"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 409, body = Problem, description = "The document is not ready yet (not every participant has signed), or a correction is open or missing"), (status = 200, content_type = "application/zip", description = "The package"), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn package_zip(
     State(state): State<AppState>,
     caller: FileCaller,
