@@ -1240,3 +1240,40 @@ both_backends!(
     no_store_everywhere_and_hsts_over_tls,
     super::caching_and_transport_headers
 );
+
+/// A NUL character (which no person types, and PostgreSQL cannot store) in a
+/// query, a path or a JSON body is refused with a problem in the caller's
+/// language, on both backends — it was a server error on PostgreSQL.
+async fn nul_is_refused(kind: BackendKind) {
+    let app = TestApp::spawn(kind).await;
+    let doctor = app.login("doctor").await;
+    let (s, p) = app
+        .call(
+            Some(&doctor),
+            Method::GET,
+            "/api/v1/reference/icd10?q=I2%001",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["detail"].as_str().unwrap_or("").contains("NUL"), "{p}");
+    let (s, p) = app
+        .call(
+            Some(&doctor),
+            Method::POST,
+            "/api/v1/consultations",
+            Some(json!({"question": "a\u{0}b"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, p) = app
+        .call(
+            Some(&doctor),
+            Method::GET,
+            "/api/v1/consultations/1%00",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+}
+both_backends!(a_nul_character_is_refused, super::nul_is_refused);

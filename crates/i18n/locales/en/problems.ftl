@@ -28,6 +28,7 @@ problem-fhir-body-too-large = The FHIR body is over { $mib } MiB. A Bundle carri
 problem-invalid-json = Invalid JSON: { $detail }
 problem-invalid-path = Invalid address: { $detail }
 problem-invalid-query = Invalid query parameters: { $detail }
+problem-nul = The text contains a NUL character (code 0), which is not allowed
 problem-invalid-text = The file must be UTF-8 text: { $detail }
 fhir-search-unsupported = Unsupported search parameter: { $param }
 fhir-body-not-json = The body is not JSON

@@ -30,6 +30,7 @@ problem-fhir-body-too-large = Тело запроса FHIR больше { $mib }
 problem-invalid-json = Неверный JSON: { $detail }
 problem-invalid-path = Неверный адрес: { $detail }
 problem-invalid-query = Неверные параметры запроса: { $detail }
+problem-nul = Текст содержит недопустимый символ NUL (код 0)
 problem-invalid-text = Файл должен быть текстом в кодировке UTF-8: { $detail }
 fhir-search-unsupported = Параметр поиска не поддерживается: { $param }
 fhir-body-not-json = Тело запроса — не JSON

@@ -120,6 +120,8 @@ fn metadata(h: &HeaderMap) -> Vec<(String, String)> {
                         .ok()
                 })
                 .and_then(|b| String::from_utf8(b).ok())
+                // A NUL is never part of a file name or a number.
+                .filter(|s| !s.contains('\0'))
                 .unwrap_or_default();
             Some((k.to_string(), v))
         })

@@ -389,9 +389,12 @@ impl<S: Send + Sync> FromRequest<S> for Text {
                     unreadable(lang, "problem-invalid-text", rejection.body_text())
                 }
             })?;
-        String::from_utf8(bytes.to_vec())
-            .map(Text)
-            .map_err(|e| unreadable(lang, "problem-invalid-text", e.to_string()))
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|e| unreadable(lang, "problem-invalid-text", e.to_string()))?;
+        if text.contains('\0') {
+            return Err(nul_refused(lang));
+        }
+        Ok(Text(text))
     }
 }
 
@@ -403,6 +406,9 @@ pub(crate) fn from_json<T: DeserializeOwned>(
     lang: Lang,
 ) -> Result<T, AppError> {
     whole_numbers_as_integers(&mut v);
+    if has_nul(&v) {
+        return Err(nul_refused(lang));
+    }
     serde_json::from_value(v).map_err(|e| invalid_json(lang, e.to_string()))
 }
 
@@ -419,6 +425,29 @@ fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
             .and_then(|v| v.to_str().ok())
             .unwrap_or(""),
     )
+}
+
+/// Whether a document holds a NUL character anywhere (a value or a key):
+/// no text a person types has one, and PostgreSQL cannot store it.
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(a) => a.iter().any(has_nul),
+        serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// The problem of input holding a NUL character.
+fn nul_refused(lang: Lang) -> AppError {
+    AppError::BadRequest(rtms_i18n::tr(lang, "problem-nul"), lang)
+}
+
+/// Whether percent-encoded text (a path or a query string) encodes a NUL.
+fn encodes_nul(raw: &str) -> bool {
+    raw.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
 }
 
 /// `5.0` → `5`, everywhere in a document, for numbers an `i64` holds exactly.
@@ -446,6 +475,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if encodes_nul(parts.uri.path()) {
+            return Err(nul_refused(lang_of(&parts.headers)));
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
             Err(rejection) => Err(unreadable(
@@ -464,6 +496,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Query<T
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if encodes_nul(parts.uri.query().unwrap_or("")) {
+            return Err(nul_refused(lang_of(&parts.headers)));
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
             Err(rejection) => Err(unreadable(
