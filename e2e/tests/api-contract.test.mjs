@@ -53,9 +53,11 @@ async function login(url, who) {
   return (await r.json()).token;
 }
 
-/** The end of schemathesis's report: its summary of failures. */
-function tail(log, lines = 60) {
-  return fs.readFileSync(log, "utf8").split("\n").slice(-lines).join("\n");
+/** What to show of a report: from its first failure on, or its end. */
+function tail(log, lines = 80) {
+  const all = fs.readFileSync(log, "utf8").split("\n");
+  const first = all.findIndex((l) => /^_{3,} .+ _{3,}$/.test(l));
+  return (first >= 0 ? all.slice(first, first + lines) : all.slice(-lines)).join("\n");
 }
 
 // Every role that uses the API; the head of a hospital acts in the web
