@@ -29,10 +29,10 @@ const ACTIONS: &[(&str, &str, &[&str], &[&str])] = &[
     ("decline", "The assigned consultant declines, saying why (`comment`); the request goes back to the dispatcher.", &[], &["comment"]),
     ("schedule", "A video session for the request: `starts_at` (not in the past) and `duration_minutes` (5–480, default 30).", &["starts_at", "duration_minutes"], &["starts_at"]),
     ("start", "The consultant starts work on the request.", &[], &[]),
-    ("sign", "The consultant signs the conclusion as saved; the last signature of a consilium completes the request and issues the PDF (and the СЭМД).", &[], &[]),
+    ("sign", "The consultant signs the conclusion as saved; the last signature of a consilium completes the request and issues the PDF (and the SEMD, docs/SEMD.md).", &[], &[]),
     ("acknowledge", "The requesting doctor acknowledges the conclusion and closes the request; optionally says whether it was useful and what it changed.", &["useful", "effect"], &[]),
     ("escalate", "The dispatcher sends the request to the federal level, with a reason code.", &["reason_code"], &["reason_code"]),
-    ("record_federal_conclusion", "The dispatcher records the federal centre's answer received outside РТМС (`comment`); the request completes.", &[], &["comment"]),
+    ("record_federal_conclusion", "The dispatcher records the federal centre's answer received outside this system (`comment`); the request completes.", &[], &["comment"]),
     ("cancel", "The doctor withdraws the request before review.", &[], &[]),
 ];
 
