@@ -1266,6 +1266,7 @@ async fn nul_is_refused(kind: BackendKind) {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["detail"].as_str().unwrap_or("").contains("NUL"), "{p}");
     let (s, p) = app
         .call(
             Some(&doctor),
@@ -1275,5 +1276,6 @@ async fn nul_is_refused(kind: BackendKind) {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["detail"].as_str().unwrap_or("").contains("NUL"), "{p}");
 }
 both_backends!(a_nul_character_is_refused, super::nul_is_refused);

@@ -355,12 +355,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         let lang = lang_of(req.headers());
         match Json::<serde_json::Value>::from_request(req, state).await {
             Ok(Json(v)) => from_json(v, lang).map(Body),
-            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::from(rtms_service::ServiceError::BodyTooLarge {
-                    what: "api",
-                    limit: crate::limits::API_JSON_MAX_BYTES as u64,
-                })
-                .in_lang(lang))
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(too_large(lang))
             }
             Err(rejection) => Err(invalid_json(lang, rejection.body_text())),
         }
@@ -380,22 +376,27 @@ impl<S: Send + Sync> FromRequest<S> for Text {
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::from(rtms_service::ServiceError::BodyTooLarge {
-                        what: "api",
-                        limit: crate::limits::API_JSON_MAX_BYTES as u64,
-                    })
-                    .in_lang(lang)
+                    too_large(lang)
                 } else {
                     unreadable(lang, "problem-invalid-text", rejection.body_text())
                 }
             })?;
-        let text = String::from_utf8(bytes.to_vec())
+        let text = String::from_utf8(Vec::from(bytes))
             .map_err(|e| unreadable(lang, "problem-invalid-text", e.to_string()))?;
         if text.contains('\0') {
             return Err(nul_refused(lang));
         }
         Ok(Text(text))
     }
+}
+
+/// The problem of a body over the API's limit, naming the limit.
+fn too_large(lang: Lang) -> AppError {
+    AppError::from(rtms_service::ServiceError::BodyTooLarge {
+        what: "api",
+        limit: crate::limits::API_JSON_MAX_BYTES as u64,
+    })
+    .in_lang(lang)
 }
 
 /// A JSON document read into `T`. Read as any JSON first: a whole number
