@@ -497,11 +497,11 @@ async fn study(
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub struct FrameQuery {
     #[serde(default)]
-    pub study: usize,
+    pub study: u32,
     #[serde(default)]
-    pub series: usize,
+    pub series: u32,
     #[serde(default)]
-    pub instance: usize,
+    pub instance: u32,
     #[serde(default)]
     pub frame: u32,
     /// `default`, `lung`, `mediastinum`, `bone` or `brain`.
@@ -539,9 +539,9 @@ async fn frame(
         _ => None,
     };
     let req = rtms_service::dicom::FrameRequest {
-        study: q.study,
-        series: q.series,
-        instance: q.instance,
+        study: q.study as usize,
+        series: q.series as usize,
+        instance: q.instance as usize,
         frame: q.frame,
         preset,
         window,
