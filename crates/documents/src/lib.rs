@@ -322,7 +322,9 @@ fn render(
     stamp: &str,
     ident: String,
 ) -> Result<Vec<u8>, DocumentError> {
-    let json = serde_json::to_vec(data).map_err(|e| DocumentError::Data(e.to_string()))?;
+    let mut data = data.clone();
+    world::make_printable(&mut data);
+    let json = serde_json::to_vec(&data).map_err(|e| DocumentError::Data(e.to_string()))?;
     let moment = parse_moment(stamp).ok_or_else(|| DocumentError::Date(stamp.to_owned()))?;
     let today = Datetime::from_ymd(moment.year, moment.month, moment.day);
     let world = DocWorld::new(main_path, template, json, today);

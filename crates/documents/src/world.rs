@@ -36,6 +36,54 @@ static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
     (LazyHash::new(book), fonts)
 });
 
+/// Whether some embedded font has a glyph for `c` (ASCII is always drawn).
+fn drawable(c: char) -> bool {
+    c.is_ascii_graphic() || c == ' ' || FONTS.1.iter().any(|f| f.info().coverage.contains(c as u32))
+}
+
+/// `text` as the embedded fonts can print it: a character none of them can
+/// draw (a control character, a private-use code point, a script without a
+/// font here) becomes U+FFFD, and an unusual space a plain one. PDF/A allows
+/// no missing glyph, so without this one such character in a patient's name
+/// would stop the whole document.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text
+        .chars()
+        .all(|c| matches!(c, '\n' | '\r' | '\t') || drawable(c))
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let replacement = if drawable('\u{fffd}') {
+        '\u{fffd}'
+    } else {
+        '?'
+    };
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            c if drawable(c) => c,
+            c if c.is_whitespace() => ' ',
+            _ => replacement,
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// Every string in `data` made [`printable`].
+pub(crate) fn make_printable(data: &mut serde_json::Value) {
+    use serde_json::Value;
+    match data {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(p) = printable(s) {
+                *s = p;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(make_printable),
+        Value::Object(map) => map.values_mut().for_each(make_printable),
+        _ => {}
+    }
+}
+
 fn file_id(path: &str) -> FileId {
     let vpath = VirtualPath::new(path).expect("static virtual paths are valid");
     RootedPath::new(VirtualRoot::Project, vpath).intern()

@@ -210,6 +210,37 @@ fn request_summary_lists_attachments() {
     assert!(text.contains("Файлы не приложены."), "{text}");
 }
 
+/// A character no embedded font can draw (a control character, a private-use
+/// code point, Hangul, an emoji) is printed as U+FFFD; the document is still
+/// made (PDF/A refused it whole), and the rest of the text is intact.
+#[test]
+fn characters_no_font_can_draw_are_marked_not_fatal() {
+    for (name, render) in [
+        (
+            "summary",
+            (|name: &str| {
+                let mut doc = common::request_summary();
+                doc.patient.full_name = name.into();
+                doc.question = format!("{name}\u{2028}\u{3000}вопрос");
+                render_request_summary(&doc)
+            }) as fn(&str) -> _,
+        ),
+        ("conclusion", |name: &str| {
+            let mut doc = common::conclusion();
+            doc.patient.full_name = name.into();
+            render_conclusion(&doc)
+        }),
+    ] {
+        let hostile = "Иванова\u{1b}\u{17} \u{f25b1}Мария \u{b11e}\u{1f600}\u{9a}Петровна";
+        let pdf = render(hostile).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text = text_of(&pdf);
+        assert!(
+            text.contains("Иванова\u{fffd}\u{fffd} \u{fffd}Мария \u{fffd}\u{fffd}\u{fffd}Петровна"),
+            "{name}: {text}"
+        );
+    }
+}
+
 #[test]
 fn a_document_date_is_required() {
     let mut doc = common::conclusion();

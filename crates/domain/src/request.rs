@@ -180,11 +180,12 @@ pub struct DiagnosisPatch {
 
 fn text(v: &mut Validation, field: &str, value: &Option<String>, max: usize, target: &mut String) {
     if let Some(value) = value {
-        let value = value.trim();
+        // The limit counts what was sent, surrounding whitespace included
+        // (as the API's schema says).
         if value.chars().count() > max {
             v.push(field, "too_long");
         } else {
-            *target = value.to_string();
+            *target = value.trim().to_string();
         }
     }
 }

@@ -186,10 +186,16 @@ impl Icd10Code {
     pub fn parse(raw: &str) -> Result<Icd10Code, &'static str> {
         let mut s = String::with_capacity(raw.len());
         for c in raw.trim().chars() {
-            let c = match latin_lookalike(c) {
-                ',' => '.',
-                other => other,
+            // Only Latin letters and the Cyrillic ones that look like them:
+            // not, say, `ß`, whose upper case begins with an ASCII `S`.
+            let c = if c.is_ascii() {
+                c.to_ascii_uppercase()
+            } else if ('\u{400}'..='\u{4ff}').contains(&c) {
+                latin_lookalike(c)
+            } else {
+                c
             };
+            let c = if c == ',' { '.' } else { c };
             s.push(c);
         }
         let b = s.as_bytes();
@@ -333,6 +339,9 @@ mod tests {
         assert_eq!(Icd10Code::parse("J18").unwrap().as_str(), "J18");
         assert_eq!(Icd10Code::parse("J1"), Err("icd10_format"));
         assert_eq!(Icd10Code::parse("J18."), Err("icd10_format"));
+        // Letters whose upper case merely begins with an ASCII one are not codes.
+        assert_eq!(Icd10Code::parse("\u{df}10"), Err("icd10_format"));
+        assert_eq!(Icd10Code::parse("\u{212a}21.0"), Err("icd10_format"));
     }
 
     #[test]

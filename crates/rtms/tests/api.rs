@@ -774,7 +774,7 @@ async fn the_openapi_document_is_valid_and_versioned() {
     let app = TestApp::spawn(BackendKind::Sqlite).await;
     let (s, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["info"]["version"], "1.3.0");
+    assert_eq!(doc["info"]["version"], "1.4.0");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();
@@ -1279,3 +1279,48 @@ async fn nul_is_refused(kind: BackendKind) {
     assert!(p["detail"].as_str().unwrap_or("").contains("NUL"), "{p}");
 }
 both_backends!(a_nul_character_is_refused, super::nul_is_refused);
+
+/// What schemathesis found once the schemas stated the fields' rules (so
+/// that it made valid organizations and drafts): a role for a user who does
+/// not exist was a broken foreign key (500), now a 404; a patient's name
+/// holding characters no font can draw stopped the request's PDF (500), now
+/// the PDF marks them.
+async fn found_by_the_contract_test(kind: BackendKind) {
+    let app = TestApp::spawn(kind).await;
+    let admin = app.login("admin").await;
+    let (s, p) = app
+        .call(
+            Some(&admin),
+            Method::POST,
+            "/api/v1/admin/users/9223372036854775806/roles",
+            Some(json!({"organization_id": 1, "role": "admin"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{p}");
+
+    let doctor = app.login("doctor").await;
+    let (s, created) = app
+        .call(
+            Some(&doctor),
+            Method::POST,
+            "/api/v1/consultations",
+            Some(json!({"patient": {"last_name": "A\u{1b}\u{f25b1}\u{b11e}", "first_name": "B"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (s, pdf) = app
+        .call(
+            Some(&doctor),
+            Method::GET,
+            &format!("/api/v1/consultations/{id}/summary.pdf"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{pdf}");
+    assert!(pdf.as_str().is_some_and(|t| t.starts_with("%PDF-")));
+}
+both_backends!(
+    what_the_contract_test_found_is_answered,
+    super::found_by_the_contract_test
+);

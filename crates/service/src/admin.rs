@@ -354,16 +354,12 @@ fn validate_org(input: &OrgInput) -> Vec<FieldError> {
             e.push(FieldError::new("frmo_oid", "oid_format"));
         }
     }
-    if let Some(t) = input
-        .video_link_template
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        if !(t.starts_with("https://") || t.starts_with("http://"))
-            || t.chars().any(char::is_whitespace)
-            || t.len() > 500
-        {
+    if let Some(sent) = input.video_link_template.as_deref() {
+        let t = sent.trim();
+        let malformed = !t.is_empty()
+            && (!(t.starts_with("https://") || t.starts_with("http://"))
+                || t.chars().any(char::is_whitespace));
+        if malformed || sent.chars().count() > 500 {
             e.push(FieldError::new("video_link_template", "link_template"));
         }
     }
@@ -606,7 +602,8 @@ impl Services {
     pub fn admin_create_user(&self, actor: &Actor, input: &UserInput) -> SResult<CreatedUser> {
         self.require_admin(actor)?;
         let mut errors = Vec::new();
-        let login = input.login.trim().to_lowercase();
+        // ASCII only, checked before lower-casing (the Kelvin sign lower-cases to `k`).
+        let login = input.login.trim().to_ascii_lowercase();
         if login.is_empty()
             || !login
                 .chars()
@@ -766,6 +763,8 @@ impl Services {
             return Err(ServiceError::Invalid(errors));
         }
         let result = self.db.write(|c| {
+            // No such user: a 404, not a broken foreign key.
+            repo::user(c, user_id)?;
             repo::add_membership(c, user_id, role.organization_id, role.role.as_str())?;
             self.audit_in(
                 c,
@@ -1121,7 +1120,8 @@ impl Services {
                 errors.push(FieldError::new(f, "out_of_range"));
             }
         }
-        if s.region_name.trim().chars().count() > 200 {
+        // Lengths count what was sent (as the API's schema says).
+        if s.region_name.chars().count() > 200 {
             errors.push(FieldError::new("region_name", "too_long"));
         }
         let mis = s.semd_mis_number.trim();
@@ -1136,7 +1136,7 @@ impl Services {
                 "semd_region_code_format",
             ));
         }
-        if s.semd_region_name.trim().chars().count() > 200 {
+        if s.semd_region_name.chars().count() > 200 {
             errors.push(FieldError::new("semd_region_name", "too_long"));
         }
         if !errors.is_empty() {

@@ -9,6 +9,7 @@ pub(crate) mod files;
 mod notifications;
 mod reference;
 mod reports;
+mod rules;
 mod video;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -30,7 +31,7 @@ use crate::{blocking, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "РТМС API", version = "1.3.0", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Text must not contain NUL (U+0000): such a request is a 422. Versions and breaking changes: docs/API.md, «Versions»."),
+    info(title = "РТМС API", version = "1.4.0", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Text must not contain NUL (U+0000): such a request is a 422. Versions and breaking changes: docs/API.md, «Versions»."),
     modifiers(&BearerAuth),
     components(schemas(Problem))
 )]
@@ -74,6 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub fn contract(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
     use serde_json::Value;
     let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
+    rules::constrain(&mut v["components"]["schemas"]);
     let schemas = v["components"]["schemas"].clone();
     let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) else {
         return v;
