@@ -41,16 +41,26 @@ fn drawable(c: char) -> bool {
     c.is_ascii_graphic() || c == ' ' || FONTS.1.iter().any(|f| f.info().coverage.contains(c as u32))
 }
 
+/// The most combining marks kept on one character: UAX #15's stream-safe
+/// limit. Thousands of marks on one letter make one cluster that the layout
+/// takes quadratic time and memory over (tens of gigabytes for 20,000).
+const MAX_MARKS: usize = 30;
+
 /// `text` as the embedded fonts can print it: a character none of them can
 /// draw (a control character, a private-use code point, a script without a
-/// font here) becomes U+FFFD, and an unusual space a plain one. PDF/A allows
-/// no missing glyph, so without this one such character in a patient's name
+/// font here) becomes U+FFFD, an unusual space a plain one, and combining
+/// marks past [`MAX_MARKS`] on one character are left out. PDF/A allows no
+/// missing glyph, so without this one such character in a patient's name
 /// would stop the whole document.
 pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if text
-        .chars()
-        .all(|c| matches!(c, '\n' | '\r' | '\t') || drawable(c))
-    {
+    use unicode_normalization::char::is_combining_mark;
+    let plain = |c: char| matches!(c, '\n' | '\r' | '\t') || drawable(c);
+    let mut marks = 0;
+    let clean = text.chars().all(|c| {
+        marks = if is_combining_mark(c) { marks + 1 } else { 0 };
+        marks <= MAX_MARKS && plain(c)
+    });
+    if clean {
         return std::borrow::Cow::Borrowed(text);
     }
     let replacement = if drawable('\u{fffd}') {
@@ -58,10 +68,14 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     } else {
         '?'
     };
+    let mut marks = 0;
     text.chars()
+        .filter(|&c| {
+            marks = if is_combining_mark(c) { marks + 1 } else { 0 };
+            marks <= MAX_MARKS
+        })
         .map(|c| match c {
-            '\n' | '\r' | '\t' => c,
-            c if drawable(c) => c,
+            c if plain(c) => c,
             c if c.is_whitespace() => ' ',
             _ => replacement,
         })

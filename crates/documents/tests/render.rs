@@ -320,3 +320,21 @@ fn report_prints_period_figures_tables_and_user_text_literally() {
     }
     assert_eq!(pdf, render_report(&report()).unwrap(), "deterministic");
 }
+
+/// Text shaped to hurt the layout: one letter under 20,000 combining marks
+/// (a cluster whose layout took tens of gigabytes; the marks past UAX #15's
+/// stream-safe 30 are left out) and 20,000 letters without a break.
+#[test]
+fn pathological_text_is_laid_out_in_bounded_time() {
+    for (label, question) in [
+        ("marks", format!("Z{}", "\u{301}".repeat(20_000))),
+        ("one word", "\u{436}".repeat(20_000)),
+    ] {
+        let mut doc = common::request_summary();
+        doc.question = format!("{question} END");
+        let started = std::time::Instant::now();
+        let pdf = render_request_summary(&doc).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert!(text_of(&pdf).contains("END"), "{label}");
+        eprintln!("{label}: {:?}", started.elapsed());
+    }
+}
