@@ -46,19 +46,31 @@ fn drawable(c: char) -> bool {
 /// takes quadratic time and memory over (tens of gigabytes for 20,000).
 const MAX_MARKS: usize = 30;
 
+/// A run of this many characters without a space (a number pasted whole, a
+/// line of a device's output) gets a break opportunity every
+/// [`BREAK_EVERY`] characters: a number cannot be hyphenated, and a line of
+/// thousands of digits is a PDF string longer than PDF/A allows.
+const LONG_RUN: usize = 200;
+const BREAK_EVERY: usize = 50;
+
+/// U+200B: a place where a line may break, drawn as nothing.
+const ZERO_WIDTH_SPACE: char = '\u{200b}';
+
 /// `text` as the embedded fonts can print it: a character none of them can
 /// draw (a control character, a private-use code point, a script without a
-/// font here) becomes U+FFFD, an unusual space a plain one, and combining
-/// marks past [`MAX_MARKS`] on one character are left out. PDF/A allows no
-/// missing glyph, so without this one such character in a patient's name
-/// would stop the whole document.
+/// font here) becomes U+FFFD, an unusual space a plain one, combining marks
+/// past [`MAX_MARKS`] on one character are left out, and a very long run
+/// without a space may break. PDF/A allows no missing glyph, so without this
+/// one such character in a patient's name would stop the whole document.
 pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     use unicode_normalization::char::is_combining_mark;
-    let plain = |c: char| matches!(c, '\n' | '\r' | '\t') || drawable(c);
+    let plain = |c: char| matches!(c, '\n' | '\r' | '\t' | ZERO_WIDTH_SPACE) || drawable(c);
     let mut marks = 0;
+    let mut run = 0;
     let clean = text.chars().all(|c| {
         marks = if is_combining_mark(c) { marks + 1 } else { 0 };
-        marks <= MAX_MARKS && plain(c)
+        run = if c.is_whitespace() { 0 } else { run + 1 };
+        marks <= MAX_MARKS && run <= LONG_RUN && plain(c)
     });
     if clean {
         return std::borrow::Cow::Borrowed(text);
@@ -68,19 +80,26 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     } else {
         '?'
     };
+    let mut out = String::with_capacity(text.len() + text.len() / BREAK_EVERY);
     let mut marks = 0;
-    text.chars()
-        .filter(|&c| {
+    for word in text.split_inclusive(char::is_whitespace) {
+        let long = word.chars().count() > LONG_RUN;
+        for (i, c) in word.chars().enumerate() {
             marks = if is_combining_mark(c) { marks + 1 } else { 0 };
-            marks <= MAX_MARKS
-        })
-        .map(|c| match c {
-            c if plain(c) => c,
-            c if c.is_whitespace() => ' ',
-            _ => replacement,
-        })
-        .collect::<String>()
-        .into()
+            if marks > MAX_MARKS {
+                continue;
+            }
+            if long && i > 0 && i % BREAK_EVERY == 0 && !is_combining_mark(c) {
+                out.push(ZERO_WIDTH_SPACE);
+            }
+            out.push(match c {
+                c if plain(c) => c,
+                c if c.is_whitespace() => ' ',
+                _ => replacement,
+            });
+        }
+    }
+    out.into()
 }
 
 /// Every string in `data` made [`printable`].

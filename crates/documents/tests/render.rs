@@ -323,12 +323,15 @@ fn report_prints_period_figures_tables_and_user_text_literally() {
 
 /// Text shaped to hurt the layout: one letter under 20,000 combining marks
 /// (a cluster whose layout took tens of gigabytes; the marks past UAX #15's
-/// stream-safe 30 are left out) and 20,000 letters without a break.
+/// stream-safe 30 are left out), 20,000 letters without a space, and a
+/// number of 19,999 digits (it cannot be hyphenated: one line of it was a PDF
+/// string longer than PDF/A allows; it now breaks every 50 digits).
 #[test]
 fn pathological_text_is_laid_out_in_bounded_time() {
     for (label, question) in [
         ("marks", format!("Z{}", "\u{301}".repeat(20_000))),
         ("one word", "\u{436}".repeat(20_000)),
+        ("one number", "0".repeat(19_999)),
     ] {
         let mut doc = common::request_summary();
         doc.question = format!("{question} END");

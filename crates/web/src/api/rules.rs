@@ -166,7 +166,11 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
             "kind",
             json!({ "enum": OrgKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() }),
         ),
-        ("OrgInput", "time_zone", json!({ "enum": time_zones })),
+        (
+            "OrgInput",
+            "time_zone",
+            json!({ "enum": time_zones, "x-enum-varnames": enum_names(&time_zones) }),
+        ),
         ("OrgInput", "address", max(500)),
         ("OrgInput", "phone", max(50)),
         (
@@ -242,6 +246,33 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
         ),
     ]);
     out
+}
+
+/// Names for generated code, one per value and distinct (`Etc/GMT+1` and
+/// `Etc/GMT-1` are `ETC_GMT_PLUS_1` and `ETC_GMT_MINUS_1`; a generator left to
+/// itself folds `GMT+0`, `GMT-0` and `GMT0` into one name and fails).
+fn enum_names(values: &[&str]) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| {
+            let mut name = String::new();
+            let mut chars = v.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '+' => name.push_str("_PLUS_"),
+                    '-' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                        name.push_str("_MINUS_")
+                    }
+                    c if c.is_ascii_alphanumeric() => name.push(c.to_ascii_uppercase()),
+                    _ => name.push('_'),
+                }
+            }
+            name.split('_')
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("_")
+        })
+        .collect()
 }
 
 /// Writes the rules into `components.schemas`, and what concerns more than
@@ -331,6 +362,18 @@ mod tests {
             matched += usize::from(re.is_match(s));
         }
         assert!(matched > 0, "no sample matched {pattern}");
+    }
+
+    #[test]
+    fn time_zone_names_for_generated_code_are_distinct() {
+        let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+        let names = enum_names(&zones);
+        let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), zones.len());
+        let at = |z: &str| names[zones.iter().position(|x| *x == z).unwrap()].clone();
+        assert_eq!(at("Etc/GMT+1"), "ETC_GMT_PLUS_1");
+        assert_eq!(at("Etc/GMT-1"), "ETC_GMT_MINUS_1");
+        assert_eq!(at("America/Port-au-Prince"), "AMERICA_PORT_AU_PRINCE");
     }
 
     #[test]
