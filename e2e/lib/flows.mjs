@@ -58,6 +58,8 @@ export function requestId(page) {
 
 /** Runs `action` (a click that submits a form) and waits for the next page to load. */
 export async function navigating(page, action) {
+  // lib/webdriver.mjs's pages (Firefox, WebKit) know how to wait themselves.
+  if (page.navigating) return page.navigating(action);
   await Promise.all([page.waitForEvent("load"), action()]);
 }
 
@@ -65,7 +67,8 @@ export async function navigating(page, action) {
 export async function createDraft(page) {
   const button = page.locator('header form[action="/requests"] button[type=submit]');
   await expectText(button, "Новый запрос");
-  await Promise.all([page.waitForURL(/\/requests\/\d+\/edit$/), button.click()]);
+  await navigating(page, () => button.click());
+  await page.waitForURL(/\/requests\/\d+\/edit$/);
   await expectVisible(page.locator("form#request-form"));
   return requestId(page);
 }

@@ -11,6 +11,7 @@ import { world } from "../lib/harness.mjs";
 import { DEMO_PASSWORD, config } from "../lib/config.mjs";
 import { startServer } from "../lib/server.mjs";
 import { newPerson, signIn } from "../lib/browser.mjs";
+import { receivesVideo } from "../lib/media.mjs";
 
 // A coturn on loopback for the relay-only test; the server mints credentials for it.
 const TURN_PORT = 20000 + Math.floor(Math.random() * 20000);
@@ -64,38 +65,6 @@ async function tokenOf(login) {
   const r = await api("/api/v1/auth/login", { method: "POST", body: { login, password: DEMO_PASSWORD } });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   return r.json.token;
-}
-
-/** Decoded video frames summed over the page's connections, and their states. */
-async function mediaState(page) {
-  return page.evaluate(async () => {
-    const out = { states: [], frames: 0 };
-    for (const peer of window.rtmsVideo.peers.values()) {
-      out.states.push(peer.pc.connectionState);
-      const stats = await peer.pc.getStats();
-      stats.forEach((s) => {
-        if (s.type === "inbound-rtp" && s.kind === "video") out.frames += s.framesDecoded || 0;
-      });
-    }
-    return out;
-  });
-}
-
-/** Waits until the page is connected to `n` peers and their video keeps decoding. */
-async function receivesVideo(page, n) {
-  const deadline = Date.now() + 30_000;
-  let last = null;
-  while (Date.now() < deadline) {
-    last = await mediaState(page);
-    if (last.states.length === n && last.states.every((s) => s === "connected") && last.frames > 0) break;
-    await page.waitForTimeout(250);
-  }
-  assert.equal(last.states.length, n, `connections: ${JSON.stringify(last)}`);
-  assert.ok(last.states.every((s) => s === "connected"), `states: ${JSON.stringify(last)}`);
-  const before = last.frames;
-  await page.waitForTimeout(1500);
-  const after = await mediaState(page);
-  assert.ok(after.frames > before, `decoded frames should grow: ${before} → ${after.frames}`);
 }
 
 test("two participants see each other; an outsider is refused; a reload rejoins", async (t) => {

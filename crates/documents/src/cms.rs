@@ -9,10 +9,15 @@
 //! - time: the certificates were valid when the document was signed (the
 //!   signed `signingTime`, else the time of the check).
 //!
-//! Only all three together make a signature `valid`; a mathematically sound
+//! - revocation: the signer's certificate is on none of the revocation lists
+//!   (CRL files beside the trust roots) of its issuer.
+//!
+//! Only all four together make a signature `valid`; a mathematically sound
 //! signature by a certificate nobody vouches for is `untrusted`. ГОСТ Р
-//! 34.10-2012 signatures are kept and described but not checked here (that
-//! takes a certified provider); revocation (CRL/OCSP) is not checked yet.
+//! 34.10-2012 signatures and chains, and every revocation check, go to the
+//! `openssl` command with the gost engine (`crate::openssl`, ADR 0004);
+//! RSA and ECDSA are checked here with `ring`. The certificate's СНИЛС and
+//! name are read out so that the caller can hold them against the user.
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
@@ -51,6 +56,8 @@ const GOST_PREFIX: &str = "1.2.643.7.1.1.";
 const CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const SURNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.4");
 const GIVEN_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.42");
+/// СНИЛС in a qualified certificate's subject (Приказ ФСБ № 795).
+const SNILS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.643.100.3");
 
 /// What a CMS signature says, and whether it holds for a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,10 +73,17 @@ pub struct CmsCheck {
     pub trust: Trust,
     /// Was the certificate (and its chain) valid at the time of signing?
     pub time_validity: TimeValidity,
+    /// Is the signer's certificate on a revocation list of its issuer?
+    pub revocation: Revocation,
     /// The signing time the signature claims (`signingTime`), RFC 3339.
     pub signed_at: Option<String>,
     /// The signer as the certificate names them.
     pub signer: String,
+    /// The signer's surname and given names (SN, GN), when the certificate has them.
+    pub signer_surname: Option<String>,
+    pub signer_given_name: Option<String>,
+    /// The signer's СНИЛС (11 digits), when the certificate has it.
+    pub signer_snils: Option<String>,
     /// The certificate's serial number (hex) and issuer.
     pub serial: String,
     pub issuer: String,
@@ -125,6 +139,26 @@ pub enum Trust {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    /// Checked against its issuer's list: not on it.
+    NotRevoked,
+    Revoked,
+    /// No list of its issuer is loaded, or the chain itself does not hold.
+    Unknown,
+}
+
+impl Revocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Revocation::NotRevoked => "not_revoked",
+            Revocation::Revoked => "revoked",
+            Revocation::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TimeValidity {
     ValidAtSigning,
     Expired,
@@ -162,10 +196,14 @@ impl TimeValidity {
     }
 }
 
-/// The certificates signers' chains must reach (the region's accredited CAs).
+/// The certificates signers' chains must reach (the region's accredited
+/// CAs), their revocation lists, and the `openssl` that checks ГОСТ.
 #[derive(Debug, Clone, Default)]
 pub struct TrustRoots {
     roots: Vec<Certificate>,
+    /// Certificate revocation lists (DER), checked by `openssl`.
+    crls: Vec<Vec<u8>>,
+    tool: crate::openssl::OpenSsl,
 }
 
 impl TrustRoots {
@@ -180,6 +218,55 @@ impl TrustRoots {
 
     pub fn is_empty(&self) -> bool {
         self.roots.is_empty()
+    }
+
+    /// How many revocation lists are loaded.
+    pub fn crl_count(&self) -> usize {
+        self.crls.len()
+    }
+
+    /// Checks with this `openssl` (tests; by default `$RTMS_OPENSSL` or `openssl`).
+    pub fn with_openssl(mut self, tool: crate::openssl::OpenSsl) -> Self {
+        self.tool = tool;
+        self
+    }
+
+    /// The `openssl` that checks ГОСТ signatures and revocation.
+    pub fn openssl(&self) -> &crate::openssl::OpenSsl {
+        &self.tool
+    }
+
+    /// A revocation list, PEM (`X509 CRL` blocks) or DER. Its signature is
+    /// checked when it is used (a list that does not verify counts as none).
+    pub fn add_crl(&mut self, bytes: &[u8]) -> Result<usize, CmsError> {
+        let text = std::str::from_utf8(bytes).ok();
+        if let Some(t) = text.filter(|t| t.trim_start().starts_with("-----BEGIN")) {
+            let mut added = 0;
+            let mut body: Option<String> = None;
+            for line in t.lines().map(str::trim) {
+                if line == "-----BEGIN X509 CRL-----" {
+                    body = Some(String::new());
+                } else if line == "-----END X509 CRL-----" {
+                    use base64::Engine;
+                    let der = base64::engine::general_purpose::STANDARD
+                        .decode(body.take().unwrap_or_default())
+                        .map_err(malformed)?;
+                    x509_cert::crl::CertificateList::from_der(&der).map_err(malformed)?;
+                    self.crls.push(der);
+                    added += 1;
+                } else if let Some(b) = body.as_mut() {
+                    b.push_str(line);
+                }
+            }
+            return Ok(added);
+        }
+        x509_cert::crl::CertificateList::from_der(bytes).map_err(malformed)?;
+        self.crls.push(bytes.to_vec());
+        Ok(1)
+    }
+
+    fn root_ders(&self) -> Vec<Vec<u8>> {
+        self.roots.iter().filter_map(|c| c.to_der().ok()).collect()
     }
 
     /// Every certificate in PEM text (one or more `CERTIFICATE` blocks).
@@ -205,7 +292,8 @@ impl TrustRoots {
         Ok(added)
     }
 
-    /// Every `*.pem`, `*.crt` and `*.cer` (PEM) file in a directory.
+    /// Every `*.pem`, `*.crt` and `*.cer` (PEM) file in a directory, and
+    /// every `*.crl` (PEM or DER) as a revocation list.
     pub fn from_dir(dir: &std::path::Path) -> Result<Self, String> {
         let mut roots = TrustRoots::empty();
         let entries = std::fs::read_dir(dir)
@@ -214,7 +302,7 @@ impl TrustRoots {
         for entry in entries {
             let path = entry.map_err(|e| e.to_string())?.path();
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if !["pem", "crt", "cer"].contains(&ext) {
+            if !["pem", "crt", "cer", "crl"].contains(&ext) {
                 continue;
             }
             files += 1;
@@ -230,6 +318,13 @@ impl TrustRoots {
                     "{} is larger than {MAX_TRUST_ROOT_FILE_BYTES} bytes",
                     path.display()
                 ));
+            }
+            if ext == "crl" {
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                roots
+                    .add_crl(&bytes)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                continue;
             }
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -284,6 +379,16 @@ fn name_attr(name: &x509_cert::name::Name, oid: ObjectIdentifier) -> Option<Stri
                 }
                 if let Ok(s) = atv.value.decode_as::<der::asn1::PrintableStringRef<'_>>() {
                     return Some(s.as_str().to_string());
+                }
+                if let Ok(s) = atv.value.decode_as::<der::asn1::Ia5StringRef<'_>>() {
+                    return Some(s.as_str().to_string());
+                }
+                // NumericString (СНИЛС, ИНН): digits and spaces only.
+                if der::Tagged::tag(&atv.value) == der::Tag::NumericString {
+                    let v = atv.value.value();
+                    if v.iter().all(|b| b.is_ascii_digit() || *b == b' ') {
+                        return Some(String::from_utf8_lossy(v).into_owned());
+                    }
                 }
             }
         }
@@ -415,6 +520,36 @@ fn chain_trust<'a>(
     (Trust::UnknownRoot, chain)
 }
 
+/// The chain from `leaf` up by issuer names only (links not checked): for
+/// judging dates when `openssl` has judged the links.
+fn chain_by_names<'a>(
+    leaf: &'a Certificate,
+    pool: &[&'a Certificate],
+    roots: &'a TrustRoots,
+) -> Vec<&'a Certificate> {
+    let mut chain = vec![leaf];
+    let mut current = leaf;
+    for _ in 0..MAX_CHAIN_DEPTH {
+        let issuer = &current.tbs_certificate.issuer;
+        if &current.tbs_certificate.subject == issuer {
+            break;
+        }
+        let next = roots
+            .roots
+            .iter()
+            .chain(pool.iter().copied())
+            .find(|c| &c.tbs_certificate.subject == issuer && !chain.contains(c));
+        match next {
+            Some(up) => {
+                chain.push(up);
+                current = up;
+            }
+            None => break,
+        }
+    }
+    chain
+}
+
 /// Were all the chain's certificates valid at `at` (seconds since 1970)?
 fn time_validity(chain: &[&Certificate], at: u64) -> TimeValidity {
     for c in chain {
@@ -429,13 +564,55 @@ fn time_validity(chain: &[&Certificate], at: u64) -> TimeValidity {
     TimeValidity::ValidAtSigning
 }
 
-/// The overall verdict from the three separate ones.
-fn overall(integrity: Integrity, trust: Trust, time: TimeValidity) -> CmsStatus {
-    match (integrity, trust, time) {
-        (Integrity::Bad, _, _) => CmsStatus::Invalid,
-        (Integrity::Unchecked, _, _) => CmsStatus::Unsupported,
-        (Integrity::Ok, Trust::Trusted, TimeValidity::ValidAtSigning) => CmsStatus::Valid,
-        (Integrity::Ok, _, _) => CmsStatus::Untrusted,
+/// The overall verdict from the four separate ones.
+fn overall(c: &CmsCheck) -> CmsStatus {
+    match (c.integrity, c.trust, c.time_validity, c.revocation) {
+        (Integrity::Bad, ..) => CmsStatus::Invalid,
+        (Integrity::Unchecked, ..) => CmsStatus::Unsupported,
+        (Integrity::Ok, Trust::Trusted, TimeValidity::ValidAtSigning, Revocation::NotRevoked) => {
+            CmsStatus::Valid
+        }
+        (Integrity::Ok, ..) => CmsStatus::Untrusted,
+    }
+}
+
+/// The certificate's and its chain's checks by `openssl`, where `ring`
+/// cannot judge them (ГОСТ), and every revocation check.
+fn openssl_checks(
+    out: &mut CmsCheck,
+    cert: &Certificate,
+    certs: &[&Certificate],
+    roots: &TrustRoots,
+    at: u64,
+) {
+    use crate::openssl::{Chain, Revocation as R};
+    let Ok(leaf) = cert.to_der() else {
+        return;
+    };
+    let others: Vec<Vec<u8>> = certs
+        .iter()
+        .filter(|c| **c != cert)
+        .filter_map(|c| c.to_der().ok())
+        .collect();
+    let root_ders = roots.root_ders();
+    if out.trust == Trust::Unchecked {
+        match roots.tool.chain(&leaf, &others, &root_ders) {
+            Ok(Chain::Trusted) => out.trust = Trust::Trusted,
+            Ok(Chain::UnknownRoot) => out.trust = Trust::UnknownRoot,
+            Ok(Chain::Broken) => out.trust = Trust::Untrusted,
+            Err(_) => {}
+        }
+        out.time_validity = time_validity(&chain_by_names(cert, certs, roots), at);
+    }
+    if out.trust == Trust::Trusted && !roots.crls.is_empty() {
+        out.revocation = match roots
+            .tool
+            .revocation(&leaf, &others, &root_ders, &roots.crls)
+        {
+            Ok(R::NotRevoked) => Revocation::NotRevoked,
+            Ok(R::Revoked) => Revocation::Revoked,
+            Ok(R::Unknown) | Err(_) => Revocation::Unknown,
+        };
     }
 }
 
@@ -509,18 +686,36 @@ pub fn check_detached(
         integrity: Integrity::Unchecked,
         trust,
         time_validity: time,
+        revocation: Revocation::Unknown,
         signed_at: signing_time
             .and_then(|s| chrono::DateTime::from_timestamp(s as i64, 0).map(|t| t.to_rfc3339())),
         signer: signer_name,
+        signer_surname: name_attr(subject, SURNAME),
+        signer_given_name: name_attr(subject, GIVEN_NAME),
+        signer_snils: name_attr(subject, SNILS)
+            .map(|s| s.chars().filter(char::is_ascii_digit).collect::<String>())
+            .filter(|s| s.len() == 11),
         serial: hex::encode(tbs.serial_number.as_bytes()),
         issuer: name_attr(&tbs.issuer, CN).unwrap_or_else(|| tbs.issuer.to_string()),
         algorithm: String::new(),
         not_before: date(tbs.validity.not_before),
         not_after: date(tbs.validity.not_after),
     };
+    openssl_checks(&mut out, cert, &certs, roots, at);
     if key_oid.to_string().starts_with(GOST_PREFIX) || sig_oid.to_string().starts_with(GOST_PREFIX)
     {
-        out.algorithm = "ГОСТ Р 34.10-2012".into();
+        out.algorithm = match key_oid.to_string().as_str() {
+            "1.2.643.7.1.1.1.1" => "ГОСТ Р 34.10-2012 (256)".into(),
+            "1.2.643.7.1.1.1.2" => "ГОСТ Р 34.10-2012 (512)".into(),
+            _ => "ГОСТ Р 34.10-2012".into(),
+        };
+        // The signature over the document: by openssl with the gost engine.
+        out.integrity = match roots.tool.signature_matches(&der, document) {
+            Ok(true) => Integrity::Ok,
+            Ok(false) => Integrity::Bad,
+            Err(_) => Integrity::Unchecked,
+        };
+        out.status = overall(&out);
         return Ok(out);
     }
     let (digest, digest_name): (Vec<u8>, &str) = match digest_oid {
@@ -566,7 +761,7 @@ pub fn check_detached(
                 .and_then(|v| v.decode_as::<OctetString>().ok());
             if md.as_ref().map(|m| m.as_bytes()) != Some(digest.as_slice()) {
                 out.integrity = Integrity::Bad;
-                out.status = overall(out.integrity, out.trust, out.time_validity);
+                out.status = overall(&out);
                 return Ok(out);
             }
             attrs.to_der().map_err(malformed)?
@@ -583,6 +778,6 @@ pub fn check_detached(
             Ok(()) => Integrity::Ok,
             Err(_) => Integrity::Bad,
         };
-    out.status = overall(out.integrity, out.trust, out.time_validity);
+    out.status = overall(&out);
     Ok(out)
 }

@@ -24,6 +24,7 @@
 //! and its PDF bytes) with Ed25519 and verifies such detached seals.
 
 pub mod cms;
+pub mod openssl;
 pub mod seal;
 pub mod semd;
 mod world;

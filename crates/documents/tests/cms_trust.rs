@@ -1,103 +1,36 @@
 //! The three verdicts of a signer's CMS signature, apart: integrity, trust
 //! against configured roots, and the certificate's validity at signing time.
-//! Certificates and signatures are made with the openssl command line.
+//! Certificates, revocation lists and signatures are made with the openssl
+//! command line (`pki`). ГОСТ ones: tests/gost.rs.
 
 use chrono::{Duration, Utc};
-use rtms_documents::cms::{check_detached, CmsStatus, Integrity, TimeValidity, Trust, TrustRoots};
+mod pki;
 
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl must be installed");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA (`ca.pem` in `dir`) and a 30-day certificate it issued (`cert.pem`).
-fn issued(dir: &std::path::Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-nodes",
-            "-days",
-            "365",
-            "-newkey",
-            "rsa:2048",
-            "-subj",
-            "/CN=Test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-nodes",
-            "-newkey",
-            "rsa:2048",
-            "-subj",
-            "/CN=Signer",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "req.csr",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "req.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "30",
-            "-out",
-            "cert.pem",
-        ],
-    );
-}
-
-/// A detached signature of `doc` by `cert.pem`; `-noattr` leaves out the
-/// signed attributes (and so the signing time).
-fn sign(dir: &std::path::Path, doc: &[u8], extra: &[&str]) -> Vec<u8> {
-    std::fs::write(dir.join("doc.bin"), doc).unwrap();
-    let mut args = vec![
-        "cms", "-sign", "-binary", "-in", "doc.bin", "-signer", "cert.pem", "-inkey", "key.pem",
-        "-md", "sha256", "-outform", "DER", "-out", "doc.p7s",
-    ];
-    args.extend(extra);
-    openssl(dir, &args);
-    std::fs::read(dir.join("doc.p7s")).unwrap()
-}
+use pki::{Alg, Pki};
+use rtms_documents::cms::{
+    check_detached, CmsStatus, Integrity, Revocation, TimeValidity, Trust, TrustRoots,
+};
 
 #[test]
 fn trust_and_time_are_told_apart_from_integrity() {
     let dir = tempfile::tempdir().unwrap();
-    issued(dir.path());
-    let mut roots = TrustRoots::empty();
-    let pem = std::fs::read_to_string(dir.path().join("ca.pem")).unwrap();
-    assert_eq!(roots.add_pem(&pem).unwrap(), 1);
-    let doc = b"%PDF-1.7 a conclusion";
     let now = Utc::now();
+    let mut pki = Pki::new(dir.path(), "Test CA", Alg::Rsa);
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y%m%d%H%M%SZ").to_string();
+    let (start, end) = (fmt(now - Duration::days(1)), fmt(now + Duration::days(30)));
+    let signer = pki.issue(
+        "Signer",
+        "Signer",
+        "Test",
+        "11223344595",
+        Some((&start, &end)),
+    );
+    let mut roots = TrustRoots::empty();
+    assert_eq!(roots.add_pem(&pki.ca_pem()).unwrap(), 1);
+    assert_eq!(roots.add_crl(pki.crl().as_bytes()).unwrap(), 1);
+    let doc = b"%PDF-1.7 a conclusion";
+    let sign =
+        |_dir: &std::path::Path, doc: &[u8], extra: &[&str]| pki.sign_with(&signer, doc, extra);
 
     // Without the root configured: sound, but nobody vouches for it.
     let sig = sign(dir.path(), doc, &[]);
@@ -109,13 +42,16 @@ fn trust_and_time_are_told_apart_from_integrity() {
     // With it: valid; the signing time is the signature's own.
     let c = check_detached(&sig, doc, &roots, now).unwrap();
     assert_eq!(
-        (c.status, c.trust, c.time_validity),
+        (c.status, c.trust, c.time_validity, c.revocation),
         (
             CmsStatus::Valid,
             Trust::Trusted,
-            TimeValidity::ValidAtSigning
-        )
+            TimeValidity::ValidAtSigning,
+            Revocation::NotRevoked
+        ),
+        "{c:?}"
     );
+    assert_eq!(c.signer_snils.as_deref(), Some("11223344595"));
     assert!(c.signed_at.is_some());
     // Checked two months later, it was still made while the certificate was valid.
     let later = now + Duration::days(60);
@@ -145,15 +81,13 @@ fn trust_and_time_are_told_apart_from_integrity() {
 #[test]
 fn trust_roots_come_from_a_directory_of_pem_files() {
     let dir = tempfile::tempdir().unwrap();
-    issued(dir.path());
+    let pki = Pki::new(dir.path(), "Region CA", Alg::Rsa);
     let roots_dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        dir.path().join("ca.pem"),
-        roots_dir.path().join("region.crt"),
-    )
-    .unwrap();
+    std::fs::write(roots_dir.path().join("region.crt"), pki.ca_pem()).unwrap();
+    std::fs::write(roots_dir.path().join("region.crl"), pki.crl()).unwrap();
     std::fs::write(roots_dir.path().join("README.txt"), "not a certificate").unwrap();
-    assert_eq!(TrustRoots::from_dir(roots_dir.path()).unwrap().len(), 1);
+    let roots = TrustRoots::from_dir(roots_dir.path()).unwrap();
+    assert_eq!((roots.len(), roots.crl_count()), (1, 1));
     std::fs::write(
         roots_dir.path().join("broken.pem"),
         "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
@@ -161,4 +95,9 @@ fn trust_roots_come_from_a_directory_of_pem_files() {
     .unwrap();
     let err = TrustRoots::from_dir(roots_dir.path()).unwrap_err();
     assert!(err.contains("broken.pem"), "{err}");
+    // A revocation list that is not one is refused by name too.
+    std::fs::remove_file(roots_dir.path().join("broken.pem")).unwrap();
+    std::fs::write(roots_dir.path().join("stale.crl"), b"\x30\x03\x02\x01\x00").unwrap();
+    let err = TrustRoots::from_dir(roots_dir.path()).unwrap_err();
+    assert!(err.contains("stale.crl"), "{err}");
 }

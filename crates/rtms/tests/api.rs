@@ -1324,3 +1324,62 @@ both_backends!(
     what_the_contract_test_found_is_answered,
     super::found_by_the_contract_test
 );
+
+/// Browsers report CSP violations and script errors to `/browser-report`
+/// (named in every page's policy); hostile reports are refused by size and
+/// form, and an address that floods is limited.
+async fn browser_reports(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let page = app
+        .browser
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("report-uri /browser-report"), "{csp}");
+    let url = format!("{}/browser-report", app.base);
+    let client = reqwest::Client::new();
+    let post = |ctype: &'static str, body: Vec<u8>| {
+        client
+            .post(&url)
+            .header("Content-Type", ctype)
+            .body(body)
+            .send()
+    };
+    // As a browser sends it: no session, no Origin.
+    let r = post(
+        "application/csp-report",
+        br#"{"csp-report":{"document-uri":"http://x/queue","effective-directive":"style-src-attr","blocked-uri":"inline"}}"#.to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = post(
+        "application/json",
+        br#"{"script-error":{"page":"/queue","message":"boom","source":"/static/app.js","line":3}}"#.to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // Not a report; over the size limit (refused on the announced length).
+    let r = post("application/json", b"{\"a\":1}".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let big = vec![b' '; rtms_web::limits::BROWSER_REPORT_MAX_BYTES + 1];
+    let r = post("application/csp-report", big).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A flood is cut off.
+    let mut limited = false;
+    for _ in 0..rtms_web::browser_report::BURST {
+        let r = post("application/json", b"{}".to_vec()).await.unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+    assert!(limited, "an address posting reports without end is limited");
+}
+both_backends!(browsers_report_to_the_server, super::browser_reports);

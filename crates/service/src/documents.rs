@@ -766,11 +766,12 @@ pub struct CmsSignatureView {
     pub user_id: i64,
     /// What it signs: `pdf` or `semd`.
     pub target: String,
-    /// `valid` (matches the document, the certificate chains up to a
-    /// configured trust root and was valid at signing), `untrusted`
-    /// (mathematically sound, but the certificate is not trusted or was not
-    /// valid at signing) or `unsupported` (kept; the algorithm, e.g. ГОСТ,
-    /// is not checked here).
+    /// `valid` only when all the verdicts below hold: it matches the
+    /// document, the certificate chains up to a configured trust root, was
+    /// valid at signing, is on no revocation list of its issuer, and names
+    /// the user who added it (СНИЛС and name); `untrusted` (mathematically
+    /// sound, but one of the others fails); `unsupported` (kept; the
+    /// algorithm could not be checked on this server).
     pub status: String,
     /// `ok` or `unchecked`: does the signature match the document?
     pub integrity: String,
@@ -778,6 +779,12 @@ pub struct CmsSignatureView {
     pub trust: String,
     /// `valid_at_signing`, `expired` or `not_yet_valid`.
     pub time_validity: String,
+    /// `not_revoked`, `revoked` or `unknown` (no revocation list of the
+    /// issuer loaded, or the chain itself does not hold).
+    pub revocation: String,
+    /// `matches` (the certificate's СНИЛС and name are the user's),
+    /// `mismatch` or `unknown` (the certificate or the user has no СНИЛС).
+    pub signer_match: String,
     /// The signing time the signature claims, if any.
     pub signed_at: Option<String>,
     /// The signer as their certificate names them.
@@ -842,18 +849,26 @@ impl Services {
             if check.status == rtms_documents::cms::CmsStatus::Invalid {
                 return Err(ServiceError::field("signature", "cms_mismatch"));
             }
+            let signer_match = signer_match(&check, &actor.user);
+            let status = match (check.status, signer_match) {
+                (rtms_documents::cms::CmsStatus::Valid, "matches") => "valid",
+                (rtms_documents::cms::CmsStatus::Valid, _) => "untrusted",
+                (other, _) => other.as_str(),
+            };
             use base64::Engine;
             let now = svc.clock.now();
             let id = svc.db.write(|conn| -> SResult<i64> {
                 let cms = base64::engine::general_purpose::STANDARD.encode(&signature);
-                let detail = serde_json::to_string(&check).map_err(other)?;
+                let mut detail = serde_json::to_value(&check).map_err(other)?;
+                detail["signer_match"] = signer_match.into();
+                let detail = detail.to_string();
                 let id = repo_files::insert_signature(
                     conn,
                     &repo_files::NewSignature {
                         document_id: doc.id,
                         user_id: actor.user.id,
                         cms: &cms,
-                        status: check.status.as_str(),
+                        status,
                         detail: &detail,
                         target,
                         created_at: now.naive_utc(),
@@ -868,12 +883,7 @@ impl Services {
                     Some(Role::Consultant),
                     "cms_signature_add",
                     ("document", &doc.id.to_string()),
-                    &format!(
-                        "{target} {} {} {}",
-                        check.status.as_str(),
-                        check.algorithm,
-                        check.serial
-                    ),
+                    &format!("{target} {} {} {}", status, check.algorithm, check.serial),
                 )?;
                 Ok(id)
             })?;
@@ -881,10 +891,12 @@ impl Services {
                 id,
                 user_id: actor.user.id,
                 target: target.into(),
-                status: check.status.as_str().into(),
+                status: status.into(),
                 integrity: check.integrity.as_str().into(),
                 trust: check.trust.as_str().into(),
                 time_validity: check.time_validity.as_str().into(),
+                revocation: check.revocation.as_str().into(),
+                signer_match: signer_match.into(),
                 signed_at: check.signed_at,
                 signer: check.signer,
                 algorithm: check.algorithm,
@@ -954,6 +966,9 @@ impl Services {
                     } else {
                         field("time_validity")
                     },
+                    // Kept before revocation and the signer's identity were checked.
+                    revocation: d["revocation"].as_str().unwrap_or("unknown").into(),
+                    signer_match: d["signer_match"].as_str().unwrap_or("unknown").into(),
                     signed_at: d["signed_at"].as_str().map(str::to_string),
                     signer: field("signer"),
                     algorithm: field("algorithm"),
@@ -964,5 +979,47 @@ impl Services {
                 }
             })
             .collect())
+    }
+}
+
+/// Letters compared as a person would: case, `ё`/`е` and spaces aside.
+fn name_key(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .replace('\u{0451}', "\u{0435}")
+}
+
+/// Does the certificate name the user who adds the signature? `matches`
+/// when its СНИЛС is the user's and its surname and given names are theirs;
+/// `mismatch` when either differs; `unknown` when the certificate or the
+/// user lacks what to compare.
+pub fn signer_match(
+    check: &rtms_documents::cms::CmsCheck,
+    user: &rtms_store::models::User,
+) -> &'static str {
+    let user_snils: Option<String> = user
+        .snils
+        .as_deref()
+        .map(|s| s.chars().filter(char::is_ascii_digit).collect());
+    let snils = match (check.signer_snils.as_deref(), user_snils.as_deref()) {
+        (Some(a), Some(b)) => Some(a == b),
+        _ => None,
+    };
+    let name = match (
+        check.signer_surname.as_deref(),
+        check.signer_given_name.as_deref(),
+    ) {
+        (Some(sn), Some(gn)) => Some(
+            name_key(sn) == name_key(&user.last_name)
+                && name_key(gn) == name_key(&format!("{} {}", user.first_name, user.middle_name)),
+        ),
+        _ => None,
+    };
+    match (snils, name) {
+        (Some(false), _) | (_, Some(false)) => "mismatch",
+        (Some(true), Some(true)) => "matches",
+        _ => "unknown",
     }
 }

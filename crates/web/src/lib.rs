@@ -1,6 +1,7 @@
 //! HTTP for РТМС: the REST API (with its OpenAPI document) and health probes.
 
 pub mod api;
+pub mod browser_report;
 pub mod error;
 pub mod fhir;
 pub mod limits;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub video: std::sync::Arc<ui::video_pages::SignalHub>,
     /// Posts per client address to the public routes (`limits::RATE_LIMITED_PATHS`).
     pub public_posts: std::sync::Arc<limits::RateLimiter>,
+    /// Browser reports per client address (`browser_report`).
+    pub browser_reports: std::sync::Arc<limits::RateLimiter>,
 }
 
 /// Where a request comes from: the peer, or behind a trusted proxy the last
@@ -110,6 +113,10 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
         metrics: Default::default(),
         video: Default::default(),
         public_posts: Default::default(),
+        browser_reports: std::sync::Arc::new(limits::RateLimiter::new(
+            browser_report::BURST,
+            browser_report::PER_MINUTE,
+        )),
     };
     let (api, openapi) = api::router().split_for_parts();
     let openapi = std::sync::Arc::new(api::contract(&openapi));
@@ -124,6 +131,10 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
             }),
         )
         .route("/metrics", get(metrics::scrape))
+        .route(
+            "/browser-report",
+            axum::routing::post(browser_report::receive),
+        )
         // Explicit body limits (docs/DEPLOYMENT.md, "Body limits"): the REST
         // API's JSON; FHIR reads its own (`limits::read_body`), `/verify` has
         // its own, tus streams.

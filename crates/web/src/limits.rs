@@ -82,6 +82,10 @@ impl RateLimiter {
     }
 }
 
+/// The largest report a browser may send to `/browser-report` (a CSP
+/// violation or a page's script error): 8 KiB. Real ones are under 2 KiB.
+pub const BROWSER_REPORT_MAX_BYTES: usize = 8 << 10;
+
 /// The largest FHIR resource or transaction Bundle `/fhir/r4` takes: 1 MiB.
 /// A Bundle without file bytes (patient, request, practitioner and
 /// DocumentReferences announcing files by hash and size) is a few KiB; files

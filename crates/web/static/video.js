@@ -254,6 +254,17 @@
     } catch (e) { /* the user said no */ }
   });
 
+  // A browser without WebRTC (Internet Explorer, some Linux WebKit builds)
+  // cannot take part: say so plainly and stay out of the room, so that the
+  // others do not wait for a connection that cannot come. The request and
+  // its thread beside the room still work.
+  if (typeof window.RTCPeerConnection !== "function" || !navigator.mediaDevices) {
+    setStatus(t("no-webrtc"));
+    if (statusLine) statusLine.setAttribute("role", "alert");
+    ["video-mic", "video-cam", "video-screen"].forEach(function (b) { document.getElementById(b).disabled = true; });
+    return;
+  }
+
   (async function start() {
     try {
       localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });

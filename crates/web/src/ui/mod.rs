@@ -639,7 +639,11 @@ pub fn render(t: impl Template) -> Response {
 /// Refuses state-changing requests from other sites: the browser's Fetch
 /// Metadata, or failing that the Origin, must say "this site".
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // Browser reports change nothing, carry no session and come as the
+    // browser chooses (a CSP report may have no Origin): always let them in.
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || req.uri().path() == "/browser-report"
+    {
         return next.run(req).await;
     }
     let h = req.headers();
@@ -663,13 +667,26 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     }
 }
 
+/// The policy of a PDF the server made (a conclusion, a request's summary, a
+/// report), shown in the browser's own viewer.
+pub const PDF_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; report-uri /browser-report";
+
 /// Headers every response carries: a strict CSP (no inline script or style), no framing, no sniffing.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    // A PDF we made, shown inline: the browser's own viewer draws it, and
+    // WebKit's viewer styles itself inline; nothing else may load.
+    let pdf = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/pdf"));
+    if pdf {
+        h.entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(PDF_CSP));
+    }
     // A response with a policy of its own (a user's file: sandboxed) keeps it.
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
-        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; report-uri /browser-report"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

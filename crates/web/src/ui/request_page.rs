@@ -98,7 +98,8 @@ struct RequestTpl {
     can_attach: bool,
     document_ready: bool,
     /// The signers' own CMS signatures: (signer, details, checked).
-    cms: Vec<(String, String, bool)>,
+    /// Each signer's own signature: who, what, valid, and the separate verdicts (text, holds).
+    cms: Vec<(String, String, bool, Vec<(String, bool)>)>,
     /// The caller signed and may add their own CMS signature.
     can_add_cms: bool,
     max_upload: u64,
@@ -890,29 +891,24 @@ async fn render_page(
             .iter()
             .map(|c| {
                 let checked = c.status == "valid";
-                let what = super::i18n::tr(
+                let summary = super::i18n::tr(
                     lang,
-                    match (c.status.as_str(), c.trust.as_str()) {
-                        ("valid", _) => "cms-valid",
-                        ("untrusted", "trusted") => "cms-not-valid-at-signing",
-                        ("untrusted", "untrusted") => "cms-chain-broken",
-                        ("untrusted", _) => "cms-untrusted",
+                    match c.status.as_str() {
+                        "valid" => "cms-valid",
+                        "untrusted" => "cms-not-valid",
                         _ => "cms-unsupported",
                     },
                 );
-                (
-                    c.signer.clone(),
-                    format!(
-                        "{} · {} {} {} · {} {} · {what}",
-                        c.algorithm,
-                        super::i18n::tr(lang, "cms-certificate"),
-                        super::i18n::tr(lang, "number-sign"),
-                        c.serial,
-                        super::i18n::tr(lang, "cms-valid-until"),
-                        c.not_after
-                    ),
-                    checked,
-                )
+                let what = format!(
+                    "{} \u{b7} {} {} {} \u{b7} {} {} \u{b7} {summary}",
+                    c.algorithm,
+                    super::i18n::tr(lang, "cms-certificate"),
+                    super::i18n::tr(lang, "number-sign"),
+                    c.serial,
+                    super::i18n::tr(lang, "cms-valid-until"),
+                    c.not_after
+                );
+                (c.signer.clone(), what, checked, cms_verdicts(lang, c))
             })
             .collect(),
         can_add_cms: !v.consultants.is_empty()
@@ -1441,10 +1437,37 @@ pub async fn semd_print(State(state): State<AppState>, u: UiUser, Path(id): Path
             (axum::http::header::CONTENT_TYPE, "application/xml; charset=utf-8"),
             (
                 axum::http::header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; report-uri /browser-report",
             ),
         ],
         body,
     )
         .into_response()
+}
+
+/// The separate verdicts of a signer's signature, each with whether it holds.
+fn cms_verdicts(
+    lang: rtms_domain::Lang,
+    c: &rtms_service::documents::CmsSignatureView,
+) -> Vec<(String, bool)> {
+    let v = |key: String, ok: bool| (super::i18n::tr(lang, &key), ok);
+    vec![
+        v(
+            format!("cms-v-integrity-{}", c.integrity),
+            c.integrity == "ok",
+        ),
+        v(format!("cms-v-trust-{}", c.trust), c.trust == "trusted"),
+        v(
+            format!("cms-v-time-{}", c.time_validity),
+            c.time_validity == "valid_at_signing",
+        ),
+        v(
+            format!("cms-v-revocation-{}", c.revocation),
+            c.revocation == "not_revoked",
+        ),
+        v(
+            format!("cms-v-signer-{}", c.signer_match),
+            c.signer_match == "matches",
+        ),
+    ]
 }
