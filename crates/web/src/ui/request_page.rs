@@ -99,7 +99,7 @@ struct RequestTpl {
     document_ready: bool,
     /// The signers' own CMS signatures: (signer, details, checked).
     /// Each signer's own signature: who, what, valid, and the separate verdicts (text, holds).
-    cms: Vec<(String, String, bool, Vec<(String, bool)>)>,
+    cms: Vec<CmsLine>,
     /// The caller signed and may add their own CMS signature.
     can_add_cms: bool,
     max_upload: u64,
@@ -1444,6 +1444,10 @@ pub async fn semd_print(State(state): State<AppState>, u: UiUser, Path(id): Path
     )
         .into_response()
 }
+
+/// A signer's signature on the page: who, what, valid, and the separate
+/// verdicts (text, holds).
+type CmsLine = (String, String, bool, Vec<(String, bool)>);
 
 /// The separate verdicts of a signer's signature, each with whether it holds.
 fn cms_verdicts(
