@@ -3,6 +3,10 @@
 //! offline; one changed byte fails; a consilium's document waits for everyone.
 
 mod common;
+#[path = "../../documents/tests/pki/mod.rs"]
+mod pki;
+
+use pki::{Alg, Pki};
 
 use common::*;
 use reqwest::{Method, StatusCode};
@@ -473,16 +477,53 @@ fn cms_sign_issued(dir: &std::path::Path, pdf: &[u8], ca: &str) -> Vec<u8> {
 /// signature of another file or a file that is no signature is refused in
 /// words; an algorithm not checked here is kept as such; only a signer may
 /// attach one.
+/// The demo consultant's СНИЛС and names (the sixth demo user, demo.rs);
+/// checked against the database once the server runs.
+fn demo_identity() -> (String, String, String, String) {
+    (
+        rtms_service::demo::demo_snils(6),
+        "Смирнов".into(),
+        "Алексей".into(),
+        "Викторович".into(),
+    )
+}
+
 async fn signers_own_signatures(backend: BackendKind) {
     let dir = tempfile::tempdir().unwrap();
     let roots_dir = tempfile::tempdir().unwrap();
     make_ca(dir.path(), "ca", "/CN=Доверенный УЦ/O=Минздрав");
     std::fs::copy(dir.path().join("ca.pem"), roots_dir.path().join("ca.pem")).unwrap();
+    // An accredited ГОСТ CA with its revocation list: three certificates for
+    // the consultant (one revoked), one for somebody else's СНИЛС.
+    let gost_dir = tempfile::tempdir().unwrap();
+    let mut gost = Pki::new(gost_dir.path(), "Test UC GOST", Alg::Gost);
+    let (snils, last, first, middle) = demo_identity();
+    let given = format!("{first} {middle}");
+    let full = format!("{last} {given}");
+    let good = gost.issue(&full, &last, &given, &snils, None);
+    let revoked = gost.issue(&full, &last, &given, &snils, None);
+    gost.revoke(&revoked);
+    let stranger = gost.issue(&full, &last, &given, "12345678964", None);
+    std::fs::write(roots_dir.path().join("gost-uc.crt"), gost.ca_pem()).unwrap();
+    std::fs::write(roots_dir.path().join("gost-uc.crl"), gost.crl()).unwrap();
     let roots = rtms_service::documents::TrustRoots::from_dir(roots_dir.path()).unwrap();
-    assert_eq!(roots.len(), 1);
+    assert_eq!((roots.len(), roots.crl_count()), (2, 1));
     let app = TestApp::spawn_custom(backend, move |svc| svc.with_trust_roots(roots)).await;
     let id = in_progress(&app, &["consultant"]).await;
     let consultant = app.login("consultant").await;
+    let admin = app.login("admin").await;
+    let users = app.get(&admin, "/api/v1/admin/users").await;
+    let me = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "consultant")
+        .unwrap();
+    assert_eq!(
+        (&me["snils"], &me["last_name"], &me["first_name"]),
+        (&json!(snils), &json!(last), &json!(first)),
+        "the demo consultant's identity"
+    );
     app.act(&consultant, id, "sign", json!({})).await;
     let pdf = fetch(
         &app,
@@ -558,7 +599,8 @@ async fn signers_own_signatures(backend: BackendKind) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["status"], "unsupported");
 
-    // Issued by the configured root: valid on all three counts.
+    // Issued by a configured root that published no revocation list, to a
+    // certificate without СНИЛС: sound and trusted, but not valid.
     let issued = cms_sign_issued(dir.path(), &pdf, "ca");
     let (s, v) = post(consultant.clone(), issued).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -566,11 +608,80 @@ async fn signers_own_signatures(backend: BackendKind) {
         (
             v["status"].as_str(),
             v["integrity"].as_str(),
-            v["trust"].as_str()
+            v["trust"].as_str(),
+            v["revocation"].as_str(),
+            v["signer_match"].as_str()
         ),
-        (Some("valid"), Some("ok"), Some("trusted")),
+        (
+            Some("untrusted"),
+            Some("ok"),
+            Some("trusted"),
+            Some("unknown"),
+            Some("unknown")
+        ),
         "{v}"
     );
+    // ГОСТ Р 34.10-2012 by the consultant's own certificate of the
+    // accredited CA, not revoked: valid on every count.
+    let (s, v) = post(consultant.clone(), gost.sign(&good, &pdf)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let verdicts = |v: &Value| {
+        [
+            "status",
+            "integrity",
+            "trust",
+            "time_validity",
+            "revocation",
+            "signer_match",
+        ]
+        .map(|k| v[k].as_str().unwrap_or("-").to_string())
+    };
+    assert_eq!(
+        verdicts(&v),
+        [
+            "valid",
+            "ok",
+            "trusted",
+            "valid_at_signing",
+            "not_revoked",
+            "matches"
+        ],
+        "{v}"
+    );
+    assert_eq!(v["algorithm"], "ГОСТ Р 34.10-2012 (512)");
+    // Revoked by the CA: everything else holds, not valid.
+    let (s, v) = post(consultant.clone(), gost.sign(&revoked, &pdf)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        verdicts(&v),
+        [
+            "untrusted",
+            "ok",
+            "trusted",
+            "valid_at_signing",
+            "revoked",
+            "matches"
+        ],
+        "{v}"
+    );
+    // A real certificate of somebody else's СНИЛС: not the consultant's signature.
+    let (s, v) = post(consultant.clone(), gost.sign(&stranger, &pdf)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        verdicts(&v),
+        [
+            "untrusted",
+            "ok",
+            "trusted",
+            "valid_at_signing",
+            "not_revoked",
+            "mismatch"
+        ],
+        "{v}"
+    );
+    // A ГОСТ signature of another document: refused like any other.
+    let (s, _) = post(consultant.clone(), gost.sign(&good, &other)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // A CA of the same name made by someone else: the link does not hold.
     let forger = tempfile::tempdir().unwrap();
     make_ca(forger.path(), "ca", "/CN=Доверенный УЦ/O=Минздрав");
@@ -600,7 +711,10 @@ async fn signers_own_signatures(backend: BackendKind) {
             "untrusted",
             "untrusted",
             "unsupported",
+            "untrusted",
             "valid",
+            "untrusted",
+            "untrusted",
             "untrusted"
         ]
     );
@@ -612,8 +726,49 @@ async fn signers_own_signatures(backend: BackendKind) {
         .await
         .unwrap();
     assert!(html.contains("id=\"cms-signatures\""));
-    assert!(html.contains("математически верна, но сертификат не доверенный"));
-    assert!(html.contains("подпись верна: математически верна, сертификат доверенный"));
+    // Each signature with its verdicts, apart.
+    assert!(html.contains("подпись действительна: все проверки ниже пройдены"));
+    assert!(html.contains("сертификат отозван удостоверяющим центром"));
+    assert!(html.contains("сертификат выдан другому лицу"));
+    assert!(html.contains("сертификат выдан не доверенным удостоверяющим центром"));
+    assert!(html.contains("отзыв не проверен: нет списка отзыва"));
+    // Anyone holding the PDF sees the same verdicts at /verify, in either language.
+    for (lang, says) in [
+        (
+            "ru",
+            [
+                "сертификат выдан этому пользователю",
+                "сертификат отозван удостоверяющим центром",
+            ],
+        ),
+        (
+            "en",
+            [
+                "the certificate was issued to this user",
+                "the certificate was revoked by its authority",
+            ],
+        ),
+    ] {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf.clone()).file_name("conclusion.pdf"),
+        );
+        let html = app
+            .browser
+            .post(format!("{}/verify", app.base))
+            .header("Accept-Language", lang)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("id=\"cms-signatures\""), "{lang}");
+        for text in says {
+            assert!(html.contains(text), "{lang}: {text}");
+        }
+    }
     app.stop().await;
 }
 both_backends!(signers_own_cms_signatures, super::signers_own_signatures);
@@ -1435,17 +1590,22 @@ both_backends!(
 /// bytes: one over the XML is kept (target `semd`) and moves the document to
 /// `signed`; the same signature offered as one of the PDF is refused.
 async fn semd_signed_by_the_consultant(backend: BackendKind) {
-    let dir = tempfile::tempdir().unwrap();
+    // The consultant's УКЭП: ГОСТ Р 34.10-2012 by an accredited CA with its list.
+    let gost_dir = tempfile::tempdir().unwrap();
+    let mut gost = Pki::new(gost_dir.path(), "Test UC GOST", Alg::Gost);
+    let (snils, last, first, middle) = demo_identity();
+    let given = format!("{first} {middle}");
+    let signer = gost.issue(&format!("{last} {given}"), &last, &given, &snils, None);
     let roots_dir = tempfile::tempdir().unwrap();
-    make_ca(dir.path(), "ca", "/CN=Доверенный УЦ/O=Минздрав");
-    std::fs::copy(dir.path().join("ca.pem"), roots_dir.path().join("ca.pem")).unwrap();
+    std::fs::write(roots_dir.path().join("uc.crt"), gost.ca_pem()).unwrap();
+    std::fs::write(roots_dir.path().join("uc.crl"), gost.crl()).unwrap();
     let roots = rtms_service::documents::TrustRoots::from_dir(roots_dir.path()).unwrap();
     let app = TestApp::spawn_custom(backend, move |svc| svc.with_trust_roots(roots)).await;
     let id = in_progress(&app, &["consultant"]).await;
     let consultant = app.login("consultant").await;
     app.act(&consultant, id, "sign", json!({})).await;
     let xml = semd_of(&app, id, "").await;
-    let sig = cms_sign_issued(dir.path(), xml.as_bytes(), "ca");
+    let sig = gost.sign(&signer, xml.as_bytes());
     let post = |target: &str| {
         let (app, consultant, sig) = (&app, consultant.clone(), sig.clone());
         let path = format!("/api/v1/consultations/{id}/conclusion/signatures?target={target}");
@@ -1479,6 +1639,7 @@ async fn semd_signed_by_the_consultant(backend: BackendKind) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["target"], "semd");
     assert_eq!(v["status"], "valid", "{v}");
+    assert_eq!(v["algorithm"], "ГОСТ Р 34.10-2012 (512)", "{v}");
     let info = app
         .get(
             &consultant,

@@ -58,6 +58,8 @@ pub struct Verification {
     pub key_id: Option<String>,
     pub sealed_at: Option<String>,
     pub pdf_sha256: String,
+    /// The signers' own signatures of this PDF (УКЭП), each with its verdicts.
+    pub signatures: Vec<CmsSignatureView>,
 }
 
 /// The patient as a document prints them.
@@ -732,7 +734,15 @@ impl Services {
                 key_id: None,
                 sealed_at: None,
                 pdf_sha256: pdf_sha,
+                signatures: Vec::new(),
             });
+        };
+        let signatures = {
+            let mut conn = self.db.conn()?;
+            signature_views(&mut conn, d.id)?
+                .into_iter()
+                .filter(|s| s.target == "pdf")
+                .collect()
         };
         let s: Seal = serde_json::from_str(&d.seal).map_err(other)?;
         let content: serde_json::Value = serde_json::from_str(&d.content).map_err(other)?;
@@ -746,6 +756,7 @@ impl Services {
             key_id: Some(s.key_id),
             sealed_at: Some(s.sealed_at),
             pdf_sha256: pdf_sha,
+            signatures,
         })
     }
 }
@@ -930,55 +941,7 @@ impl Services {
         let Some(doc) = repo_files::document_of_conclusion(&mut conn, conclusion_id)? else {
             return Ok(Vec::new());
         };
-        Ok(repo_files::signatures_of(&mut conn, doc.id)?
-            .into_iter()
-            .map(|s| {
-                let d: serde_json::Value = serde_json::from_str(&s.detail).unwrap_or_default();
-                let field = |k: &str| d[k].as_str().unwrap_or_default().to_string();
-                // Kept before trust was checked: nothing vouched for the signer.
-                let legacy = d.get("trust").is_none();
-                CmsSignatureView {
-                    id: s.id,
-                    user_id: s.user_id,
-                    target: s.target.clone(),
-                    status: if legacy && s.status == "valid" {
-                        "untrusted".into()
-                    } else {
-                        s.status.clone()
-                    },
-                    integrity: if legacy {
-                        if s.status == "valid" {
-                            "ok"
-                        } else {
-                            "unchecked"
-                        }
-                        .into()
-                    } else {
-                        field("integrity")
-                    },
-                    trust: if legacy {
-                        "unchecked".into()
-                    } else {
-                        field("trust")
-                    },
-                    time_validity: if legacy {
-                        "valid_at_signing".into()
-                    } else {
-                        field("time_validity")
-                    },
-                    // Kept before revocation and the signer's identity were checked.
-                    revocation: d["revocation"].as_str().unwrap_or("unknown").into(),
-                    signer_match: d["signer_match"].as_str().unwrap_or("unknown").into(),
-                    signed_at: d["signed_at"].as_str().map(str::to_string),
-                    signer: field("signer"),
-                    algorithm: field("algorithm"),
-                    serial: field("serial"),
-                    issuer: field("issuer"),
-                    not_after: field("not_after"),
-                    created_at: DateTime::from_naive_utc_and_offset(s.created_at, Utc),
-                }
-            })
-            .collect())
+        signature_views(&mut conn, doc.id)
     }
 }
 
@@ -1022,4 +985,63 @@ pub fn signer_match(
         (Some(true), Some(true)) => "matches",
         _ => "unknown",
     }
+}
+
+/// The signers' own signatures of a document, as shown (signatures kept
+/// before a verdict existed read as what they then were: never `valid`).
+fn signature_views(
+    conn: &mut rtms_store::DbConn,
+    document_id: i64,
+) -> SResult<Vec<CmsSignatureView>> {
+    Ok(repo_files::signatures_of(conn, document_id)?
+        .into_iter()
+        .map(|s| {
+            let d: serde_json::Value = serde_json::from_str(&s.detail).unwrap_or_default();
+            let field = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            // Kept before trust was checked: nothing vouched for the signer.
+            let legacy = d.get("trust").is_none();
+            // Kept before revocation and the signer's identity were checked:
+            // not every verdict holds, so not valid.
+            let before_revocation = d.get("revocation").is_none();
+            CmsSignatureView {
+                id: s.id,
+                user_id: s.user_id,
+                target: s.target.clone(),
+                status: if (legacy || before_revocation) && s.status == "valid" {
+                    "untrusted".into()
+                } else {
+                    s.status.clone()
+                },
+                integrity: if legacy {
+                    if s.status == "valid" {
+                        "ok"
+                    } else {
+                        "unchecked"
+                    }
+                    .into()
+                } else {
+                    field("integrity")
+                },
+                trust: if legacy {
+                    "unchecked".into()
+                } else {
+                    field("trust")
+                },
+                time_validity: if legacy {
+                    "valid_at_signing".into()
+                } else {
+                    field("time_validity")
+                },
+                revocation: d["revocation"].as_str().unwrap_or("unknown").into(),
+                signer_match: d["signer_match"].as_str().unwrap_or("unknown").into(),
+                signed_at: d["signed_at"].as_str().map(str::to_string),
+                signer: field("signer"),
+                algorithm: field("algorithm"),
+                serial: field("serial"),
+                issuer: field("issuer"),
+                not_after: field("not_after"),
+                created_at: DateTime::from_naive_utc_and_offset(s.created_at, Utc),
+            }
+        })
+        .collect())
 }

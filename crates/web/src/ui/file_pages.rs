@@ -173,6 +173,8 @@ fn iso_to_ru(iso: &str) -> String {
 struct VerifyTpl {
     p: Page,
     result: Option<rtms_service::documents::Verification>,
+    /// The signers' own signatures of the PDF, with their verdicts.
+    cms: Vec<super::request_page::CmsLine>,
     error: String,
 }
 
@@ -182,6 +184,7 @@ pub async fn verify_form(headers: axum::http::HeaderMap) -> Response {
     render(VerifyTpl {
         p: Page::public(lang, "verify-title", "/verify"),
         result: None,
+        cms: Vec::new(),
         error: String::new(),
     })
 }
@@ -249,6 +252,7 @@ pub async fn verify_upload(
             render(VerifyTpl {
                 p,
                 result: None,
+                cms: Vec::new(),
                 error,
             }),
         )
@@ -258,6 +262,7 @@ pub async fn verify_upload(
         return render(VerifyTpl {
             p,
             result: None,
+            cms: Vec::new(),
             error: tr(lang, "verify-no-file"),
         });
     }
@@ -265,12 +270,14 @@ pub async fn verify_upload(
     match blocking(move || svc.verify_pdf(&pdf, lang)).await {
         Ok(r) => render(VerifyTpl {
             p,
+            cms: super::request_page::cms_lines(lang, &r.signatures),
             result: Some(r),
             error: String::new(),
         }),
         Err(_) => render(VerifyTpl {
             p,
             result: None,
+            cms: Vec::new(),
             error: tr(lang, "err-internal"),
         }),
     }

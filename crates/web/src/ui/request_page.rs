@@ -886,31 +886,7 @@ async fn render_page(
         document_ready: l.conclusion.as_ref().is_some_and(|k| k.signed_at.is_some())
             && !v.consultants.is_empty()
             && v.consultants.iter().all(|c| c.signed_at.is_some()),
-        cms: l
-            .cms
-            .iter()
-            .map(|c| {
-                let checked = c.status == "valid";
-                let summary = super::i18n::tr(
-                    lang,
-                    match c.status.as_str() {
-                        "valid" => "cms-valid",
-                        "untrusted" => "cms-not-valid",
-                        _ => "cms-unsupported",
-                    },
-                );
-                let what = format!(
-                    "{} \u{b7} {} {} {} \u{b7} {} {} \u{b7} {summary}",
-                    c.algorithm,
-                    super::i18n::tr(lang, "cms-certificate"),
-                    super::i18n::tr(lang, "number-sign"),
-                    c.serial,
-                    super::i18n::tr(lang, "cms-valid-until"),
-                    c.not_after
-                );
-                (c.signer.clone(), what, checked, cms_verdicts(lang, c))
-            })
-            .collect(),
+        cms: cms_lines(lang, &l.cms),
         can_add_cms: !v.consultants.is_empty()
             && v.consultants.iter().all(|c| c.signed_at.is_some())
             && v.consultants.iter().any(|c| c.id == u.actor.user.id),
@@ -1447,7 +1423,37 @@ pub async fn semd_print(State(state): State<AppState>, u: UiUser, Path(id): Path
 
 /// A signer's signature on the page: who, what, valid, and the separate
 /// verdicts (text, holds).
-type CmsLine = (String, String, bool, Vec<(String, bool)>);
+pub(crate) type CmsLine = (String, String, bool, Vec<(String, bool)>);
+
+/// The signers' own signatures as the request page and `/verify` show them.
+pub(crate) fn cms_lines(
+    lang: rtms_domain::Lang,
+    cms: &[rtms_service::documents::CmsSignatureView],
+) -> Vec<CmsLine> {
+    cms.iter()
+        .map(|c| {
+            let checked = c.status == "valid";
+            let summary = super::i18n::tr(
+                lang,
+                match c.status.as_str() {
+                    "valid" => "cms-valid",
+                    "untrusted" => "cms-not-valid",
+                    _ => "cms-unsupported",
+                },
+            );
+            let what = format!(
+                "{} \u{b7} {} {} {} \u{b7} {} {} \u{b7} {summary}",
+                c.algorithm,
+                super::i18n::tr(lang, "cms-certificate"),
+                super::i18n::tr(lang, "number-sign"),
+                c.serial,
+                super::i18n::tr(lang, "cms-valid-until"),
+                c.not_after
+            );
+            (c.signer.clone(), what, checked, cms_verdicts(lang, c))
+        })
+        .collect()
+}
 
 /// The separate verdicts of a signer's signature, each with whether it holds.
 fn cms_verdicts(
