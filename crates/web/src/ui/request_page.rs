@@ -102,6 +102,8 @@ struct RequestTpl {
     cms: Vec<CmsLine>,
     /// The caller signed and may add their own CMS signature.
     can_add_cms: bool,
+    /// CryptoPro's plug-in API is served here (`ui::cadesplugin_api`).
+    cades_api: bool,
     max_upload: u64,
     max_upload_h: String,
     actions: Vec<ActionButton>,
@@ -887,6 +889,7 @@ async fn render_page(
             && !v.consultants.is_empty()
             && v.consultants.iter().all(|c| c.signed_at.is_some()),
         cms: cms_lines(lang, &l.cms),
+        cades_api: super::cadesplugin_api().is_some(),
         can_add_cms: !v.consultants.is_empty()
             && v.consultants.iter().all(|c| c.signed_at.is_some())
             && v.consultants.iter().any(|c| c.id == u.actor.user.id),
@@ -1441,8 +1444,16 @@ pub(crate) fn cms_lines(
                     _ => "cms-unsupported",
                 },
             );
+            let target = super::i18n::tr(
+                lang,
+                if c.target == "semd" {
+                    "cms-target-semd"
+                } else {
+                    "cms-target-pdf"
+                },
+            );
             let what = format!(
-                "{} \u{b7} {} {} {} \u{b7} {} {} \u{b7} {summary}",
+                "{target} \u{b7} {} \u{b7} {} {} {} \u{b7} {} {} \u{b7} {summary}",
                 c.algorithm,
                 super::i18n::tr(lang, "cms-certificate"),
                 super::i18n::tr(lang, "number-sign"),
