@@ -24,6 +24,20 @@ import { DEMO_PASSWORD, ARTIFACTS } from "../lib/config.mjs";
 import { minimalPdf } from "../lib/fixtures.mjs";
 import { receivesVideo } from "../lib/media.mjs";
 import { launchBrowser, newPerson, signIn as signInChromium } from "../lib/browser.mjs";
+import { createRequire } from "node:module";
+
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's serious and critical WCAG 2.1 A/AA violations, run in this engine. */
+async function axeViolations(page) {
+  await page.s.exec(`${AXE}; return true;`);
+  const r = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    resultTypes: ["violations"],
+  }));
+  return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+}
 import { eventually, expectText, expectVisible, expectValue, expectHidden } from "../lib/wait.mjs";
 import {
   STATUS, plannedRequest, createDraft, fillRequest, pickIcd, expectStatus,
@@ -182,6 +196,9 @@ for (const engine of ["firefox", "webkit"]) {
         await expectText(concl, findings);
         await expectText(concl, /Подписано:.*Смирнов/);
         await shot(d, "06-conclusion-doctor");
+        // The accessibility engine agrees in this engine too.
+        assert.deepEqual(await axeViolations(d), [], "the doctor's request page");
+        assert.deepEqual(await axeViolations(q), [], "the dispatcher's request page");
         // The link opens a new window with the PDF, with the doctor's session.
         const link = concl.locator('a.btn.primary[href$="/conclusion/pdf"]');
         const s = people[0].session;
