@@ -6,7 +6,7 @@ mod common;
 #[path = "../../documents/tests/pki/mod.rs"]
 mod pki;
 
-use pki::{Alg, Pki};
+use pki::{openssl, Alg, Pki};
 
 use common::*;
 use reqwest::{Method, StatusCode};
@@ -363,20 +363,6 @@ async fn request_summary(backend: BackendKind) {
     app.stop().await;
 }
 both_backends!(printable_request_summary, super::request_summary);
-
-/// Runs openssl (the signer's own crypto tool in this test) in `dir`.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl must be installed");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A detached CMS signature of `pdf` by a fresh certificate of `key_args`.
 fn cms_sign(dir: &std::path::Path, pdf: &[u8], key_args: &[&str], md: &str) -> Vec<u8> {
