@@ -577,7 +577,9 @@ fn overall(c: &CmsCheck) -> CmsStatus {
 }
 
 /// The certificate's and its chain's checks by `openssl`, where `ring`
-/// cannot judge them (ГОСТ), and every revocation check.
+/// cannot judge them (ГОСТ), and every revocation check. Run only for a
+/// signature that matches its document: the others are refused or
+/// unchecked anyway, and each check is a process.
 fn openssl_checks(
     out: &mut CmsCheck,
     cert: &Certificate,
@@ -701,7 +703,6 @@ pub fn check_detached(
         not_before: date(tbs.validity.not_before),
         not_after: date(tbs.validity.not_after),
     };
-    openssl_checks(&mut out, cert, &certs, roots, at);
     if key_oid.to_string().starts_with(GOST_PREFIX) || sig_oid.to_string().starts_with(GOST_PREFIX)
     {
         out.algorithm = match key_oid.to_string().as_str() {
@@ -715,6 +716,9 @@ pub fn check_detached(
             Ok(false) => Integrity::Bad,
             Err(_) => Integrity::Unchecked,
         };
+        if out.integrity == Integrity::Ok {
+            openssl_checks(&mut out, cert, &certs, roots, at);
+        }
         out.status = overall(&out);
         return Ok(out);
     }
@@ -778,6 +782,9 @@ pub fn check_detached(
             Ok(()) => Integrity::Ok,
             Err(_) => Integrity::Bad,
         };
+    if out.integrity == Integrity::Ok {
+        openssl_checks(&mut out, cert, &certs, roots, at);
+    }
     out.status = overall(&out);
     Ok(out)
 }

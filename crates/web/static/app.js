@@ -25,7 +25,7 @@
   // field, whose message a screen reader reads with it (aria-describedby).
   document.addEventListener("DOMContentLoaded", function () {
     var wrong = document.querySelector('form [aria-invalid="true"]');
-    if (wrong && !document.activeElement.matches("input, textarea, select")) wrong.focus({ preventScroll: false });
+    if (wrong && !document.activeElement.matches("input, textarea, select")) wrong.focus();
   });
 
   var lang = document.body.dataset.lang === "en" ? "en" : "ru";

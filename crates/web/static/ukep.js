@@ -115,7 +115,7 @@
       var semd = root.getAttribute("data-semd");
       if (semd) await upload(await signBytes(plugin, chosen, await bytesOf(semd)), "semd");
       say(t("done"));
-      location.assign(location.pathname + "#cms-signatures");
+      location.hash = "cms-signatures";
       location.reload();
     } catch (e) {
       say(t("failed") + (e && e.message ? " (" + e.message + ")" : ""), true);

@@ -72,7 +72,7 @@ impl Pki {
         let crt = format!("{name}.crt");
         let subj = format!("/CN={name}");
         let md_flag = format!("-{md}");
-        let mut args = vec![
+        let args = vec![
             "req",
             "-new",
             "-x509",
@@ -90,13 +90,19 @@ impl Pki {
             &crt,
             &md_flag,
         ];
-        if alg == Alg::Gost {
-            args.extend(["-engine", "gost"]);
-        }
-        openssl(dir, &args);
+        p.run(&args);
         std::fs::copy(dir.join(&crt), dir.join("ca.crt")).unwrap();
         std::fs::copy(dir.join(&key), dir.join("ca.key")).unwrap();
         p
+    }
+
+    /// Runs `openssl` in the authority's directory, with the gost engine for ГОСТ.
+    fn run(&self, args: &[&str]) -> String {
+        let mut args = args.to_vec();
+        if self.alg == Alg::Gost {
+            args.extend(["-engine", "gost"]);
+        }
+        openssl(&self.dir, &args)
     }
 
     fn cert_md(&self) -> &'static str {
@@ -164,13 +170,10 @@ impl Pki {
         self.genkey(&key, false);
         let csr = format!("{tag}.csr");
         let subj = format!("/CN={cn}/SN={surname}/GN={given}/SNILS={snils}");
-        let mut args = vec![
+        let args = vec![
             "req", "-new", "-key", &key, "-subj", &subj, "-utf8", "-out", &csr,
         ];
-        if self.alg == Alg::Gost {
-            args.extend(["-engine", "gost"]);
-        }
-        openssl(&self.dir, &args);
+        self.run(&args);
         let crt = format!("{tag}.crt");
         let serial = format!("{:X}", self.serial);
         std::fs::write(self.dir.join("serial"), format!("{serial}\n")).unwrap();
@@ -200,10 +203,7 @@ impl Pki {
                 args.extend(["-days", &days]);
             }
         }
-        if self.alg == Alg::Gost {
-            args.extend(["-engine", "gost"]);
-        }
-        openssl(&self.dir, &args);
+        self.run(&args);
         Signer {
             cert: self.dir.join(&crt),
             key: self.dir.join(&key),
@@ -219,14 +219,11 @@ impl Pki {
         self.genkey(&key, false);
         let crt = format!("{tag}.crt");
         let subj = format!("/CN={cn}/SN={surname}/GN={given}/SNILS={snils}");
-        let mut args = vec![
+        let args = vec![
             "req", "-new", "-x509", "-key", &key, "-subj", &subj, "-utf8", "-days", "365", "-out",
             &crt,
         ];
-        if self.alg == Alg::Gost {
-            args.extend(["-engine", "gost"]);
-        }
-        openssl(&self.dir, &args);
+        self.run(&args);
         Signer {
             cert: self.dir.join(&crt),
             key: self.dir.join(&key),
@@ -237,26 +234,20 @@ impl Pki {
     /// Revokes a certificate it issued.
     pub fn revoke(&self, s: &Signer) {
         let cert = s.cert.to_string_lossy().into_owned();
-        let mut args = vec![
+        let args = vec![
             "ca", "-batch", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt",
             "-revoke", &cert,
         ];
-        if self.alg == Alg::Gost {
-            args.extend(["-engine", "gost"]);
-        }
-        openssl(&self.dir, &args);
+        self.run(&args);
     }
 
     /// Its current revocation list (PEM).
     pub fn crl(&self) -> String {
-        let mut args = vec![
+        let args = vec![
             "ca", "-batch", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt",
             "-gencrl", "-out", "ca.crl",
         ];
-        if self.alg == Alg::Gost {
-            args.extend(["-engine", "gost"]);
-        }
-        openssl(&self.dir, &args);
+        self.run(&args);
         std::fs::read_to_string(self.dir.join("ca.crl")).unwrap()
     }
 
@@ -279,11 +270,8 @@ impl Pki {
             "cms", "-sign", "-binary", "-in", "doc.bin", "-signer", &cert, "-inkey", &key, "-md",
             md, "-outform", "DER", "-out", "doc.p7s",
         ];
-        if self.alg == Alg::Gost {
-            args.extend(["-engine", "gost"]);
-        }
         args.extend(extra);
-        openssl(&self.dir, &args);
+        self.run(&args);
         std::fs::read(self.dir.join("doc.p7s")).unwrap()
     }
 }
