@@ -754,6 +754,9 @@ async fn signers_own_signatures(backend: BackendKind) {
         for text in says {
             assert!(html.contains(text), "{lang}: {text}");
         }
+        if lang == "en" {
+            assert!(html.contains("GOST R 34.10-2012 (512)") && !html.contains("ГОСТ Р"));
+        }
     }
     app.stop().await;
 }

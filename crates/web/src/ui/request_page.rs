@@ -1454,7 +1454,7 @@ pub(crate) fn cms_lines(
             );
             let what = format!(
                 "{target} \u{b7} {} \u{b7} {} {} {} \u{b7} {} {} \u{b7} {summary}",
-                c.algorithm,
+                algorithm_label(lang, &c.algorithm),
                 super::i18n::tr(lang, "cms-certificate"),
                 super::i18n::tr(lang, "number-sign"),
                 c.serial,
@@ -1464,6 +1464,17 @@ pub(crate) fn cms_lines(
             (c.signer.clone(), what, checked, cms_verdicts(lang, c))
         })
         .collect()
+}
+
+/// A signature's algorithm as stored (`ГОСТ Р 34.10-2012 (512)`, `RSA/SHA-256`),
+/// with the standard's name in the reader's language.
+fn algorithm_label(lang: rtms_domain::Lang, algorithm: &str) -> String {
+    match lang {
+        rtms_domain::Lang::En => {
+            algorithm.replace("\u{413}\u{41e}\u{421}\u{422} \u{420}", "GOST R")
+        }
+        _ => algorithm.to_string(),
+    }
 }
 
 /// The separate verdicts of a signer's signature, each with whether it holds.
