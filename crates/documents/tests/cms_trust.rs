@@ -14,8 +14,10 @@ use rtms_documents::cms::{
 #[test]
 fn trust_and_time_are_told_apart_from_integrity() {
     let dir = tempfile::tempdir().unwrap();
-    let now = Utc::now();
     let mut pki = Pki::new(dir.path(), "Test CA", Alg::Rsa);
+    // After the CA exists: its certificate starts at the second it was made,
+    // and a check at an earlier second would rightly find it not yet valid.
+    let now = Utc::now();
     let fmt = |t: chrono::DateTime<Utc>| t.format("%Y%m%d%H%M%SZ").to_string();
     let (start, end) = (fmt(now - Duration::days(1)), fmt(now + Duration::days(30)));
     let signer = pki.issue(
