@@ -194,17 +194,17 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// (certificate, key) when serving HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
-    pub mail: Option<rtms_service::jobs::MailConfig>,
+    pub mail: Option<rtms_service::platform::mail::MailConfig>,
     pub storage_url: Option<String>,
     pub max_upload_bytes: u64,
     pub clamd: Option<String>,
-    pub turn: Option<rtms_service::video::TurnConfig>,
+    pub turn: Option<rtms_service::scheduling::video::TurnConfig>,
     /// The address users open the system at (links in e-mails and on documents).
     pub public_url: Option<String>,
-    pub federal: Option<rtms_service::federal::FederalConfig>,
+    pub federal: Option<rtms_service::exchange::federal::FederalConfig>,
     pub federal_level: bool,
     /// Where FHIR Subscriptions may send notifications.
-    pub fhir_hooks: rtms_service::fhir_hooks::HookPolicy,
+    pub fhir_hooks: rtms_service::exchange::fhir_hooks::HookPolicy,
     /// Who may read `/metrics`.
     pub metrics: rtms_service::MetricsAccess,
     /// The audit chain's key file and the anchor file.
@@ -255,7 +255,7 @@ impl Config {
             .max_upload_mb
             .or(file.max_upload_mb)
             .map(|mb| mb << 20)
-            .unwrap_or(rtms_service::files::DEFAULT_MAX_BYTES);
+            .unwrap_or(rtms_service::attachments::files::DEFAULT_MAX_BYTES);
         let clamd = args.clamd.clone().or(file.clamd);
         let turn_urls = if args.turn_url.is_empty() {
             file.turn_url.unwrap_or_default()
@@ -267,13 +267,15 @@ impl Config {
             args.turn_secret.clone().or(file.turn_secret),
         ) {
             (true, None) => None,
-            (false, Some(secret)) if !secret.is_empty() => Some(rtms_service::video::TurnConfig {
-                urls: turn_urls,
-                secret,
-            }),
+            (false, Some(secret)) if !secret.is_empty() => {
+                Some(rtms_service::scheduling::video::TurnConfig {
+                    urls: turn_urls,
+                    secret,
+                })
+            }
             _ => bail!("TURN needs both --turn-url and --turn-secret"),
         };
-        let fhir_hooks = rtms_service::fhir_hooks::HookPolicy::from_origins(
+        let fhir_hooks = rtms_service::exchange::fhir_hooks::HookPolicy::from_origins(
             &if args.fhir_subscription_origins.is_empty() {
                 file.fhir_subscription_origins.clone().unwrap_or_default()
             } else {
@@ -314,7 +316,7 @@ impl Config {
         let mail = match args.smtp_host.clone().or(file.smtp_host) {
             None => None,
             Some(smtp_host) => {
-                use rtms_service::jobs::SmtpTls;
+                use rtms_service::platform::mail::SmtpTls;
                 let tls = match args.smtp_tls.clone().or(file.smtp_tls).as_deref() {
                     None => SmtpTls::StartTls,
                     Some(t) => SmtpTls::parse(t)
@@ -331,7 +333,7 @@ impl Config {
                     })?),
                     None => None,
                 };
-                Some(rtms_service::jobs::MailConfig {
+                Some(rtms_service::platform::mail::MailConfig {
                     smtp_host,
                     smtp_port: args.smtp_port.or(file.smtp_port).unwrap_or(match tls {
                         SmtpTls::None => 25,
@@ -398,7 +400,7 @@ impl Config {
                 args.federal_token.clone().or(file.federal_token),
             ) {
                 (Some(url), Some(token)) => {
-                    let mut f = rtms_service::federal::FederalConfig::new(url, token);
+                    let mut f = rtms_service::exchange::federal::FederalConfig::new(url, token);
                     if let Some(m) = args
                         .federal_retry_cap_minutes
                         .or(file.federal_retry_cap_minutes)
@@ -420,10 +422,10 @@ impl Config {
     }
 
     /// The attachment store this configuration names.
-    pub fn file_store(&self) -> anyhow::Result<rtms_service::files::FileStore> {
+    pub fn file_store(&self) -> anyhow::Result<rtms_service::attachments::files::FileStore> {
         let mut store = match &self.storage_url {
-            Some(url) => rtms_service::files::FileStore::from_url(url, &self.data_dir),
-            None => rtms_service::files::FileStore::local(&self.data_dir),
+            Some(url) => rtms_service::attachments::files::FileStore::from_url(url, &self.data_dir),
+            None => rtms_service::attachments::files::FileStore::local(&self.data_dir),
         }
         .with_context(|| "cannot open the attachment store".to_string())?;
         store.max_bytes = self.max_upload_bytes;

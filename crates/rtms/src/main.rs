@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rtms_domain::Role;
-use rtms_service::auth::NewUserSpec;
+use rtms_service::access::auth::NewUserSpec;
 use rtms_service::{Services, SystemClock};
 
 use config::{Config, ConfigArgs};
@@ -151,11 +151,12 @@ fn main() -> anyhow::Result<()> {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
     // `rtms internal dicom-index <file>`: the child process `serve` indexes an
-    // uploaded DICOM file in, under limits (rtms_service::dicom::DicomWorker).
+    // uploaded DICOM file in, under limits (rtms_service::attachments::dicom::DicomWorker).
     // Hidden from the help; reads no configuration and no database.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.len() == 4 && args[1] == "internal" && args[2] == "dicom-index" {
-        let details = rtms_service::dicom::index_worker_main(std::path::Path::new(&args[3]));
+        let details =
+            rtms_service::attachments::dicom::index_worker_main(std::path::Path::new(&args[3]));
         println!("{details}");
         return Ok(());
     }
@@ -214,7 +215,9 @@ fn main() -> anyhow::Result<()> {
     if matches!(cli.command, Command::Serve { .. }) {
         svc = svc.with_files(config.file_store()?);
         match std::env::current_exe() {
-            Ok(me) => svc = svc.with_dicom_worker(rtms_service::dicom::DicomWorker::rtms(me)),
+            Ok(me) => {
+                svc = svc.with_dicom_worker(rtms_service::attachments::dicom::DicomWorker::rtms(me))
+            }
             Err(e) => tracing::warn!(error = %e, "DICOM is indexed in-process: own path unknown"),
         }
     }
@@ -347,22 +350,22 @@ fn serve(
             "reference data loaded"
         );
     }
-    if demo && rtms_service::demo::seed_if_empty(&svc)? {
+    if demo && rtms_service::seed::demo::seed_if_empty(&svc)? {
         tracing::info!(
             "demo region seeded; every demo user's password is {}",
-            rtms_service::demo::DEMO_PASSWORD
+            rtms_service::seed::demo::DEMO_PASSWORD
         );
     }
     if !demo {
         // A real region never serves accounts whose password is printed in the docs.
         if disable_demo_accounts {
-            let off = rtms_service::demo::disable_demo_accounts(&svc)
+            let off = rtms_service::seed::demo::disable_demo_accounts(&svc)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if !off.is_empty() {
                 tracing::warn!(accounts = %off.join(", "), "demo accounts with the demo password switched off");
             }
         } else {
-            let open = rtms_service::demo::accounts_with_demo_password(&svc)
+            let open = rtms_service::seed::demo::accounts_with_demo_password(&svc)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if !open.is_empty() {
                 anyhow::bail!(
@@ -389,97 +392,9 @@ fn serve(
         .max_blocking_threads(64)
         .build()?;
     runtime.block_on(async move {
-        // The job worker: e-mail and other background work, claimed one job
-        // at a time; the federal outbox has its own (a transfer of gigabytes
-        // holds up no e-mail).
-        for outbox in [false, true] {
-            let worker = svc.clone();
-            tokio::spawn(async move {
-                let name = format!("{}-{}", std::process::id(), rand::random::<u32>());
-                let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
-                loop {
-                    every.tick().await;
-                    let (svc, name) = (worker.clone(), name.clone());
-                    let ran = tokio::task::spawn_blocking(move || {
-                        if outbox {
-                            svc.run_outbox(&name, 50)
-                        } else {
-                            svc.run_other_jobs(&name, 50)
-                        }
-                    })
-                    .await;
-                    if let Ok(Err(e)) = ran {
-                        tracing::warn!(error = %e, "job worker failed");
-                    }
-                }
-            });
-        }
-        // FHIR subscription deliveries, apart from the job worker: a slow
-        // endpoint holds up only its own subscription's delivery, never e-mail.
-        let deliverer = svc.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
-            loop {
-                every.tick().await;
-                let svc = deliverer.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_deliveries(50)).await {
-                    tracing::warn!(error = %e, "FHIR deliveries failed");
-                }
-            }
-        });
-        // The deadline monitor: every instance runs it; each alert goes out once.
-        let monitor = svc.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                every.tick().await;
-                let svc = monitor.clone();
-                match tokio::task::spawn_blocking(move || svc.run_deadline_monitor()).await {
-                    Ok(Err(e)) => tracing::warn!(error = %e, "deadline monitor failed"),
-                    Err(e) => tracing::warn!(error = %e, "deadline monitor panicked"),
-                    Ok(Ok(_)) => {}
-                }
-                // Yesterday's digests, queued once per user whichever instance comes first.
-                let svc = monitor.clone();
-                match tokio::task::spawn_blocking(move || svc.queue_digests()).await {
-                    Ok(Err(e)) => tracing::warn!(error = %e, "daily digests failed"),
-                    Err(e) => tracing::warn!(error = %e, "daily digests panicked"),
-                    Ok(Ok(0)) => {}
-                    Ok(Ok(n)) => tracing::info!(queued = n, "daily digests queued"),
-                }
-                let svc = monitor.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.run_video_reminders()).await {
-                    tracing::warn!(error = %e, "video reminders failed");
-                }
-            }
-        });
-        // The audit chain's head, anchored outside the database now and then.
-        let anchorer = svc.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(
-                60 * rtms_service::audit::ANCHOR_EVERY_MINUTES,
-            ));
-            loop {
-                every.tick().await;
-                let svc = anchorer.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.audit_anchor()).await {
-                    tracing::warn!(error = %e, "audit anchor not written");
-                }
-            }
-        });
-        // Uploads abandoned for a day are removed with their bytes.
-        let sweeper = svc.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-            loop {
-                every.tick().await;
-                match sweeper.sweep_uploads().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(removed = n, "abandoned uploads removed"),
-                    Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
-                }
-            }
-        });
+        // Job workers, deliveries, the deadline monitor, digests, reminders,
+        // the audit anchor, the upload sweep: one table, in the service crate.
+        rtms_service::platform::periodic::spawn_all(&svc, rtms_service::PERIODIC);
         tracing::info!(files = %svc.files.describe(), "attachment store");
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
@@ -609,7 +524,7 @@ fn admin(svc: Services, cmd: AdminCommand) -> anyhow::Result<()> {
             districts,
             seed,
         } => {
-            let spec = rtms_service::generate::GenerateSpec {
+            let spec = rtms_service::seed::generate::GenerateSpec {
                 count,
                 years,
                 districts,
@@ -655,7 +570,7 @@ fn audit_key(
     path: &std::path::Path,
     create: bool,
 ) -> anyhow::Result<Option<rtms_store::audit::ChainKey>> {
-    use rtms_service::keys::{self, KeyFileError};
+    use rtms_service::platform::keys::{self, KeyFileError};
     use rtms_store::audit::ChainKey;
     let parse = |text: String| {
         ChainKey::from_hex(&text).ok_or_else(|| KeyFileError::Malformed {

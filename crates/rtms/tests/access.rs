@@ -1077,8 +1077,8 @@ async fn totp(backend: BackendKind) {
         .and_then(|s| s.split('<').next())
         .expect("secret shown")
         .to_string();
-    let key = rtms_service::totp::base32_decode(&secret).unwrap();
-    let code = |at: i64| format!("{:06}", rtms_service::totp::totp(&key, at));
+    let key = rtms_service::access::totp::base32_decode(&secret).unwrap();
+    let code = |at: i64| format!("{:06}", rtms_service::access::totp::totp(&key, at));
     // A wrong code does not enrol.
     let resp = app
         .browser
@@ -1230,7 +1230,7 @@ both_backends!(second_factor_enrolment_and_sign_in, super::totp);
 /// any password is hashed, and alike for logins that exist and logins that do
 /// not: the answers tell an attacker nothing, and a window later they work again.
 async fn throttle(backend: BackendKind) {
-    use rtms_service::sessions::{
+    use rtms_service::access::sessions::{
         LOGIN_ATTEMPTS_PER_ADDRESS, LOGIN_ATTEMPTS_PER_LOGIN, LOGIN_WINDOW_SECONDS,
     };
     let clock = Arc::new(ManualClock::new(Utc::now()));
@@ -1326,7 +1326,7 @@ async fn throttle(backend: BackendKind) {
     // consultant2), all is forgiven.
     clock.advance(
         Duration::seconds(LOGIN_WINDOW_SECONDS + 1).max(Duration::minutes(
-            rtms_service::sessions::MAX_LOCK_MINUTES + 1,
+            rtms_service::access::sessions::MAX_LOCK_MINUTES + 1,
         )),
     );
     app.login("consultant2").await;
@@ -1355,10 +1355,10 @@ async fn enrol_totp(app: &TestApp, clock: &ManualClock, login: &str) -> (Vec<u8>
         .and_then(|s| s.split('<').next())
         .expect("secret shown")
         .to_string();
-    let key = rtms_service::totp::base32_decode(&secret).unwrap();
+    let key = rtms_service::access::totp::base32_decode(&secret).unwrap();
     let code = format!(
         "{:06}",
-        rtms_service::totp::totp(&key, clock.now().timestamp())
+        rtms_service::access::totp::totp(&key, clock.now().timestamp())
     );
     let resp = app
         .browser
@@ -1401,7 +1401,7 @@ async fn totp_once(backend: BackendKind) {
     clock.advance(Duration::seconds(30));
     let code = format!(
         "{:06}",
-        rtms_service::totp::totp(&key, clock.now().timestamp())
+        rtms_service::access::totp::totp(&key, clock.now().timestamp())
     );
     let send = |pending: String, code: String| {
         app.browser
@@ -1432,7 +1432,7 @@ async fn totp_once(backend: BackendKind) {
     // The next step's code works.
     let next = format!(
         "{:06}",
-        rtms_service::totp::totp(&key, clock.now().timestamp())
+        rtms_service::access::totp::totp(&key, clock.now().timestamp())
     );
     let resp = send(password_step(&app, "dispatcher").await, next)
         .await
@@ -1512,7 +1512,8 @@ async fn live_stream_ends(backend: BackendKind) {
     assert_eq!(live.status(), StatusCode::OK);
     let resp = app.page(Method::POST, "/logout", Some(&cookie)).await;
     assert!(resp.status().is_redirection());
-    let bound = std::time::Duration::from_secs(rtms_service::sessions::STREAM_RECHECK_SECONDS + 3);
+    let bound =
+        std::time::Duration::from_secs(rtms_service::access::sessions::STREAM_RECHECK_SECONDS + 3);
     let started = std::time::Instant::now();
     let ended = tokio::time::timeout(bound, async {
         while let Ok(Some(_)) = live.chunk().await {}
@@ -2110,7 +2111,7 @@ async fn admin_separation(backend: BackendKind) {
             rtms_store::Db::connect(&url, 1).unwrap(),
             Arc::new(rtms_service::SystemClock),
         );
-        svc.create_user(&rtms_service::auth::NewUserSpec {
+        svc.create_user(&rtms_service::access::auth::NewUserSpec {
             login: "admin2".into(),
             password: "rtms-demo-password".into(),
             last_name: "Второй".into(),

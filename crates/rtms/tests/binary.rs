@@ -326,7 +326,7 @@ fn demo_database(backend: rtms_store::BackendKind) -> rtms_store::testing::TestD
     let db = rtms_store::testing::TestDatabase::new(backend);
     let svc = rtms_service::Services::new(db.db(), std::sync::Arc::new(rtms_service::SystemClock));
     svc.db.write(rtms_store::reference::ensure_loaded).unwrap();
-    assert!(rtms_service::demo::seed_if_empty(&svc).unwrap());
+    assert!(rtms_service::seed::demo::seed_if_empty(&svc).unwrap());
     db
 }
 

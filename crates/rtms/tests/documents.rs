@@ -215,16 +215,16 @@ async fn add_colleague(app: &TestApp) {
             })
             .unwrap()[0]
             .organization_id;
-        let hash = rtms_service::auth::hash_password("rtms-demo-password").unwrap();
+        let hash = rtms_service::access::auth::hash_password("rtms-demo-password").unwrap();
         svc.insert_user_with_hash(
-            &rtms_service::auth::NewUserSpec {
+            &rtms_service::access::auth::NewUserSpec {
                 login: "cardio2".into(),
                 last_name: "Григорьев".into(),
                 first_name: "Павел".into(),
                 middle_name: "Андреевич".into(),
                 position: "Врач-кардиолог".into(),
                 position_code: Some("34".into()),
-                snils: Some(rtms_service::demo::demo_snils(900)),
+                snils: Some(rtms_service::seed::demo::demo_snils(900)),
                 roles: vec![(Role::Consultant, okb)],
                 profiles: vec!["cardiology".into()],
                 ..Default::default()
@@ -467,7 +467,7 @@ fn cms_sign_issued(dir: &std::path::Path, pdf: &[u8], ca: &str) -> Vec<u8> {
 /// checked against the database once the server runs.
 fn demo_identity() -> (String, String, String, String) {
     (
-        rtms_service::demo::demo_snils(6),
+        rtms_service::seed::demo::demo_snils(6),
         "Смирнов".into(),
         "Алексей".into(),
         "Викторович".into(),

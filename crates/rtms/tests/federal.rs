@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, Utc};
 use common::{api_token, complete_request, TestApp};
 use reqwest::{Method, StatusCode};
-use rtms_service::federal::FederalConfig;
+use rtms_service::exchange::federal::FederalConfig;
 use rtms_service::{Clock, ManualClock, Services};
 use rtms_store::BackendKind;
 use serde_json::{json, Value};
@@ -536,7 +536,7 @@ async fn an_escalation_with_large_files_survives_a_long_outage() {
                 .write(|c| {
                     rtms_store::jobs::enqueue_persistent(
                         c,
-                        rtms_service::federal::SEND_JOB,
+                        rtms_service::exchange::federal::SEND_JOB,
                         &json!({"consultation": id}).to_string(),
                         chrono::Utc::now().naive_utc() - Duration::days(1),
                         chrono::Utc::now().naive_utc(),

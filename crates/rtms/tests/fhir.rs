@@ -137,7 +137,7 @@ async fn mis_round_trip(backend: BackendKind) {
     let origin = hook.trim_end_matches("/hook").to_string();
     let app = TestApp::spawn_custom(backend, move |svc| {
         let svc = svc.with_fhir_hooks(
-            rtms_service::fhir_hooks::HookPolicy::from_origins(&[origin], true).unwrap(),
+            rtms_service::exchange::fhir_hooks::HookPolicy::from_origins(&[origin], true).unwrap(),
         );
         *keep.lock().unwrap() = Some(svc.clone());
         svc
@@ -544,7 +544,7 @@ async fn listener(redirect_to: Option<String>) -> (String, SeenLog) {
 /// A server whose subscriptions may go where `policy` says; its services too.
 async fn app_with_hooks(
     backend: BackendKind,
-    policy: rtms_service::fhir_hooks::HookPolicy,
+    policy: rtms_service::exchange::fhir_hooks::HookPolicy,
 ) -> (TestApp, rtms_service::Services) {
     let services = std::sync::Arc::new(std::sync::Mutex::new(None));
     let keep = services.clone();
@@ -558,8 +558,11 @@ async fn app_with_hooks(
     (app, svc)
 }
 
-fn policy(origins: &[String], allow_private: bool) -> rtms_service::fhir_hooks::HookPolicy {
-    rtms_service::fhir_hooks::HookPolicy::from_origins(origins, allow_private).unwrap()
+fn policy(
+    origins: &[String],
+    allow_private: bool,
+) -> rtms_service::exchange::fhir_hooks::HookPolicy {
+    rtms_service::exchange::fhir_hooks::HookPolicy::from_origins(origins, allow_private).unwrap()
 }
 
 /// Runs the delivery worker once; how many deliveries it tried.
@@ -783,7 +786,7 @@ async fn coalesced_and_owned(backend: BackendKind) {
         for i in 0..1000 {
             svc2.db
                 .write(|c| {
-                    rtms_service::fhir::queue_notifications(
+                    rtms_service::exchange::fhir_hooks::queue_notifications(
                         c,
                         ids2[i % 3],
                         chrono::Utc::now().naive_utc(),

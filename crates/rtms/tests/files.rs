@@ -7,7 +7,7 @@ mod common;
 use base64::Engine;
 use common::*;
 use reqwest::{Method, StatusCode};
-use rtms_service::files::FileStore;
+use rtms_service::attachments::files::FileStore;
 use rtms_store::BackendKind;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -484,7 +484,7 @@ both_backends!(dicom_study_viewer, super::dicom_study);
 /// structural pre-scan), then in the child process `rtms serve` uses.
 async fn hostile_dicom(backend: BackendKind) {
     use rtms_dicom::fixtures::hostile::nested_sequences;
-    use rtms_service::dicom::DicomWorker;
+    use rtms_service::attachments::dicom::DicomWorker;
     let db = TestApp::seeded_database(backend).await;
     for worker in [false, true] {
         let app = TestApp::start_custom(
@@ -584,7 +584,7 @@ async fn upload_to_s3_compatible_store() {
     let staging = tempfile::tempdir().unwrap();
     let store = FileStore::s3(
         "rtms-files",
-        &rtms_service::files::S3Options {
+        &rtms_service::attachments::files::S3Options {
             endpoint: Some(endpoint.clone()),
             region: "us-east-1".into(),
             access_key_id: "test".into(),

@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use common::TestApp;
-use rtms_service::generate::GenerateSpec;
+use rtms_service::seed::generate::GenerateSpec;
 use rtms_service::{Services, SystemClock};
 use rtms_store::BackendKind;
 
@@ -119,7 +119,7 @@ async fn generated_region(backend: BackendKind) {
 }
 
 /// Generates 600 requests in three district hospitals with seed 7.
-async fn generate(url: &str) -> (rtms_service::generate::Generated, Vec<u64>) {
+async fn generate(url: &str) -> (rtms_service::seed::generate::Generated, Vec<u64>) {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
         let svc = Services::new(

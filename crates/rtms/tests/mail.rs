@@ -12,7 +12,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use common::{complete_request, TestApp};
-use rtms_service::jobs::{MailConfig, SmtpTls};
+use rtms_service::platform::mail::{MailConfig, SmtpTls};
 use rtms_service::{Clock, ManualClock, Services};
 use rtms_store::BackendKind;
 use serde_json::json;

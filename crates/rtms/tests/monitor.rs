@@ -152,7 +152,7 @@ fn queued_mail(url: &str, to: &str, id: i64) -> Vec<String> {
 
 async fn escalation_to_ktc_head(backend: BackendKind) {
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let mail = rtms_service::jobs::MailConfig {
+    let mail = rtms_service::platform::mail::MailConfig {
         smtp_host: "127.0.0.1".into(),
         smtp_port: 9,
         from: "rtms@region.example".into(),

@@ -1,6 +1,6 @@
 //! The shipped coturn configuration (`deploy/turnserver.conf`) refuses to relay
 //! into private networks: a real coturn started with that file, a TURN client
-//! holding a credential minted by `rtms_service::video::turn_credential`,
+//! holding a credential minted by `rtms_service::scheduling::video::turn_credential`,
 //! and CreatePermission asked for a public, a private and a metadata address.
 
 use std::io::Write;
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
-use rtms_service::video::turn_credential;
+use rtms_service::scheduling::video::turn_credential;
 use sha1::Sha1;
 
 const MAGIC: u32 = 0x2112_A442;

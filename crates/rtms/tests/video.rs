@@ -12,7 +12,7 @@ use common::{complete_request, next_json, ws_connect, TestApp};
 use futures_util::SinkExt;
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
-use rtms_service::video::TurnConfig;
+use rtms_service::scheduling::video::TurnConfig;
 use rtms_service::{Services, SystemClock};
 use rtms_store::BackendKind;
 use serde_json::{json, Value};
@@ -515,7 +515,7 @@ async fn feed_tokens(backend: BackendKind) {
         .to_string();
     let token = path.trim_start_matches("/ics/").to_string();
     // Shown as the organization's date: the UTC date or the next one.
-    let expires = clock.now() + Duration::days(rtms_service::video::CALENDAR_FEED_DAYS);
+    let expires = clock.now() + Duration::days(rtms_service::scheduling::video::CALENDAR_FEED_DAYS);
     let until = [expires, expires + Duration::days(1)]
         .iter()
         .map(|d| d.format("%d.%m.%Y").to_string())
@@ -588,7 +588,9 @@ async fn feed_tokens(backend: BackendKind) {
     assert_eq!(s, StatusCode::CREATED);
     let path3 = made["path"].as_str().unwrap().to_string();
     assert_eq!(feed(path3.clone()).await, StatusCode::OK);
-    clock.advance(Duration::days(rtms_service::video::CALENDAR_FEED_DAYS) + Duration::minutes(1));
+    clock.advance(
+        Duration::days(rtms_service::scheduling::video::CALENDAR_FEED_DAYS) + Duration::minutes(1),
+    );
     assert_eq!(feed(path3).await, StatusCode::NOT_FOUND);
 }
 both_backends!(
@@ -669,7 +671,8 @@ async fn socket_ends_with_session(backend: BackendKind) {
     assert_eq!(next_json(&mut ws).await["type"], "welcome");
     let resp = app.page(Method::POST, "/logout", Some(&cookie)).await;
     assert!(resp.status().is_redirection());
-    let bound = std::time::Duration::from_secs(rtms_service::sessions::STREAM_RECHECK_SECONDS + 3);
+    let bound =
+        std::time::Duration::from_secs(rtms_service::access::sessions::STREAM_RECHECK_SECONDS + 3);
     let ended = tokio::time::timeout(bound, async {
         loop {
             match futures_util::StreamExt::next(&mut ws).await {

@@ -2,37 +2,105 @@
 //! are applied. The API and the web UI both call these; neither changes a
 //! status or checks a role on its own.
 
-pub mod admin;
-pub mod audit;
-pub mod audit_text;
-pub mod auth;
-pub mod clock;
-pub mod consultations;
-pub mod corrections;
-pub mod demo;
-pub mod dicom;
+// Capabilities, from the top floor down; each folder's `mod.rs` says what
+// it owns and what it may call. Nothing calls up: where a lower capability
+// needs a higher one to act (the lifecycle's changes reaching the federal
+// outbox), the higher one registers below (`CHANGE_HOOKS`, `JOB_TYPES`).
+pub mod access;
+pub mod attachments;
+pub mod directory;
 pub mod documents;
 pub mod error;
-pub mod federal;
-pub mod fhir;
-pub mod fhir_hooks;
-pub mod files;
-pub mod generate;
-pub mod jobs;
-pub mod keys;
-pub mod live;
-pub mod monitor;
-pub mod notifications;
-pub mod reports;
-pub mod semd;
-pub mod sessions;
-pub mod totp;
-pub mod video;
-pub mod views;
+pub mod exchange;
+pub mod lifecycle;
+pub mod page;
+pub mod platform;
+pub mod reporting;
+pub mod scheduling;
+pub mod seed;
 
-pub use auth::Actor;
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use access::auth::Actor;
 pub use error::ServiceError;
+pub use platform::clock::{Clock, ManualClock, SystemClock};
+
+use std::time::Duration;
+
+use platform::jobs::JobType;
+use platform::periodic::{Periodic, Task};
+
+/// Every kind of background job (`platform::jobs`): the workers look a
+/// stored row's kind up here.
+pub static JOB_TYPES: &[JobType] = &[
+    JobType::of::<platform::mail::SendEmail>(),
+    JobType::of::<exchange::federal::SendEscalation>(),
+    JobType::of::<exchange::federal::PollEscalation>(),
+];
+
+/// Who hears of every change to a request, in its transaction (`lifecycle::Change`).
+pub static CHANGE_HOOKS: &[lifecycle::ChangeHook] = &[
+    exchange::federal::on_change,
+    exchange::fhir_hooks::on_change,
+];
+
+/// Everything that runs on its own, every instance (`platform::periodic`).
+pub static PERIODIC: &[Periodic] = &[
+    // The job workers; the federal outbox has its own (a transfer of
+    // gigabytes holds up no e-mail).
+    Periodic {
+        name: "jobs",
+        every: Duration::from_secs(2),
+        task: Task::Blocking(|s| s.run_other_jobs(platform::periodic::worker_name(), 50)),
+        log_count: false,
+    },
+    Periodic {
+        name: "federal outbox",
+        every: Duration::from_secs(2),
+        task: Task::Blocking(|s| s.run_outbox(platform::periodic::worker_name(), 50)),
+        log_count: false,
+    },
+    // FHIR subscription deliveries, apart from the job workers: a slow
+    // endpoint holds up only its own subscription's delivery, never e-mail.
+    Periodic {
+        name: "FHIR deliveries",
+        every: Duration::from_secs(2),
+        task: Task::Blocking(|s| s.run_deliveries(50)),
+        log_count: false,
+    },
+    // Each alert goes out once, whichever instance comes first.
+    Periodic {
+        name: "deadline monitor",
+        every: Duration::from_secs(60),
+        task: Task::Blocking(Services::run_deadline_monitor),
+        log_count: false,
+    },
+    // Yesterday's digests, queued once per user.
+    Periodic {
+        name: "daily digests",
+        every: Duration::from_secs(60),
+        task: Task::Blocking(Services::queue_digests),
+        log_count: true,
+    },
+    Periodic {
+        name: "video reminders",
+        every: Duration::from_secs(60),
+        task: Task::Blocking(Services::run_video_reminders),
+        log_count: false,
+    },
+    // The audit chain's head, anchored outside the database.
+    Periodic {
+        name: "audit anchor",
+        every: Duration::from_secs(60 * access::audit::ANCHOR_EVERY_MINUTES),
+        task: Task::Blocking(|s| s.audit_anchor().map(|a| usize::from(a.is_some()))),
+        log_count: false,
+    },
+    // Uploads abandoned for a day are removed with their bytes.
+    Periodic {
+        name: "abandoned uploads",
+        every: Duration::from_secs(3600),
+        task: Task::Async(|s| Box::pin(async move { s.sweep_uploads().await })),
+        log_count: true,
+    },
+];
 
 use std::sync::Arc;
 
@@ -43,22 +111,22 @@ use rtms_store::Db;
 pub struct Services {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    pub live: live::LiveHub,
+    pub live: platform::live::LiveHub,
     /// E-mail, when an SMTP relay is configured.
-    pub mail: Option<Arc<jobs::MailConfig>>,
+    pub mail: Option<Arc<platform::mail::MailConfig>>,
     /// Attachments: the object store and the uploads in progress.
-    pub files: Arc<files::FileStore>,
+    pub files: Arc<attachments::files::FileStore>,
     /// TURN for the video rooms, when coturn is configured.
-    pub turn: Option<Arc<video::TurnConfig>>,
+    pub turn: Option<Arc<scheduling::video::TurnConfig>>,
     /// The address users open the system at (`--public-url`), for absolute
     /// links on documents; e-mail has its own copy in `mail`.
     pub public_url: Option<String>,
     /// The federal level's FHIR interface, for escalations (`--federal-url`).
-    pub federal: Option<Arc<federal::FederalConfig>>,
+    pub federal: Option<Arc<exchange::federal::FederalConfig>>,
     /// This instance runs the federal level (`--level federal`): nothing above it.
     pub federal_level: bool,
     /// Where FHIR subscriptions may send notifications (`fhir_hooks`).
-    pub fhir_hooks: Arc<fhir_hooks::HookPolicy>,
+    pub fhir_hooks: Arc<exchange::fhir_hooks::HookPolicy>,
     /// Who may read `/metrics` (`--metrics-token`, `--metrics-allow`); nobody by default.
     pub metrics_access: Arc<MetricsAccess>,
     /// The audit chain's key (kept outside the database), once keyed.
@@ -76,13 +144,17 @@ pub struct Services {
     pub trust_roots: Arc<rtms_documents::cms::TrustRoots>,
     /// The child process that indexes uploaded DICOM (`serve` sets this
     /// binary); without one, indexing runs in this process.
-    pub dicom_worker: Option<dicom::DicomWorker>,
+    pub dicom_worker: Option<attachments::dicom::DicomWorker>,
     /// Reads recorded by group commit (see `audit::AuditQueue`).
-    pub(crate) audit_queue: Arc<audit::AuditQueue>,
+    pub(crate) audit_queue: Arc<access::audit::AuditQueue>,
     /// Organizations as lists name them (see `consultations::Kept`).
-    pub(crate) org_cache: Arc<consultations::Kept<consultations::Orgs>>,
+    pub(crate) org_cache: Arc<lifecycle::consultations::Kept<lifecycle::consultations::Orgs>>,
     /// Medical profiles, as the filters and forms list them.
-    pub(crate) profile_cache: Arc<consultations::Kept<Vec<rtms_store::models::Profile>>>,
+    /// The job types the workers run (`JOB_TYPES`).
+    pub(crate) job_types: &'static [JobType],
+    /// Who hears of every change to a request (`CHANGE_HOOKS`).
+    pub(crate) change_hooks: &'static [lifecycle::ChangeHook],
+    pub(crate) profile_cache: Arc<lifecycle::consultations::Kept<Vec<rtms_store::models::Profile>>>,
 }
 
 impl Services {
@@ -90,9 +162,9 @@ impl Services {
         Services {
             db,
             clock,
-            live: live::LiveHub::new(),
+            live: platform::live::LiveHub::new(),
             mail: None,
-            files: Arc::new(files::FileStore::temporary()),
+            files: Arc::new(attachments::files::FileStore::temporary()),
             turn: None,
             public_url: None,
             federal: None,
@@ -109,6 +181,8 @@ impl Services {
             audit_queue: Arc::default(),
             org_cache: Arc::default(),
             profile_cache: Arc::default(),
+            job_types: JOB_TYPES,
+            change_hooks: CHANGE_HOOKS,
         }
     }
 
@@ -119,13 +193,13 @@ impl Services {
     }
 
     /// Uploaded DICOM is indexed by this child process.
-    pub fn with_dicom_worker(mut self, worker: dicom::DicomWorker) -> Self {
+    pub fn with_dicom_worker(mut self, worker: attachments::dicom::DicomWorker) -> Self {
         self.dicom_worker = Some(worker);
         self
     }
 
     /// Attachments go to this store (`serve` sets the configured one).
-    pub fn with_files(mut self, files: files::FileStore) -> Self {
+    pub fn with_files(mut self, files: attachments::files::FileStore) -> Self {
         self.files = Arc::new(files);
         self
     }

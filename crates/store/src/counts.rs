@@ -16,7 +16,7 @@
 //! On PostgreSQL a counter row would make every two writers of different
 //! requests wait for each other. There, statement triggers (PostgreSQL
 //! migration 21) send a notification on `rtms_requests_changed` at the writer's
-//! commit; the instance's bus listener (`service/src/live.rs`) hears it and
+//! commit; the instance's bus listener (`service/src/platform/live.rs`) hears it and
 //! calls [`ListCounts::changed`], which moves a number kept in memory. This
 //! instance's own writes move it at once ([`crate::Db::write`]), so a request
 //! just created is counted on the next list; another instance's change is

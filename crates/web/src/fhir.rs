@@ -1,6 +1,6 @@
 //! The HL7 FHIR R4 interface at `/fhir/r4` (`application/fhir+json`): what a
 //! hospital information system (МИС) or another instance reads and sends.
-//! Resources are built in `rtms_service::fhir`; here are the routes, the
+//! Resources are built in `rtms_service::exchange::fhir`; here are the routes, the
 //! token scope check, searches, and errors as OperationOutcome.
 
 use std::collections::BTreeMap;
@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use rtms_domain::{Lang, Status};
-use rtms_service::consultations::ListQuery;
-use rtms_service::fhir as f;
+use rtms_service::exchange::fhir as f;
+use rtms_service::lifecycle::consultations::ListQuery;
 use rtms_service::ServiceError;
 use serde_json::{json, Value};
 
@@ -176,8 +176,8 @@ async fn read_one(
     id: String,
     pick: fn(
         &str,
-        &rtms_service::views::ConsultationView,
-        Option<&rtms_service::views::ConclusionView>,
+        &rtms_service::lifecycle::views::ConsultationView,
+        Option<&rtms_service::lifecycle::views::ConclusionView>,
         Option<&str>,
     ) -> Option<Value>,
     headers: HeaderMap,

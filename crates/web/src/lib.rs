@@ -40,7 +40,7 @@ pub struct AppState {
 pub fn client_of(
     parts: &axum::http::request::Parts,
     state: &AppState,
-) -> rtms_service::sessions::Client {
+) -> rtms_service::access::sessions::Client {
     let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
@@ -66,7 +66,7 @@ pub fn client_of(
             }
         }
     }
-    rtms_service::sessions::Client {
+    rtms_service::access::sessions::Client {
         ip: ip.map(|i| i.to_string()).unwrap_or_default(),
         user_agent: parts
             .headers

@@ -129,7 +129,7 @@ pub fn may_scrape(state: &AppState, parts: &axum::http::request::Parts) -> bool 
 
 /// Compares two secrets in time that depends on their hashes only.
 fn same_secret(a: &str, b: &str) -> bool {
-    use rtms_service::sessions::token_hash;
+    use rtms_service::access::sessions::token_hash;
     let (x, y) = (token_hash(a), token_hash(b));
     x.bytes()
         .zip(y.bytes())

@@ -3,7 +3,7 @@
 //! same figures under the same headers.
 
 use rtms_domain::Lang;
-use rtms_service::reports::{Line, Report};
+use rtms_service::reporting::reports::{Line, Report};
 
 use crate::error::AppError;
 use crate::ui::fmt;

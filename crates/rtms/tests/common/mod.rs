@@ -35,7 +35,7 @@ impl TestApp {
     pub async fn spawn_configured(
         backend: BackendKind,
         clock: Arc<dyn Clock>,
-        mail: Option<rtms_service::jobs::MailConfig>,
+        mail: Option<rtms_service::platform::mail::MailConfig>,
     ) -> TestApp {
         let db = TestApp::seeded_database(backend).await;
         TestApp::start_configured(db, clock, mail).await
@@ -52,7 +52,7 @@ impl TestApp {
             );
             svc.db.migrate().unwrap();
             svc.db.write(rtms_store::reference::ensure_loaded).unwrap();
-            rtms_service::demo::seed_if_empty(&svc).unwrap();
+            rtms_service::seed::demo::seed_if_empty(&svc).unwrap();
         })
         .await
         .unwrap();
@@ -73,7 +73,7 @@ impl TestApp {
             );
             svc.db.migrate().unwrap();
             svc.db.write(rtms_store::reference::ensure_loaded).unwrap();
-            rtms_service::demo::seed_if_empty(&svc).unwrap();
+            rtms_service::seed::demo::seed_if_empty(&svc).unwrap();
         })
         .await
         .unwrap();
@@ -92,7 +92,7 @@ impl TestApp {
     pub async fn start_configured(
         db: Arc<TestDatabase>,
         clock: Arc<dyn Clock>,
-        mail: Option<rtms_service::jobs::MailConfig>,
+        mail: Option<rtms_service::platform::mail::MailConfig>,
     ) -> TestApp {
         TestApp::start_custom(db, clock, move |svc| match mail {
             Some(m) => svc.with_mail(m),
@@ -105,7 +105,7 @@ impl TestApp {
     /// across restarts, or S3).
     pub async fn start_with_files(
         db: Arc<TestDatabase>,
-        files: rtms_service::files::FileStore,
+        files: rtms_service::attachments::files::FileStore,
     ) -> TestApp {
         TestApp::start_custom(db, Arc::new(SystemClock), move |svc| svc.with_files(files)).await
     }

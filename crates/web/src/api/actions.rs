@@ -9,7 +9,7 @@
 //! allows is what the server accepts. The generic `{action}` operation stays,
 //! deprecated, for clients generated from 1.x.
 
-use rtms_service::consultations::{CLOSEOUT_EFFECTS, ESCALATE_REASONS, REJECT_REASONS};
+use rtms_service::lifecycle::consultations::{CLOSEOUT_EFFECTS, ESCALATE_REASONS, REJECT_REASONS};
 use serde_json::{json, Map, Value};
 
 /// The generic operation's path.

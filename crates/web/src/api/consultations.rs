@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use rtms_domain::request::ConsultationPatch;
 use rtms_domain::{Action, Status};
-use rtms_service::consultations::{ActionParams, ConclusionInput, ListQuery};
-use rtms_service::views::*;
+use rtms_service::lifecycle::consultations::{ActionParams, ConclusionInput, ListQuery};
+use rtms_service::lifecycle::views::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -336,12 +336,12 @@ async fn record_federal(
 /// attempts, the last error and the true time of the next attempt, and
 /// whether it is undelivered past the alarm time. `null` when never escalated.
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/escalation", tag = "consultations", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Option<rtms_service::federal::EscalationView>), (status = 404, body = Problem)))]
+    responses((status = 200, body = Option<rtms_service::exchange::federal::EscalationView>), (status = 404, body = Problem)))]
 async fn escalation_state(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<axum::Json<Option<rtms_service::federal::EscalationView>>, AppError> {
+) -> Result<axum::Json<Option<rtms_service::exchange::federal::EscalationView>>, AppError> {
     let svc = state.svc.clone();
     let lang = caller.lang;
     blocking(move || svc.escalation_state(&caller.actor, id))
@@ -369,11 +369,11 @@ async fn resend_escalation(
 /// Escalations undelivered past the alarm time, oldest first (dispatchers;
 /// empty for others).
 #[utoipa::path(get, path = "/api/v1/federal/alarms", tag = "consultations", security(("bearer" = [])),
-    responses((status = 200, body = Vec<rtms_service::federal::FederalAlarm>)))]
+    responses((status = 200, body = Vec<rtms_service::exchange::federal::FederalAlarm>)))]
 async fn federal_alarms(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<axum::Json<Vec<rtms_service::federal::FederalAlarm>>, AppError> {
+) -> Result<axum::Json<Vec<rtms_service::exchange::federal::FederalAlarm>>, AppError> {
     let svc = state.svc.clone();
     let lang = caller.lang;
     blocking(move || svc.federal_alarms(&caller.actor))

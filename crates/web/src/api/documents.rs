@@ -7,8 +7,8 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rtms_service::documents::semd::SemdView;
 use rtms_service::documents::{CmsSignatureView, SealKeyView, Verification};
-use rtms_service::semd::SemdView;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -17,7 +17,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rtms_domain::Lang;
-use rtms_service::files::{AttachmentView, NewUpload, UploadState};
+use rtms_service::attachments::files::{AttachmentView, NewUpload, UploadState};
 use rtms_service::{Actor, ServiceError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -346,7 +346,7 @@ pub(crate) fn safe_download_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !rtms_service::files::is_format_char(*c))
+        .filter(|c| !c.is_control() && !rtms_service::attachments::files::is_format_char(*c))
         .map(|c| {
             if matches!(c, '"' | ':' | '*' | '?' | '<' | '>' | '|') {
                 '_'
@@ -538,7 +538,7 @@ async fn frame(
         (Some(c), Some(w)) if w > 0.0 => Some(rtms_dicom::Window::new(c, w)),
         _ => None,
     };
-    let req = rtms_service::dicom::FrameRequest {
+    let req = rtms_service::attachments::dicom::FrameRequest {
         study: q.study as usize,
         series: q.series as usize,
         instance: q.instance as usize,

@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::Json;
 use rtms_domain::Lang;
-use rtms_service::views::UserView;
+use rtms_service::lifecycle::views::UserView;
 use rtms_service::Actor;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -278,7 +278,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
 }
 
 /// Where the request comes from.
-pub struct ClientInfo(pub rtms_service::sessions::Client);
+pub struct ClientInfo(pub rtms_service::access::sessions::Client);
 
 impl FromRequestParts<AppState> for ClientInfo {
     type Rejection = AppError;

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use rtms_service::notifications::NotificationList;
+use rtms_service::lifecycle::notifications::NotificationList;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -1,7 +1,7 @@
 use super::Query;
 use axum::extract::State;
 use axum::Json;
-use rtms_service::views::{ConsultantView, Icd10View, ProfileView, PurposeView};
+use rtms_service::lifecycle::views::{ConsultantView, Icd10View, ProfileView, PurposeView};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;

@@ -4,7 +4,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rtms_domain::FormOfCare;
-use rtms_service::reports::{Report, ReportFilter};
+use rtms_service::reporting::reports::{Report, ReportFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;

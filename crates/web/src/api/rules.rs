@@ -215,7 +215,7 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
         (
             "RegionSettings",
             "session_idle_minutes",
-            range(rtms_service::sessions::MIN_IDLE_MINUTES, 12 * 60),
+            range(rtms_service::access::sessions::MIN_IDLE_MINUTES, 12 * 60),
         ),
         (
             "RegionSettings",
@@ -225,12 +225,12 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
         (
             "RegionSettings",
             "upload_quota_org_mb",
-            range(0, rtms_service::admin::MAX_UPLOAD_QUOTA_MB),
+            range(0, rtms_service::directory::admin::MAX_UPLOAD_QUOTA_MB),
         ),
         (
             "RegionSettings",
             "upload_quota_user_mb",
-            range(0, rtms_service::admin::MAX_UPLOAD_QUOTA_MB),
+            range(0, rtms_service::directory::admin::MAX_UPLOAD_QUOTA_MB),
         ),
         ("RegionSettings", "region_name", max(200)),
         ("RegionSettings", "semd_region_name", max(200)),

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
-use rtms_service::video::{BookVideo, CalendarFeed, IceConfig, VideoSessionView};
+use rtms_service::scheduling::video::{BookVideo, CalendarFeed, IceConfig, VideoSessionView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use rtms_domain::{FieldError, FormOfCare, Lang, OrgKind, Role};
-use rtms_service::admin::*;
+use rtms_service::directory::admin::*;
 use rtms_service::ServiceError;
 use serde::Deserialize;
 

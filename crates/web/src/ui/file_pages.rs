@@ -115,7 +115,7 @@ pub async fn viewer(State(state): State<AppState>, u: UiUser, Path(id): Path<i64
 
 /// Why a DICOM upload could not be indexed, for the file list and the
 /// viewer: the code kept in the attachment's details (see `rtms_dicom`'s
-/// `DicomError::code` and `rtms_service::dicom`) in the user's language.
+/// `DicomError::code` and `rtms_service::attachments::dicom`) in the user's language.
 pub fn dicom_error_text(code: &str, lang: rtms_domain::Lang) -> String {
     use fluent_templates::fluent_bundle::FluentValue;
     let n = |v: u64| FluentValue::from(v as f64);

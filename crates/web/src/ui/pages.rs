@@ -14,9 +14,9 @@ use axum::Form;
 use futures_util::stream::Stream;
 use rtms_domain::request::{ClinicalData, ConsultationPatch, DiagnosisPatch, PatientPatch};
 use rtms_domain::{FieldError, FormOfCare, Lang, Mode, OrgKind, Role, Sex, Status};
-use rtms_service::consultations::ListQuery;
-use rtms_service::notifications::{kind_label, wants_kind, MAIL_KINDS};
-use rtms_service::views::ConsultationSummary;
+use rtms_service::lifecycle::consultations::ListQuery;
+use rtms_service::lifecycle::notifications::{kind_label, wants_kind, MAIL_KINDS};
+use rtms_service::lifecycle::views::ConsultationSummary;
 use rtms_service::ServiceError;
 use serde::Deserialize;
 use tokio_stream::wrappers::BroadcastStream;
@@ -26,7 +26,7 @@ use super::i18n::{tr, tr_args};
 use super::{fmt, render, request_lang, Page, UiUser, LANG_COOKIE, SESSION_COOKIE};
 use crate::api::ClientInfo;
 use crate::{blocking, AppState};
-use rtms_service::sessions::SignIn;
+use rtms_service::access::sessions::SignIn;
 
 /// Marks a catalogue key written in code, so the catalogue test finds it.
 pub(crate) const fn lbl(key: &'static str) -> &'static str {
@@ -545,7 +545,7 @@ pub async fn totp_form(State(state): State<AppState>, u: UiUser) -> Response {
     let uri = if secret.is_empty() {
         String::new()
     } else {
-        rtms_service::totp::otpauth_uri(&secret, &user.login, "РТМС")
+        rtms_service::access::totp::otpauth_uri(&secret, &user.login, "РТМС")
     };
     render(TotpTpl {
         p,
@@ -583,7 +583,7 @@ pub async fn totp_confirm(
             let n = unread(&state, &u).await;
             let p = Page::for_user(&u, tr(u.lang, "totp-title"), "", n);
             let secret = u.actor.user.totp_secret.clone().unwrap_or_default();
-            let uri = rtms_service::totp::otpauth_uri(&secret, &u.actor.user.login, "РТМС");
+            let uri = rtms_service::access::totp::otpauth_uri(&secret, &u.actor.user.login, "РТМС");
             let tpl = TotpTpl {
                 p,
                 enabled: false,
@@ -613,7 +613,7 @@ pub async fn set_lang(
     if let Some(token) = super::cookie(&headers, SESSION_COOKIE) {
         let svc = state.svc.clone();
         let l = lang.to_string();
-        let client = rtms_service::sessions::Client::default();
+        let client = rtms_service::access::sessions::Client::default();
         let _ = blocking(move || {
             let actor = svc.authenticate(&token, &client, &["session"])?;
             svc.set_locale(&actor, &l)
@@ -2073,7 +2073,7 @@ pub async fn live(
     // (sign-out, revocation, expiry, the user switched off).
     let (svc, token) = (state.svc.clone(), u.token.clone());
     let ended = async move {
-        let every = StdDuration::from_secs(rtms_service::sessions::STREAM_RECHECK_SECONDS);
+        let every = StdDuration::from_secs(rtms_service::access::sessions::STREAM_RECHECK_SECONDS);
         loop {
             tokio::time::sleep(every).await;
             let (svc, token) = (svc.clone(), token.clone());
@@ -2091,7 +2091,7 @@ pub async fn live(
             let data = serde_json::json!({
                 "consultation_id": ev.consultation_id,
                 "kind": ev.kind,
-                "text": rtms_service::notifications::kind_label(&ev.kind, lang),
+                "text": rtms_service::lifecycle::notifications::kind_label(&ev.kind, lang),
                 "emergency": ev.kind == "emergency",
             });
             return Some(Ok(Event::default()

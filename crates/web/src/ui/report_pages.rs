@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rtms_domain::{FormOfCare, Lang, OrgKind};
 use rtms_i18n::Label;
-use rtms_service::reports::{Line, Report, ReportFilter};
+use rtms_service::reporting::reports::{Line, Report, ReportFilter};
 use rtms_service::ServiceError;
 use serde::Deserialize;
 

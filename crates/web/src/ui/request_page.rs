@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use rtms_domain::{Action, Lang, OrgKind, Role};
-use rtms_service::consultations::{
+use rtms_service::lifecycle::consultations::{
     ActionParams, ConclusionInput, CLOSEOUT_EFFECTS, ESCALATE_REASONS, REJECT_REASONS,
 };
-use rtms_service::views::{
+use rtms_service::lifecycle::views::{
     ConclusionView, ConsultantView, ConsultationView, EventView, MessageView, OrgRef,
 };
 use rtms_service::ServiceError;
@@ -212,15 +212,15 @@ struct Loaded {
     purpose_name: Option<String>,
     icd_names: BTreeMap<String, String>,
     unread: i64,
-    attachments: Vec<rtms_service::files::AttachmentView>,
+    attachments: Vec<rtms_service::attachments::files::AttachmentView>,
     can_attach: bool,
-    video: Vec<rtms_service::video::VideoSessionView>,
+    video: Vec<rtms_service::scheduling::video::VideoSessionView>,
     cms: Vec<rtms_service::documents::CmsSignatureView>,
-    escalation: Option<rtms_service::federal::EscalationView>,
+    escalation: Option<rtms_service::exchange::federal::EscalationView>,
     correction_open: bool,
     /// Documents of the signed versions: (version, issued at).
     doc_versions: Vec<(i32, chrono::DateTime<chrono::Utc>)>,
-    semd: Option<rtms_service::semd::SemdView>,
+    semd: Option<rtms_service::documents::semd::SemdView>,
     semd_missing: Vec<rtms_domain::FieldError>,
 }
 
@@ -668,7 +668,7 @@ async fn render_page(
                 e.comment.clone(),
                 e.reason_code
                     .as_deref()
-                    .map(|r| rtms_service::reports::reason_label(r, lang))
+                    .map(|r| rtms_service::reporting::reports::reason_label(r, lang))
                     .unwrap_or_default(),
             ]
             .into_iter()
@@ -677,7 +677,7 @@ async fn render_page(
             .join(" — "),
         })
         .collect();
-    let file_item = |a: &rtms_service::files::AttachmentView| FileItem {
+    let file_item = |a: &rtms_service::attachments::files::AttachmentView| FileItem {
         id: a.id,
         name: a.file_name.clone(),
         kind: a.kind.as_str().to_uppercase().replace("_ZIP", " ZIP"),
@@ -900,15 +900,30 @@ async fn render_page(
         field_errors,
         reject_reasons: REJECT_REASONS
             .iter()
-            .map(|r| (r.to_string(), rtms_service::reports::reason_label(r, lang)))
+            .map(|r| {
+                (
+                    r.to_string(),
+                    rtms_service::reporting::reports::reason_label(r, lang),
+                )
+            })
             .collect(),
         escalate_reasons: ESCALATE_REASONS
             .iter()
-            .map(|r| (r.to_string(), rtms_service::reports::reason_label(r, lang)))
+            .map(|r| {
+                (
+                    r.to_string(),
+                    rtms_service::reporting::reports::reason_label(r, lang),
+                )
+            })
             .collect(),
         closeout_effects: CLOSEOUT_EFFECTS
             .iter()
-            .map(|r| (r.to_string(), rtms_service::reports::reason_label(r, lang)))
+            .map(|r| {
+                (
+                    r.to_string(),
+                    rtms_service::reporting::reports::reason_label(r, lang),
+                )
+            })
             .collect(),
         tkcs: l
             .tkcs

@@ -12,8 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, Duration, NaiveDate};
-use rtms_service::live::RoomSignal;
-use rtms_service::video::VideoSessionView;
+use rtms_service::platform::live::RoomSignal;
+use rtms_service::scheduling::video::VideoSessionView;
 use rtms_service::{Actor, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -430,7 +430,7 @@ async fn relay(
 ) {
     // The socket ends within STREAM_RECHECK_SECONDS of its session ending.
     let mut recheck = tokio::time::interval(std::time::Duration::from_secs(
-        rtms_service::sessions::STREAM_RECHECK_SECONDS,
+        rtms_service::access::sessions::STREAM_RECHECK_SECONDS,
     ));
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     recheck.tick().await;

@@ -11,7 +11,7 @@ use rtms_store::repo;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::consultations::{CLOSEOUT_EFFECTS, ESCALATE_REASONS, REJECT_REASONS};
+use crate::lifecycle::consultations::{CLOSEOUT_EFFECTS, ESCALATE_REASONS, REJECT_REASONS};
 use crate::{Actor, ServiceError, Services};
 
 #[derive(Debug, Clone, Default)]
@@ -149,8 +149,10 @@ impl Services {
             }
         }
         let mut conn = self.db.conn()?;
-        Ok(repo::setting(&mut conn, crate::admin::REGION_NAME_SETTING)?
-            .filter(|n| !n.trim().is_empty()))
+        Ok(
+            repo::setting(&mut conn, crate::directory::admin::REGION_NAME_SETTING)?
+                .filter(|n| !n.trim().is_empty()),
+        )
     }
 
     /// The report over requests submitted in the period. Analysts, dispatchers
@@ -449,8 +451,10 @@ impl Services {
             // booking's end, or now if that is earlier.
             let last = log.iter().map(|e| e.at).max().unwrap_or(s.starts_at);
             let until = now.min(s.ends_at).max(last);
-            let secs = crate::video::room_seconds(log, until);
-            let people: i64 = crate::video::attendance(log, until).values().sum();
+            let secs = crate::scheduling::video::room_seconds(log, until);
+            let people: i64 = crate::scheduling::video::attendance(log, until)
+                .values()
+                .sum();
             v.minutes += (secs + 30) / 60;
             v.participant_minutes += (people + 30) / 60;
         }

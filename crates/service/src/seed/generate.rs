@@ -18,8 +18,10 @@ use rtms_store::bulk::{
 use rtms_store::models::{NewAttachment, NewEvent, NewOrganization};
 use rtms_store::repo;
 
-use crate::auth::{hash_password, NewUserSpec};
-use crate::consultations::{CLOSEOUT_EFFECTS as EFFECTS, ESCALATE_REASONS, REJECT_REASONS};
+use crate::access::auth::{hash_password, NewUserSpec};
+use crate::lifecycle::consultations::{
+    CLOSEOUT_EFFECTS as EFFECTS, ESCALATE_REASONS, REJECT_REASONS,
+};
 use crate::{ServiceError, Services};
 
 /// What to generate.
@@ -268,7 +270,7 @@ impl Services {
         mut progress: impl FnMut(u64),
     ) -> Result<Generated, ServiceError> {
         self.db.write(rtms_store::reference::ensure_loaded)?;
-        crate::demo::seed_if_empty(self)?;
+        crate::seed::demo::seed_if_empty(self)?;
         let mut rng = StdRng::seed_from_u64(spec.seed);
         let (cast, organizations, users) = self.cast(spec, &mut rng)?;
         let now = self.clock.now().naive_utc();
@@ -318,7 +320,7 @@ impl Services {
         spec: &GenerateSpec,
         rng: &mut StdRng,
     ) -> Result<(Cast, usize, usize), ServiceError> {
-        let hash = hash_password(crate::demo::DEMO_PASSWORD)?;
+        let hash = hash_password(crate::seed::demo::DEMO_PASSWORD)?;
         let now = self.clock.now();
         let dispatcher = self.db.read(|c| {
             let centre = repo::organizations(c, Some(OrgKind::Ktc.as_str()))?
@@ -555,7 +557,7 @@ fn one_request(
         rng.gen_range(1..=28),
     );
     // Stored as its 11 digits, as the services store it.
-    let snils = crate::demo::random_snils(rng).replace(['-', ' '], "");
+    let snils = crate::seed::demo::random_snils(rng).replace(['-', ' '], "");
     let oms: String = (0..16)
         .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
         .collect();
@@ -604,11 +606,11 @@ fn one_request(
         ..Default::default()
     };
     let created = submitted - Duration::minutes(rng.gen_range(5..90));
-    let mut row = crate::consultations::draft_row(*org, doctor, created);
+    let mut row = crate::lifecycle::consultations::draft_row(*org, doctor, created);
     row.submitted_at = Some(submitted);
     row.deadline_at = Some(deadline);
     row.budget_seconds = budget * 60;
-    crate::consultations::store_clinical(&mut row, &data);
+    crate::lifecycle::consultations::store_clinical(&mut row, &data);
 
     // The story, step by step, as far as `now` has come.
     let (dispatcher, dispatch_org) = cast.dispatcher;

@@ -28,19 +28,21 @@ use base64::Engine;
 use chrono::{Duration, NaiveDateTime};
 use rtms_domain::{Action, Lang, Status};
 use rtms_i18n::tr_args;
-use rtms_store::models::Job;
 use rtms_store::{jobs, repo};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::consultations::ActionParams;
-use crate::{fhir, Actor, ServiceError, Services};
+use crate::exchange::fhir;
+use crate::lifecycle::consultations::ActionParams;
+use crate::lifecycle::Change;
+use crate::platform::jobs::{enqueue, Job, JobRow};
+use crate::{Actor, ServiceError, Services};
 
 type SResult<T> = Result<T, ServiceError>;
 
-pub const SEND_JOB: &str = "federal_send";
-pub const POLL_JOB: &str = "federal_poll";
+pub const SEND_JOB: &str = SendEscalation::KIND;
+pub const POLL_JOB: &str = PollEscalation::KIND;
 /// How often a delivered case's federal Task is read.
 const POLL_MINUTES: i64 = 1;
 /// One tus PATCH carries at most this much; the job's lease is renewed
@@ -121,16 +123,88 @@ pub struct FederalAlarm {
     pub last_error: String,
 }
 
-/// The request an outbox job is about (none for other jobs).
-pub(crate) fn job_consultation(job: &Job) -> Option<i64> {
-    if job.kind != SEND_JOB && job.kind != POLL_JOB {
-        return None;
+/// The outbox's first job: send an escalated request to the federal level.
+/// Retried for as long as the request stays escalated.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendEscalation {
+    pub consultation: i64,
+}
+
+/// The outbox's second job: read the federal Task until it is done, then
+/// bring the conclusion home.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PollEscalation {
+    pub consultation: i64,
+    pub federal: String,
+}
+
+impl Job for SendEscalation {
+    const KIND: &'static str = "federal_send";
+    const OUTBOX: bool = true;
+    const PERSISTENT: bool = true;
+
+    fn run(self, svc: &Services, row: &JobRow) -> Result<(), String> {
+        svc.federal_send(row, self.consultation)
     }
-    serde_json::from_str::<Value>(&job.payload).ok()?["consultation"].as_i64()
+
+    fn retry_delay(svc: &Services, attempts: i32) -> Duration {
+        outbox_delay(svc, attempts)
+    }
+
+    fn failed(
+        &self,
+        conn: &mut rtms_store::DbConn,
+        retry_at: NaiveDateTime,
+    ) -> Result<(), rtms_store::StoreError> {
+        // The request's page says when the outbox tries again: this time.
+        rtms_store::fhir::escalation_next_attempt(conn, self.consultation, retry_at)
+    }
+}
+
+impl Job for PollEscalation {
+    const KIND: &'static str = "federal_poll";
+    const OUTBOX: bool = true;
+    const PERSISTENT: bool = true;
+
+    fn run(self, svc: &Services, _row: &JobRow) -> Result<(), String> {
+        svc.federal_poll(self)
+    }
+
+    fn retry_delay(svc: &Services, attempts: i32) -> Duration {
+        outbox_delay(svc, attempts)
+    }
+
+    fn failed(
+        &self,
+        conn: &mut rtms_store::DbConn,
+        retry_at: NaiveDateTime,
+    ) -> Result<(), rtms_store::StoreError> {
+        rtms_store::fhir::escalation_next_attempt(conn, self.consultation, retry_at)
+    }
+}
+
+fn outbox_delay(svc: &Services, attempts: i32) -> Duration {
+    match &svc.federal {
+        Some(f) => f.retry_delay(attempts),
+        None => crate::platform::jobs::backoff(attempts),
+    }
+}
+
+/// A change hook (`crate::CHANGE_HOOKS`): the transaction that escalates a
+/// request also queues its sending, when a federal endpoint is configured.
+pub(crate) fn on_change(
+    svc: &Services,
+    conn: &mut rtms_store::DbConn,
+    change: &Change,
+) -> Result<(), rtms_store::StoreError> {
+    if change.action == Some(Action::Escalate) {
+        queue_escalation(svc, conn, change.consultation, change.at)?;
+    }
+    Ok(())
 }
 
 /// Queues the sending of an escalated request (in the escalation's transaction).
-pub(crate) fn queue_escalation(
+fn queue_escalation(
     svc: &Services,
     conn: &mut rtms_store::DbConn,
     consultation_id: i64,
@@ -140,10 +214,11 @@ pub(crate) fn queue_escalation(
         return Ok(());
     }
     rtms_store::fhir::escalation_pending(conn, consultation_id, now)?;
-    jobs::enqueue_persistent(
+    enqueue(
         conn,
-        SEND_JOB,
-        &json!({"consultation": consultation_id}).to_string(),
+        &SendEscalation {
+            consultation: consultation_id,
+        },
         now,
         now,
     )?;
@@ -246,9 +321,7 @@ impl Services {
     }
 
     /// Sends an escalated case to the federal level (a job; retried on failure).
-    pub(crate) fn federal_send(&self, job: &Job) -> Result<(), String> {
-        let p: Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-        let id = p["consultation"].as_i64().ok_or("malformed job")?;
+    fn federal_send(&self, job: &JobRow, id: i64) -> Result<(), String> {
         // Only while the request is escalated: a cancelled or answered one
         // has nothing more to send.
         let status = {
@@ -269,10 +342,12 @@ impl Services {
                 let now = self.clock.now().naive_utc();
                 self.db
                     .write(|c| {
-                        jobs::enqueue_persistent(
+                        enqueue(
                             c,
-                            POLL_JOB,
-                            &json!({"consultation": id, "federal": fid}).to_string(),
+                            &PollEscalation {
+                                consultation: id,
+                                federal: fid.clone(),
+                            },
                             now + Duration::minutes(POLL_MINUTES),
                             now,
                         )
@@ -284,7 +359,7 @@ impl Services {
         outcome.map(|_| ())
     }
 
-    fn federal_send_inner(&self, job: &Job, id: i64) -> Result<String, String> {
+    fn federal_send_inner(&self, job: &JobRow, id: i64) -> Result<String, String> {
         let fed = self
             .federal
             .clone()
@@ -455,7 +530,7 @@ impl Services {
     /// address before any byte goes. Returns the upload's address.
     fn push_file(
         &self,
-        job: &Job,
+        job: &JobRow,
         fed: &FederalConfig,
         fid: &str,
         f: &OutFile,
@@ -596,8 +671,8 @@ impl Services {
                 }
                 offset = next;
                 // Still ours: no other worker takes the job mid-transfer.
-                let until =
-                    self.clock.now().naive_utc() + Duration::minutes(crate::jobs::LEASE_MINUTES);
+                let until = self.clock.now().naive_utc()
+                    + Duration::minutes(crate::platform::jobs::LEASE_MINUTES);
                 let _ = self.db.write(|c| jobs::extend_lease(c, job.id, until));
             }
             return Err(format!(
@@ -608,10 +683,8 @@ impl Services {
     }
 
     /// Reads the federal Task; when it is done, brings the conclusion home.
-    pub(crate) fn federal_poll(&self, job: &Job) -> Result<(), String> {
-        let p: Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-        let id = p["consultation"].as_i64().ok_or("malformed job")?;
-        let fid = p["federal"].as_str().ok_or("malformed job")?.to_string();
+    fn federal_poll(&self, job: PollEscalation) -> Result<(), String> {
+        let (id, fid) = (job.consultation, job.federal.clone());
         let fed = self
             .federal
             .clone()
@@ -663,15 +736,7 @@ impl Services {
             // Not yet: read again in a while.
             return self
                 .db
-                .write(|c| {
-                    jobs::enqueue_persistent(
-                        c,
-                        POLL_JOB,
-                        &job.payload,
-                        now + Duration::minutes(POLL_MINUTES),
-                        now,
-                    )
-                })
+                .write(|c| enqueue(c, &job, now + Duration::minutes(POLL_MINUTES), now))
                 .map(|_| ())
                 .map_err(|e| e.to_string());
         }
@@ -860,13 +925,7 @@ impl Services {
                 Some(j) => jobs::run_now(c, j.id, now)?,
                 None => {
                     rtms_store::fhir::escalation_pending(c, id, now)?;
-                    jobs::enqueue_persistent(
-                        c,
-                        SEND_JOB,
-                        &json!({"consultation": id}).to_string(),
-                        now,
-                        now,
-                    )?;
+                    enqueue(c, &SendEscalation { consultation: id }, now, now)?;
                 }
             }
             rtms_store::fhir::escalation_next_attempt(c, id, now)?;

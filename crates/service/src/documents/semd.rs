@@ -35,14 +35,11 @@ use crate::{Actor, Services};
 
 type SResult<T> = Result<T, ServiceError>;
 
-/// Settings: the МИС number in ЕГИСЗ and its instance («1.1»), which make
-/// document ids `<OID of the organization>.100.<number>.<instance>.51`.
-pub const MIS_NUMBER_SETTING: &str = "semd.mis_number";
-/// Settings: the region's code and name in НСИ 1.2.643.5.1.13.13.99.2.206.
-pub const REGION_CODE_SETTING: &str = "semd.region_code";
-pub const REGION_NAME_SETTING: &str = "semd.region_name";
-/// Settings: `false` lets a conclusion be signed when its СЭМД cannot be built.
-pub const REQUIRED_SETTING: &str = "semd.required";
+pub use crate::directory::admin::{
+    valid_mis_number, SEMD_MIS_NUMBER_SETTING as MIS_NUMBER_SETTING,
+    SEMD_REGION_CODE_SETTING as REGION_CODE_SETTING,
+    SEMD_REGION_NAME_SETTING as REGION_NAME_SETTING, SEMD_REQUIRED_SETTING as REQUIRED_SETTING,
+};
 
 /// A СЭМД as the API shows it (the XML itself is served as is).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -480,18 +477,6 @@ impl Services {
         }
         Ok(())
     }
-}
-
-/// `N.N` — the МИС's number in ЕГИСЗ and its instance.
-pub fn valid_mis_number(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 2
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.len() <= 9
-                && p.chars().all(|c| c.is_ascii_digit())
-                && !p.starts_with('0')
-        })
 }
 
 /// The OID syntax the Schematron checks.

@@ -13,8 +13,8 @@ use rtms_domain::{Action, OrgKind, Role, Status};
 use rtms_store::models::NewOrganization;
 use rtms_store::repo;
 
-use crate::auth::{hash_password, NewUserSpec};
-use crate::consultations::{ActionParams, ConclusionInput};
+use crate::access::auth::{hash_password, NewUserSpec};
+use crate::lifecycle::consultations::{ActionParams, ConclusionInput};
 use crate::{Actor, Clock, ManualClock, ServiceError, Services};
 
 pub const DEMO_PASSWORD: &str = "rtms-demo-password";
@@ -44,7 +44,7 @@ pub fn accounts_with_demo_password(svc: &Services) -> Result<Vec<String>, Servic
         let Some(user) = svc.db.read(|c| repo::user_by_login(c, login))? else {
             continue;
         };
-        if user.active && crate::auth::verify_password(DEMO_PASSWORD, &user.password_hash) {
+        if user.active && crate::access::auth::verify_password(DEMO_PASSWORD, &user.password_hash) {
             found.push(user.login);
         }
     }
@@ -307,9 +307,9 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
     demo.db.write(|c| {
         // The СЭМД's settings: a МИС registered as number 1, instance 1; the
         // region as the Ministry's example names one in НСИ 206.
-        repo::set_setting(c, crate::semd::MIS_NUMBER_SETTING, "1.1")?;
-        repo::set_setting(c, crate::semd::REGION_CODE_SETTING, "77")?;
-        repo::set_setting(c, crate::semd::REGION_NAME_SETTING, "г. Москва")?;
+        repo::set_setting(c, crate::documents::semd::MIS_NUMBER_SETTING, "1.1")?;
+        repo::set_setting(c, crate::documents::semd::REGION_CODE_SETTING, "77")?;
+        repo::set_setting(c, crate::documents::semd::REGION_NAME_SETTING, "г. Москва")?;
         for p in rtms_store::reference::profiles(c)? {
             let tkc = if p.code.contains("oncology") {
                 onko

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use rtms_dicom::{Preset, StudyIndex, Window};
 
+use crate::attachments::kinds::FileKind;
 use crate::error::ServiceError;
-use crate::files::FileKind;
 use crate::{Actor, Services};
 
 /// Address space of the indexing child process (RLIMIT_AS): 2 GiB.

@@ -10,7 +10,7 @@ use rtms_domain::{DeadlineClock, Role, Status};
 use rtms_store::models::Consultation;
 use rtms_store::repo;
 
-use crate::live::LiveEvent;
+use crate::platform::live::LiveEvent;
 use crate::{ServiceError, Services};
 
 /// The share of the time after which "the deadline is near".
@@ -32,7 +32,9 @@ impl Services {
     pub fn run_deadline_monitor(&self) -> Result<usize, ServiceError> {
         let now = self.clock.now();
         let running = self.db.read(repo::running_deadlines)?;
-        let escalate_after = self.db.read(crate::admin::escalate_head_minutes)?;
+        let escalate_after = self
+            .db
+            .read(crate::directory::admin::escalate_head_minutes)?;
         let mut sent = 0;
         for c in running {
             let (Some(clock), Some(deadline)) = (clock_of(&c), c.deadline_at) else {

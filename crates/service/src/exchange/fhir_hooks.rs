@@ -42,8 +42,7 @@ pub const ERR_CONNECT: &str = "could not connect to the endpoint";
 pub const ERR_TIMEOUT: &str = "the endpoint did not answer in time";
 pub const ERR_ADDRESS: &str = "the endpoint's address is not allowed";
 pub const ERR_NOT_ALLOWED: &str = "the endpoint is no longer allowed by the administrator";
-pub const ERR_OWNER: &str =
-    "the owner is deactivated or holds no API token with the fhir scope any more";
+pub use crate::directory::admin::ERR_OWNER;
 pub const ERR_GAVE_UP: &str = "switched off after repeated failed deliveries";
 
 /// Where subscriptions may send notifications: set by whoever runs the
@@ -337,6 +336,16 @@ pub fn queue_notifications(
     Ok(())
 }
 
+/// A change hook (`crate::CHANGE_HOOKS`): every change to a request is news
+/// for the subscriptions.
+pub(crate) fn on_change(
+    _svc: &Services,
+    conn: &mut rtms_store::DbConn,
+    change: &crate::lifecycle::Change,
+) -> Result<(), rtms_store::StoreError> {
+    queue_notifications(conn, change.consultation, change.at)
+}
+
 /// Whether a user may hold subscriptions: active, with a live API token
 /// carrying the `fhir` scope (the hospital system's credential).
 fn owner_may_subscribe(
@@ -563,7 +572,7 @@ impl Services {
                 Err(ServiceError::NotFound | ServiceError::Forbidden) => continue,
                 Err(e) => return Err(e),
             };
-            let status = crate::fhir::task_status(v.status);
+            let status = crate::exchange::fhir::task_status(v.status);
             if wanted
                 .as_ref()
                 .is_none_or(|w| w.iter().any(|s| s == status))
@@ -588,7 +597,7 @@ impl Services {
                 if failures >= MAX_DELIVERY_FAILURES {
                     return rtms_store::fhir::switch_off(c, sub.id, ERR_GAVE_UP);
                 }
-                let next = after + crate::jobs::backoff(failures);
+                let next = after + crate::platform::jobs::backoff(failures);
                 rtms_store::fhir::finish(c, sub.id, error, failures, next)
             }
         })?;

@@ -12,8 +12,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::auth::{check_password, hash_password, verify_password};
-use crate::{totp, Actor, ServiceError, Services};
+use crate::access::auth::{check_password, hash_password, verify_password};
+use crate::access::totp;
+use crate::{Actor, ServiceError, Services};
 
 /// A session lives at most this long, however active.
 pub const SESSION_ABSOLUTE_HOURS: i64 = 12;
@@ -654,14 +655,14 @@ impl Services {
     /// E-mail preferences: the mode (`off`, `instant`, `digest`) and which kinds
     /// of notification go by e-mail (every kind of [`MAIL_KINDS`] chosen is stored as `*`).
     ///
-    /// [`MAIL_KINDS`]: crate::notifications::MAIL_KINDS
+    /// [`MAIL_KINDS`]: crate::lifecycle::notifications::MAIL_KINDS
     pub fn set_email_prefs(
         &self,
         actor: &Actor,
         mode: &str,
         kinds: &[String],
     ) -> Result<(), ServiceError> {
-        use crate::notifications::MAIL_KINDS;
+        use crate::lifecycle::notifications::MAIL_KINDS;
         if !matches!(mode, "instant" | "off" | "digest") {
             return Err(ServiceError::field("email_mode", "unknown_value"));
         }

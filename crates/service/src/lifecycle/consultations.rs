@@ -19,9 +19,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::live::LiveEvent;
-use crate::notifications;
-use crate::views::*;
+use crate::lifecycle::notifications;
+use crate::lifecycle::views::*;
+use crate::platform::live::LiveEvent;
 use crate::{Actor, ServiceError, Services};
 
 type SResult<T> = Result<T, ServiceError>;
@@ -719,11 +719,8 @@ impl Services {
                 comment.truncate(cut);
             }
             record_event(
-                conn, actor, id, action, &decision, comment, reason, details, now,
+                self, conn, actor, id, action, &decision, comment, reason, details, now,
             )?;
-            if action == Action::Escalate {
-                crate::federal::queue_escalation(self, conn, id, now.naive_utc())?;
-            }
             // A decline is news for the centre it leaves, and for the consilium it breaks up.
             let (told, tkc) = if action == Action::Decline {
                 (
@@ -821,7 +818,7 @@ impl Services {
         Ok((tkc, members))
     }
 
-    fn consultation_unaudited(
+    pub(crate) fn consultation_unaudited(
         &self,
         actor: &Actor,
         id: i64,
@@ -1008,8 +1005,11 @@ impl Services {
                 awaits_me: awaits(actor, c, status),
             });
         }
-        let shown =
-            crate::audit_text::ListRead::of(&filter, None, items.iter().map(|i| i.id).collect());
+        let shown = crate::access::audit_text::ListRead::of(
+            &filter,
+            None,
+            items.iter().map(|i| i.id).collect(),
+        );
         // One connection at a time: the audit write takes its own.
         drop(conn);
         self.audit_read(
@@ -1068,12 +1068,17 @@ impl Services {
             actor,
             list_role(actor),
             ("consultation_list", ""),
-            &crate::audit_text::ListRead::of(&filter, Some(extra), ids.clone()).json(),
+            &crate::access::audit_text::ListRead::of(&filter, Some(extra), ids.clone()).json(),
         )?;
         Ok((ids, total))
     }
 
-    fn events_unaudited(&self, actor: &Actor, id: i64, lang: Lang) -> SResult<Vec<EventView>> {
+    pub(crate) fn events_unaudited(
+        &self,
+        actor: &Actor,
+        id: i64,
+        lang: Lang,
+    ) -> SResult<Vec<EventView>> {
         let mut conn = self.db.conn()?;
         self.visible(&mut conn, actor, id)?;
         let events = repo::events(&mut conn, id)?;
@@ -1179,6 +1184,7 @@ impl Services {
                 now.naive_utc(),
             )?;
             record_event(
+                self,
                 conn,
                 actor,
                 id,
@@ -1219,7 +1225,7 @@ impl Services {
         Ok(msg)
     }
 
-    fn messages_unaudited(&self, actor: &Actor, id: i64) -> SResult<Vec<MessageView>> {
+    pub(crate) fn messages_unaudited(&self, actor: &Actor, id: i64) -> SResult<Vec<MessageView>> {
         let mut conn = self.db.conn()?;
         self.visible(&mut conn, actor, id)?;
         let msgs = repo::messages(&mut conn, id)?;
@@ -1346,7 +1352,7 @@ impl Services {
         })
     }
 
-    fn conclusion_unaudited(&self, actor: &Actor, id: i64) -> SResult<ConclusionView> {
+    pub(crate) fn conclusion_unaudited(&self, actor: &Actor, id: i64) -> SResult<ConclusionView> {
         let mut conn = self.db.conn()?;
         let c = self.visible(&mut conn, actor, id)?;
         let mut k = repo::current_conclusion(&mut conn, id)?.ok_or(ServiceError::NotFound)?;
@@ -1526,6 +1532,7 @@ impl Services {
 /// Appends the event of a decided action: who, under which role and organization, why.
 #[allow(clippy::too_many_arguments)]
 fn record_event(
+    svc: &Services,
     conn: &mut DbConn,
     actor: &Actor,
     id: i64,
@@ -1557,8 +1564,16 @@ fn record_event(
             details: details.to_string(),
         },
     )?;
-    // Subscribers (a МИС, another instance) hear of every change to a Task.
-    crate::fhir::queue_notifications(conn, id, now.naive_utc())?;
+    // The federal outbox, FHIR subscribers (a МИС, another instance): each
+    // hears of every change in its transaction.
+    svc.announce(
+        conn,
+        super::Change {
+            consultation: id,
+            action: Some(action),
+            at: now.naive_utc(),
+        },
+    )?;
     Ok(())
 }
 
@@ -1770,57 +1785,6 @@ impl Services {
         let mut conn = self.db.conn()?;
         Ok(reference::icd10_names(&mut conn, codes)?)
     }
-
-    /// Everything the request page shows, recorded as one read.
-    pub fn consultation_page(
-        &self,
-        actor: &Actor,
-        id: i64,
-        lang: Lang,
-    ) -> SResult<ConsultationPageView> {
-        let view = self.consultation_unaudited(actor, id, lang)?;
-        let events = self.events_unaudited(actor, id, lang)?;
-        let messages = self.messages_unaudited(actor, id)?;
-        let conclusion = match self.conclusion_unaudited(actor, id) {
-            Ok(k) => Some(k),
-            Err(ServiceError::NotFound) => None,
-            Err(e) => return Err(e),
-        };
-        let attachments = self.attachments_unaudited(actor, id)?;
-        let files: Vec<String> = attachments.iter().map(|a| a.id.to_string()).collect();
-        let details = match &conclusion {
-            Some(k) => format!("page, conclusion version {}", k.version),
-            None => "page".into(),
-        };
-        let details = format!("{details}, attachments [{}]", files.join(","));
-        self.audit_read(
-            actor,
-            self.acting_role(actor, id)?,
-            ("consultation", &id.to_string()),
-            &details,
-        )?;
-        let can_attach = self.can_attach(actor, id);
-        Ok(ConsultationPageView {
-            view,
-            events,
-            messages,
-            conclusion,
-            attachments,
-            can_attach,
-        })
-    }
-}
-
-/// The request page's data in one read.
-#[derive(Debug, Clone)]
-pub struct ConsultationPageView {
-    pub view: ConsultationView,
-    pub events: Vec<EventView>,
-    pub messages: Vec<MessageView>,
-    pub conclusion: Option<ConclusionView>,
-    pub attachments: Vec<crate::files::AttachmentView>,
-    /// The actor may add files now.
-    pub can_attach: bool,
 }
 
 /// The form's fields a change touched, by their paths (`patient.last_name`):

@@ -134,7 +134,7 @@ impl Services {
     /// and removed from the database; a file and a database key that differ
     /// are refused (documents sealed with either must keep verifying).
     pub fn load_seal_key(&self, path: &std::path::Path) -> SResult<SealKey> {
-        use crate::keys;
+        use crate::platform::keys;
         let shown = path.display().to_string();
         let parse = |text: &str| -> SResult<SealKey> {
             let bytes: [u8; 32] = hex::decode(text.trim())
@@ -476,9 +476,11 @@ impl Services {
 
     /// The region as the administrator named it; the system's own name otherwise.
     fn region_name(&self, conn: &mut rtms_store::DbConn) -> SResult<String> {
-        Ok(repo::setting(conn, crate::admin::REGION_NAME_SETTING)?
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| rtms_i18n::tr(DOC, "doc-region-default")))
+        Ok(
+            repo::setting(conn, crate::directory::admin::REGION_NAME_SETTING)?
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| rtms_i18n::tr(DOC, "doc-region-default")),
+        )
     }
 
     /// Fixes what the document of the consultation's current conclusion

@@ -9,8 +9,8 @@ use rtms_domain::{Role, Status};
 use rtms_store::models::{ConclusionContent, NewEvent};
 use rtms_store::repo;
 
-use crate::consultations::{conclusion_hash, status_of};
-use crate::live::LiveEvent;
+use crate::lifecycle::consultations::{conclusion_hash, status_of};
+use crate::platform::live::LiveEvent;
 use crate::{Actor, ServiceError, Services};
 
 type SResult<T> = Result<T, ServiceError>;
@@ -206,7 +206,14 @@ impl Services {
                 details: details.to_string(),
             },
         )?;
-        crate::fhir::queue_notifications(conn, id, now)?;
+        self.announce(
+            conn,
+            super::Change {
+                consultation: id,
+                action: None,
+                at: now,
+            },
+        )?;
         Ok(())
     }
 }

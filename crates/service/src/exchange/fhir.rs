@@ -15,7 +15,7 @@ use rtms_domain::{FormOfCare, Lang, Sex, Status};
 use rtms_i18n::Label;
 use serde_json::{json, Value};
 
-use crate::views::{ConclusionView, ConsultationView};
+use crate::lifecycle::views::{ConclusionView, ConsultationView};
 use crate::{Actor, ServiceError, Services};
 
 type SResult<T> = Result<T, ServiceError>;
@@ -734,7 +734,7 @@ impl Services {
                         &a,
                         id,
                         rtms_domain::Action::Submit,
-                        &crate::consultations::ActionParams::default(),
+                        &crate::lifecycle::consultations::ActionParams::default(),
                     )?;
                 }
                 Ok(())
@@ -745,9 +745,6 @@ impl Services {
         Ok((id, created))
     }
 }
-
-/// Subscriptions live in `fhir_hooks`; a change notes itself there.
-pub use crate::fhir_hooks::queue_notifications;
 
 /// A user as a FHIR Practitioner: name and position only.
 pub fn practitioner(u: &rtms_store::models::User) -> Value {
@@ -782,7 +779,7 @@ pub fn organization(o: &rtms_store::models::Organization) -> Value {
 }
 
 /// A message of the questions-and-answers thread.
-pub fn communication(v: &ConsultationView, m: &crate::views::MessageView) -> Value {
+pub fn communication(v: &ConsultationView, m: &crate::lifecycle::views::MessageView) -> Value {
     json!({
         "resourceType": "Communication",
         "id": m.id.to_string(),
@@ -798,7 +795,10 @@ pub fn communication(v: &ConsultationView, m: &crate::views::MessageView) -> Val
 }
 
 /// An attachment: its metadata, and where its bytes are (`Binary`).
-pub fn document_reference(v: &ConsultationView, a: &crate::files::AttachmentView) -> Value {
+pub fn document_reference(
+    v: &ConsultationView,
+    a: &crate::attachments::files::AttachmentView,
+) -> Value {
     json!({
         "resourceType": "DocumentReference",
         "id": a.id.to_string(),

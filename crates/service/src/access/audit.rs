@@ -1,7 +1,7 @@
 //! The audit trail: who read or changed what, from where. Every service that
 //! touches patient data records here; the store keeps the rows hash-chained.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use rtms_domain::{Lang, Role};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,31 +12,10 @@ use rtms_store::DbConn;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit_text::{Gender, Names, Person};
+use crate::access::audit_text::{Gender, Names, Person};
 use crate::{Actor, ServiceError, Services};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuditView {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub login: String,
-    pub user_id: Option<i64>,
-    pub organization_id: Option<i64>,
-    pub role: String,
-    pub ip: String,
-    pub action: String,
-    pub object_type: String,
-    pub object_id: String,
-    /// Structured: JSON for the kinds that carry more than an id (a list's
-    /// filter and what it showed, the fields a change touched, a file).
-    pub details: String,
-    /// The person's name as the journal shows it («Орлова М. И.»).
-    pub actor_name: String,
-    /// The short name of the organization they acted for.
-    pub organization_name: String,
-    /// The row as a sentence in the reader's language (`Accept-Language`).
-    pub text: String,
-}
+pub use crate::access::audit_text::AuditView;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditPage {
@@ -131,7 +110,7 @@ impl Services {
     }
 
     /// The auditor's search. Only auditors read the audit log. Each row
-    /// comes with its sentence in `lang` (`crate::audit_text`).
+    /// comes with its sentence in `lang` (`crate::access::audit_text`).
     pub fn audit_search(
         &self,
         actor: &Actor,
@@ -176,7 +155,7 @@ impl Services {
             })
             .collect();
         for v in &mut items {
-            v.text = crate::audit_text::sentence(v, &names, lang);
+            v.text = crate::access::audit_text::sentence(v, &names, lang);
         }
         Ok(AuditPage { items, total })
     }

@@ -7,12 +7,36 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use rtms_domain::{FormOfCare, Lang, Role, Status};
 use rtms_i18n::{tr, tr_args, tr_count, FluentValue, Label};
 use rtms_store::repo::{ConsultationFilter, FhirSearch};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::audit::AuditView;
+/// One row of the audit log as its readers get it (API, journal page, CSV).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub login: String,
+    pub user_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub role: String,
+    pub ip: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    /// Structured: JSON for the kinds that carry more than an id (a list's
+    /// filter and what it showed, the fields a change touched, a file).
+    pub details: String,
+    /// The person's name as the journal shows it («Орлова М. И.»).
+    pub actor_name: String,
+    /// The short name of the organization they acted for.
+    pub organization_name: String,
+    /// The row as a sentence in the reader's language (`Accept-Language`).
+    pub text: String,
+}
 
 /// What a list read keeps: the filter in its parts (a typed search only by its
 /// kind and length, never its text) and the ids it showed.

@@ -15,8 +15,8 @@ use rtms_store::{repo, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::consultations::ActionParams;
-use crate::live::LiveEvent;
+use crate::lifecycle::consultations::ActionParams;
+use crate::platform::live::LiveEvent;
 use crate::{Actor, ServiceError, Services};
 
 type SResult<T> = Result<T, ServiceError>;
@@ -557,7 +557,7 @@ impl Services {
         s: &VideoSession,
     ) -> SResult<Option<String>> {
         for r in &viewer.roles {
-            let key = crate::admin::video_link_key(r.org.id);
+            let key = crate::directory::admin::video_link_key(r.org.id);
             if let Some(t) = repo::setting(conn, &key)?.filter(|t| !t.trim().is_empty()) {
                 return Ok(Some(fill_link(t.trim(), s)));
             }
@@ -725,7 +725,7 @@ impl Services {
         let expires = now + Duration::days(CALENDAR_FEED_DAYS);
         let bytes: [u8; 24] = rand::thread_rng().gen();
         let token = hex::encode(bytes);
-        let hash = crate::sessions::token_hash(&token);
+        let hash = crate::access::sessions::token_hash(&token);
         self.db.write(|conn| {
             store::set_calendar_token(conn, actor.user.id, &hash, now, expires)?;
             self.audit_in(
@@ -769,7 +769,7 @@ impl Services {
     /// An unknown, revoked or expired token finds nothing.
     pub fn calendar_feed(&self, token: &str) -> SResult<String> {
         let now = self.clock.now().naive_utc();
-        let hash = crate::sessions::token_hash(token);
+        let hash = crate::access::sessions::token_hash(token);
         let mut conn = self.db.conn()?;
         let Some(user_id) = store::user_of_calendar_token(&mut conn, &hash, now)? else {
             return Err(ServiceError::NotFound);

@@ -11,8 +11,35 @@ use rtms_store::{reference, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{check_password, hash_password, NewUserSpec};
+use crate::access::auth::{check_password, hash_password, NewUserSpec};
 use crate::{Actor, ServiceError, Services};
+
+/// Why a FHIR subscription was switched off when its owner lost access
+/// (deactivated here, or a token gone: `exchange::fhir_hooks`).
+pub const ERR_OWNER: &str =
+    "the owner is deactivated or holds no API token with the fhir scope any more";
+
+// Region settings of the СЭМД (`documents::semd` builds with them).
+/// Settings: the МИС number in ЕГИСЗ and its instance («1.1»), which make
+/// document ids `<OID of the organization>.100.<number>.<instance>.51`.
+pub const SEMD_MIS_NUMBER_SETTING: &str = "semd.mis_number";
+/// Settings: the region's code and name in НСИ 1.2.643.5.1.13.13.99.2.206.
+pub const SEMD_REGION_CODE_SETTING: &str = "semd.region_code";
+pub const SEMD_REGION_NAME_SETTING: &str = "semd.region_name";
+/// Settings: `false` lets a conclusion be signed when its СЭМД cannot be built.
+pub const SEMD_REQUIRED_SETTING: &str = "semd.required";
+
+/// `N.N` — the МИС's number in ЕГИСЗ and its instance.
+pub fn valid_mis_number(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 9
+                && p.chars().all(|c| c.is_ascii_digit())
+                && !p.starts_with('0')
+        })
+}
 
 type SResult<T> = Result<T, ServiceError>;
 
@@ -729,7 +756,7 @@ impl Services {
                 repo::revoke_tokens_of(c, id, "session", None, now)?;
                 repo::revoke_tokens_of(c, id, "api", None, now)?;
                 // Their systems' FHIR subscriptions end with them.
-                rtms_store::fhir::switch_off_of_user(c, id, crate::fhir_hooks::ERR_OWNER)?;
+                rtms_store::fhir::switch_off_of_user(c, id, ERR_OWNER)?;
             }
             self.audit_in(
                 c,
@@ -1076,14 +1103,13 @@ impl Services {
                 == Some("1"),
             session_idle_minutes: repo::setting(&mut conn, "session_idle_minutes")?
                 .and_then(|v| v.parse().ok())
-                .unwrap_or(crate::sessions::DEFAULT_IDLE_MINUTES),
+                .unwrap_or(crate::access::sessions::DEFAULT_IDLE_MINUTES),
             escalate_head_minutes: escalate_head_minutes(&mut conn)?,
             region_name: repo::setting(&mut conn, REGION_NAME_SETTING)?.unwrap_or_default(),
-            semd_mis_number: repo::setting(&mut conn, crate::semd::MIS_NUMBER_SETTING)?
+            semd_mis_number: repo::setting(&mut conn, SEMD_MIS_NUMBER_SETTING)?.unwrap_or_default(),
+            semd_region_code: repo::setting(&mut conn, SEMD_REGION_CODE_SETTING)?
                 .unwrap_or_default(),
-            semd_region_code: repo::setting(&mut conn, crate::semd::REGION_CODE_SETTING)?
-                .unwrap_or_default(),
-            semd_region_name: repo::setting(&mut conn, crate::semd::REGION_NAME_SETTING)?
+            semd_region_name: repo::setting(&mut conn, SEMD_REGION_NAME_SETTING)?
                 .unwrap_or_default(),
             semd_required: self.semd_required(&mut conn)?,
         })
@@ -1099,7 +1125,7 @@ impl Services {
             (
                 "session_idle_minutes",
                 s.session_idle_minutes,
-                crate::sessions::MIN_IDLE_MINUTES,
+                crate::access::sessions::MIN_IDLE_MINUTES,
                 12 * 60,
             ),
         ] {
@@ -1125,7 +1151,7 @@ impl Services {
             errors.push(FieldError::new("region_name", "too_long"));
         }
         let mis = s.semd_mis_number.trim();
-        if !mis.is_empty() && !crate::semd::valid_mis_number(mis) {
+        if !mis.is_empty() && !valid_mis_number(mis) {
             errors.push(FieldError::new("semd_mis_number", "semd_mis_number_format"));
         }
         let code = s.semd_region_code.trim();
@@ -1165,16 +1191,12 @@ impl Services {
                 &s.session_idle_minutes.to_string(),
             )?;
             repo::set_setting(c, REGION_NAME_SETTING, s.region_name.trim())?;
-            repo::set_setting(c, crate::semd::MIS_NUMBER_SETTING, mis)?;
-            repo::set_setting(c, crate::semd::REGION_CODE_SETTING, code)?;
+            repo::set_setting(c, SEMD_MIS_NUMBER_SETTING, mis)?;
+            repo::set_setting(c, SEMD_REGION_CODE_SETTING, code)?;
+            repo::set_setting(c, SEMD_REGION_NAME_SETTING, s.semd_region_name.trim())?;
             repo::set_setting(
                 c,
-                crate::semd::REGION_NAME_SETTING,
-                s.semd_region_name.trim(),
-            )?;
-            repo::set_setting(
-                c,
-                crate::semd::REQUIRED_SETTING,
+                SEMD_REQUIRED_SETTING,
                 if s.semd_required { "true" } else { "false" },
             )?;
             repo::set_setting(

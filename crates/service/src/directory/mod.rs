@@ -1,0 +1,7 @@
+//! The region's directory: organizations, users and their roles, the route
+//! table, deadlines, upload quotas, region settings and reference updates.
+//! Administrators change it; every other capability reads it.
+//!
+//! May call: access, platform.
+
+pub mod admin;

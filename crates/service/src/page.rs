@@ -1,0 +1,65 @@
+//! The request page's data in one read: the request, its history, thread,
+//! conclusion and files, and what the caller may do now. It reads across
+//! capabilities (lifecycle, attachments), so it sits above them; the page
+//! and the API both take it from here.
+
+use rtms_domain::Lang;
+
+use crate::attachments::files::AttachmentView;
+use crate::lifecycle::views::{ConclusionView, ConsultationView, EventView, MessageView};
+use crate::{Actor, ServiceError, Services};
+
+type SResult<T> = Result<T, ServiceError>;
+
+impl Services {
+    /// Everything the request page shows, recorded as one read.
+    pub fn consultation_page(
+        &self,
+        actor: &Actor,
+        id: i64,
+        lang: Lang,
+    ) -> SResult<ConsultationPageView> {
+        let view = self.consultation_unaudited(actor, id, lang)?;
+        let events = self.events_unaudited(actor, id, lang)?;
+        let messages = self.messages_unaudited(actor, id)?;
+        let conclusion = match self.conclusion_unaudited(actor, id) {
+            Ok(k) => Some(k),
+            Err(ServiceError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        let attachments = self.attachments_unaudited(actor, id)?;
+        let files: Vec<String> = attachments.iter().map(|a| a.id.to_string()).collect();
+        let details = match &conclusion {
+            Some(k) => format!("page, conclusion version {}", k.version),
+            None => "page".into(),
+        };
+        let details = format!("{details}, attachments [{}]", files.join(","));
+        self.audit_read(
+            actor,
+            self.acting_role(actor, id)?,
+            ("consultation", &id.to_string()),
+            &details,
+        )?;
+        let can_attach = self.can_attach(actor, id);
+        Ok(ConsultationPageView {
+            view,
+            events,
+            messages,
+            conclusion,
+            attachments,
+            can_attach,
+        })
+    }
+}
+
+/// The request page's data in one read.
+#[derive(Debug, Clone)]
+pub struct ConsultationPageView {
+    pub view: ConsultationView,
+    pub events: Vec<EventView>,
+    pub messages: Vec<MessageView>,
+    pub conclusion: Option<ConclusionView>,
+    pub attachments: Vec<AttachmentView>,
+    /// The actor may add files now.
+    pub can_attach: bool,
+}
