@@ -4,7 +4,7 @@
 //! `rtms::browser`, level WARN), so that an administrator learns that a page
 //! broke in some hospital's browser without anyone calling:
 //! - content-security-policy violations, sent by the browser itself
-//!   (`report-uri` in the policy of every page, `ui::security_headers`);
+//!   (`report-uri` in the policy of every page, `ui::headers::security_headers`);
 //! - script errors a page caught (`static/app.js` sends them with
 //!   `navigator.sendBeacon`).
 //!

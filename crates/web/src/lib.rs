@@ -7,6 +7,7 @@ pub mod fhir;
 pub mod limits;
 pub mod metrics;
 pub mod report_export;
+pub mod session;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -152,8 +153,8 @@ pub fn router(svc: Services, trusted_proxies: Vec<std::net::IpAddr>, https: bool
             state,
             public_post_limit,
         ))
-        .layer(axum::middleware::from_fn(ui::csrf_guard))
-        .layer(axum::middleware::from_fn(ui::security_headers))
+        .layer(axum::middleware::from_fn(ui::headers::csrf_guard))
+        .layer(axum::middleware::from_fn(ui::headers::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             https,
             transport_headers,
@@ -211,7 +212,7 @@ async fn public_post_limit(
         }
         Err(wait) => {
             let secs = (wait.as_secs_f64().ceil() as u64).max(1);
-            let lang = ui::request_lang(&parts.headers);
+            let lang = session::request_lang(&parts.headers);
             tracing::info!(client = %client.ip, path = parts.uri.path(), "public posts limited");
             let text = ui::i18n::tr_args(
                 lang,

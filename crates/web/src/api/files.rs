@@ -60,15 +60,16 @@ impl FromRequestParts<AppState> for FileCaller {
             });
         }
         let ReqLang(mut lang) = ReqLang::from_request_parts(parts, state).await?;
-        let Some(token) = crate::ui::cookie(&parts.headers, crate::ui::SESSION_COOKIE) else {
+        let Some(token) = crate::session::cookie(&parts.headers, crate::session::SESSION_COOKIE)
+        else {
             return Err(AppError::from(ServiceError::Unauthenticated).in_lang(lang));
         };
-        if let Some(l) = crate::ui::cookie(&parts.headers, crate::ui::LANG_COOKIE) {
+        if let Some(l) = crate::session::cookie(&parts.headers, crate::session::LANG_COOKIE) {
             lang = if l == "en" { Lang::En } else { Lang::Ru };
         }
         // Through the same gates as pages (a temporary password, a second
         // factor the region requires).
-        let actor = crate::ui::cookie_actor(parts, state, token)
+        let actor = crate::session::cookie_actor(parts, state, token)
             .await
             .map_err(|e| AppError::from(e).in_lang(lang))?;
         Ok(FileCaller { actor, lang })
@@ -488,7 +489,7 @@ async fn study(
         "consultation_id": s.consultation_id,
         "file_name": s.file_name,
         "index": s.index,
-        "error": s.error.as_deref().map(|c| crate::ui::file_pages::dicom_error_text(c, lang)),
+        "error": s.error.as_deref().map(|c| crate::ui::i18n::dicom_error_text(c, lang)),
         "error_code": s.error,
     })))
 }

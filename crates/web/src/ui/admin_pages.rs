@@ -14,9 +14,11 @@ use rtms_service::directory::admin::*;
 use rtms_service::ServiceError;
 use serde::Deserialize;
 
+use super::fmt;
 use super::i18n::tr;
-use super::pages::{error_page, error_text};
-use super::{fmt, render, Page, UiUser};
+use super::shell::error_page;
+use super::shell::{render, Page};
+use crate::session::UiUser;
 use crate::{blocking, AppState};
 
 fn errors_of(e: &ServiceError, lang: Lang) -> BTreeMap<String, String> {
@@ -488,7 +490,7 @@ pub async fn import_users(
             .await
         }
         Err(e) => {
-            let msg = error_text(&e, u.lang);
+            let msg = crate::error::message(&e, u.lang);
             render_users(
                 &state,
                 &u,
@@ -813,7 +815,7 @@ pub async fn save_route(
         })
         .await;
         if let Err(e) = result {
-            let msg = error_text(&e, u.lang);
+            let msg = crate::error::message(&e, u.lang);
             return render_routes(&state, &u, msg).await;
         }
     }
@@ -935,7 +937,7 @@ pub async fn import_icd10(
         }
         Err(e) => {
             let mut errors = BTreeMap::new();
-            errors.insert("file".to_string(), error_text(&e, u.lang));
+            errors.insert("file".to_string(), crate::error::message(&e, u.lang));
             render_settings(&state, &u, None, errors, String::new()).await
         }
     }

@@ -5,9 +5,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::i18n::{tr, tr_args};
-use super::pages::error_page;
-use super::{render, Page, UiUser};
+use super::i18n::tr;
+use super::shell::error_page;
+use super::shell::{render, Page};
+use crate::session::UiUser;
 use crate::{blocking, AppState};
 
 pub struct SeriesItem {
@@ -86,7 +87,7 @@ pub async fn viewer(State(state): State<AppState>, u: UiUser, Path(id): Path<i64
     let error = study
         .error
         .as_deref()
-        .map(|c| dicom_error_text(c, lang))
+        .map(|c| super::i18n::dicom_error_text(c, lang))
         .unwrap_or_default();
     let presets = rtms_dicom::Preset::ALL
         .iter()
@@ -113,52 +114,6 @@ pub async fn viewer(State(state): State<AppState>, u: UiUser, Path(id): Path<i64
     })
 }
 
-/// Why a DICOM upload could not be indexed, for the file list and the
-/// viewer: the code kept in the attachment's details (see `rtms_dicom`'s
-/// `DicomError::code` and `rtms_service::attachments::dicom`) in the user's language.
-pub fn dicom_error_text(code: &str, lang: rtms_domain::Lang) -> String {
-    use fluent_templates::fluent_bundle::FluentValue;
-    let n = |v: u64| FluentValue::from(v as f64);
-    let mib = |v: u64| FluentValue::from((v >> 20) as f64);
-    let reason = match code {
-        "not_dicom" => tr(lang, "dicom-error-not-dicom"),
-        "unsupported_transfer_syntax" => tr(lang, "dicom-error-unsupported"),
-        "no_pixel_data" => tr(lang, "dicom-error-no-image"),
-        "nesting_too_deep" => tr_args(
-            lang,
-            "dicom-error-nesting",
-            &[("limit", n(rtms_dicom::MAX_DEPTH as u64))],
-        ),
-        "length_too_large" => tr(lang, "dicom-error-length"),
-        "too_many_elements" => tr_args(
-            lang,
-            "dicom-error-elements",
-            &[("limit", n(rtms_dicom::MAX_ELEMENTS))],
-        ),
-        "truncated" => tr(lang, "dicom-error-truncated"),
-        "zip_too_many_entries" => tr_args(
-            lang,
-            "dicom-error-zip-entries",
-            &[("limit", n(rtms_dicom::MAX_ZIP_ENTRIES))],
-        ),
-        "zip_too_large" => tr_args(
-            lang,
-            "dicom-error-zip-size",
-            &[("limit", mib(rtms_dicom::MAX_ZIP_UNPACKED_BYTES))],
-        ),
-        "zip_ratio" => tr_args(
-            lang,
-            "dicom-error-zip-ratio",
-            &[("limit", n(rtms_dicom::MAX_ZIP_RATIO))],
-        ),
-        "invalid_zip" => tr(lang, "dicom-error-zip-broken"),
-        "index_crashed" | "index_abandoned" => tr(lang, "dicom-error-crashed"),
-        "index_timeout" => tr(lang, "dicom-error-timeout"),
-        _ => tr(lang, "dicom-error-invalid"),
-    };
-    format!("{} {reason}", tr(lang, "dicom-error"))
-}
-
 /// `2026-11-28` → `28.11.2026`.
 fn iso_to_ru(iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();
@@ -174,13 +129,13 @@ struct VerifyTpl {
     p: Page,
     result: Option<rtms_service::documents::Verification>,
     /// The signers' own signatures of the PDF, with their verdicts.
-    cms: Vec<super::request_page::CmsLine>,
+    cms: Vec<super::cms::CmsLine>,
     error: String,
 }
 
 /// The public verification page: anyone holding a conclusion PDF checks it.
 pub async fn verify_form(headers: axum::http::HeaderMap) -> Response {
-    let lang = super::request_lang(&headers);
+    let lang = crate::session::request_lang(&headers);
     render(VerifyTpl {
         p: Page::public(lang, "verify-title", "/verify"),
         result: None,
@@ -227,7 +182,7 @@ pub async fn verify_upload(
     mut form: axum::extract::Multipart,
 ) -> Response {
     use axum::response::IntoResponse;
-    let lang = super::request_lang(&headers);
+    let lang = crate::session::request_lang(&headers);
     let p = Page::public(lang, "verify-title", "/verify");
     let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
@@ -270,7 +225,7 @@ pub async fn verify_upload(
     match blocking(move || svc.verify_pdf(&pdf, lang)).await {
         Ok(r) => render(VerifyTpl {
             p,
-            cms: super::request_page::cms_lines(lang, &r.signatures),
+            cms: super::cms::cms_lines(lang, &r.signatures),
             result: Some(r),
             error: String::new(),
         }),

@@ -22,90 +22,14 @@ use serde::Deserialize;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
+use super::fmt;
+use super::i18n::lbl;
 use super::i18n::{tr, tr_args};
-use super::{fmt, render, request_lang, Page, UiUser, LANG_COOKIE, SESSION_COOKIE};
+use super::shell::{error_page, render, with_error_status, Page};
 use crate::api::ClientInfo;
+use crate::session::{request_lang, UiUser, LANG_COOKIE, SESSION_COOKIE};
 use crate::{blocking, AppState};
 use rtms_service::access::sessions::SignIn;
-
-/// Marks a catalogue key written in code, so the catalogue test finds it.
-pub(crate) const fn lbl(key: &'static str) -> &'static str {
-    key
-}
-
-/// A service error shown on a page: its message in the user's language.
-pub(crate) fn error_text(e: &ServiceError, lang: Lang) -> String {
-    match e {
-        ServiceError::Forbidden => tr(lang, "err-forbidden"),
-        ServiceError::NotFound => tr(lang, "err-not-found"),
-        ServiceError::WrongState { status, .. } => {
-            format!("{} «{}»", tr(lang, "err-wrong-state"), status.label(lang))
-        }
-        ServiceError::Concurrent => tr(lang, "err-concurrent"),
-        ServiceError::Refused { code } => rtms_i18n::refusal(code, lang).to_string(),
-        ServiceError::QuotaExceeded {
-            scope,
-            limit,
-            used,
-            requested,
-        } => crate::error::quota_text(lang, scope, *limit, *used, *requested),
-        ServiceError::Invalid(errors) => errors
-            .iter()
-            .map(|e| rtms_i18n::refusal(e.code, lang))
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => tr(lang, "err-internal"),
-    }
-}
-
-/// The HTTP status a service error means.
-pub(crate) fn status_of(e: &ServiceError) -> StatusCode {
-    match e {
-        ServiceError::NotFound => StatusCode::NOT_FOUND,
-        ServiceError::Forbidden => StatusCode::FORBIDDEN,
-        ServiceError::WrongState { .. } | ServiceError::Concurrent => StatusCode::CONFLICT,
-        ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        ServiceError::Unauthenticated
-        | ServiceError::BadCredentials
-        | ServiceError::SessionExpired => StatusCode::UNAUTHORIZED,
-        ServiceError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-        ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        ServiceError::QuotaExceeded { .. } | ServiceError::BodyTooLarge { .. } => {
-            StatusCode::PAYLOAD_TOO_LARGE
-        }
-        ServiceError::FilesMissing(_) => StatusCode::CONFLICT,
-        ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// A page that shows an error of an action keeps the status that error means.
-pub(crate) fn with_error_status(mut r: Response, e: &ServiceError) -> Response {
-    if r.status() == StatusCode::UNPROCESSABLE_ENTITY {
-        *r.status_mut() = status_of(e);
-    }
-    r
-}
-
-pub(crate) fn error_page(u: &UiUser, e: &ServiceError) -> Response {
-    let lang = u.lang;
-    let status = status_of(e);
-    let p = Page::for_user(u, tr(lang, "err-title"), "", 0);
-    (
-        status,
-        render(ErrorTpl {
-            p,
-            message: error_text(e, lang),
-        }),
-    )
-        .into_response()
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorTpl {
-    p: Page,
-    message: String,
-}
 
 async fn unread(state: &AppState, u: &UiUser) -> i64 {
     let svc = state.svc.clone();
@@ -198,7 +122,7 @@ fn signed_in(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&cookie).unwrap_or(HeaderValue::from_static("")),
             );
-            if super::cookie(headers, LANG_COOKIE).is_none() && actor.user.locale == "en" {
+            if crate::session::cookie(headers, LANG_COOKIE).is_none() && actor.user.locale == "en" {
                 resp.headers_mut().append(
                     header::SET_COOKIE,
                     HeaderValue::from_static("rtms_lang=en; Path=/; SameSite=Lax"),
@@ -493,7 +417,7 @@ pub async fn create_token(
     match blocking(move || svc.create_api_token(&actor, &name, &scopes, days)).await {
         Ok((token, _)) => render_sessions(&state, &u, token, String::new()).await,
         Err(crate::error::AppError::Service(e, _)) => {
-            let msg = error_text(&e, u.lang);
+            let msg = crate::error::message(&e, u.lang);
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render_sessions(&state, &u, String::new(), msg).await,
@@ -610,7 +534,7 @@ pub async fn set_lang(
     Query(q): Query<BackQuery>,
 ) -> Response {
     let lang = if lang == "en" { "en" } else { "ru" };
-    if let Some(token) = super::cookie(&headers, SESSION_COOKIE) {
+    if let Some(token) = crate::session::cookie(&headers, SESSION_COOKIE) {
         let svc = state.svc.clone();
         let l = lang.to_string();
         let client = rtms_service::access::sessions::Client::default();
@@ -1883,7 +1807,7 @@ pub async fn save_form(
                 id,
                 BTreeMap::new(),
                 Some(raw),
-                error_text(&e, lang),
+                crate::error::message(&e, lang),
             )
             .await;
             return with_error_status(resp, &e);
@@ -1957,11 +1881,11 @@ pub async fn autosave(
         ),
         Ok(p) => format!("{} ({})", tr(lang, "edit-saved-partly"), p.len()),
         Err(e) => {
-            let status = status_of(&e);
+            let status = crate::error::status_of(&e);
             return (
                 status,
                 [(header::CACHE_CONTROL, "no-store")],
-                error_text(&e, lang),
+                crate::error::message(&e, lang),
             )
                 .into_response();
         }

@@ -11,9 +11,11 @@ use rtms_service::reporting::reports::{Line, Report, ReportFilter};
 use rtms_service::ServiceError;
 use serde::Deserialize;
 
+use super::fmt;
 use super::i18n::tr;
-use super::pages::error_page;
-use super::{fmt, render, Page, UiUser};
+use super::shell::error_page;
+use super::shell::{render, Page};
+use crate::session::UiUser;
 use crate::{blocking, report_export, AppState};
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -19,9 +19,13 @@ use rtms_service::lifecycle::views::{
 };
 use rtms_service::ServiceError;
 
+use super::cms::{cms_lines, CmsLine};
+use super::fmt;
+use super::i18n::lbl;
 use super::i18n::{tr, tr_count};
-use super::pages::{error_page, error_text, lbl, with_error_status};
-use super::{fmt, render, Page, UiUser};
+use super::shell::{error_page, with_error_status};
+use super::shell::{render, Page};
+use crate::session::UiUser;
 use crate::{blocking, AppState};
 
 pub struct Line {
@@ -102,7 +106,7 @@ struct RequestTpl {
     cms: Vec<CmsLine>,
     /// The caller signed and may add their own CMS signature.
     can_add_cms: bool,
-    /// CryptoPro's plug-in API is served here (`ui::cadesplugin_api`).
+    /// CryptoPro's plug-in API is served here (`ui::assets::cadesplugin_api`).
     cades_api: bool,
     max_upload: u64,
     max_upload_h: String,
@@ -689,7 +693,7 @@ async fn render_page(
         dicom_error: a
             .dicom_error
             .as_deref()
-            .map(|code| super::file_pages::dicom_error_text(code, lang))
+            .map(|code| super::i18n::dicom_error_text(code, lang))
             .unwrap_or_default(),
     };
     let files: Vec<FileItem> = l
@@ -889,7 +893,7 @@ async fn render_page(
             && !v.consultants.is_empty()
             && v.consultants.iter().all(|c| c.signed_at.is_some()),
         cms: cms_lines(lang, &l.cms),
-        cades_api: super::cadesplugin_api().is_some(),
+        cades_api: super::assets::cadesplugin_api().is_some(),
         can_add_cms: !v.consultants.is_empty()
             && v.consultants.iter().all(|c| c.signed_at.is_some())
             && v.consultants.iter().any(|c| c.id == u.actor.user.id),
@@ -1106,7 +1110,7 @@ pub async fn act(
                         &state,
                         &u,
                         id,
-                        error_text(&e, lang),
+                        crate::error::message(&e, lang),
                         field_errors(&e, lang),
                         BTreeMap::new(),
                     )
@@ -1136,7 +1140,11 @@ pub async fn act(
     match done.await {
         Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(crate::error::AppError::Service(e, _)) => {
-            let msg = format!("{}: {}", action.label(lang), error_text(&e, lang));
+            let msg = format!(
+                "{}: {}",
+                action.label(lang),
+                crate::error::message(&e, lang)
+            );
             with_error_status(
                 render_page(&state, &u, id, msg, field_errors(&e, lang), typed.clone()).await,
                 &e,
@@ -1167,7 +1175,7 @@ pub async fn post_message(
                     &state,
                     &u,
                     id,
-                    error_text(&e, lang),
+                    crate::error::message(&e, lang),
                     field_errors(&e, lang),
                     cf,
                 )
@@ -1199,7 +1207,7 @@ pub async fn resend_federal(
                     &state,
                     &u,
                     id,
-                    error_text(&e, lang),
+                    crate::error::message(&e, lang),
                     BTreeMap::new(),
                     BTreeMap::new(),
                 )
@@ -1230,7 +1238,7 @@ pub async fn record_federal(
                 &state,
                 &u,
                 id,
-                error_text(&e, lang),
+                crate::error::message(&e, lang),
                 field_errors(&e, lang),
                 form,
             )
@@ -1270,7 +1278,7 @@ pub async fn correct(
                 &state,
                 &u,
                 id,
-                error_text(&e, lang),
+                crate::error::message(&e, lang),
                 field_errors(&e, lang),
                 form,
             )
@@ -1316,7 +1324,7 @@ pub async fn add_cms(
                 &state,
                 &u,
                 id,
-                error_text(&e, lang),
+                crate::error::message(&e, lang),
                 field_errors(&e, lang),
                 BTreeMap::new(),
             )
@@ -1366,7 +1374,7 @@ pub async fn save_conclusion(
                 &state,
                 &u,
                 id,
-                error_text(&e, lang),
+                crate::error::message(&e, lang),
                 field_errors(&e, lang),
                 form,
             )
@@ -1417,8 +1425,8 @@ pub async fn semd_print(State(state): State<AppState>, u: UiUser, Path(id): Path
     let made = blocking(move || svc.semd(&actor, id, None)).await;
     let xml = match made {
         Ok((_, xml)) => xml,
-        Err(crate::error::AppError::Service(e, _)) => return super::pages::error_page(&u, &e),
-        Err(_) => return super::pages::error_page(&u, &ServiceError::NotFound),
+        Err(crate::error::AppError::Service(e, _)) => return super::shell::error_page(&u, &e),
+        Err(_) => return super::shell::error_page(&u, &ServiceError::NotFound),
     };
     let body = match xml.split_once('\n') {
         Some((decl, rest)) if decl.starts_with("<?xml") => format!(
@@ -1437,84 +1445,4 @@ pub async fn semd_print(State(state): State<AppState>, u: UiUser, Path(id): Path
         body,
     )
         .into_response()
-}
-
-/// A signer's signature on the page: who, what, valid, and the separate
-/// verdicts (text, holds).
-pub(crate) type CmsLine = (String, String, bool, Vec<(String, bool)>);
-
-/// The signers' own signatures as the request page and `/verify` show them.
-pub(crate) fn cms_lines(
-    lang: rtms_domain::Lang,
-    cms: &[rtms_service::documents::CmsSignatureView],
-) -> Vec<CmsLine> {
-    cms.iter()
-        .map(|c| {
-            let checked = c.status == "valid";
-            let summary = super::i18n::tr(
-                lang,
-                match c.status.as_str() {
-                    "valid" => "cms-valid",
-                    "untrusted" => "cms-not-valid",
-                    _ => "cms-unsupported",
-                },
-            );
-            let target = super::i18n::tr(
-                lang,
-                if c.target == "semd" {
-                    "cms-target-semd"
-                } else {
-                    "cms-target-pdf"
-                },
-            );
-            let what = format!(
-                "{target} \u{b7} {} \u{b7} {} {} {} \u{b7} {} {} \u{b7} {summary}",
-                algorithm_label(lang, &c.algorithm),
-                super::i18n::tr(lang, "cms-certificate"),
-                super::i18n::tr(lang, "number-sign"),
-                c.serial,
-                super::i18n::tr(lang, "cms-valid-until"),
-                c.not_after
-            );
-            (c.signer.clone(), what, checked, cms_verdicts(lang, c))
-        })
-        .collect()
-}
-
-/// A signature's algorithm as stored (`ГОСТ Р 34.10-2012 (512)`, `RSA/SHA-256`),
-/// with the standard's name in the reader's language.
-fn algorithm_label(lang: rtms_domain::Lang, algorithm: &str) -> String {
-    match lang {
-        rtms_domain::Lang::En => {
-            algorithm.replace("\u{413}\u{41e}\u{421}\u{422} \u{420}", "GOST R")
-        }
-        _ => algorithm.to_string(),
-    }
-}
-
-/// The separate verdicts of a signer's signature, each with whether it holds.
-fn cms_verdicts(
-    lang: rtms_domain::Lang,
-    c: &rtms_service::documents::CmsSignatureView,
-) -> Vec<(String, bool)> {
-    let v = |key: String, ok: bool| (super::i18n::tr(lang, &key), ok);
-    vec![
-        v(
-            format!("cms-v-integrity-{}", c.integrity),
-            c.integrity == "ok",
-        ),
-        v(format!("cms-v-trust-{}", c.trust), c.trust == "trusted"),
-        v(
-            format!("cms-v-time-{}", c.time_validity),
-            c.time_validity == "valid_at_signing",
-        ),
-        v(
-            format!("cms-v-revocation-{}", c.revocation),
-            c.revocation == "not_revoked",
-        ),
-        v(
-            format!("cms-v-signer-{}", c.signer_match),
-            c.signer_match == "matches",
-        ),
-    ]
 }

@@ -19,8 +19,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::pages::error_page;
-use super::{fmt, render, Page, UiUser};
+use super::fmt;
+use super::shell::error_page;
+use super::shell::{render, Page};
+use crate::session::UiUser;
 use crate::{blocking, AppState};
 
 /// The largest signaling message relayed (an SDP offer with many candidates fits).
@@ -404,7 +406,7 @@ pub async fn signal(
     match blocking(move || svc.video_room(&actor, id)).await {
         Ok(_) => {}
         Err(crate::error::AppError::Service(e, _)) => {
-            return (super::pages::status_of(&e), "").into_response()
+            return (crate::error::status_of(&e), "").into_response()
         }
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
