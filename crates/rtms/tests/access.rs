@@ -2159,3 +2159,251 @@ both_backends!(
     administrators_do_not_grant_themselves_clinical_roles,
     super::admin_separation
 );
+
+/// The request page offers exactly what the service accepts: for every
+/// request of the demo region (all states) and every demo user who can open
+/// it, the page's controls match what the caller may do (`Allowed`), every
+/// lifecycle action the page does not offer is refused by the API, and every
+/// other control it does not offer (conclusion, correction, its signature,
+/// a message, video now) is refused too. Then one offered control per
+/// request is used and must be accepted.
+async fn page_offers_what_the_api_accepts(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let logins = [
+        "doctor",
+        "doctor2",
+        "dispatcher",
+        "coordinator",
+        "head",
+        "consultant",
+        "consultant2",
+        "analyst",
+        "auditor",
+    ];
+    let mut people = Vec::new();
+    for l in logins {
+        people.push((l, app.login(l).await, app.ui_login(l).await));
+    }
+    // Every request somebody can list, drafts included.
+    let mut ids = std::collections::BTreeSet::new();
+    for (_, token, _) in &people {
+        let list = app.get(token, "/api/v1/consultations?per_page=200").await;
+        if let Some(items) = list["items"].as_array() {
+            ids.extend(items.iter().filter_map(|i| i["id"].as_i64()));
+        }
+    }
+    assert!(ids.len() >= 10, "the demo region has requests: {ids:?}");
+    let mut states = std::collections::BTreeSet::new();
+    let mut probed = 0;
+    let mut accepted = 0;
+    let page_post = |cookie: &str, path: String, form: Vec<(&'static str, String)>| {
+        app.browser
+            .post(format!("{}{path}", app.base))
+            .header("cookie", cookie)
+            .header("sec-fetch-site", "same-origin")
+            .form(&form)
+            .send()
+    };
+    for &id in &ids {
+        let mut offered_somewhere: Option<(usize, &'static str)> = None;
+        for (n, (login, token, cookie)) in people.iter().enumerate() {
+            let resp = app
+                .page(Method::GET, &format!("/requests/{id}"), Some(cookie))
+                .await;
+            if resp.status() != StatusCode::OK {
+                continue;
+            }
+            let html = resp.text().await.unwrap();
+            let view = app.get(token, &format!("/api/v1/consultations/{id}")).await;
+            let status = view["status"].as_str().unwrap().to_string();
+            states.insert(status.clone());
+            let available: Vec<String> = view["available_actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect();
+            let on_page: std::collections::BTreeSet<String> = html
+                .split(&format!("/requests/{id}/act/"))
+                .skip(1)
+                .map(|rest| rest.split('"').next().unwrap().to_string())
+                .collect();
+            let conclusion_form = html.contains("id=\"conclusion-form\"");
+            let who = format!("{login} on #{id} ({status})");
+            // Lifecycle actions: the page shows the table's, except those
+            // done by a form (submit by the request form, sign by the
+            // conclusion form while it is open).
+            for a in &on_page {
+                assert!(
+                    available.contains(a),
+                    "{who}: the page offers {a}, the API does not"
+                );
+            }
+            for a in &available {
+                let by_form =
+                    matches!(a.as_str(), "submit" | "resubmit") || (a == "sign" && conclusion_form);
+                assert!(
+                    on_page.contains(a) || by_form,
+                    "{who}: the API offers {a}, the page does not"
+                );
+            }
+            for a in rtms_domain::Action::ALL {
+                if available.iter().any(|x| x == a.as_str()) {
+                    continue;
+                }
+                let (s, body) = app.act_status(token, id, a.as_str(), json!({})).await;
+                assert!(
+                    matches!(
+                        s,
+                        StatusCode::FORBIDDEN | StatusCode::CONFLICT | StatusCode::NOT_FOUND
+                    ),
+                    "{who}: {} not offered but answered {s}: {body}",
+                    a.as_str()
+                );
+                probed += 1;
+            }
+            // The other controls: not offered → refused, and nothing changes.
+            let controls: [(&'static str, bool); 5] = [
+                ("conclusion", conclusion_form),
+                ("correct", html.contains("id=\"correction-form\"")),
+                (
+                    "correct_sign",
+                    html.contains("id=\"correction-sign\"") || conclusion_form,
+                ),
+                (
+                    "message",
+                    html.contains(&format!("action=\"/requests/{id}/messages\"")),
+                ),
+                (
+                    "video_now",
+                    html.contains(&format!("action=\"/requests/{id}/video-now\"")),
+                ),
+            ];
+            for (control, offered) in controls {
+                if offered {
+                    if offered_somewhere.is_none() && control != "correct_sign" {
+                        offered_somewhere = Some((n, control));
+                    }
+                    continue;
+                }
+                let s = match control {
+                    "conclusion" => {
+                        app.call(
+                            Some(token),
+                            Method::PUT,
+                            &format!("/api/v1/consultations/{id}/conclusion"),
+                            Some(json!({"diagnosis_main": "I63.9", "findings": "x", "recommendations": "y"})),
+                        )
+                        .await
+                        .0
+                    }
+                    "correct" => {
+                        app.call(
+                            Some(token),
+                            Method::POST,
+                            &format!("/api/v1/consultations/{id}/conclusion/correction"),
+                            Some(json!({"comment": "a typo"})),
+                        )
+                        .await
+                        .0
+                    }
+                    "correct_sign" => {
+                        app.call(
+                            Some(token),
+                            Method::POST,
+                            &format!("/api/v1/consultations/{id}/conclusion/correction/sign"),
+                            None,
+                        )
+                        .await
+                        .0
+                    }
+                    "message" => {
+                        app.call(
+                            Some(token),
+                            Method::POST,
+                            &format!("/api/v1/consultations/{id}/messages"),
+                            Some(json!({"body": "a question"})),
+                        )
+                        .await
+                        .0
+                    }
+                    _ => page_post(cookie, format!("/requests/{id}/video-now"), vec![])
+                        .await
+                        .unwrap()
+                        .status(),
+                };
+                assert!(
+                    s.is_client_error(),
+                    "{who}: {control} is not offered but answered {s}"
+                );
+                probed += 1;
+            }
+        }
+        // One control a page offered is accepted when used.
+        if let Some((n, control)) = offered_somewhere {
+            let (login, token, cookie) = &people[n];
+            let ok = match control {
+                "conclusion" => {
+                    app.call(
+                        Some(token),
+                        Method::PUT,
+                        &format!("/api/v1/consultations/{id}/conclusion"),
+                        Some(json!({"diagnosis_main": "I63.9", "findings": "x", "recommendations": "y"})),
+                    )
+                    .await
+                    .0
+                    .is_success()
+                }
+                "correct" => app
+                    .call(
+                        Some(token),
+                        Method::POST,
+                        &format!("/api/v1/consultations/{id}/conclusion/correction"),
+                        Some(json!({"comment": "a typo"})),
+                    )
+                    .await
+                    .0
+                    .is_success(),
+                "message" => app
+                    .call(
+                        Some(token),
+                        Method::POST,
+                        &format!("/api/v1/consultations/{id}/messages"),
+                        Some(json!({"body": "a question"})),
+                    )
+                    .await
+                    .0
+                    .is_success(),
+                _ => page_post(cookie, format!("/requests/{id}/video-now"), vec![])
+                    .await
+                    .unwrap()
+                    .status()
+                    == StatusCode::SEE_OTHER,
+            };
+            assert!(ok, "{login} on #{id}: {control} offered but refused");
+            accepted += 1;
+        }
+    }
+    for s in [
+        "draft",
+        "submitted",
+        "assigned",
+        "accepted",
+        "in_progress",
+        "completed",
+        "closed",
+    ] {
+        assert!(
+            states.contains(s),
+            "the walk reached no {s} request: {states:?}"
+        );
+    }
+    assert!(
+        probed > 200 && accepted >= 5,
+        "probed {probed}, accepted {accepted}"
+    );
+}
+both_backends!(
+    the_page_offers_what_the_api_accepts,
+    super::page_offers_what_the_api_accepts
+);

@@ -3,9 +3,12 @@
 //! capabilities (lifecycle, attachments), so it sits above them; the page
 //! and the API both take it from here.
 
-use rtms_domain::Lang;
+use rtms_domain::{Action, Lang};
+use rtms_store::repo;
 
 use crate::attachments::files::AttachmentView;
+use crate::lifecycle::consultations::status_of;
+use crate::lifecycle::rules::{Allowed, Facts};
 use crate::lifecycle::views::{ConclusionView, ConsultationView, EventView, MessageView};
 use crate::{Actor, ServiceError, Services};
 
@@ -40,15 +43,34 @@ impl Services {
             ("consultation", &id.to_string()),
             &details,
         )?;
-        let can_attach = self.can_attach(actor, id);
+        let allowed = self.allowed(actor, id, view.available_actions.clone())?;
         Ok(ConsultationPageView {
             view,
             events,
             messages,
             conclusion,
             attachments,
-            can_attach,
+            allowed,
         })
+    }
+
+    /// What the caller may do on the request now (`lifecycle::rules`), with
+    /// the transition table's `actions` already worked out for them.
+    fn allowed(&self, actor: &Actor, id: i64, actions: Vec<Action>) -> SResult<Allowed> {
+        let mut conn = self.db.conn()?;
+        let c = repo::consultation(&mut conn, id)?;
+        let members = repo::assigned_consultants(&mut conn, id)?;
+        let roles = self.roles_on(actor, &c, &members, None);
+        let current = repo::current_conclusion(&mut conn, id)?;
+        drop(conn);
+        let facts = Facts {
+            status: status_of(&c),
+            roles: &roles,
+            me: actor.user.id,
+            members: &members,
+            current: current.as_ref(),
+        };
+        Ok(Allowed::of(&facts, actions, self.can_attach(actor, id)))
     }
 }
 
@@ -60,6 +82,6 @@ pub struct ConsultationPageView {
     pub messages: Vec<MessageView>,
     pub conclusion: Option<ConclusionView>,
     pub attachments: Vec<AttachmentView>,
-    /// The actor may add files now.
-    pub can_attach: bool,
+    /// What the caller may do now: the page shows exactly these.
+    pub allowed: Allowed,
 }

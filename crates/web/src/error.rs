@@ -140,6 +140,7 @@ fn refusal_status(code: &str) -> StatusCode {
         "upload_offset"
         | "upload_busy"
         | "video_conflict"
+        | "video_not_now"
         | "semd_not_ready"
         | "federal_not_escalated"
         | "federal_not_connected"

@@ -47,6 +47,7 @@ refusal-link_template = The link must start with https:// (or http://) and conta
 refusal-cms_malformed = This is not a detached CMS (PKCS#7, .sig or .p7s) signature: choose the signature file
 refusal-cms_mismatch = The signature does not match this document: sign the conclusion PDF downloaded here, unchanged
 refusal-correction_not_now = Only the signed conclusion of a completed consultation can be corrected
+refusal-video_not_now = A video call is started while the request is being worked on: accepted, scheduled or in progress
 refusal-correction_open = A correction is already open: finish and sign it
 refusal-correction_none = There is no correction waiting for your signature
 refusal-fhir_not_transaction = A Bundle of type transaction is expected

@@ -49,6 +49,7 @@ refusal-link_template = Ссылка должна начинаться с https:
 refusal-cms_malformed = Файл не похож на открепленную подпись CMS (PKCS#7, .sig или .p7s): выберите файл подписи
 refusal-cms_mismatch = Подпись не соответствует этому документу: подпишите PDF заключения, скачанный отсюда, без изменений
 refusal-correction_not_now = Исправить можно только подписанное заключение завершённой консультации
+refusal-video_not_now = Видеосвязь начинают, пока запрос в работе: принят, назначена ВКС или консультация идёт
 refusal-correction_open = Исправление уже открыто: допишите и подпишите его
 refusal-correction_none = Нет исправления, ожидающего вашей подписи
 refusal-fhir_not_transaction = Ожидается Bundle типа transaction

@@ -840,15 +840,20 @@ impl Services {
         let svc = self.clone();
         let actor = actor.clone();
         tokio::task::spawn_blocking(move || {
-            let signed = {
+            let (c, members) = {
                 let mut conn = svc.db.conn()?;
-                repo::assigned_consultants(&mut conn, consultation_id)?
-                    .iter()
-                    .any(|a| a.user_id == actor.user.id && a.signed_at.is_some())
+                (
+                    repo::consultation(&mut conn, consultation_id)?,
+                    repo::assigned_consultants(&mut conn, consultation_id)?,
+                )
             };
-            if !signed {
-                return Err(ServiceError::Forbidden);
-            }
+            crate::lifecycle::rules::may_add_cms(&crate::lifecycle::rules::Facts {
+                status: crate::lifecycle::consultations::status_of(&c),
+                roles: &[],
+                me: actor.user.id,
+                members: &members,
+                current: None,
+            })?;
             if signature.len() > 1024 * 1024 {
                 return Err(ServiceError::field("signature", "cms_malformed"));
             }

@@ -1295,25 +1295,16 @@ impl Services {
         write_tx(self, |conn| {
             let c = self.visible(conn, actor, id)?;
             let consultants = repo::assigned_consultants(conn, id)?;
-            if !self
-                .roles_on(actor, &c, &consultants, None)
-                .contains(&Role::Consultant)
-            {
-                return Err(ServiceError::Forbidden);
-            }
-            let status = status_of(&c);
-            let signatures = consultants.iter().filter(|a| a.signed_at.is_some()).count();
+            let roles = self.roles_on(actor, &c, &consultants, None);
+            let current = repo::current_conclusion(conn, id)?;
             // An open correction of a signed conclusion is edited like the first version.
-            let correcting = matches!(status, Status::Completed | Status::Closed)
-                && signatures == 0
-                && repo::current_conclusion(conn, id)?
-                    .is_some_and(|k| k.supersedes_id.is_some() && k.signed_at.is_none());
-            if !correcting && !lifecycle::conclusion_editable(status, signatures) {
-                return Err(ServiceError::WrongState {
-                    status,
-                    action: Action::Sign,
-                });
-            }
+            super::rules::may_edit_conclusion(&super::rules::Facts {
+                status: status_of(&c),
+                roles: &roles,
+                me: actor.user.id,
+                members: &consultants,
+                current: current.as_ref(),
+            })?;
             if let Some(code) = &code {
                 if !reference::unknown_icd10(conn, std::slice::from_ref(code))?.is_empty() {
                     errors.push(FieldError::new("diagnosis_main", "icd10_unknown"));

@@ -42,17 +42,16 @@ impl Services {
         self.db.write(|conn| {
             let c = self.visible(conn, actor, id)?;
             let members = repo::assigned_consultants(conn, id)?;
-            if !members.iter().any(|m| m.user_id == actor.user.id) {
-                return Err(ServiceError::Forbidden);
-            }
             let status = status_of(&c);
-            if !matches!(status, Status::Completed | Status::Closed) {
-                return Err(ServiceError::refused("correction_not_now"));
-            }
-            let current = repo::current_conclusion(conn, id)?.ok_or(ServiceError::NotFound)?;
-            if current.signed_at.is_none() {
-                return Err(ServiceError::refused("correction_open"));
-            }
+            let current = repo::current_conclusion(conn, id)?;
+            super::rules::may_correct(&super::rules::Facts {
+                status,
+                roles: &[],
+                me: actor.user.id,
+                members: &members,
+                current: current.as_ref(),
+            })?;
+            let current = current.ok_or(ServiceError::NotFound)?;
             let version = current.version + 1;
             let new_id = repo::insert_correction(
                 conn,
@@ -101,13 +100,15 @@ impl Services {
         let (told, issued) = self.db.write(|conn| {
             let c = self.visible(conn, actor, id)?;
             let members = repo::assigned_consultants(conn, id)?;
-            let Some(me) = members.iter().find(|m| m.user_id == actor.user.id) else {
-                return Err(ServiceError::Forbidden);
-            };
-            let current = repo::current_conclusion(conn, id)?.ok_or(ServiceError::NotFound)?;
-            if current.supersedes_id.is_none() || me.signed_at.is_some() {
-                return Err(ServiceError::refused("correction_none"));
-            }
+            let current = repo::current_conclusion(conn, id)?;
+            super::rules::may_sign_correction(&super::rules::Facts {
+                status: status_of(&c),
+                roles: &[],
+                me: actor.user.id,
+                members: &members,
+                current: current.as_ref(),
+            })?;
+            let current = current.ok_or(ServiceError::NotFound)?;
             if current.findings.is_empty() || current.recommendations.is_empty() {
                 return Err(ServiceError::field("conclusion", "conclusion_missing"));
             }

@@ -13,6 +13,7 @@ pub mod consultations;
 pub mod corrections;
 pub mod monitor;
 pub mod notifications;
+pub mod rules;
 pub mod views;
 
 use chrono::NaiveDateTime;

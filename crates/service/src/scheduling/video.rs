@@ -309,9 +309,13 @@ impl Services {
             let c = self.visible(&mut conn, actor, consultation_id)?;
             let consultants = repo::assigned_consultants(&mut conn, consultation_id)?;
             let roles = self.roles_on(actor, &c, &consultants, None);
-            if !roles.contains(&Role::Doctor) && !roles.contains(&Role::Consultant) {
-                return Err(ServiceError::Forbidden);
-            }
+            crate::lifecycle::rules::may_video_now(&crate::lifecycle::rules::Facts {
+                status: crate::lifecycle::consultations::status_of(&c),
+                roles: &roles,
+                me: actor.user.id,
+                members: &consultants,
+                current: None,
+            })?;
             let mut people = vec![c.requester_id, actor.user.id];
             people.extend(consultants.iter().map(|a| a.user_id));
             people.sort_unstable();

@@ -217,7 +217,8 @@ struct Loaded {
     icd_names: BTreeMap<String, String>,
     unread: i64,
     attachments: Vec<rtms_service::attachments::files::AttachmentView>,
-    can_attach: bool,
+    /// What the caller may do now (the service's rules; the page only shows them).
+    allowed: rtms_service::lifecycle::rules::Allowed,
     video: Vec<rtms_service::scheduling::video::VideoSessionView>,
     cms: Vec<rtms_service::documents::CmsSignatureView>,
     escalation: Option<rtms_service::exchange::federal::EscalationView>,
@@ -235,13 +236,13 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
     blocking(move || {
         // The page is one read of the request, recorded once in the audit trail.
         let page = svc.consultation_page(&actor, id, lang)?;
-        let (v, events, messages, conclusion, attachments, can_attach) = (
+        let (v, events, messages, conclusion, attachments, allowed) = (
             page.view,
             page.events,
             page.messages,
             page.conclusion,
             page.attachments,
-            page.can_attach,
+            page.allowed,
         );
         let assigning = v.available_actions.contains(&Action::Assign);
         let tkcs = if assigning {
@@ -343,7 +344,7 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
             icd_names,
             unread,
             attachments,
-            can_attach,
+            allowed,
         })
     })
     .await
@@ -707,7 +708,7 @@ async fn render_page(
         .iter()
         .map(|m| ThreadItem {
             id: m.id,
-            attachable: l.can_attach && m.author.id == u.actor.user.id,
+            attachable: l.allowed.attach && m.author.id == u.actor.user.id,
             at: fmt::datetime(m.created_at, tz, None, lang),
             who: format!("{} ({})", m.author.name, m.author_role.label(lang)),
             question: m.kind == "question",
@@ -720,21 +721,10 @@ async fn render_page(
                 .collect(),
         })
         .collect();
-    let member = v.consultants.iter().find(|c| c.id == u.actor.user.id);
-    let can_edit_conclusion = (v.status == rtms_domain::Status::InProgress || l.correction_open)
-        && member.is_some()
-        && l.conclusion.as_ref().is_none_or(|k| k.signed_at.is_none());
-    // A correction: opened by a member once everyone has signed; signed by
-    // each member (after the first, without the form).
-    let can_correct = matches!(
-        v.status,
-        rtms_domain::Status::Completed | rtms_domain::Status::Closed
-    ) && member.is_some()
-        && !l.correction_open
-        && l.conclusion.as_ref().is_some_and(|k| k.signed_at.is_some());
-    let can_sign_correction = l.correction_open
-        && member.is_some_and(|m| m.signed_at.is_none())
-        && l.conclusion.as_ref().is_some_and(|k| k.signed_at.is_some());
+    let can_edit_conclusion = l.allowed.edit_conclusion;
+    // A correction is signed in its form while it can still be edited (before
+    // the first signature), then with a button of its own.
+    let can_sign_correction = l.allowed.sign_correction && !can_edit_conclusion;
     let mut actions: Vec<ActionButton> = v
         .available_actions
         .iter()
@@ -837,12 +827,7 @@ async fn render_page(
         }
     }
     let me = u.actor.user.id;
-    let can_video_now = matches!(
-        v.status,
-        rtms_domain::Status::Accepted
-            | rtms_domain::Status::Scheduled
-            | rtms_domain::Status::InProgress
-    ) && (u.actor.has(Role::Doctor) || u.actor.has(Role::Consultant));
+    let can_video_now = l.allowed.video_now;
     let schedule_default = (Utc::now() + chrono::Duration::hours(2))
         .with_timezone(&tz)
         .format("%Y-%m-%dT%H:00")
@@ -881,22 +866,15 @@ async fn render_page(
         diagnosis,
         timeline,
         thread,
-        can_write: v.status == rtms_domain::Status::InProgress
-            && (v.consultants.iter().any(|c| c.id == u.actor.user.id)
-                || u.actor
-                    .roles
-                    .iter()
-                    .any(|r| r.role == Role::Doctor && r.org.id == v.requesting_organization.id)),
+        can_write: l.allowed.write_message,
         files,
-        can_attach: l.can_attach,
+        can_attach: l.allowed.attach,
         document_ready: l.conclusion.as_ref().is_some_and(|k| k.signed_at.is_some())
             && !v.consultants.is_empty()
             && v.consultants.iter().all(|c| c.signed_at.is_some()),
         cms: cms_lines(lang, &l.cms),
         cades_api: super::assets::cadesplugin_api().is_some(),
-        can_add_cms: !v.consultants.is_empty()
-            && v.consultants.iter().all(|c| c.signed_at.is_some())
-            && v.consultants.iter().any(|c| c.id == u.actor.user.id),
+        can_add_cms: l.allowed.add_cms,
         max_upload: state.svc.files.max_bytes,
         max_upload_h: human_size(state.svc.files.max_bytes as i64, lang),
         actions,
@@ -953,7 +931,7 @@ async fn render_page(
         conclusion_lines,
         conclusion_signatures,
         can_edit_conclusion,
-        can_correct,
+        can_correct: l.allowed.correct,
         can_sign_correction,
         is_dispatcher: u.actor.is_dispatcher(),
         escalation: l.escalation.as_ref().map(|e| {
