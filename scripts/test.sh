@@ -24,7 +24,17 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== unit, property, storage and HTTP tests (SQLite and PostgreSQL)"
-cargo test --workspace --locked
+# Nothing may be skipped: a test that needs a tool installs or finds it, and
+# fails without it (e2e/allowed-skips.json lists the browser suite's skips).
+cargo_log="$(mktemp)"
+trap 'rm -f "$cargo_log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$cargo_log"
+ignored="$(sed -nE 's/^test result: .* ([0-9]+) ignored.*/\1/p' "$cargo_log" | awk '{ n += $1 } END { print n + 0 }')"
+echo "cargo tests ignored: $ignored"
+if [ "$ignored" != 0 ]; then
+  echo "cargo tests were ignored (#[ignore]); a test may not skip itself" >&2
+  exit 1
+fi
 
 echo "== fuzzing the parsers of untrusted bytes (scripts/fuzz.sh: under CI 200,000 inputs a target, seed 1)"
 ./scripts/fuzz.sh
