@@ -93,6 +93,13 @@ pub static PERIODIC: &[Periodic] = &[
         task: Task::Blocking(|s| s.audit_anchor().map(|a| usize::from(a.is_some()))),
         log_count: false,
     },
+    // Finished jobs are kept for a month, then deleted.
+    Periodic {
+        name: "finished jobs pruned",
+        every: Duration::from_secs(3600),
+        task: Task::Blocking(Services::prune_jobs),
+        log_count: true,
+    },
     // Uploads abandoned for a day are removed with their bytes.
     Periodic {
         name: "abandoned uploads",

@@ -218,3 +218,14 @@ pub fn pending(conn: &mut DbConn) -> R<i64> {
         .count()
         .get_result(conn)?)
 }
+
+/// Deletes jobs finished (done, or given up) before `before`; returns how many.
+/// Unfinished jobs stay whatever their age: the outbox's are kept until done.
+pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> R<usize> {
+    Ok(diesel::delete(
+        jobs::table
+            .filter(jobs::done_at.is_not_null())
+            .filter(jobs::done_at.lt(before)),
+    )
+    .execute(conn)?)
+}

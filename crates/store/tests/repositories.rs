@@ -44,6 +44,7 @@ on_both_backends!(
     open_requests_are_counted_exactly_beyond_the_limit,
     signed_conclusions_are_frozen,
     consultants_by_profile_with_their_open_load,
+    finished_jobs_are_pruned_unfinished_ones_kept,
 );
 
 // ---- fixtures ------------------------------------------------------------------------
@@ -1776,4 +1777,38 @@ fn consultants_by_profile_with_their_open_load(backend: BackendKind) {
     assert!(repo::consultants(conn, Some("oncology"), None)
         .unwrap()
         .is_empty());
+}
+
+/// The job table does not grow for ever: finished jobs older than the cut are
+/// deleted; a newer finished one and every unfinished one (however old) stay.
+fn finished_jobs_are_pruned_unfinished_ones_kept(backend: BackendKind) {
+    use rtms_store::jobs;
+    let (_t, db) = fresh(backend);
+    let mut conn = db.conn().unwrap();
+    let old = at("2026-01-01 10:00:00");
+    let new = at("2026-03-01 10:00:00");
+    let done_old = jobs::enqueue(&mut conn, "email", "{}", old, old).unwrap();
+    let done_new = jobs::enqueue(&mut conn, "email", "{}", new, new).unwrap();
+    let waiting = jobs::enqueue_persistent(&mut conn, "federal_send", "{}", old, old).unwrap();
+    jobs::complete(&mut conn, done_old, old).unwrap();
+    jobs::complete(&mut conn, done_new, new).unwrap();
+    assert_eq!(
+        jobs::prune(&mut conn, at("2026-02-01 00:00:00")).unwrap(),
+        1
+    );
+    // A second pass finds nothing more to delete before the same cut.
+    assert_eq!(
+        jobs::prune(&mut conn, at("2026-02-01 00:00:00")).unwrap(),
+        0
+    );
+    // The unfinished job is still claimable.
+    let claimed = jobs::claim(&mut conn, "w", new, chrono::Duration::minutes(5))
+        .unwrap()
+        .expect("the unfinished job is still there");
+    assert_eq!(claimed.id, waiting);
+    // After the newer one's cut, it goes too.
+    assert_eq!(
+        jobs::prune(&mut conn, at("2026-04-01 00:00:00")).unwrap(),
+        1
+    );
 }

@@ -235,13 +235,7 @@ fn client(seconds: u64) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-fn block_on<T>(f: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?
-        .block_on(f)
-}
+use crate::platform::outbound::block_on;
 
 impl Services {
     pub fn with_federal(mut self, f: FederalConfig) -> Self {

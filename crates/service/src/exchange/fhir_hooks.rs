@@ -267,10 +267,6 @@ impl HookPolicy {
                 ERR_NOT_ALLOWED.to_string()
             }
         })?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
         let mut client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -281,7 +277,7 @@ impl HookPolicy {
             client = client.dns_resolver(Arc::new(PublicOnly));
         }
         let client = client.build().map_err(|e| e.to_string())?;
-        rt.block_on(async move {
+        crate::platform::outbound::block_on(async move {
             let resp = client
                 .post(url)
                 .header("content-type", "application/fhir+json; charset=utf-8")

@@ -100,6 +100,10 @@ fn failed_stored<J: Job>(
 /// How long a worker holds a claimed job before another may take it.
 pub(crate) const LEASE_MINUTES: i64 = 5;
 
+/// How long a finished job (done or given up) stays in the table, for whoever
+/// looks into a delivery afterwards.
+pub const KEEP_FINISHED_DAYS: i64 = 30;
+
 /// The default delay after `attempts` failures: 2, 4, 8 … minutes, at most six hours.
 pub(crate) fn backoff(attempts: i32) -> Duration {
     Duration::minutes((1i64 << attempts.clamp(0, 9)).min(360))
@@ -116,6 +120,12 @@ impl Services {
             .filter(|t| t.outbox)
             .map(|t| t.kind)
             .collect()
+    }
+
+    /// Deletes jobs finished more than [`KEEP_FINISHED_DAYS`] ago.
+    pub fn prune_jobs(&self) -> Result<usize, ServiceError> {
+        let before = self.clock.now().naive_utc() - Duration::days(KEEP_FINISHED_DAYS);
+        Ok(self.db.write(|c| jobs::prune(c, before))?)
     }
 
     /// Runs due jobs until none is left (or `max` ran); returns how many ran.

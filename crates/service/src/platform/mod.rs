@@ -11,4 +11,5 @@ pub mod jobs;
 pub mod keys;
 pub mod live;
 pub mod mail;
+pub mod outbound;
 pub mod periodic;
