@@ -2384,6 +2384,36 @@ async fn page_offers_what_the_api_accepts(backend: BackendKind) {
             accepted += 1;
         }
     }
+    // The demo reaches «ВКС запланирована» as the dispatcher's page does:
+    // each scheduled request has its video session in the calendar.
+    let dispatcher = &people[2].1;
+    let scheduled = app
+        .get(
+            dispatcher,
+            "/api/v1/consultations?status=scheduled&per_page=200",
+        )
+        .await;
+    let scheduled: Vec<i64> = scheduled["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["id"].as_i64())
+        .collect();
+    assert!(!scheduled.is_empty(), "the demo has scheduled requests");
+    let calendar = app.get(dispatcher, "/api/v1/video?days=31").await;
+    for id in &scheduled {
+        assert!(
+            calendar
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["consultation_ids"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(id))),
+            "scheduled request #{id} has no video session: {calendar}"
+        );
+    }
     for s in [
         "draft",
         "submitted",

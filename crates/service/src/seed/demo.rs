@@ -528,11 +528,14 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
             continue;
         }
         if path == Status::Scheduled {
+            // As the dispatcher's page does it: a video session booked with
+            // the request's doctor and consultants, then the request scheduled.
+            clock.advance(Duration::minutes(case.step_minutes));
             let starts = clock.now() + Duration::hours(3);
-            step(
-                Action::Schedule,
+            demo.schedule_video(
                 &dispatcher,
-                ActionParams {
+                id,
+                &ActionParams {
                     starts_at: Some(starts),
                     duration_minutes: Some(30),
                     ..Default::default()
