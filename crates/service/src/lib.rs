@@ -225,3 +225,172 @@ pub struct MetricsAccess {
 pub(crate) fn text(code: &str) -> String {
     rtms_i18n::refusal(code, rtms_domain::Lang::Ru).to_string()
 }
+
+/// The house keeps its shape: each capability folder calls only the folders
+/// its `mod.rs` names on its "May call:" line; the domain crate has no I/O
+/// dependency; every file path docs/ARCHITECTURE.md names exists.
+#[cfg(test)]
+mod house {
+    use std::path::{Path, PathBuf};
+
+    const FOLDERS: &[&str] = &[
+        "seed",
+        "reporting",
+        "exchange",
+        "scheduling",
+        "documents",
+        "attachments",
+        "lifecycle",
+        "directory",
+        "access",
+        "platform",
+    ];
+
+    fn src() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    }
+
+    fn rust_files(dir: &Path) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The folders a capability may call, from its `mod.rs`.
+    fn may_call(folder: &str) -> Vec<&'static str> {
+        let text = std::fs::read_to_string(src().join(folder).join("mod.rs")).unwrap();
+        // The paragraph from "May call:" to the next empty doc line.
+        let line: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("//! May call:"))
+            .take_while(|l| l.trim() != "//!" && l.starts_with("//!"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            !line.is_empty(),
+            "{folder}/mod.rs has no \"May call:\" line"
+        );
+        if line.contains("anything in this crate") {
+            return FOLDERS.to_vec();
+        }
+        FOLDERS
+            .iter()
+            .copied()
+            .filter(|f| line.split(|c: char| !c.is_alphanumeric()).any(|w| w == *f))
+            .collect()
+    }
+
+    /// `crate::<folder>::` references in a file, outside comments.
+    fn calls(path: &Path) -> Vec<&'static str> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut out = Vec::new();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or("");
+            for f in FOLDERS {
+                if code.contains(&format!("crate::{f}::")) && !out.contains(f) {
+                    out.push(*f);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn folders_call_only_what_their_mod_rs_allows() {
+        let mut wrong = Vec::new();
+        for folder in FOLDERS {
+            let allowed = may_call(folder);
+            for file in rust_files(&src().join(folder)) {
+                for called in calls(&file) {
+                    if called != *folder && !allowed.contains(&called) {
+                        let name = file.strip_prefix(src()).unwrap_or(&file).display();
+                        wrong.push(format!("{name} calls {called}"));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "calls a folder may not make: {wrong:#?}");
+        // The check itself sees a call: lifecycle's hooks are the way up, and
+        // platform may call no capability.
+        assert!(may_call("platform").is_empty());
+        assert!(calls(&src().join("exchange/federal.rs")).contains(&"lifecycle"));
+    }
+
+    #[test]
+    fn the_domain_crate_does_no_io() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../domain/Cargo.toml");
+        let text = std::fs::read_to_string(manifest).unwrap();
+        let deps = text
+            .split("[dependencies]")
+            .nth(1)
+            .unwrap_or("")
+            .split("\n[")
+            .next()
+            .unwrap_or("");
+        for io in [
+            "tokio",
+            "diesel",
+            "reqwest",
+            "axum",
+            "hyper",
+            "lettre",
+            "object_store",
+            "rtms-store",
+        ] {
+            assert!(
+                !deps.lines().any(|l| l.trim_start().starts_with(io)),
+                "the domain crate depends on {io}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_path_the_architecture_map_names_exists() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let map = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).unwrap();
+        let mut missing = Vec::new();
+        let mut checked = 0;
+        for (i, quoted) in map.split('`').enumerate() {
+            // Odd pieces are inside backticks.
+            // Globs and brace lists name families of files, not one.
+            if i % 2 == 0
+                || quoted.contains(' ')
+                || !quoted.contains('/')
+                || quoted.contains(['*', '{'])
+            {
+                continue;
+            }
+            let path = quoted.split("::").next().unwrap_or(quoted);
+            let known = [
+                ".rs", ".md", ".sh", ".html", ".ftl", ".mjs", ".typ", ".toml", ".conf", ".py",
+            ];
+            if !known.iter().any(|e| path.ends_with(e)) {
+                continue;
+            }
+            checked += 1;
+            // Paths are written from the repository, from `crates/`, or
+            // (short forms) from the web crate's sources or the browser suite.
+            let found = [
+                root.clone(),
+                root.join("crates"),
+                root.join("crates/web"),
+                root.join("crates/web/src"),
+                root.join("e2e"),
+            ]
+            .iter()
+            .any(|base| base.join(path).exists());
+            if !found {
+                missing.push(path.to_string());
+            }
+        }
+        assert!(checked > 50, "the map names files: {checked}");
+        assert!(
+            missing.is_empty(),
+            "docs/ARCHITECTURE.md names files that do not exist: {missing:#?}"
+        );
+    }
+}

@@ -655,14 +655,14 @@ impl Services {
     /// E-mail preferences: the mode (`off`, `instant`, `digest`) and which kinds
     /// of notification go by e-mail (every kind of [`MAIL_KINDS`] chosen is stored as `*`).
     ///
-    /// [`MAIL_KINDS`]: crate::lifecycle::notifications::MAIL_KINDS
+    /// [`MAIL_KINDS`]: crate::platform::mail::MAIL_KINDS
     pub fn set_email_prefs(
         &self,
         actor: &Actor,
         mode: &str,
         kinds: &[String],
     ) -> Result<(), ServiceError> {
-        use crate::lifecycle::notifications::MAIL_KINDS;
+        use crate::platform::mail::MAIL_KINDS;
         if !matches!(mode, "instant" | "off" | "digest") {
             return Err(ServiceError::field("email_mode", "unknown_value"));
         }
