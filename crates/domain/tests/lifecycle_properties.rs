@@ -1,6 +1,18 @@
 //! Property tests of the consultation lifecycle (`lifecycle.rs`) together with
 //! the deadline clock (`deadline.rs`).
 //!
+//! The expectations here are NOT read from `TRANSITIONS`: a test that computed
+//! "what `decide` should say" from the same table would agree with any mistake
+//! in it. Instead the real `decide`, `available_actions` and
+//! `reachable_states` are held against
+//!
+//! - each other (what is offered is accepted, the outcome does not depend on
+//!   extra roles, a guard picks a destination but never refuses),
+//! - facts defined elsewhere in the domain (`Status::is_final`,
+//!   `Role::is_clinical`, the deadline clock, the consilium size),
+//! - the lifecycle table users read in `docs/API.md` (which action, from which
+//!   states, by whom, to where).
+//!
 //! A small test-only model of ONE request is driven by random sequences of
 //! steps. Each step advances a simulated clock, maybe tries to edit the
 //! conclusion, then asks [`decide`] whether an action is allowed and applies the
@@ -8,13 +20,14 @@
 //! each property below walks the trace and checks one aspect of it.
 //!
 //! To reach deep states (in progress, consilium signatures) often enough, most
-//! steps are "steered": they pick the action of one of the table rows that
-//! apply in the current state and may add one of that row's roles to the random
-//! role set. The rest are raw random actions. Either way the real `decide` is
-//! called with whatever came out, so wrong actions and wrong roles are
-//! exercised too.
+//! steps are "steered": they pick one of the actions `available_actions` offers
+//! to somebody in the current state and may add a role `decide` accepts for it
+//! to the random role set. The rest are raw random actions. Either way the real
+//! `decide` is called with whatever came out, so wrong actions and wrong roles
+//! are exercised too.
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -24,8 +37,11 @@ use rtms_domain::lifecycle::{
 };
 use rtms_domain::{
     decide, Action, DeadlineClock, DeadlinePolicy, Decision, FormOfCare, GuardContext, Role,
-    Status, TransitionError, TRANSITIONS,
+    Status, TransitionError,
 };
+
+/// The lifecycle section of the API documentation.
+const API_DOC: &str = include_str!("../../../docs/API.md");
 
 // ---------------------------------------------------------------------------
 // Generated input
@@ -36,7 +52,7 @@ use rtms_domain::{
 enum Pick {
     /// Any action at all, most of them wrong for the current state.
     Raw(Action),
-    /// The action of the n-th (modulo) row that applies in the current state.
+    /// The n-th (modulo) action offered to anybody in the current state.
     Steer(usize),
 }
 
@@ -45,7 +61,7 @@ struct Step {
     pick: Pick,
     /// A random non-empty subset of roles.
     roles: Vec<Role>,
-    /// When steering, also give the actor one of the chosen row's roles.
+    /// When steering, also give the actor a role that may take the action.
     steer_roles: bool,
     /// Seconds the simulated "now" advances before the step.
     advance_secs: i64,
@@ -178,26 +194,30 @@ fn guard_context(step: &Step, consilium: usize, signatures: usize) -> GuardConte
 }
 
 /// Resolves the action and the role set of a step in the current state.
-fn resolve(step: &Step, status: Status) -> (Action, Vec<Role>) {
+fn resolve(step: &Step, status: Status, ctx: &GuardContext) -> (Action, Vec<Role>) {
     let mut roles = step.roles.clone();
     let action = match step.pick {
         Pick::Raw(a) => a,
         Pick::Steer(n) => {
-            let rows: Vec<_> = TRANSITIONS
-                .iter()
-                .filter(|t| t.from.contains(&status))
-                .collect();
-            if rows.is_empty() {
+            let offered = available_actions(status, Role::ALL, ctx);
+            if offered.is_empty() {
                 Action::ALL[n % Action::ALL.len()]
             } else {
-                let row = rows[n % rows.len()];
+                let action = offered[n % offered.len()];
                 if step.steer_roles {
-                    let r = row.roles[n % row.roles.len()];
-                    if !roles.contains(&r) {
-                        roles.push(r);
+                    let able: Vec<Role> = Role::ALL
+                        .iter()
+                        .copied()
+                        .filter(|&r| decide(status, action, &[r], ctx).is_ok())
+                        .collect();
+                    if !able.is_empty() {
+                        let r = able[n % able.len()];
+                        if !roles.contains(&r) {
+                            roles.push(r);
+                        }
                     }
                 }
-                row.action
+                action
             }
         }
     };
@@ -240,8 +260,8 @@ fn simulate(case: &Case) -> Trace {
         let mid = s.clone();
 
         // 3. The action.
-        let (action, roles) = resolve(step, s.status);
         let ctx = guard_context(step, case.consilium, s.signatures);
+        let (action, roles) = resolve(step, s.status, &ctx);
         let result = decide(s.status, action, &roles, &ctx);
         let mut started_budget = None;
         if let Ok(d) = &result {
@@ -293,15 +313,39 @@ fn simulate(case: &Case) -> Trace {
     }
 }
 
-fn rows_for(status: Status, action: Action) -> Vec<&'static rtms_domain::lifecycle::Transition> {
-    TRANSITIONS
-        .iter()
-        .filter(|t| t.action == action && t.from.contains(&status))
-        .collect()
-}
-
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(512)
+}
+
+/// Every combination of the facts the guards look at.
+fn contexts() -> Vec<GuardContext> {
+    let mut out = Vec::new();
+    for &form in FormOfCare::ALL {
+        for requires_head_approval in [false, true] {
+            for route_found in [false, true] {
+                for unsigned_members in 0..=3 {
+                    out.push(GuardContext {
+                        form,
+                        requires_head_approval,
+                        route_found,
+                        unsigned_members,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn context_strategy() -> impl Strategy<Value = GuardContext> {
+    (form_strategy(), any::<bool>(), any::<bool>(), 0usize..=4).prop_map(
+        |(form, requires_head_approval, route_found, unsigned_members)| GuardContext {
+            form,
+            requires_head_approval,
+            route_found,
+            unsigned_members,
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -311,20 +355,16 @@ fn config() -> ProptestConfig {
 proptest! {
     #![proptest_config(config())]
 
-    /// 1. Every reached status is reachable per the table, and every successful
-    ///    decision is backed by a row of `TRANSITIONS`.
+    /// 1. Along a walk every accepted decision is about the state it was asked
+    ///    in, names one of the actor's roles, leads to a state the table lists,
+    ///    and is what the actor would get acting under that one role; a refused
+    ///    action leaves the request as it was; a final state is never left.
     #[test]
-    fn decisions_follow_the_table(case in case_strategy()) {
+    fn decisions_along_walks_are_consistent(case in case_strategy()) {
         let reachable = reachable_states();
         let trace = simulate(&case);
-        prop_assert!(reachable.contains(&Status::Draft), "Draft missing from reachable_states()");
         for r in &trace.steps {
             let i = r.index;
-            prop_assert!(
-                reachable.contains(&r.after.status),
-                "step {i}: status {} reached but not in reachable_states() {:?}",
-                r.after.status, reachable
-            );
             match &r.result {
                 Ok(d) => {
                     prop_assert_eq!(
@@ -336,32 +376,19 @@ proptest! {
                         "step {i}: decision.role {} is not one of the actor's roles {:?}",
                         d.role, r.roles
                     );
-                    let backing = TRANSITIONS.iter().find(|t| {
-                        t.from.contains(&r.mid.status)
-                            && t.action == r.action
-                            && t.roles.contains(&d.role)
-                            && t.to == d.to
-                    });
                     prop_assert!(
-                        backing.is_some(),
-                        "step {i}: {} --{}--> {} as {} has no row in TRANSITIONS",
-                        r.mid.status, r.action, d.to, d.role
+                        reachable.contains(&d.to),
+                        "step {i}: {} --{}--> {}, a state missing from reachable_states() {:?}",
+                        d.from, r.action, d.to, reachable
                     );
-                    prop_assert!(
-                        backing.unwrap().guard.holds(&r.ctx),
-                        "step {i}: {} --{}--> {}: the guard of the backing row does not hold for {:?}",
-                        r.mid.status, r.action, d.to, r.ctx
-                    );
-                    // The first applicable row (role matches, guard holds) wins.
-                    let first = TRANSITIONS.iter().find(|t| {
-                        t.from.contains(&r.mid.status)
-                            && t.action == r.action
-                            && t.roles.iter().any(|x| r.roles.contains(x))
-                            && t.guard.holds(&r.ctx)
-                    });
                     prop_assert_eq!(
-                        first.map(|t| t.to), Some(d.to),
-                        "step {}: decide did not take the first applicable row", i
+                        decide(r.mid.status, r.action, &[d.role], &r.ctx), Ok(*d),
+                        "step {}: acting only as {} decides differently", i, d.role
+                    );
+                    prop_assert!(
+                        available_actions(r.mid.status, &r.roles, &r.ctx).contains(&r.action),
+                        "step {i}: {} was accepted in {} but not offered to {:?}",
+                        r.action, r.mid.status, r.roles
                     );
                     prop_assert_eq!(
                         r.after.status, d.to,
@@ -375,51 +402,11 @@ proptest! {
                     );
                 }
             }
-        }
-    }
-
-    /// 2. `decide` reports the right error, and final states never change.
-    #[test]
-    fn decide_errors_and_final_states(case in case_strategy()) {
-        let trace = simulate(&case);
-        for r in &trace.steps {
-            let i = r.index;
-            let status = r.mid.status;
-            let action = r.action;
-            let rows = rows_for(status, action);
-            if rows.is_empty() {
-                prop_assert_eq!(
-                    r.result, Err(TransitionError::NotInThisState { status, action }),
-                    "step {}: no row for ({}, {}) but decide did not say NotInThisState", i, status, action
-                );
-            } else if !rows.iter().any(|t| t.roles.iter().any(|x| r.roles.contains(x))) {
-                prop_assert_eq!(
-                    r.result, Err(TransitionError::Forbidden { status, action }),
-                    "step {}: rows for ({}, {}) exist but none for roles {:?}; expected Forbidden",
-                    i, status, action, r.roles
-                );
-            } else {
-                // Every (state, action) group ends with an unguarded fallback, so
-                // holding a listed role must be enough.
-                prop_assert!(
-                    r.result.is_ok(),
-                    "step {i}: roles {:?} are listed for ({status}, {action}) but decide failed: {:?} (ctx {:?})",
-                    r.roles, r.result, r.ctx
-                );
-            }
             if r.before.status.is_final() {
-                prop_assert!(r.result.is_err(), "step {i}: final state {} accepted {}", r.before.status, action);
-                prop_assert_eq!(
-                    r.after.status, r.before.status,
-                    "step {}: final state {} changed", i, r.before.status
+                prop_assert!(
+                    r.result.is_err(),
+                    "step {i}: final state {} accepted {}", r.before.status, r.action
                 );
-                for &a in Action::ALL {
-                    prop_assert_eq!(
-                        decide(status, a, Role::ALL, &r.ctx),
-                        Err(TransitionError::NotInThisState { status, action: a }),
-                        "step {}: final state {} allows {} for some role", i, status, a
-                    );
-                }
             }
         }
         // Once final, final for the rest of the sequence.
@@ -429,6 +416,78 @@ proptest! {
                 prop_assert_eq!(
                     r.after.status, fin,
                     "step {}: left the final state {} reached at step {}", r.index, fin, first_final
+                );
+            }
+        }
+    }
+
+    /// 2. `decide` tells a wrong state (409: nobody may do this now) from a
+    ///    wrong role (403: somebody else may), for any state, action, roles and
+    ///    guard facts. Guards choose where an action leads, never whether the
+    ///    holder of the right role may take it; extra roles change nothing.
+    #[test]
+    fn decide_tells_wrong_state_from_wrong_role(
+        status in prop::sample::select(Status::ALL.to_vec()),
+        action in action_strategy(),
+        roles in roles_strategy(),
+        extra in roles_strategy(),
+        ctx in context_strategy(),
+        other_ctx in context_strategy(),
+    ) {
+        let got = decide(status, action, &roles, &ctx);
+        let alone = |r: Role| decide(status, action, &[r], &ctx);
+        match got {
+            Err(TransitionError::NotInThisState { status: s, action: a }) => {
+                prop_assert_eq!((s, a), (status, action), "the error names another request state");
+                for &r in Role::ALL {
+                    prop_assert_eq!(
+                        alone(r), got,
+                        "{} in {} is 'not in this state' for {:?}, but {} alone got another answer",
+                        action, status, roles, r
+                    );
+                }
+                prop_assert_eq!(
+                    decide(status, action, &roles, &other_ctx), got,
+                    "{} in {}: whether the state allows it depends on the guard facts", action, status
+                );
+            }
+            Err(TransitionError::Forbidden { status: s, action: a }) => {
+                prop_assert_eq!((s, a), (status, action), "the error names another request state");
+                for &r in &roles {
+                    prop_assert_eq!(
+                        alone(r), Err(TransitionError::Forbidden { status, action }),
+                        "{} in {} is forbidden for {:?} but {} alone got another answer",
+                        action, status, roles, r
+                    );
+                }
+                let somebody = Role::ALL.iter().copied().find(|r| !roles.contains(r) && alone(*r).is_ok());
+                prop_assert!(
+                    somebody.is_some(),
+                    "{action} in {status} is 'forbidden' for {roles:?} yet no other role may take it \
+                     (that is a wrong state, not a wrong role)"
+                );
+                prop_assert!(
+                    matches!(
+                        decide(status, action, &roles, &other_ctx),
+                        Err(TransitionError::Forbidden { .. })
+                    ),
+                    "{} in {}: whether {:?} may act depends on the guard facts", action, status, roles
+                );
+            }
+            Ok(d) => {
+                prop_assert_eq!(d.from, status);
+                prop_assert!(roles.contains(&d.role), "decided as {} who is not among {:?}", d.role, roles);
+                prop_assert_eq!(alone(d.role), Ok(d), "acting only as {} decides differently", d.role);
+                let mut more = roles.clone();
+                more.extend(extra.iter().copied().filter(|r| !roles.contains(r)));
+                let with_more = decide(status, action, &more, &ctx);
+                prop_assert_eq!(
+                    with_more.map(|m| (m.to, m.clock)), Ok((d.to, d.clock)),
+                    "{} in {}: the extra roles {:?} change the outcome", action, status, extra
+                );
+                prop_assert!(
+                    decide(status, action, &roles, &other_ctx).is_ok(),
+                    "{action} in {status} by {roles:?}: accepted with {ctx:?} but refused with {other_ctx:?}"
                 );
             }
         }
@@ -650,6 +709,257 @@ proptest! {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The whole graph, over every state, action, role and guard fact
+// ---------------------------------------------------------------------------
+
+/// Where anybody can take a request from `status`, under any guard facts.
+fn successors(status: Status) -> BTreeSet<Status> {
+    let mut out = BTreeSet::new();
+    for ctx in contexts() {
+        for &a in Action::ALL {
+            if let Ok(d) = decide(status, a, Role::ALL, &ctx) {
+                out.insert(d.to);
+            }
+        }
+    }
+    out
+}
+
+fn reachable_from(start: Status) -> BTreeSet<Status> {
+    let mut seen = BTreeSet::from([start]);
+    let mut queue = vec![start];
+    while let Some(s) = queue.pop() {
+        for n in successors(s) {
+            if seen.insert(n) {
+                queue.push(n);
+            }
+        }
+    }
+    seen
+}
+
+/// A closed, cancelled or rejected request offers nothing to anybody; every
+/// other state offers somebody something, whatever the guard facts.
+#[test]
+fn final_states_offer_nothing_and_the_others_are_no_dead_end() {
+    for &status in Status::ALL {
+        for ctx in contexts() {
+            let offered = available_actions(status, Role::ALL, &ctx);
+            if status.is_final() {
+                assert!(
+                    offered.is_empty(),
+                    "final {status} offers {offered:?} ({ctx:?})"
+                );
+                for &a in Action::ALL {
+                    assert_eq!(
+                        decide(status, a, Role::ALL, &ctx),
+                        Err(TransitionError::NotInThisState { status, action: a }),
+                        "final {status} answers {a} with something else than 'not in this state'"
+                    );
+                }
+            } else {
+                assert!(!offered.is_empty(), "{status} is a dead end ({ctx:?})");
+            }
+        }
+    }
+}
+
+/// The administrator, the analyst and the auditor do no clinical work: none of
+/// them can move a request, in any state, whatever the guard facts.
+#[test]
+fn only_clinical_roles_move_a_request() {
+    let others: Vec<Role> = Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| !r.is_clinical())
+        .collect();
+    assert!(!others.is_empty());
+    for &s in Status::ALL {
+        for ctx in contexts() {
+            for &a in Action::ALL {
+                let got = decide(s, a, &others, &ctx);
+                assert!(got.is_err(), "{others:?} may {a} in {s}: {got:?}");
+            }
+            assert_eq!(
+                available_actions(s, &others, &ctx),
+                vec![],
+                "offered to {others:?} in {s}"
+            );
+        }
+    }
+}
+
+/// Every state of the vocabulary is reached from a new draft by the real
+/// `decide`, `reachable_states()` says exactly that, and from every state a
+/// request can still end (closed, cancelled or rejected).
+#[test]
+fn every_state_is_reachable_and_every_request_can_end() {
+    let all: BTreeSet<Status> = Status::ALL.iter().copied().collect();
+    let from_draft = reachable_from(Status::Draft);
+    assert_eq!(
+        from_draft,
+        all,
+        "states never reached from a draft: {:?}",
+        all.difference(&from_draft).collect::<Vec<_>>()
+    );
+    let listed: BTreeSet<Status> = reachable_states().into_iter().collect();
+    assert_eq!(
+        listed, from_draft,
+        "reachable_states() disagrees with decide"
+    );
+    for &s in Status::ALL {
+        assert!(
+            reachable_from(s).iter().any(|x| x.is_final()),
+            "a request in {s} can never be closed, cancelled or rejected"
+        );
+    }
+    // The first decision starts the deadline; nothing else starts it again.
+    for &s in Status::ALL {
+        for ctx in contexts() {
+            for &a in Action::ALL {
+                if let Ok(d) = decide(s, a, Role::ALL, &ctx) {
+                    let starts = d.clock == ClockEffect::Start;
+                    let leaves_unsent = matches!(s, Status::Draft | Status::AwaitingApproval)
+                        && d.to.is_open()
+                        && d.to != Status::AwaitingApproval;
+                    assert_eq!(
+                        starts, leaves_unsent,
+                        "{s} --{a}--> {}: clock {:?}",
+                        d.to, d.clock
+                    );
+                    assert_eq!(
+                        d.clock == ClockEffect::Pause,
+                        d.to == Status::Returned && s != Status::Returned,
+                        "{s} --{a}--> {}: clock {:?}",
+                        d.to,
+                        d.clock
+                    );
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The table users read: docs/API.md, "The lifecycle"
+// ---------------------------------------------------------------------------
+
+/// One row of the documented table.
+#[derive(Debug)]
+struct DocRow {
+    actions: Vec<Action>,
+    from: BTreeSet<Status>,
+    who: BTreeSet<Role>,
+    /// Per action, the states the documentation says it leads to.
+    to: Vec<BTreeSet<Status>>,
+}
+
+fn words(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
+/// The states named in a cell; "a … b" stands for every state from a to b.
+fn doc_states(cell: &str) -> BTreeSet<Status> {
+    let named: Vec<Status> = words(cell).filter_map(Status::parse).collect();
+    if cell.contains('…') {
+        let pos = |s: &Status| Status::ALL.iter().position(|x| x == s).unwrap();
+        let (a, b) = (pos(named.first().unwrap()), pos(named.last().unwrap()));
+        return Status::ALL[a..=b].iter().copied().collect();
+    }
+    named.into_iter().collect()
+}
+
+fn doc_table() -> Vec<DocRow> {
+    let section = API_DOC
+        .split("\n## The lifecycle\n")
+        .nth(1)
+        .expect("docs/API.md has no section 'The lifecycle'");
+    let section = section.split("\n## ").next().unwrap();
+    let mut rows = Vec::new();
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        assert_eq!(cells.len(), 4, "unexpected row in docs/API.md: {line}");
+        let actions: Vec<Action> = cells[0]
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|a| Action::parse(a).unwrap_or_else(|| panic!("docs/API.md names no action {a}")))
+            .collect();
+        let to = if actions.len() > 1 {
+            let parts: Vec<&str> = cells[3].split(" / ").collect();
+            assert_eq!(
+                parts.len(),
+                actions.len(),
+                "'to' does not pair with the actions: {line}"
+            );
+            parts.into_iter().map(doc_states).collect()
+        } else {
+            vec![doc_states(cells[3])]
+        };
+        rows.push(DocRow {
+            actions,
+            from: doc_states(cells[1]),
+            who: words(cells[2]).filter_map(Role::parse).collect(),
+            to,
+        });
+    }
+    rows
+}
+
+/// For each documented action: the states it is possible in, who may take it
+/// and where it leads are exactly what `decide` does.
+#[test]
+fn decide_does_what_the_api_documentation_says() {
+    let table = doc_table();
+    assert!(
+        table.len() >= 10,
+        "the lifecycle table of docs/API.md was not found"
+    );
+    let mut documented = BTreeSet::new();
+    for row in &table {
+        for (k, &action) in row.actions.iter().enumerate() {
+            documented.insert(action);
+            let mut from = BTreeSet::new();
+            let mut who = BTreeSet::new();
+            let mut to = BTreeSet::new();
+            for &s in Status::ALL {
+                for ctx in contexts() {
+                    if let Ok(d) = decide(s, action, Role::ALL, &ctx) {
+                        from.insert(s);
+                        if d.to != s {
+                            to.insert(d.to);
+                        }
+                    }
+                    for &r in Role::ALL {
+                        if decide(s, action, &[r], &ctx).is_ok() {
+                            who.insert(r);
+                        }
+                    }
+                }
+            }
+            assert_eq!(from, row.from, "{action}: the states it is possible in");
+            assert_eq!(who, row.who, "{action}: the roles that may take it");
+            // Staying in place (another assignment, a signature that is not
+            // the last) is not a destination of its own in the documentation.
+            assert_eq!(to, row.to[k], "{action}: where it leads");
+        }
+    }
+    // Questions and answers are messages in the API, not documented actions.
+    let undocumented: Vec<Action> = Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| !documented.contains(a))
+        .collect();
+    assert_eq!(undocumented, vec![Action::Ask, Action::Answer]);
+}
+
 /// The steering must actually reach the interesting states, or the properties
 /// above would pass vacuously. Deterministic: runs a fixed number of cases
 /// from a fixed seed and counts what was seen.
@@ -693,7 +1003,7 @@ fn walks_cover_the_lifecycle() {
             multi_signed += 1;
         }
     }
-    for s in reachable_states() {
+    for &s in Status::ALL {
         assert!(seen.contains(&s), "no walk reached {s}; seen {seen:?}");
     }
     assert!(

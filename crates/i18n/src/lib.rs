@@ -412,6 +412,76 @@ mod tests {
     const RU_FTL: &str = super::RU_CATALOGUE;
     const EN_FTL: &str = super::EN_CATALOGUE;
 
+    /// Whether a text holds a Russian letter. The English catalogue holds
+    /// none, and a key missing from it falls back to the Russian text (the
+    /// loader's fallback language), so this is how a missing English text
+    /// shows: never as a marked key.
+    fn cyrillic(text: &str) -> bool {
+        text.chars().any(|c| matches!(c, '\u{400}'..='\u{4ff}'))
+    }
+
+    /// English messages that hold Russian words on purpose.
+    const RUSSIAN_IN_ENGLISH: &[(&str, &str)] = &[
+        (
+            "lang-switch",
+            "the name of the other language, written in it",
+        ),
+        ("icd-hint", "МКБ-10 names are searched in Russian"),
+    ];
+
+    /// Per message, the variant keys of each select on a number (one that
+    /// names a plural category other than `other`).
+    fn plural_selects(ftl: &str) -> std::collections::BTreeMap<String, Vec<BTreeSet<String>>> {
+        use fluent_syntax::ast;
+        fn pattern(p: &ast::Pattern<&str>, out: &mut Vec<BTreeSet<String>>) {
+            for e in &p.elements {
+                if let ast::PatternElement::Placeable { expression } = e {
+                    expr(expression, out);
+                }
+            }
+        }
+        fn expr(e: &ast::Expression<&str>, out: &mut Vec<BTreeSet<String>>) {
+            match e {
+                ast::Expression::Select { variants, .. } => {
+                    let keys: BTreeSet<String> = variants
+                        .iter()
+                        .map(|v| match &v.key {
+                            ast::VariantKey::Identifier { name } => name.to_string(),
+                            ast::VariantKey::NumberLiteral { value } => value.to_string(),
+                        })
+                        .collect();
+                    if ["zero", "one", "two", "few", "many"]
+                        .iter()
+                        .any(|k| keys.contains(*k))
+                    {
+                        out.push(keys);
+                    }
+                    for v in variants {
+                        pattern(&v.value, out);
+                    }
+                }
+                ast::Expression::Inline(ast::InlineExpression::Placeable { expression }) => {
+                    expr(expression, out)
+                }
+                ast::Expression::Inline(_) => {}
+            }
+        }
+        let resource = fluent_syntax::parser::parse(ftl).expect("the catalogue parses");
+        let mut map = std::collections::BTreeMap::new();
+        for entry in resource.body {
+            if let ast::Entry::Message(m) = entry {
+                let mut selects = Vec::new();
+                if let Some(p) = &m.value {
+                    pattern(p, &mut selects);
+                }
+                if !selects.is_empty() {
+                    map.insert(m.id.name.to_string(), selects);
+                }
+            }
+        }
+        map
+    }
+
     #[test]
     fn both_catalogues_have_the_same_keys() {
         let (ru, en) = (keys(RU_FTL), keys(EN_FTL));
@@ -610,10 +680,45 @@ mod tests {
                             && !out.contains("???"),
                         "{key} in {lang:?}: {out:?}"
                     );
+                    if lang == Lang::En && !RUSSIAN_IN_ENGLISH.iter().any(|(k, _)| k == key) {
+                        assert!(
+                            !cyrillic(&out),
+                            "{key} reads in Russian on an English page: {out:?}"
+                        );
+                    }
                 }
             }
         }
         assert!(selecting >= 10, "only {selecting} plural messages found");
+
+        // Every count in Russian has its three forms (1 снимок, 2 снимка,
+        // 5 снимков), in English its two; and both languages count the same
+        // things.
+        let (ru, en) = (plural_selects(RU_FTL), plural_selects(EN_FTL));
+        assert!(ru.len() >= 10, "only {} counting messages found", ru.len());
+        assert_eq!(
+            ru.keys().collect::<Vec<_>>(),
+            en.keys().collect::<Vec<_>>(),
+            "messages that count in one language only"
+        );
+        for (key, selects) in &ru {
+            for keys in selects {
+                for form in ["one", "few", "many"] {
+                    assert!(
+                        keys.contains(form),
+                        "{key} in Russian has no [{form}] form: {keys:?}"
+                    );
+                }
+            }
+            for keys in &en[key] {
+                for form in ["one", "other"] {
+                    assert!(
+                        keys.contains(form),
+                        "{key} in English has no [{form}] form: {keys:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -632,17 +737,31 @@ mod tests {
         use rtms_domain::Lang;
         let generic = super::refusal("no-such-code", Lang::Ru);
         assert_eq!(generic, "Неверное значение");
+        assert_eq!(super::refusal("no-such-code", Lang::En), "Invalid value");
+        // Texts as refusals.ftl has them.
+        assert_eq!(super::refusal("required", Lang::Ru), "Обязательное поле");
+        assert_eq!(
+            super::refusal("required", Lang::En),
+            "This field is required"
+        );
+        assert_eq!(
+            super::refusal("snils_checksum", Lang::Ru),
+            "Неверное контрольное число СНИЛС — проверьте номер"
+        );
         for code in [
             "required",
             "snils_checksum",
             "icd10_unknown",
             "date_in_future",
         ] {
-            assert_ne!(super::refusal(code, Lang::Ru), generic, "{code}");
-            assert_ne!(
+            let (ru, en) = (
                 super::refusal(code, Lang::Ru),
-                super::refusal(code, Lang::En)
+                super::refusal(code, Lang::En),
             );
+            assert_ne!(ru, generic, "{code}");
+            assert_ne!(en, "Invalid value", "{code}");
+            assert!(cyrillic(&ru), "{code} in Russian: {ru}");
+            assert!(!cyrillic(&en), "{code} in English: {en}");
         }
         assert_eq!(
             super::refusal("link_template", Lang::En),
@@ -651,29 +770,43 @@ mod tests {
         );
     }
 
-    /// Every value of every vocabulary has its own label in both languages.
+    /// Every value of every vocabulary has its own label in both languages:
+    /// none missing, none read in Russian on an English page, no two values
+    /// of one vocabulary labelled alike.
     #[test]
     fn every_vocabulary_value_has_its_labels() {
         use super::Label;
         use rtms_domain::{Action, FormOfCare, Lang, Mode, OrgKind, Role, Sex, Status};
-        fn all<K: rtms_domain::Coded + Label>(values: &[K], out: &mut Vec<(String, String)>) {
-            for v in values {
-                out.push((v.label(Lang::Ru), v.label(Lang::En)));
+        fn check<K: rtms_domain::Coded + Label + std::fmt::Debug>(values: &[K]) -> usize {
+            for lang in [Lang::Ru, Lang::En] {
+                let labels: Vec<String> = values.iter().map(|v| v.label(lang)).collect();
+                for (v, l) in values.iter().zip(&labels) {
+                    assert!(!l.contains('⟦'), "{v:?} in {lang:?}: {l}");
+                    assert_eq!(cyrillic(l), lang == Lang::Ru, "{v:?} in {lang:?}: {l}");
+                }
+                let distinct: BTreeSet<&String> = labels.iter().collect();
+                assert_eq!(
+                    distinct.len(),
+                    labels.len(),
+                    "{} values share a label in {lang:?}: {labels:?}",
+                    K::KIND
+                );
             }
+            values.len()
         }
-        let mut labels = Vec::new();
-        all(OrgKind::ALL, &mut labels);
-        all(Role::ALL, &mut labels);
-        all(FormOfCare::ALL, &mut labels);
-        all(Mode::ALL, &mut labels);
-        all(Sex::ALL, &mut labels);
-        all(Status::ALL, &mut labels);
-        all(Action::ALL, &mut labels);
-        assert_eq!(labels.len(), 53);
-        for (ru, en) in &labels {
-            assert!(!ru.contains('⟦') && !en.contains('⟦'), "{ru} / {en}");
-        }
+        let n = check(OrgKind::ALL)
+            + check(Role::ALL)
+            + check(FormOfCare::ALL)
+            + check(Mode::ALL)
+            + check(Sex::ALL)
+            + check(Status::ALL)
+            + check(Action::ALL);
+        assert_eq!(n, 53);
+        // As kinds.ftl has them.
         assert_eq!(Status::Assigned.label(Lang::Ru), "Назначен");
+        assert_eq!(Status::Returned.label(Lang::Ru), "Возвращён на доработку");
+        assert_eq!(Status::Returned.label(Lang::En), "Returned for revision");
+        assert_eq!(Role::Doctor.label(Lang::Ru), "Лечащий врач");
         assert_eq!(FormOfCare::Emergency.label(Lang::En), "Emergency");
     }
 
@@ -683,6 +816,8 @@ mod tests {
         assert_eq!(super::tr(Lang::Ru, "nav-queue"), "Запросы");
         assert_eq!(super::tr(Lang::En, "nav-queue"), "Requests");
         assert_eq!(super::tr(Lang::En, "no-such-key"), "⟦no-such-key⟧");
+        assert_eq!(super::tr(Lang::Ru, "no-such-key"), "⟦no-such-key⟧");
+        assert_eq!(super::tr_count(Lang::Ru, "no-such-key", 3), "⟦no-such-key⟧");
     }
 }
 

@@ -69,10 +69,32 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
     )
     .await;
     assert_eq!(jobs(&svc).await, 1);
-    let state = escalation(&region, &dispatcher, id).await;
+    // The first attempt failed, and the outbox set its own next attempt.
+    let api = escalation_api(&region, &dispatcher, id).await;
+    assert_eq!(api["state"], "failed", "{api}");
+    assert_eq!(api["attempts"], 1, "one failed attempt: {api}");
+    assert!(!api["last_error"].as_str().unwrap().is_empty(), "{api}");
+    let retry_at: chrono::DateTime<Utc> = api["next_attempt_at"]
+        .as_str()
+        .expect("a failed attempt has a next one")
+        .parse()
+        .unwrap();
     assert!(
-        state.contains("не доставлен") && state.contains("нет связи с федеральным уровнем"),
-        "the dispatcher sees the failure and the next attempt: {state}"
+        retry_at > clock.now() && retry_at <= clock.now() + Duration::minutes(15),
+        "the retry is ahead, within the default cap: {api}"
+    );
+    // The dispatcher's page says so, with that time (the demo region's
+    // organizations keep Moscow time, UTC+3).
+    let state = escalation(&region, &dispatcher, id).await;
+    let shown = retry_at
+        .with_timezone(&chrono::FixedOffset::east_opt(3 * 3600).unwrap())
+        .format("%d.%m.%Y %H:%M")
+        .to_string();
+    assert!(
+        state.contains("не доставлен")
+            && state.contains("нет связи с федеральным уровнем")
+            && state.contains(&format!("следующая попытка {shown}")),
+        "the dispatcher sees the failure and the next attempt ({shown}): {state}"
     );
 
     // Manual mode meanwhile: the dispatcher can take the case out as a package.
@@ -114,8 +136,9 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "dispatchers only");
 
-    // Up again, and time for the retry: delivered. A second attempt (as after a
-    // lost answer) does not make a second federal request.
+    // Up again. Until the retry time nothing is sent; at that time the
+    // second attempt delivers. A third (as after a lost answer) does not make
+    // a second federal request.
     let federal = TestApp::start(federal_db).await;
     let fed_dispatcher = federal.login("dispatcher").await;
     let url = federal.base.clone();
@@ -126,7 +149,15 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
         url,
         svc.federal.as_ref().unwrap().token.clone(),
     )));
-    clock.advance(Duration::minutes(5));
+    clock.advance(retry_at - clock.now() - Duration::seconds(1));
+    jobs(&svc).await;
+    assert_eq!(federal_requests(&federal, &fed_dispatcher).await.len(), 0);
+    assert_eq!(
+        escalation_api(&region, &dispatcher, id).await["state"],
+        "failed",
+        "no attempt before the time shown"
+    );
+    clock.advance(Duration::seconds(1));
     jobs(&svc).await;
     let arrived = federal_requests(&federal, &fed_dispatcher).await;
     assert_eq!(arrived.len(), 1, "{arrived:?}");
@@ -135,9 +166,22 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
         arrived[0]["status"], "submitted",
         "in the federal dispatcher's queue"
     );
+    let api = escalation_api(&region, &dispatcher, id).await;
+    assert_eq!(api["state"], "delivered", "{api}");
+    // `attempts` counts the failed ones: the first stays counted.
+    assert_eq!(api["attempts"], 1, "{api}");
+    assert_eq!(api["last_error"], "", "{api}");
+    assert_eq!(api["next_attempt_at"], Value::Null, "{api}");
     let state = escalation(&region, &dispatcher, id).await;
     assert!(state.contains("доставлен, ждём ответа"), "{state}");
     assert!(state.contains(&fid.to_string()), "{state}");
+    assert!(
+        !state.contains("нет связи") && !state.contains("следующая попытка"),
+        "the failure is no longer shown: {state}"
+    );
+    send_again(&svc, id).await;
+    jobs(&svc).await;
+    assert_eq!(federal_requests(&federal, &fed_dispatcher).await.len(), 1);
 
     // Not answered yet: a poll finds it open and leaves the region's case escalated.
     clock.advance(Duration::minutes(2));
@@ -206,6 +250,33 @@ async fn escalation_reaches_the_federal_level_and_comes_back() {
     assert_eq!(federal_requests(&federal, &fed_dispatcher).await.len(), 1);
     region.stop().await;
     federal.stop().await;
+}
+
+/// Queues one more sending of the case, due at once: what a lost answer
+/// to a delivered sending leads to.
+async fn send_again(svc: &Services, id: i64) {
+    let svc = svc.clone();
+    tokio::task::spawn_blocking(move || {
+        svc.db
+            .write(|c| {
+                rtms_store::jobs::enqueue_persistent(
+                    c,
+                    rtms_service::exchange::federal::SEND_JOB,
+                    &json!({"consultation": id}).to_string(),
+                    chrono::Utc::now().naive_utc() - Duration::days(1),
+                    chrono::Utc::now().naive_utc(),
+                )
+            })
+            .unwrap()
+    })
+    .await
+    .unwrap();
+}
+
+/// The escalation's state as the API gives it.
+async fn escalation_api(app: &TestApp, token: &str, id: i64) -> Value {
+    app.get(token, &format!("/api/v1/consultations/{id}/escalation"))
+        .await
 }
 
 async fn app_act(app: &TestApp, token: &str, id: i64, action: &str, params: Value) {
@@ -529,24 +600,7 @@ async fn an_escalation_with_large_files_survives_a_long_outage() {
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    {
-        let svc = svc.clone();
-        tokio::task::spawn_blocking(move || {
-            svc.db
-                .write(|c| {
-                    rtms_store::jobs::enqueue_persistent(
-                        c,
-                        rtms_service::exchange::federal::SEND_JOB,
-                        &json!({"consultation": id}).to_string(),
-                        chrono::Utc::now().naive_utc() - Duration::days(1),
-                        chrono::Utc::now().naive_utc(),
-                    )
-                })
-                .unwrap()
-        })
-        .await
-        .unwrap();
-    }
+    send_again(&svc, id).await;
     jobs(&svc).await;
     assert_eq!(federal_requests(&federal, &fed_dispatcher).await.len(), 1);
     let there = federal

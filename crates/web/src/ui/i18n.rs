@@ -92,9 +92,12 @@ mod tests {
                 }
             }
         }
+        // In both languages: a key missing from English would show the
+        // Russian text on an English page (the loader falls back to Russian).
         let missing: Vec<_> = used
             .iter()
-            .filter(|k| !rtms_i18n::has_key(rtms_domain::Lang::Ru, k))
+            .flat_map(|k| [rtms_domain::Lang::Ru, rtms_domain::Lang::En].map(|l| (k, l)))
+            .filter(|(k, l)| !rtms_i18n::has_key(*l, k))
             .collect();
         assert!(
             missing.is_empty(),
@@ -104,6 +107,42 @@ mod tests {
             used.len() > 50,
             "only {} keys found; is the scan broken?",
             used.len()
+        );
+    }
+
+    /// What the file list and the viewer say about a DICOM upload that could
+    /// not be read: the lead, then the reason with its limit written in.
+    #[test]
+    fn dicom_errors_read_as_the_catalogue_says() {
+        use super::dicom_error_text;
+        use rtms_domain::Lang;
+        // The texts below name these limits.
+        assert_eq!(rtms_dicom::MAX_ZIP_ENTRIES, 20_000);
+        assert_eq!(rtms_dicom::MAX_DEPTH, 32);
+        assert_eq!(
+            dicom_error_text("zip_too_many_entries", Lang::Ru),
+            "Исследование не удалось прочитать: в архиве больше 20\u{a0}000 файлов."
+        );
+        assert_eq!(
+            dicom_error_text("zip_too_many_entries", Lang::En),
+            "The study could not be read: the archive has more than 20,000 files."
+        );
+        assert_eq!(
+            dicom_error_text("nesting_too_deep", Lang::Ru),
+            "Исследование не удалось прочитать: вложенность последовательностей глубже 32 уровней."
+        );
+        assert_eq!(
+            dicom_error_text("not_dicom", Lang::Ru),
+            "Исследование не удалось прочитать: это не файл DICOM."
+        );
+        // A code this version does not know reads as a damaged file.
+        assert_eq!(
+            dicom_error_text("no_such_code", Lang::Ru),
+            "Исследование не удалось прочитать: файл DICOM повреждён."
+        );
+        assert_eq!(
+            dicom_error_text("no_such_code", Lang::En),
+            "The study could not be read: the DICOM file is damaged."
         );
     }
 }
