@@ -62,7 +62,9 @@ impl Services {
         let members = repo::assigned_consultants(&mut conn, id)?;
         let roles = self.roles_on(actor, &c, &members, None);
         let current = repo::current_conclusion(&mut conn, id)?;
+        let ctx = self.guard_context(&mut conn, &c, &members)?;
         drop(conn);
+        let table = rtms_domain::lifecycle::available_actions(status_of(&c), &roles, &ctx);
         let facts = Facts {
             status: status_of(&c),
             roles: &roles,
@@ -70,7 +72,12 @@ impl Services {
             members: &members,
             current: current.as_ref(),
         };
-        Ok(Allowed::of(&facts, actions, self.can_attach(actor, id)))
+        Ok(Allowed::of(
+            &facts,
+            actions,
+            &table,
+            self.can_attach(actor, id),
+        ))
     }
 }
 

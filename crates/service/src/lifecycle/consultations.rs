@@ -381,7 +381,7 @@ impl Services {
         roles
     }
 
-    fn guard_context(
+    pub(crate) fn guard_context(
         &self,
         conn: &mut DbConn,
         c: &Consultation,

@@ -140,9 +140,12 @@ pub struct Allowed {
 }
 
 impl Allowed {
-    pub fn of(f: &Facts, actions: Vec<Action>, attach: bool) -> Allowed {
+    /// `actions` as the request's view lists them; `table` the transition
+    /// table's whole answer for the caller (with ask and answer, which go by
+    /// the thread rather than as actions).
+    pub fn of(f: &Facts, actions: Vec<Action>, table: &[Action], attach: bool) -> Allowed {
         Allowed {
-            write_message: actions.contains(&Action::Ask) || actions.contains(&Action::Answer),
+            write_message: table.contains(&Action::Ask) || table.contains(&Action::Answer),
             actions,
             edit_conclusion: may_edit_conclusion(f).is_ok(),
             correct: may_correct(f).is_ok(),
