@@ -99,7 +99,7 @@ pub fn may_sign_correction(f: &Facts) -> SResult<()> {
 /// Adding one's own CMS signature (УКЭП) to the document: a member who has
 /// signed the conclusion in the system.
 pub fn may_add_cms(f: &Facts) -> SResult<()> {
-    if !f.member().is_some_and(|m| m.signed_at.is_some()) {
+    if f.member().is_none_or(|m| m.signed_at.is_none()) {
         return Err(ServiceError::Forbidden);
     }
     Ok(())
