@@ -963,7 +963,7 @@ async fn cancel_and_external_rooms(backend: BackendKind) {
             None,
         )
         .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::CONFLICT);
     assert!(body.to_string().contains("отменён"), "{body}");
     assert!(kinds_for(&app, "doctor", id)
         .await

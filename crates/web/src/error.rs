@@ -141,6 +141,7 @@ fn refusal_status(code: &str) -> StatusCode {
         | "upload_busy"
         | "video_conflict"
         | "video_not_now"
+        | "video_over"
         | "semd_not_ready"
         | "federal_not_escalated"
         | "federal_not_connected"

@@ -165,9 +165,9 @@ async fn ice(
 }
 
 /// Cancels a booking (whoever booked it, a dispatcher or a ТКЦ coordinator); the
-/// participants are told. A session that has ended or is cancelled already: 422.
+/// participants are told. A session that has ended or is cancelled already: 409.
 #[utoipa::path(post, path = "/api/v1/video/{id}/cancel", tag = "video", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Booked), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Booked), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
