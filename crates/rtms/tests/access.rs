@@ -49,6 +49,18 @@ const VIDEO: &[&str] = &[
     "consultant",
     "consultant2",
 ];
+/// Who reads the duty board: everyone working with requests, and administrators.
+const DUTY: &[&str] = &[
+    "admin",
+    "dispatcher",
+    "doctor",
+    "head",
+    "coordinator",
+    "consultant",
+    "consultant2",
+];
+/// Who edits the ТКЦ ОКБ's roster: its coordinator and administrators.
+const ROSTER: &[&str] = &["admin", "coordinator"];
 /// Who sees the fixture request: its organization (doctor, head), the region (dispatcher),
 /// its centre (coordinator), its consultant.
 const SEES_REQUEST: &[&str] = &["dispatcher", "doctor", "head", "coordinator", "consultant"];
@@ -236,8 +248,63 @@ async fn route_role_matrix(backend: BackendKind) {
     assert_eq!(s, StatusCode::CREATED, "{feed}");
     let feed = feed["path"].as_str().unwrap().to_string();
 
+    // The centre whose roster the coordinator edits.
+    let okb = app
+        .get(&admin_token, "/api/v1/admin/organizations")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["short_name"] == "ТКЦ ОКБ")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
     // ---- pages --------------------------------------------------------------------
     let ui: BTreeMap<(&str, &str), (String, Who)> = [
+        (("GET", "/duty"), ("/duty".to_string(), Who::Only(DUTY))),
+        (
+            ("GET", "/duty/roster"),
+            ("/duty/roster".into(), Who::Only(ROSTER)),
+        ),
+        (
+            ("POST", "/duty/roster/{tkc}/shifts"),
+            (format!("/duty/roster/{okb}/shifts"), Who::Only(ROSTER)),
+        ),
+        (
+            ("POST", "/duty/roster/{tkc}/shifts/{id}/delete"),
+            (
+                format!("/duty/roster/{okb}/shifts/999999/delete"),
+                Who::Only(ROSTER),
+            ),
+        ),
+        (
+            ("POST", "/duty/roster/{tkc}/import"),
+            (format!("/duty/roster/{okb}/import"), Who::Only(ROSTER)),
+        ),
+        (
+            ("GET", "/duty/roster/{tkc}/export"),
+            (format!("/duty/roster/{okb}/export"), Who::Only(ROSTER)),
+        ),
+        (
+            ("POST", "/duty/roster/{tkc}/absences"),
+            (format!("/duty/roster/{okb}/absences"), Who::Only(ROSTER)),
+        ),
+        (
+            ("POST", "/duty/roster/{tkc}/absences/{id}/delete"),
+            (
+                format!("/duty/roster/{okb}/absences/999999/delete"),
+                Who::Only(ROSTER),
+            ),
+        ),
+        (
+            ("POST", "/duty/roster/{tkc}/phones"),
+            (format!("/duty/roster/{okb}/phones"), Who::Only(ROSTER)),
+        ),
+        (
+            ("POST", "/requests/{id}/duty-ack"),
+            (format!("/requests/{req}/duty-ack"), Who::Only(SEES_REQUEST)),
+        ),
         (("GET", "/"), ("/".to_string(), Who::SignedIn)),
         (("GET", "/login"), ("/login".into(), Who::Public)),
         (("POST", "/login"), ("/login".into(), Who::Public)),
@@ -605,7 +672,21 @@ async fn route_role_matrix(backend: BackendKind) {
         .unwrap();
     let org_body =
         json!({"name": "", "short_name": "", "kind": "mo", "time_zone": "Europe/Moscow"});
+    let shift_body = json!({"profile": "nope", "date": "2030-01-01", "kind": "day", "start": "08:00", "end": "20:00", "primary": "nobody"});
+    let absence_body =
+        json!({"user_id": 0, "kind": "nope", "from": "2030-01-01", "to": "2030-01-02"});
     let api: BTreeMap<(&str, &str), (String, Who, Option<Value>)> = [
+        (("get", "/api/v1/duty/now"), ("/api/v1/duty/now".to_string(), Who::Only(DUTY), None)),
+        (("get", "/api/v1/duty/centres/{tkc}/roster"), (format!("/api/v1/duty/centres/{okb}/roster"), Who::Only(ROSTER), None)),
+        (("put", "/api/v1/duty/centres/{tkc}/roster"), (format!("/api/v1/duty/centres/{okb}/roster"), Who::Only(ROSTER), None)),
+        (("get", "/api/v1/duty/centres/{tkc}/roster.csv"), (format!("/api/v1/duty/centres/{okb}/roster.csv"), Who::Only(ROSTER), None)),
+        (("post", "/api/v1/duty/centres/{tkc}/shifts"), (format!("/api/v1/duty/centres/{okb}/shifts"), Who::Only(ROSTER), Some(shift_body))),
+        (("delete", "/api/v1/duty/centres/{tkc}/shifts/{id}"), (format!("/api/v1/duty/centres/{okb}/shifts/999999"), Who::Only(ROSTER), None)),
+        (("post", "/api/v1/duty/centres/{tkc}/absences"), (format!("/api/v1/duty/centres/{okb}/absences"), Who::Only(ROSTER), Some(absence_body))),
+        (("delete", "/api/v1/duty/centres/{tkc}/absences/{id}"), (format!("/api/v1/duty/centres/{okb}/absences/999999"), Who::Only(ROSTER), None)),
+        (("put", "/api/v1/duty/calendar"), ("/api/v1/duty/calendar?source=x".into(), Who::Only(&["admin"]), None)),
+        (("get", "/api/v1/consultations/{id}/duty"), (format!("/api/v1/consultations/{req}/duty"), Who::Only(SEES_REQUEST), None)),
+        (("post", "/api/v1/consultations/{id}/duty/ack"), (format!("/api/v1/consultations/{req}/duty/ack"), Who::Only(SEES_REQUEST), None)),
         (("post", "/api/v1/auth/login"), ("/api/v1/auth/login".to_string(), Who::SignedIn, None)),
         (("get", "/api/v1/me"), ("/api/v1/me".into(), Who::SignedIn, None)),
         (("get", "/api/v1/consultations"), ("/api/v1/consultations".into(), Who::Only(CLINICAL), None)),

@@ -34,6 +34,7 @@ pub static JOB_TYPES: &[JobType] = &[
     JobType::of::<platform::mail::SendEmail>(),
     JobType::of::<exchange::federal::SendEscalation>(),
     JobType::of::<exchange::federal::PollEscalation>(),
+    JobType::of::<lifecycle::duty_calls::DutyWebhook>(),
 ];
 
 /// Who hears of every change to a request, in its transaction (`lifecycle::Change`).
@@ -72,6 +73,14 @@ pub static PERIODIC: &[Periodic] = &[
         every: Duration::from_secs(60),
         task: Task::Blocking(Services::run_deadline_monitor),
         log_count: false,
+    },
+    // Emergency calls nobody acknowledged pass to the backup, then to the
+    // dispatchers; each once, whichever instance comes first.
+    Periodic {
+        name: "duty calls",
+        every: Duration::from_secs(15),
+        task: Task::Blocking(Services::run_duty_calls),
+        log_count: true,
     },
     // Yesterday's digests, queued once per user.
     Periodic {

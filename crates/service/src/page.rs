@@ -44,6 +44,10 @@ impl Services {
             &details,
         )?;
         let allowed = self.allowed(actor, id, view.available_actions.clone())?;
+        let duty = {
+            let mut conn = self.db.conn()?;
+            self.duty_state(&mut conn, actor, id)?
+        };
         Ok(ConsultationPageView {
             view,
             events,
@@ -51,6 +55,7 @@ impl Services {
             conclusion,
             attachments,
             allowed,
+            duty,
         })
     }
 
@@ -91,4 +96,6 @@ pub struct ConsultationPageView {
     pub attachments: Vec<AttachmentView>,
     /// What the caller may do now: the page shows exactly these.
     pub allowed: Allowed,
+    /// The emergency call chain, when somebody was called.
+    pub duty: Option<crate::lifecycle::duty_calls::DutyState>,
 }

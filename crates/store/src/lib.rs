@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod bus;
 pub mod conn;
 pub mod counts;
+pub mod duty;
 pub mod fhir;
 pub mod files;
 pub mod in_list;

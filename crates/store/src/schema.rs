@@ -521,6 +521,60 @@ diesel::joinable!(video_participants -> video_sessions (session_id));
 diesel::joinable!(video_consultations -> video_sessions (session_id));
 diesel::joinable!(video_log -> video_sessions (session_id));
 
+diesel::table! {
+    duty_shifts (id) {
+        id -> BigInt,
+        tkc_id -> BigInt,
+        profile_code -> Text,
+        kind -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        primary_user_id -> BigInt,
+        backup_user_ids -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    duty_absences (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        from_date -> Date,
+        to_date -> Date,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    duty_calls (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        shift_id -> Nullable<BigInt>,
+        step -> Integer,
+        user_id -> Nullable<BigInt>,
+        called_at -> Timestamp,
+        due_at -> Timestamp,
+        acked_at -> Nullable<Timestamp>,
+        acked_by -> Nullable<BigInt>,
+        passed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(duty_shifts -> organizations (tkc_id));
+diesel::joinable!(duty_absences -> users (user_id));
+diesel::joinable!(duty_calls -> consultations (consultation_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -561,4 +615,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_tokens,
     login_attempts,
     totp_steps,
+    duty_shifts,
+    duty_absences,
+    calendar_days,
+    duty_calls,
 );

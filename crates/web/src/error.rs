@@ -146,7 +146,8 @@ fn refusal_status(code: &str) -> StatusCode {
         | "federal_not_escalated"
         | "federal_not_connected"
         | "document_not_ready"
-        | "correction_none" => StatusCode::CONFLICT,
+        | "correction_none"
+        | "duty_nothing_to_ack" => StatusCode::CONFLICT,
         "upload_gone" => StatusCode::NOT_FOUND,
         "role_self_grant" => StatusCode::FORBIDDEN,
         "scan_unavailable" => StatusCode::SERVICE_UNAVAILABLE,

@@ -135,9 +135,44 @@
       var badge = document.getElementById("notif-count");
       setBadge((parseInt(badge ? badge.textContent : "0", 10) || 0) + 1);
       banner(data);
+      if (ALARMING[data.kind]) alarm(data);
       refreshQueue();
     });
     source.addEventListener("queue", refreshQueue);
+  }
+
+  // Emergencies and duty calls ring: a tone (no sound file) and, when the
+  // user allowed it, a system notification that opens the request.
+  var ALARMING = { emergency: true, duty_call: true, duty_alarm: true };
+  function alarm(data) {
+    document.body.dataset.alarmed = data.kind;
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (Ctx) {
+        var ctx = alarm.ctx || (alarm.ctx = new Ctx());
+        [0, 0.35, 0.7].forEach(function (at) {
+          var osc = ctx.createOscillator();
+          var gain = ctx.createGain();
+          osc.frequency.value = 880;
+          gain.gain.value = 0.2;
+          osc.connect(gain);
+          gain.connect(ctx.destination);
+          osc.start(ctx.currentTime + at);
+          osc.stop(ctx.currentTime + at + 0.2);
+        });
+      }
+    } catch (err) { /* no sound: the banner still shows */ }
+    if (window.Notification && Notification.permission === "granted") {
+      var n = new Notification(data.text, { body: words.no + " " + data.consultation_id, tag: "rtms-" + data.consultation_id, requireInteraction: true });
+      n.onclick = function () { window.focus(); window.location.href = "/requests/" + data.consultation_id; };
+    }
+  }
+  var notifyButton = document.getElementById("duty-notify");
+  if (notifyButton && window.Notification && Notification.permission === "default") {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener("click", function () {
+      Notification.requestPermission().then(function () { notifyButton.hidden = true; });
+    });
   }
 
   // Reloads the queue's rows with the current filters, without a history entry.

@@ -699,6 +699,8 @@ notification-video_cancelled = Video session cancelled
 notification-deadline_near = Deadline near
 notification-deadline_over = Deadline passed
 notification-deadline_escalated = Overdue: escalated to the coordination centre's head
+notification-duty_call = You are on duty: emergency request, please acknowledge
+notification-duty_alarm = Nobody on duty answered an emergency request
 notification-other = Request changed
 
 # E-mails (plain text; the lines are joined by the service).
@@ -735,6 +737,9 @@ event-acknowledge = Conclusion acknowledged
 event-escalate = Escalated to the federal level
 event-record_federal_conclusion = Federal conclusion recorded
 event-cancel = Cancelled
+event-duty_ack = Acknowledged by the consultant on duty
+event-duty_pass = No answer from the consultant on duty: passed to the backup
+event-duty_alarm = Nobody on duty answered: alarm to the coordination centre's dispatcher
 
 
 # The printed documents (PDF/A; printed in Russian, see ru).
@@ -772,3 +777,58 @@ fhir-recommendations = Recommendations
 fhir-protocol-title = Consultation report No. { $id }, version { $version }
 fhir-implementation = Regional telemedicine system
 fhir-subscription-reason = RTMS: request changes
+
+# Duty rosters: the board, a centre's roster, the call on a request
+nav-duty = On duty
+duty-title = Who is on duty now
+duty-board-hint = An emergency request goes to the consultant on duty for its profile as soon as it is sent; without an acknowledgement it passes to the backup, then to the coordination centre's dispatcher.
+duty-none = No duty shifts in the next two days.
+duty-now = Now
+duty-next = Next shift
+duty-nobody = Nobody: an emergency goes to the dispatcher
+duty-backups = Backup
+duty-absent = absent
+duty-notify-enable = Turn on browser notifications
+duty-roster-title = Duty roster
+duty-roster-hint = Shift times are in the centre's time zone:
+duty-export = Download CSV
+duty-holiday = holiday
+duty-week-empty = No shifts this week.
+duty-delete = Remove
+duty-delete-confirm = Remove the shift?
+duty-add-shift = Add a shift
+duty-add = Add
+duty-import = Load the roster from a file
+duty-import-hint = CSV (UTF-8, separated by ";"): date;profile;kind;start;end;primary;backups — as the download writes it. The file replaces its profiles' shifts from its first day to its last. One error and nothing is loaded.
+duty-import-button = Load
+duty-imported = Shifts loaded: { $count }
+duty-nothing-changed = The roster is unchanged.
+duty-absences = Leave and sick leave
+duty-from = From
+duty-to = To
+duty-show-phone = Show work phones on the duty board
+duty-calendar-source = Production calendar
+duty-row = Row
+duty-col-date = date
+duty-col-profile = Profile
+duty-col-kind = kind
+duty-col-start = start
+duty-col-end = end
+duty-col-primary = primary
+duty-col-backups = backup
+duty-col-file = file
+duty-col-to = to
+duty-col-from = from
+duty-col-user_id = person
+duty-kind-day = day
+duty-kind-night = night
+duty-kind-full = 24 hours
+duty-kind-weekend = weekend
+duty-absence-leave = leave
+duty-absence-sick = sick leave
+duty-absence-other = absence
+duty-call-you = You are on duty: acknowledge by { $due }
+duty-call-ack = Got it, looking
+duty-call-waiting = Waiting for an acknowledgement: { $who }, by { $due }
+duty-call-dispatchers = the coordination centre's dispatchers
+duty-call-acked = Acknowledged by the consultant on duty: { $who }, { $at }

@@ -108,3 +108,22 @@ refusal-totp_self_first = Turn on the second factor for your own account first
 refusal-wrong_password = The current password is wrong
 refusal-same_password = The new password must differ from the current one
 refusal-invalid = Invalid value
+
+# Duty rosters and the emergency call chain
+refusal-duty_nothing_to_ack = Nothing to acknowledge: the call was already acknowledged or passed on
+refusal-duty_weekend_on_workday = A weekend shift goes only on a day off or a holiday
+refusal-duty_not_consultant_here = Not a consultant of this centre
+refusal-unknown_login = No user with this login
+refusal-duty_twice = The same person twice in one shift
+refusal-duty_too_long = A shift longer than 36 hours
+refusal-duty_overlap = Overlaps another shift of this profile
+refusal-time_format = Time as HH:MM
+refusal-duty_empty = The file has no rows
+refusal-duty_too_many_rows = The file has more than 5000 rows
+refusal-csv_not_utf8 = The file is not UTF-8: save it as "CSV UTF-8"
+refusal-csv_malformed = The line could not be read as CSV
+refusal-duty_dates_order = The end date is before the start date
+refusal-duty_calendar_one_year = The calendar is loaded one year at a time
+refusal-url_invalid = The address must start with http:// or https://
+refusal-url_credentials = No login or password in the address
+refusal-url_too_long = The address is longer than 2000 characters

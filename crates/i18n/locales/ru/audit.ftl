@@ -339,3 +339,37 @@ audit-reason-wrong-code = неверный одноразовый код
 audit-reason-locked = учётная запись временно заблокирована
 audit-reason-needs-code = для входа нужен одноразовый код (API-токен)
 audit-reason-demo-password = пароль демонстрационного стенда при запуске
+audit-duty-ack = { $who } { $gender ->
+    [female] подтвердила
+   *[other] подтвердил
+} получение экстренного запроса № { $id }
+audit-duty-pass = Дежурный не подтвердил получение запроса № { $id } вовремя: запрос передан резервному
+audit-duty-alarm = Никто из дежурных не подтвердил получение запроса № { $id }: тревога диспетчерам КТЦ
+audit-duty-shift-add = { $who } { $gender ->
+    [female] добавила
+   *[other] добавил
+} смену в график дежурств
+audit-duty-shift-delete = { $who } { $gender ->
+    [female] удалила
+   *[other] удалил
+} смену из графика дежурств
+audit-duty-import = { $who } { $gender ->
+    [female] загрузила
+   *[other] загрузил
+} график дежурств: { $object }
+audit-duty-absence-add = { $who } { $gender ->
+    [female] отметила
+   *[other] отметил
+} отсутствие: { $object }
+audit-duty-absence-delete = { $who } { $gender ->
+    [female] сняла
+   *[other] снял
+} отметку об отсутствии: { $object }
+audit-duty-show-phone = { $who } { $gender ->
+    [female] изменила
+   *[other] изменил
+} показ телефонов на доске дежурств: { $object }
+audit-duty-calendar = { $who } { $gender ->
+    [female] загрузила
+   *[other] загрузил
+} производственный календарь на { $id } год

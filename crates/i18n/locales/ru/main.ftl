@@ -709,6 +709,8 @@ notification-video_cancelled = ВКС отменена
 notification-deadline_near = Срок истекает
 notification-deadline_over = Срок истёк
 notification-deadline_escalated = Просрочка: сообщение руководителю КТЦ
+notification-duty_call = Вы дежурный: экстренный запрос, подтвердите получение
+notification-duty_alarm = Дежурный не ответил на экстренный запрос
 notification-other = Изменение запроса
 
 # E-mails (plain text; the lines are joined by the service).
@@ -745,6 +747,9 @@ event-acknowledge = Врач ознакомлен с заключением
 event-escalate = Передан на федеральный уровень
 event-record_federal_conclusion = Внесено федеральное заключение
 event-cancel = Отменён
+event-duty_ack = Дежурный подтвердил получение
+event-duty_pass = Дежурный не ответил: передан резервному
+event-duty_alarm = Никто из дежурных не ответил: тревога диспетчеру КТЦ
 
 
 # The printed documents (PDF/A): a conclusion and a request's summary are
@@ -784,3 +789,58 @@ fhir-recommendations = Рекомендации
 fhir-protocol-title = Протокол консультации № { $id }, версия { $version }
 fhir-implementation = Региональная телемедицинская система
 fhir-subscription-reason = РТМС: изменения запросов
+
+# Duty rosters: the board, a centre's roster, the call on a request
+nav-duty = Дежурства
+duty-title = Кто дежурит сейчас
+duty-board-hint = Экстренный запрос назначается дежурному по профилю сразу при отправке; если он не подтвердит получение, запрос уходит резервному, затем диспетчеру КТЦ.
+duty-none = Дежурства на ближайшие двое суток не заданы.
+duty-now = Сейчас
+duty-next = Следующая смена
+duty-nobody = Никого: экстренный запрос получит диспетчер
+duty-backups = Резерв
+duty-absent = отсутствует
+duty-notify-enable = Включить уведомления браузера
+duty-roster-title = График дежурств
+duty-roster-hint = Время смен — по часовому поясу центра:
+duty-export = Скачать CSV
+duty-holiday = праздник
+duty-week-empty = На эту неделю смен нет.
+duty-delete = Удалить
+duty-delete-confirm = Удалить смену?
+duty-add-shift = Добавить смену
+duty-add = Добавить
+duty-import = Загрузить график из файла
+duty-import-hint = CSV (UTF-8, разделитель «;»): дата;профиль;вид;начало;конец;основной;резервные — как в выгрузке. Файл заменяет смены своих профилей с первого своего дня по последний. Одна ошибка — и не загружается ничего.
+duty-import-button = Загрузить
+duty-imported = Загружено смен: { $count }
+duty-nothing-changed = График не изменён.
+duty-absences = Отпуска и больничные
+duty-from = С
+duty-to = По
+duty-show-phone = Показывать рабочие телефоны на доске дежурств
+duty-calendar-source = Производственный календарь
+duty-row = Строка
+duty-col-date = дата
+duty-col-profile = Профиль
+duty-col-kind = вид
+duty-col-start = начало
+duty-col-end = конец
+duty-col-primary = основной
+duty-col-backups = резервный
+duty-col-file = файл
+duty-col-to = по
+duty-col-from = с
+duty-col-user_id = сотрудник
+duty-kind-day = день
+duty-kind-night = ночь
+duty-kind-full = сутки
+duty-kind-weekend = выходной
+duty-absence-leave = отпуск
+duty-absence-sick = больничный
+duty-absence-other = отсутствие
+duty-call-you = Вы дежурный: подтвердите получение до { $due }
+duty-call-ack = Принял, смотрю
+duty-call-waiting = Ждём подтверждения: { $who }, до { $due }
+duty-call-dispatchers = диспетчеры КТЦ
+duty-call-acked = Дежурный подтвердил получение: { $who }, { $at }

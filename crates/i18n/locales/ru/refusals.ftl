@@ -110,3 +110,22 @@ refusal-totp_self_first = Сначала включите второй факт�
 refusal-wrong_password = Неверный текущий пароль
 refusal-same_password = Новый пароль должен отличаться от текущего
 refusal-invalid = Неверное значение
+
+# Duty rosters and the emergency call chain
+refusal-duty_nothing_to_ack = Нечего подтверждать: вызов уже подтверждён или передан дальше
+refusal-duty_weekend_on_workday = Смена «выходной» ставится только на выходной или праздничный день
+refusal-duty_not_consultant_here = Не консультант этого центра
+refusal-unknown_login = Нет пользователя с таким логином
+refusal-duty_twice = Один человек дважды в одной смене
+refusal-duty_too_long = Смена длиннее 36 часов
+refusal-duty_overlap = Пересекается с другой сменой этого профиля
+refusal-time_format = Время в формате ЧЧ:ММ
+refusal-duty_empty = В файле нет ни одной строки
+refusal-duty_too_many_rows = В файле больше 5000 строк
+refusal-csv_not_utf8 = Файл не в кодировке UTF-8: сохраните его как «CSV UTF-8»
+refusal-csv_malformed = Строку не удалось прочитать как CSV
+refusal-duty_dates_order = Дата окончания раньше даты начала
+refusal-duty_calendar_one_year = Календарь загружается по одному году
+refusal-url_invalid = Адрес должен начинаться с http:// или https://
+refusal-url_credentials = Логин и пароль в адресе не допускаются
+refusal-url_too_long = Адрес длиннее 2000 символов

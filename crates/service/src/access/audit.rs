@@ -71,6 +71,32 @@ impl Services {
         Ok(())
     }
 
+    /// Records what the system did on its own (a duty call passed on), as
+    /// login `system`, in the caller's transaction.
+    pub(crate) fn audit_system(
+        &self,
+        conn: &mut DbConn,
+        action: &str,
+        (object_type, object_id): (&str, &str),
+        details: &str,
+    ) -> Result<(), ServiceError> {
+        let e = AuditEntry {
+            login: "system".into(),
+            action: action.into(),
+            object_type: object_type.into(),
+            object_id: object_id.into(),
+            details: details.into(),
+            ..Default::default()
+        };
+        audit::append(
+            conn,
+            &e,
+            self.clock.now().naive_utc(),
+            self.audit_key.as_deref(),
+        )?;
+        Ok(())
+    }
+
     /// Records a read. The data is not handed out unless the read is recorded.
     /// `role`: the role under which the caller sees the object (its organization is recorded too).
     pub(crate) fn audit_read(

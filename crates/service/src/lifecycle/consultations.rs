@@ -19,6 +19,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::lifecycle::duty_calls;
 use crate::lifecycle::notifications;
 use crate::lifecycle::views::*;
 use crate::platform::live::LiveEvent;
@@ -666,19 +667,36 @@ impl Services {
                 members_after.clear();
             }
 
-            // The emergency route: the table said "assigned"; the route table says to whom.
+            // The emergency route: the table said "assigned"; the route
+            // table says which centre, its duty roster who (the route's
+            // consultant when the roster has nobody now).
+            let mut call = None;
             if action == Action::Submit && decision.to == Status::Assigned {
-                if let Some(route) = repo::route(
-                    conn,
-                    c.profile.as_deref().unwrap_or(""),
-                    FormOfCare::Emergency.as_str(),
-                )? {
-                    row.assigned_tkc_id = Some(route.tkc_id);
-                    let members: Vec<i64> = route.consultant_id.into_iter().collect();
+                let profile = c.profile.as_deref().unwrap_or("");
+                let route = repo::route(conn, profile, FormOfCare::Emergency.as_str())?;
+                let tkc = route.as_ref().map(|r| r.tkc_id);
+                let routed = match duty_calls::on_duty_for(conn, tkc, profile, now.naive_utc())? {
+                    Some((centre, shift, step, user)) => {
+                        call = Some((Some(shift), step as i32, user));
+                        Some((centre, vec![user]))
+                    }
+                    None => route.map(|r| {
+                        if let Some(u) = r.consultant_id {
+                            call = Some((None, 0, u));
+                        }
+                        (r.tkc_id, r.consultant_id.into_iter().collect())
+                    }),
+                };
+                if let Some((centre, members)) = routed {
+                    row.assigned_tkc_id = Some(centre);
                     repo::set_consultants(conn, id, &members, now.naive_utc())?;
-                    details = serde_json::json!({"routed": true, "tkc_id": route.tkc_id, "consultant_ids": members, "alert": ["dispatcher", "tkc"]});
+                    details = serde_json::json!({"routed": true, "tkc_id": centre, "consultant_ids": members, "on_duty": call.is_some_and(|(s, _, _)| s.is_some()), "alert": ["dispatcher", "tkc"]});
                     members_after = members;
                 }
+            }
+            // The consultant called for an emergency answers by acting on it.
+            if action != Action::Submit {
+                self.duty_ack_by_action(conn, actor, id, now.naive_utc())?;
             }
 
             // The deadline clock.
@@ -721,6 +739,11 @@ impl Services {
             record_event(
                 self, conn, actor, id, action, &decision, comment, reason, details, now,
             )?;
+            // The call that waits for the on-duty consultant's acknowledgement
+            // (its notification is the emergency's own, below).
+            if let Some((shift, step, user)) = call {
+                self.duty_call(conn, id, shift, step, Some(user), now.naive_utc(), false)?;
+            }
             // A decline is news for the centre it leaves, and for the consilium it breaks up.
             let (told, tkc) = if action == Action::Decline {
                 (
@@ -1094,7 +1117,7 @@ impl Services {
             let label = event_label(&e.action, lang);
             // Where an assignment went (names are data, kept apart from the label).
             let mut target = None;
-            if e.action == "assign" || e.details.contains("\"routed\"") {
+            if e.action == "assign" || e.action == "duty_pass" || e.details.contains("\"routed\"") {
                 let details: serde_json::Value =
                     serde_json::from_str(&e.details).unwrap_or_default();
                 let mut to = Vec::new();

@@ -1,6 +1,7 @@
 //! The request's lifecycle: create, edit, act on (the domain crate's
 //! transition table decides), read, list, discuss, conclude, correct a signed
-//! conclusion; who is told about each change; the deadline monitor; and the
+//! conclusion; who is told about each change; the deadline monitor; the
+//! emergency call chain over the duty rosters (`duty_calls.rs`); and the
 //! JSON shapes the API returns.
 //!
 //! Other capabilities react to a change through the hooks in
@@ -11,6 +12,7 @@
 
 pub mod consultations;
 pub mod corrections;
+pub mod duty_calls;
 pub mod monitor;
 pub mod notifications;
 pub mod rules;

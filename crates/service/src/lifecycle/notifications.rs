@@ -23,7 +23,8 @@ pub struct Outbox {
     pub kind: String,
 }
 
-fn dispatchers(conn: &mut DbConn) -> Result<Vec<i64>, ServiceError> {
+/// The dispatchers of the КТЦ and of the federal level.
+pub(crate) fn dispatchers(conn: &mut DbConn) -> Result<Vec<i64>, ServiceError> {
     let mut ids = repo::users_with_role(conn, Role::Dispatcher.as_str(), None, Some("ktc"))?;
     ids.extend(repo::users_with_role(
         conn,

@@ -155,6 +155,8 @@ pub const MAIL_KINDS: &[&str] = &[
     "deadline_near",
     "deadline_over",
     "deadline_escalated",
+    "duty_call",
+    "duty_alarm",
 ];
 
 /// Whether a user's e-mail preferences (`*` or a comma-separated list) include `kind`.

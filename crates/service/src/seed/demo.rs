@@ -205,7 +205,7 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
             &hash,
         )
     };
-    user(
+    let admin = user(
         "admin",
         ["Кузнецов", "Олег", "Петрович"],
         "Администратор РТМС",
@@ -341,6 +341,7 @@ pub fn seed_if_empty(svc: &Services) -> Result<bool, ServiceError> {
     let dispatcher = actor(dispatcher)?;
     let coordinator = actor(coordinator)?;
     let consultants = [actor(consultant)?, actor(consultant2)?];
+    duty_fortnight(&demo, &coordinator, &actor(admin)?, okb, onko)?;
     let head2 = actor(head2)?;
 
     let mut rng = StdRng::seed_from_u64(2026);
@@ -981,4 +982,56 @@ pub fn demo_snils(n: u32) -> String {
     let body = format!("{:09}", 100_000_000 + n * 7_919);
     let digits: Vec<u32> = body.chars().filter_map(|c| c.to_digit(10)).collect();
     format!("{body}{:02}", snils_check_number(&digits))
+}
+
+/// Two weeks of duty from today, entered as the coordinator (ТКЦ ОКБ) and
+/// the administrator (the oncology centre has no coordinator) would: day and
+/// night shifts of cardiology and neurology with Смирнов А. В., of oncology
+/// with Ковалёва Е. Д. (the demo centres have one consultant each, so no backup).
+fn duty_fortnight(
+    demo: &Services,
+    coordinator: &Actor,
+    admin: &Actor,
+    okb: i64,
+    onko: i64,
+) -> Result<(), ServiceError> {
+    use crate::directory::duty::ShiftInput;
+    let today = demo
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .date_naive();
+    for day in 0..14 {
+        let date = today + chrono::Duration::days(day);
+        for (who, centre, profile, login) in [
+            (coordinator, okb, "cardiology", "consultant"),
+            (coordinator, okb, "neurology", "consultant"),
+            (admin, onko, "oncology", "consultant2"),
+        ] {
+            for (kind, start, end) in [("day", "08:00", "20:00"), ("night", "20:00", "08:00")] {
+                let shift = ShiftInput {
+                    profile: profile.into(),
+                    date,
+                    kind: kind.into(),
+                    start: start.into(),
+                    end: end.into(),
+                    primary: login.into(),
+                    backups: Vec::new(),
+                };
+                demo.duty_add_shift(who, centre, &shift)?;
+            }
+        }
+    }
+    // Yesterday's night runs into this morning.
+    let night = ShiftInput {
+        profile: "cardiology".into(),
+        date: today - chrono::Duration::days(1),
+        kind: "night".into(),
+        start: "20:00".into(),
+        end: "08:00".into(),
+        primary: "consultant".into(),
+        backups: Vec::new(),
+    };
+    demo.duty_add_shift(coordinator, okb, &night)?;
+    Ok(())
 }

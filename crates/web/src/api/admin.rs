@@ -32,15 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log))
 }
 
-macro_rules! call {
-    ($state:expr, $caller:expr, |$svc:ident, $actor:ident| $body:expr) => {{
-        let $svc = $state.svc.clone();
-        let lang = $caller.lang;
-        let $actor = $caller.actor;
-        blocking(move || $body).await.map_err(|e| e.in_lang(lang))
-    }};
-}
-
 /// All organizations.
 #[utoipa::path(get, path = "/api/v1/admin/organizations", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = Vec<OrgAdminView>), (status = 403, body = Problem)))]

@@ -1,10 +1,22 @@
 //! REST API v1. Every route is declared with `utoipa::path` and collected by
 //! `OpenApiRouter`, so `/api/openapi.json` always lists exactly what is served.
 
+/// Runs a service call for the caller on the blocking pool; its errors
+/// answer in the caller's language.
+macro_rules! call {
+    ($state:expr, $caller:expr, |$svc:ident, $actor:ident| $body:expr) => {{
+        let $svc = $state.svc.clone();
+        let lang = $caller.lang;
+        let $actor = $caller.actor;
+        blocking(move || $body).await.map_err(|e| e.in_lang(lang))
+    }};
+}
+
 mod actions;
 pub(crate) mod admin;
 mod consultations;
 mod documents;
+mod duty;
 pub(crate) mod files;
 mod notifications;
 mod reference;
@@ -61,6 +73,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(files::router())
         .merge(documents::router())
         .merge(video::router())
+        .merge(duty::router())
 }
 
 /// The served document: the routes' own declarations, completed with what

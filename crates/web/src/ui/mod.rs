@@ -5,6 +5,7 @@
 mod admin_pages;
 mod assets;
 mod cms;
+mod duty_pages;
 pub(crate) mod file_pages;
 pub use file_pages::verify_file;
 pub mod fmt;
@@ -337,6 +338,56 @@ pub fn ui_routes() -> Vec<UiRoute> {
             path: "/requests/{id}/semd",
             methods: &["GET"],
             handler: get(request_page::semd_print),
+        },
+        UiRoute {
+            path: "/duty",
+            methods: &["GET"],
+            handler: get(duty_pages::board),
+        },
+        UiRoute {
+            path: "/duty/roster",
+            methods: &["GET"],
+            handler: get(duty_pages::roster),
+        },
+        UiRoute {
+            path: "/duty/roster/{tkc}/shifts",
+            methods: &["POST"],
+            handler: post(duty_pages::add_shift),
+        },
+        UiRoute {
+            path: "/duty/roster/{tkc}/shifts/{id}/delete",
+            methods: &["POST"],
+            handler: post(duty_pages::delete_shift),
+        },
+        UiRoute {
+            path: "/duty/roster/{tkc}/import",
+            methods: &["POST"],
+            handler: post(duty_pages::import),
+        },
+        UiRoute {
+            path: "/duty/roster/{tkc}/export",
+            methods: &["GET"],
+            handler: get(duty_pages::export),
+        },
+        UiRoute {
+            path: "/duty/roster/{tkc}/absences",
+            methods: &["POST"],
+            handler: post(duty_pages::add_absence),
+        },
+        UiRoute {
+            path: "/duty/roster/{tkc}/absences/{id}/delete",
+            methods: &["POST"],
+            handler: post(duty_pages::delete_absence),
+        },
+        UiRoute {
+            path: "/duty/roster/{tkc}/phones",
+            methods: &["POST"],
+            handler: post(duty_pages::phones),
+        },
+        UiRoute {
+            path: "/requests/{id}/duty-ack",
+            methods: &["POST"],
+            handler: post(duty_pages::ack),
         },
         UiRoute {
             path: "/static/{file}",

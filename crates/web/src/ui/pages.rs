@@ -2016,7 +2016,7 @@ pub async fn live(
                 "consultation_id": ev.consultation_id,
                 "kind": ev.kind,
                 "text": rtms_service::lifecycle::notifications::kind_label(&ev.kind, lang),
-                "emergency": ev.kind == "emergency",
+                "emergency": matches!(ev.kind.as_str(), "emergency" | "duty_call" | "duty_alarm"),
             });
             return Some(Ok(Event::default()
                 .event("notification")

@@ -80,6 +80,8 @@ pub struct ActionButton {
 #[template(path = "request.html")]
 struct RequestTpl {
     p: Page,
+    /// The emergency call: (the caller acknowledges, the line to show).
+    duty: Option<(bool, String)>,
     v: ConsultationView,
     patient: String,
     patient_meta: Vec<Line>,
@@ -219,6 +221,7 @@ struct Loaded {
     attachments: Vec<rtms_service::attachments::files::AttachmentView>,
     /// What the caller may do now (the service's rules; the page only shows them).
     allowed: rtms_service::lifecycle::rules::Allowed,
+    duty: Option<rtms_service::lifecycle::duty_calls::DutyState>,
     video: Vec<rtms_service::scheduling::video::VideoSessionView>,
     cms: Vec<rtms_service::documents::CmsSignatureView>,
     escalation: Option<rtms_service::exchange::federal::EscalationView>,
@@ -236,13 +239,14 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
     blocking(move || {
         // The page is one read of the request, recorded once in the audit trail.
         let page = svc.consultation_page(&actor, id, lang)?;
-        let (v, events, messages, conclusion, attachments, allowed) = (
+        let (v, events, messages, conclusion, attachments, allowed, duty) = (
             page.view,
             page.events,
             page.messages,
             page.conclusion,
             page.attachments,
             page.allowed,
+            page.duty,
         );
         let assigning = v.available_actions.contains(&Action::Assign);
         let tkcs = if assigning {
@@ -345,6 +349,7 @@ async fn load(state: &AppState, u: &UiUser, id: i64) -> Result<Loaded, ServiceEr
             unread,
             attachments,
             allowed,
+            duty,
         })
     })
     .await
@@ -358,6 +363,50 @@ fn opt(label: String, value: String, out: &mut Vec<Line>) {
     if !value.trim().is_empty() {
         out.push(Line { label, value });
     }
+}
+
+/// The emergency call as one line: the called consultant's to acknowledge,
+/// or who is awaited by when, or who acknowledged.
+fn duty_line(
+    duty: Option<&rtms_service::lifecycle::duty_calls::DutyState>,
+    p: &Page,
+) -> Option<(bool, String)> {
+    let d = duty?;
+    let when = |t| fmt::datetime(t, p.tz, None, p.lang);
+    if let Some(open) = &d.open {
+        let due = when(open.due_at);
+        if d.may_ack {
+            return Some((
+                true,
+                rtms_i18n::tr_args(p.lang, "duty-call-you", &[("due", due.into())]),
+            ));
+        }
+        let who = open
+            .name
+            .clone()
+            .unwrap_or_else(|| tr(p.lang, "duty-call-dispatchers"));
+        return Some((
+            false,
+            rtms_i18n::tr_args(
+                p.lang,
+                "duty-call-waiting",
+                &[("who", who.into()), ("due", due.into())],
+            ),
+        ));
+    }
+    let acked = d.calls.iter().find(|c| c.acked_at.is_some())?;
+    let who = acked
+        .name
+        .clone()
+        .unwrap_or_else(|| tr(p.lang, "duty-call-dispatchers"));
+    Some((
+        false,
+        rtms_i18n::tr_args(
+            p.lang,
+            "duty-call-acked",
+            &[("who", who.into()), ("at", when(acked.acked_at?).into())],
+        ),
+    ))
 }
 
 async fn render_page(
@@ -376,6 +425,7 @@ async fn render_page(
     let p = Page::for_user(u, String::new(), "queue", l.unread);
     let tz = p.tz;
     let req_tz = Some(fmt::tz(&l.v.requesting_organization.time_zone));
+    let duty = duty_line(l.duty.as_ref(), &p);
     let v = l.v;
     let d = &v.data;
     let pt = &d.patient;
@@ -850,6 +900,7 @@ async fn render_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let tpl = RequestTpl {
+        duty,
         patient,
         patient_meta,
         form_class,

@@ -1,0 +1,401 @@
+//! Duty rosters and the emergency call chain, with a controlled clock, on
+//! both backends: a holiday night with two profiles; an emergency at 03:00
+//! goes to whoever is on duty (an absent primary skipped); unanswered calls
+//! pass to the backup, then to the dispatchers, each told once; a roster
+//! import with errors is refused row by row and changes nothing.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use common::{complete_request, TestApp};
+use reqwest::{Method, StatusCode};
+use rtms_domain::Role;
+use rtms_service::access::auth::NewUserSpec;
+use rtms_service::{ManualClock, Services};
+use rtms_store::BackendKind;
+use serde_json::{json, Value};
+
+/// The kinds of a user's notifications about one request.
+async fn kinds_for(app: &TestApp, login: &str, id: i64) -> Vec<String> {
+    let token = app.login(login).await;
+    let list = app.get(&token, "/api/v1/notifications").await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["consultation_id"] == id)
+        .map(|n| n["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn put_csv(app: &TestApp, token: &str, path: &str, body: &str) -> (StatusCode, Value) {
+    let resp = app
+        .client
+        .put(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .header("accept-language", "ru")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Who is assigned to a request, by login-independent surname.
+async fn assigned(app: &TestApp, token: &str, id: i64) -> Vec<String> {
+    let c = app.get(token, &format!("/api/v1/consultations/{id}")).await;
+    c["consultants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["name"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+async fn emergency(app: &TestApp, doctor: &str, profile: &str) -> i64 {
+    let mut body = complete_request("emergency");
+    body["profile"] = json!(profile);
+    if profile == "neurology" {
+        body["diagnosis"]["main"] = json!("I63.9");
+    }
+    let id = app.create(doctor, body).await;
+    assert_eq!(app.act(doctor, id, "submit", json!({})).await, "assigned");
+    id
+}
+
+async fn night_with_two_profiles(backend: BackendKind) {
+    // 23 February 2027, a Tuesday and a public holiday; 03:00 in Moscow.
+    let night: DateTime<Utc> = "2027-02-23T00:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(night));
+    let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+    let url = app.db.url.clone();
+    let svc = Services::new(rtms_store::Db::connect(&url, 2).unwrap(), clock.clone());
+    let okb = {
+        let admin = app.login("admin").await;
+        let orgs = app.get(&admin, "/api/v1/admin/organizations").await;
+        orgs.as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["short_name"] == "ТКЦ ОКБ")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    // The vascular centre's night people.
+    let people = [
+        ("kardio_noch", "Ночной"),
+        ("kardio_rezerv", "Резервный"),
+        ("nevro_bolen", "Болеющий"),
+        ("nevro_rezerv", "Запасной"),
+    ];
+    let maker = svc.clone();
+    tokio::task::spawn_blocking(move || {
+        for (login, surname) in people {
+            maker
+                .create_user(&NewUserSpec {
+                    login: login.into(),
+                    password: "rtms-demo-password".into(),
+                    last_name: surname.into(),
+                    first_name: "Иван".into(),
+                    middle_name: "Петрович".into(),
+                    position: "Врач".into(),
+                    phone: "+7 900 111-22-33".into(),
+                    email: String::new(),
+                    roles: vec![(Role::Consultant, okb)],
+                    profiles: vec!["cardiology".into(), "neurology".into()],
+                    must_change_password: false,
+                    snils: None,
+                    position_code: None,
+                })
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+
+    // The production calendar: 23 February is a holiday.
+    let admin = app.login("admin").await;
+    let (status, body) = put_csv(
+        &app,
+        &admin,
+        "/api/v1/duty/calendar?source=%D0%9F%D0%BE%D1%81%D1%82%D0%B0%D0%BD%D0%BE%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5",
+        "date;kind\n23.02.2027;holiday\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let coordinator = app.login("coordinator").await;
+    let roster_path = format!("/api/v1/duty/centres/{okb}/roster");
+    // A roster with errors: refused, each bad row named, nothing imported.
+    let bad = "date;profile;kind;start;end;primary;backups\n\
+               22.02.2027;cardiology;night;20:00;08:00;kardio_noch;kardio_rezerv\n\
+               24.02.2027;cardiology;weekend;08:00;08:00;consultant;\n\
+               22.02.2027;neurology;night;20:00;08:00;nikto;nevro_rezerv\n\
+               22.02.2027;neurology;night;25:00;08:00;nevro_bolen;\n";
+    let (status, body) = put_csv(&app, &coordinator, &roster_path, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let errors: Vec<(String, String)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        errors.contains(&(
+            "rows[3].kind".into(),
+            "Смена «выходной» ставится только на выходной или праздничный день".into()
+        )),
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains(&(
+            "rows[4].primary".into(),
+            "Нет пользователя с таким логином".into()
+        )),
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains(&("rows[5].start".into(), "Время в формате ЧЧ:ММ".into())),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().all(|(f, _)| !f.starts_with("rows[2]")),
+        "row 2 is good: {errors:?}"
+    );
+    let roster = app
+        .get(
+            &coordinator,
+            &format!("{roster_path}?from=2027-02-22&days=3"),
+        )
+        .await;
+    assert_eq!(
+        roster["shifts"],
+        json!([]),
+        "nothing of a refused file is kept"
+    );
+
+    // The good roster: the holiday's night, then its day shift (a weekend
+    // shift, allowed because the calendar makes the day a holiday).
+    let good = "date;profile;kind;start;end;primary;backups\n\
+                22.02.2027;cardiology;night;20:00;08:00;kardio_noch;kardio_rezerv\n\
+                23.02.2027;cardiology;weekend;08:00;08:00;consultant;kardio_rezerv\n\
+                22.02.2027;neurology;night;20:00;08:00;nevro_bolen;nevro_rezerv\n";
+    let (status, body) = put_csv(&app, &coordinator, &roster_path, good).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["shifts"], 3);
+    let roster = app
+        .get(
+            &coordinator,
+            &format!("{roster_path}?from=2027-02-22&days=3"),
+        )
+        .await;
+    assert_eq!(roster["shifts"].as_array().unwrap().len(), 3);
+    let tuesday = &roster["days"][1];
+    assert_eq!(
+        (tuesday["holiday"].clone(), tuesday["day_off"].clone()),
+        (json!(true), json!(true))
+    );
+    // The neurologist on duty is on sick leave.
+    let sick = {
+        let users = app.get(&admin, "/api/v1/admin/users").await;
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["login"] == "nevro_bolen")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (status, body) = app
+        .call(
+            Some(&coordinator),
+            Method::POST,
+            &format!("/api/v1/duty/centres/{okb}/absences"),
+            Some(
+                json!({"user_id": sick, "kind": "sick", "from": "2027-02-20", "to": "2027-02-26"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // «Кто дежурит сейчас»: the doctor sees both profiles, now and next.
+    let doctor = app.login("doctor").await;
+    let board = app.get(&doctor, "/api/v1/duty/now").await;
+    let row = |code: &str| {
+        board
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["profile"] == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("{code} on the board: {board}"))
+    };
+    let cardio = row("cardiology");
+    assert_eq!(cardio["now"]["people"][0]["name"], "Ночной И. П.");
+    assert_eq!(cardio["next"]["people"][0]["name"], "Смирнов А. В.");
+    assert_eq!(cardio["next"]["kind"], "weekend");
+    let neuro = row("neurology");
+    assert_eq!(neuro["now"]["people"][0]["absent"], true);
+    assert_eq!(neuro["now"]["people"][1]["absent"], false);
+    assert_eq!(
+        neuro["now"]["people"][0]["phone"],
+        Value::Null,
+        "phones are hidden unless the centre shows them"
+    );
+
+    let run = {
+        let svc = svc.clone();
+        move || {
+            let svc = svc.clone();
+            async move {
+                tokio::task::spawn_blocking(move || svc.run_duty_calls().unwrap())
+                    .await
+                    .unwrap()
+            }
+        }
+    };
+    // The demo's own emergencies, left unacknowledged since it was seeded,
+    // pass first; then only ours matter.
+    run().await;
+
+    // 03:00: two emergencies. Cardiology goes to the night cardiologist,
+    // neurology past the sick primary to the backup.
+    let heart = emergency(&app, &doctor, "cardiology").await;
+    let brain = emergency(&app, &doctor, "neurology").await;
+    assert_eq!(assigned(&app, &doctor, heart).await, ["Ночной"]);
+    assert_eq!(assigned(&app, &doctor, brain).await, ["Запасной"]);
+    let night_token = app.login("kardio_noch").await;
+    let chain = app
+        .get(&night_token, &format!("/api/v1/consultations/{heart}/duty"))
+        .await;
+    assert_eq!(chain["may_ack"], true, "{chain}");
+    assert_eq!(chain["open"]["name"], "Ночной И. П.");
+
+    // Nine minutes: nothing passes.
+    clock.advance(Duration::minutes(9));
+    assert_eq!(run().await, 0);
+    // Ten: both pass — cardiology to its backup, neurology (its backup was
+    // the one called) to the dispatchers.
+    clock.advance(Duration::minutes(1));
+    assert_eq!(run().await, 2);
+    assert_eq!(run().await, 0, "a call passes once");
+    let doctor = app.login("doctor").await;
+    assert_eq!(assigned(&app, &doctor, heart).await, ["Резервный"]);
+    assert_eq!(kinds_for(&app, "kardio_rezerv", heart).await, ["duty_call"]);
+    assert_eq!(
+        kinds_for(&app, "dispatcher", brain)
+            .await
+            .iter()
+            .filter(|k| *k == "duty_alarm")
+            .count(),
+        1
+    );
+    assert!(kinds_for(&app, "dispatcher", heart)
+        .await
+        .iter()
+        .all(|k| k != "duty_alarm"));
+    // The primary can no longer acknowledge; the backup can.
+    let night_token = app.login("kardio_noch").await;
+    let (status, _) = app
+        .call(
+            Some(&night_token),
+            Method::POST,
+            &format!("/api/v1/consultations/{heart}/duty/ack"),
+            None,
+        )
+        .await;
+    assert_ne!(status, StatusCode::NO_CONTENT);
+
+    // Ten more minutes and the backup did not answer either: the dispatchers.
+    clock.advance(Duration::minutes(10));
+    assert_eq!(
+        run().await,
+        1,
+        "the dispatchers' alarm waits for them, it does not pass again"
+    );
+    assert_eq!(
+        kinds_for(&app, "dispatcher", heart)
+            .await
+            .iter()
+            .filter(|k| *k == "duty_alarm")
+            .count(),
+        1
+    );
+    assert_eq!(
+        kinds_for(&app, "kardio_rezerv", heart).await,
+        ["duty_call"],
+        "told once"
+    );
+
+    // The dispatcher acknowledges the alarm with one click; a second is a conflict.
+    let dispatcher = app.login("dispatcher").await;
+    let ack = format!("/api/v1/consultations/{heart}/duty/ack");
+    let (status, body) = app.call(Some(&dispatcher), Method::POST, &ack, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = app.call(Some(&dispatcher), Method::POST, &ack, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        body["title"],
+        "Нечего подтверждать: вызов уже подтверждён или передан дальше"
+    );
+
+    // The request's history tells the chain.
+    let events = app
+        .get(
+            &dispatcher,
+            &format!("/api/v1/consultations/{heart}/events"),
+        )
+        .await;
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a.starts_with("duty_"))
+            .copied()
+            .collect::<Vec<_>>(),
+        ["duty_pass", "duty_alarm", "duty_ack"]
+    );
+
+    // Accepting acknowledges: a third emergency, taken on in time, passes nowhere.
+    let doctor = app.login("doctor").await;
+    let third = emergency(&app, &doctor, "cardiology").await;
+    let night_token = app.login("kardio_noch").await;
+    assert_eq!(
+        app.act(&night_token, third, "accept", json!({})).await,
+        "accepted"
+    );
+    clock.advance(Duration::minutes(30));
+    assert_eq!(run().await, 0);
+    let chain = app
+        .get(&night_token, &format!("/api/v1/consultations/{third}/duty"))
+        .await;
+    assert!(chain["calls"][0]["acked_at"].is_string(), "{chain}");
+}
+
+both_backends!(
+    night_with_two_profiles_and_a_holiday,
+    crate::night_with_two_profiles
+);

@@ -1,0 +1,553 @@
+//! Duty pages: the board «Кто дежурит сейчас» (`/duty`) and a centre's
+//! roster for its coordinator (`/duty/roster`: a week grid, adding and
+//! removing shifts, CSV import and export, absences, whether phones show).
+//! The rules are the service's (`directory::duty`); these pages only show
+//! and send.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{Duration, NaiveDate};
+use rtms_domain::Lang;
+use rtms_service::directory::duty::{
+    roster_csv, AbsenceInput, BoardRow, RosterView, ShiftInput, ABSENCE_KINDS, SHIFT_KINDS,
+};
+use rtms_service::ServiceError;
+use serde::Deserialize;
+
+use super::fmt;
+use super::i18n::tr;
+use super::shell::{error_page, render, Page};
+use crate::session::UiUser;
+use crate::{blocking, AppState};
+
+async fn svc_call<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(rtms_service::Services) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    let svc = state.svc.clone();
+    blocking(move || f(svc)).await.map_err(|e| match e {
+        crate::error::AppError::Service(s, _) => s,
+        _ => ServiceError::NotFound,
+    })
+}
+
+/// A shift's people as one line: «Ночной И. П. · резерв: Резервный Р. Р.».
+pub struct ShiftLine {
+    pub id: i64,
+    pub when: String,
+    pub kind: String,
+    pub centre: String,
+    pub primary: String,
+    pub primary_absent: bool,
+    pub phone: String,
+    pub backups: String,
+}
+
+fn shift_line(s: &rtms_service::directory::duty::ShiftView, p: &Page) -> ShiftLine {
+    let when = format!(
+        "{} – {}",
+        fmt::datetime(s.starts_at, p.tz, None, p.lang),
+        fmt::datetime(s.ends_at, p.tz, None, p.lang)
+    );
+    let absent = tr(p.lang, "duty-absent");
+    let name = |d: &rtms_service::directory::duty::DutyPerson| {
+        if d.absent {
+            format!("{} ({absent})", d.name)
+        } else {
+            d.name.clone()
+        }
+    };
+    let first = s.people.first();
+    ShiftLine {
+        id: s.id,
+        when,
+        kind: tr(p.lang, &format!("duty-kind-{}", s.kind)),
+        centre: s.tkc.clone(),
+        primary: first.map(name).unwrap_or_default(),
+        primary_absent: first.is_some_and(|d| d.absent),
+        phone: first.and_then(|d| d.phone.clone()).unwrap_or_default(),
+        backups: s
+            .people
+            .iter()
+            .skip(1)
+            .map(name)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "duty_board.html")]
+struct BoardTpl {
+    p: Page,
+    rows: Vec<(String, Option<ShiftLine>, Option<ShiftLine>)>,
+    centres: Vec<(i64, String)>,
+}
+
+/// «Кто дежурит сейчас».
+pub async fn board(State(state): State<AppState>, u: UiUser) -> Response {
+    let actor = u.actor.clone();
+    let lang = u.lang;
+    let loaded = svc_call(&state, move |s| {
+        Ok((s.duty_board(&actor, lang)?, s.roster_centres(&actor)?))
+    })
+    .await;
+    let (rows, centres): (Vec<BoardRow>, _) = match loaded {
+        Ok(v) => v,
+        Err(e) => return error_page(&u, &e),
+    };
+    let p = Page::for_user(&u, tr(lang, "duty-title"), "duty", 0);
+    let rows = rows
+        .iter()
+        .map(|r| {
+            (
+                r.profile_name.clone(),
+                r.now.as_ref().map(|s| shift_line(s, &p)),
+                r.next.as_ref().map(|s| shift_line(s, &p)),
+            )
+        })
+        .collect();
+    render(BoardTpl { p, rows, centres })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RosterQuery {
+    #[serde(default)]
+    pub tkc: Option<i64>,
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+/// One cell of the week grid.
+pub struct Cell {
+    pub day_off: bool,
+    pub shifts: Vec<ShiftLine>,
+}
+
+#[derive(Template)]
+#[template(path = "duty_roster.html")]
+struct RosterTpl {
+    p: Page,
+    r: RosterView,
+    days: Vec<(String, bool, bool)>,
+    grid: Vec<(String, Vec<Cell>)>,
+    profiles: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    absence_kinds: Vec<(String, String)>,
+    absences: Vec<(i64, String, String, String)>,
+    from: String,
+    prev: String,
+    next: String,
+    errors: Vec<String>,
+    done: String,
+}
+
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d.%m.%Y"))
+        .ok()
+}
+
+/// A refusal as lines a coordinator reads: «Строка 4 · основной: …».
+fn error_lines(e: &ServiceError, lang: Lang) -> Vec<String> {
+    match e {
+        ServiceError::Invalid(errors) => errors
+            .iter()
+            .map(|f| {
+                let text = rtms_i18n::refusal(f.code, lang);
+                match f
+                    .field
+                    .strip_prefix("rows[")
+                    .and_then(|r| r.split_once(']'))
+                {
+                    Some((line, rest)) => {
+                        let column = rest.trim_start_matches('.');
+                        let column = column.split('[').next().unwrap_or(column);
+                        let label = if column.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {}", tr(lang, &format!("duty-col-{column}")))
+                        };
+                        format!("{} {line}{label}: {text}", tr(lang, "duty-row"))
+                    }
+                    None => format!(
+                        "{}: {text}",
+                        tr(
+                            lang,
+                            &format!("duty-col-{}", f.field.split('[').next().unwrap_or(&f.field))
+                        )
+                    ),
+                }
+            })
+            .collect(),
+        other => vec![crate::error::message(other, lang)],
+    }
+}
+
+async fn roster_page(
+    state: &AppState,
+    u: &UiUser,
+    tkc: Option<i64>,
+    from: Option<NaiveDate>,
+    errors: Vec<String>,
+    done: String,
+) -> Response {
+    let lang = u.lang;
+    let actor = u.actor.clone();
+    let today = state.svc.clock.now().date_naive();
+    let from = from.unwrap_or(today);
+    let loaded = svc_call(state, move |s| {
+        let centres = s.roster_centres(&actor)?;
+        let tkc = tkc
+            .or_else(|| centres.first().map(|c| c.0))
+            .ok_or(ServiceError::Forbidden)?;
+        let r = s.duty_roster(&actor, tkc, from, 7, lang)?;
+        let profiles = s
+            .profiles(lang)?
+            .into_iter()
+            .map(|p| (p.code, p.name))
+            .collect::<Vec<_>>();
+        Ok((r, profiles))
+    })
+    .await;
+    let (r, profiles) = match loaded {
+        Ok(v) => v,
+        Err(e) => return error_page(u, &e),
+    };
+    let p = Page::for_user(
+        u,
+        format!("{} · {}", tr(lang, "duty-roster-title"), r.tkc),
+        "duty",
+        0,
+    );
+    let tz = fmt::tz(&r.time_zone);
+    let mut rows: Vec<String> = r.shifts.iter().map(|s| s.profile.clone()).collect();
+    rows.sort();
+    rows.dedup();
+    let grid = rows
+        .iter()
+        .map(|code| {
+            let name = r
+                .shifts
+                .iter()
+                .find(|s| &s.profile == code)
+                .map(|s| s.profile_name.clone())
+                .unwrap_or_default();
+            let cells = r
+                .days
+                .iter()
+                .map(|d| Cell {
+                    day_off: d.day_off,
+                    shifts: r
+                        .shifts
+                        .iter()
+                        .filter(|s| {
+                            &s.profile == code
+                                && s.starts_at.with_timezone(&tz).date_naive() == d.date
+                        })
+                        .map(|s| shift_line(s, &p))
+                        .collect(),
+                })
+                .collect();
+            (name, cells)
+        })
+        .collect();
+    let days = r
+        .days
+        .iter()
+        .map(|d| (fmt::date(d.date, lang), d.day_off, d.holiday))
+        .collect();
+    let absences = r
+        .absences
+        .iter()
+        .map(|a| {
+            (
+                a.id,
+                a.name.clone(),
+                tr(lang, &format!("duty-absence-{}", a.kind)),
+                format!("{} – {}", fmt::date(a.from, lang), fmt::date(a.to, lang)),
+            )
+        })
+        .collect();
+    render(RosterTpl {
+        days,
+        grid,
+        profiles,
+        kinds: SHIFT_KINDS
+            .iter()
+            .map(|k| (k.to_string(), tr(lang, &format!("duty-kind-{k}"))))
+            .collect(),
+        absence_kinds: ABSENCE_KINDS
+            .iter()
+            .map(|k| (k.to_string(), tr(lang, &format!("duty-absence-{k}"))))
+            .collect(),
+        absences,
+        from: from.to_string(),
+        prev: (from - Duration::days(7)).to_string(),
+        next: (from + Duration::days(7)).to_string(),
+        errors,
+        done,
+        p,
+        r,
+    })
+}
+
+/// A centre's roster, a week at a time.
+pub async fn roster(
+    State(state): State<AppState>,
+    u: UiUser,
+    Query(q): Query<RosterQuery>,
+) -> Response {
+    let from = q.from.as_deref().and_then(parse_day);
+    roster_page(&state, &u, q.tkc, from, vec![], String::new()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ShiftForm {
+    #[serde(default)]
+    pub profile: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub start: String,
+    #[serde(default)]
+    pub end: String,
+    #[serde(default)]
+    pub primary: String,
+    #[serde(default)]
+    pub backup1: String,
+    #[serde(default)]
+    pub backup2: String,
+}
+
+/// Adds a shift from the form.
+pub async fn add_shift(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(tkc): Path<i64>,
+    Form(f): Form<ShiftForm>,
+) -> Response {
+    let Some(date) = parse_day(&f.date) else {
+        let errors = vec![format!(
+            "{}: {}",
+            tr(u.lang, "duty-col-date"),
+            rtms_i18n::refusal("date_format", u.lang)
+        )];
+        return roster_page(&state, &u, Some(tkc), None, errors, String::new()).await;
+    };
+    let input = ShiftInput {
+        profile: f.profile,
+        date,
+        kind: f.kind,
+        start: f.start,
+        end: f.end,
+        primary: f.primary,
+        backups: [f.backup1, f.backup2]
+            .into_iter()
+            .filter(|b| !b.is_empty())
+            .collect(),
+    };
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.duty_add_shift(&actor, tkc, &input)).await {
+        Ok(_) => Redirect::to(&format!("/duty/roster?tkc={tkc}&from={date}")).into_response(),
+        Err(e) => {
+            roster_page(
+                &state,
+                &u,
+                Some(tkc),
+                Some(date),
+                error_lines(&e, u.lang),
+                String::new(),
+            )
+            .await
+        }
+    }
+}
+
+/// Removes a shift.
+pub async fn delete_shift(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path((tkc, id)): Path<(i64, i64)>,
+) -> Response {
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.duty_delete_shift(&actor, tkc, id)).await {
+        Ok(()) => Redirect::to(&format!("/duty/roster?tkc={tkc}")).into_response(),
+        Err(e) => error_page(&u, &e),
+    }
+}
+
+/// Imports a roster CSV: all rows or none, each bad row named.
+pub async fn import(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(tkc): Path<i64>,
+    mut multipart: Multipart,
+) -> Response {
+    let mut bytes = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(mut field)) if field.name() == Some("file") => {
+                // Read no more than the limit, then refuse.
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > rtms_service::directory::duty::ROSTER_MAX_BYTES {
+                        break;
+                    }
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {
+                let errors = vec![tr(u.lang, "admin-import-failed")];
+                return roster_page(&state, &u, Some(tkc), None, errors, String::new()).await;
+            }
+        }
+    }
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.duty_import(&actor, tkc, &bytes)).await {
+        Ok(n) => {
+            let done = rtms_i18n::tr_args(u.lang, "duty-imported", &[("count", (n as i64).into())]);
+            roster_page(&state, &u, Some(tkc), None, vec![], done).await
+        }
+        Err(e) => {
+            roster_page(
+                &state,
+                &u,
+                Some(tkc),
+                None,
+                error_lines(&e, u.lang),
+                String::new(),
+            )
+            .await
+        }
+    }
+}
+
+/// The roster of four weeks from `from` as CSV, as the import reads it.
+pub async fn export(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(tkc): Path<i64>,
+    Query(q): Query<RosterQuery>,
+) -> Response {
+    let from = q
+        .from
+        .as_deref()
+        .and_then(parse_day)
+        .unwrap_or_else(|| state.svc.clock.now().date_naive());
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.duty_export(&actor, tkc, from, 28)).await {
+        Ok(rows) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"roster-{tkc}-{from}.csv\""),
+                ),
+            ],
+            roster_csv(&rows),
+        )
+            .into_response(),
+        Err(e) => error_page(&u, &e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AbsenceForm {
+    #[serde(default)]
+    pub user_id: i64,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+/// Records an absence.
+pub async fn add_absence(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(tkc): Path<i64>,
+    Form(f): Form<AbsenceForm>,
+) -> Response {
+    let (Some(from), Some(to)) = (parse_day(&f.from), parse_day(&f.to)) else {
+        let errors = vec![format!(
+            "{}: {}",
+            tr(u.lang, "duty-col-date"),
+            rtms_i18n::refusal("date_format", u.lang)
+        )];
+        return roster_page(&state, &u, Some(tkc), None, errors, String::new()).await;
+    };
+    let input = AbsenceInput {
+        user_id: f.user_id,
+        kind: f.kind,
+        from,
+        to,
+    };
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.duty_add_absence(&actor, tkc, &input)).await {
+        Ok(_) => Redirect::to(&format!("/duty/roster?tkc={tkc}")).into_response(),
+        Err(e) => {
+            roster_page(
+                &state,
+                &u,
+                Some(tkc),
+                None,
+                error_lines(&e, u.lang),
+                String::new(),
+            )
+            .await
+        }
+    }
+}
+
+/// Removes an absence.
+pub async fn delete_absence(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path((tkc, id)): Path<(i64, i64)>,
+) -> Response {
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.duty_delete_absence(&actor, tkc, id)).await {
+        Ok(()) => Redirect::to(&format!("/duty/roster?tkc={tkc}")).into_response(),
+        Err(e) => error_page(&u, &e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PhonesForm {
+    #[serde(default)]
+    pub show: Option<String>,
+}
+
+/// Whether the board shows the centre's phones.
+pub async fn phones(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(tkc): Path<i64>,
+    Form(f): Form<PhonesForm>,
+) -> Response {
+    let actor = u.actor.clone();
+    let show = f.show.is_some();
+    match svc_call(&state, move |s| s.duty_show_phone(&actor, tkc, show)).await {
+        Ok(()) => Redirect::to(&format!("/duty/roster?tkc={tkc}")).into_response(),
+        Err(e) => error_page(&u, &e),
+    }
+}
+
+/// Acknowledges the call on a request (the button on its page and the e-mail's link lead here).
+pub async fn ack(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>) -> Response {
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.duty_ack(&actor, id)).await {
+        Ok(()) => Redirect::to(&format!("/requests/{id}")).into_response(),
+        Err(e) => error_page(&u, &e),
+    }
+}
