@@ -774,7 +774,7 @@ async fn the_openapi_document_is_valid_and_versioned() {
     let app = TestApp::spawn(BackendKind::Sqlite).await;
     let (s, doc) = app.call(None, Method::GET, "/api/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["info"]["version"], "1.5.1");
+    assert_eq!(doc["info"]["version"], "1.6.0");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();

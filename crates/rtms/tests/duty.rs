@@ -399,3 +399,124 @@ both_backends!(
     night_with_two_profiles_and_a_holiday,
     crate::night_with_two_profiles
 );
+
+/// The region's SMS gateway: a real HTTP endpoint that keeps what it is sent.
+async fn gateway() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+) {
+    use axum::routing::post;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: axum::http::HeaderMap, body: String| {
+            let tx = tx.clone();
+            async move {
+                let signature = headers
+                    .get("x-rtms-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let _ = tx.send((signature, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, rx)
+}
+
+async fn webhook_signed(backend: BackendKind) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+    let svc = Services::new(
+        rtms_store::Db::connect(&app.db.url, 2).unwrap(),
+        clock.clone(),
+    );
+    let (url, mut received) = gateway().await;
+    let admin = app.login("admin").await;
+    // A hostile address is refused with the reason; the gateway's is kept.
+    let mut bad = app.get(&admin, "/api/v1/admin/settings").await;
+    bad["duty_webhook_url"] = json!("file:///etc/passwd");
+    let (status, body) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/v1/admin/settings",
+            Some(bad),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "duty_webhook_url");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Адрес должен начинаться с http:// или https://"
+    );
+    app.change_settings(
+        &admin,
+        json!({
+            "duty_webhook_url": url,
+            "duty_webhook_template": "Экстренный запрос {id}, шаг {step}: {link}",
+            "duty_webhook_secret": "gateway-key",
+        }),
+    )
+    .await;
+    // The key is never read back, nor written to the audit trail.
+    let settings = app.get(&admin, "/api/v1/admin/settings").await;
+    assert_eq!(settings["duty_webhook_secret"], "");
+    assert_eq!(settings["duty_ack_minutes"], 10);
+    let auditor = app.login("auditor").await;
+    let audit = app
+        .get(&auditor, "/api/v1/audit?action=settings_update")
+        .await;
+    assert!(!audit.to_string().contains("gateway-key"), "{audit}");
+
+    // The demo's roster puts the cardiologist on duty now.
+    let doctor = app.login("doctor").await;
+    let id = emergency(&app, &doctor, "cardiology").await;
+    let worker = svc.clone();
+    tokio::task::spawn_blocking(move || worker.run_jobs("test", 100).unwrap())
+        .await
+        .unwrap();
+    let (signature, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), received.recv())
+            .await
+            .expect("the gateway hears of the call")
+            .unwrap();
+    let expected = {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"gateway-key").unwrap();
+        mac.update(body.as_bytes());
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    assert_eq!(signature, expected, "signed with the region's key");
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sent["event"], "duty_call");
+    assert_eq!(sent["consultation_id"], id);
+    assert_eq!(sent["step"], 0);
+    assert_eq!(
+        sent["text"],
+        format!("Экстренный запрос {id}, шаг 0: /requests/{id}")
+    );
+    // Ids only: nothing of the patient travels.
+    assert!(!body.contains("Тестов") && !body.contains("I21"), "{body}");
+    let keys: Vec<&String> = sent.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "consultation_id",
+            "event",
+            "link",
+            "step",
+            "text",
+            "user_id"
+        ]
+    );
+}
+
+both_backends!(
+    the_webhook_is_signed_and_names_no_patient,
+    crate::webhook_signed
+);

@@ -282,6 +282,26 @@ pub struct RegionSettings {
     /// A conclusion is signed only when its СЭМД can be built.
     #[serde(default = "yes")]
     pub semd_required: bool,
+    /// Minutes the consultant on duty has to acknowledge an emergency before
+    /// it passes to the backup (1–240).
+    #[serde(default = "default_ack_minutes")]
+    pub duty_ack_minutes: i64,
+    /// The duty webhook (a region's SMS or telephone gateway), `http(s)://…`;
+    /// empty: none.
+    #[serde(default)]
+    pub duty_webhook_url: String,
+    /// The webhook's text; `{id}`, `{step}` and `{link}` are filled in (ids
+    /// only: never a patient).
+    #[serde(default)]
+    pub duty_webhook_template: String,
+    /// The webhook's HMAC-SHA256 key. Never read back (empty when read);
+    /// an empty one keeps the key there is.
+    #[serde(default)]
+    pub duty_webhook_secret: String,
+}
+
+fn default_ack_minutes() -> i64 {
+    super::duty::DEFAULT_ACK_MINUTES
 }
 
 /// The setting that holds [`RegionSettings::upload_quota_org_mb`].
@@ -1112,6 +1132,12 @@ impl Services {
             semd_region_name: repo::setting(&mut conn, SEMD_REGION_NAME_SETTING)?
                 .unwrap_or_default(),
             semd_required: self.semd_required(&mut conn)?,
+            duty_ack_minutes: super::duty::ack_minutes(&mut conn)?,
+            duty_webhook_url: repo::setting(&mut conn, super::duty::WEBHOOK_URL_SETTING)?
+                .unwrap_or_default(),
+            duty_webhook_template: repo::setting(&mut conn, super::duty::WEBHOOK_TEMPLATE_SETTING)?
+                .unwrap_or_default(),
+            duty_webhook_secret: String::new(),
         })
     }
 
@@ -1165,6 +1191,21 @@ impl Services {
         if s.semd_region_name.chars().count() > 200 {
             errors.push(FieldError::new("semd_region_name", "too_long"));
         }
+        if !(1..=240).contains(&s.duty_ack_minutes) {
+            errors.push(FieldError::new("duty_ack_minutes", "out_of_range"));
+        }
+        let hook = s.duty_webhook_url.trim();
+        if !hook.is_empty() {
+            if let Err(code) = super::duty::check_webhook_url(hook) {
+                errors.push(FieldError::new("duty_webhook_url", code));
+            }
+        }
+        if s.duty_webhook_template.chars().count() > 500 {
+            errors.push(FieldError::new("duty_webhook_template", "too_long"));
+        }
+        if s.duty_webhook_secret.chars().count() > 200 {
+            errors.push(FieldError::new("duty_webhook_secret", "too_long"));
+        }
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
@@ -1175,7 +1216,12 @@ impl Services {
                 "totp_self_first",
             ));
         }
-        let changed = changed_settings(&self.region_settings(actor)?, s);
+        // The webhook's key is never written to the audit trail.
+        let mut shown = s.clone();
+        if !shown.duty_webhook_secret.is_empty() {
+            shown.duty_webhook_secret = "***".into();
+        }
+        let changed = changed_settings(&self.region_settings(actor)?, &shown);
         self.db.write(|c| {
             repo::set_deadline_minutes(c, "emergency", s.emergency_minutes)?;
             repo::set_deadline_minutes(c, "urgent", s.urgent_minutes)?;
@@ -1209,6 +1255,24 @@ impl Services {
                 UPLOAD_QUOTA_USER_SETTING,
                 &s.upload_quota_user_mb.to_string(),
             )?;
+            repo::set_setting(
+                c,
+                super::duty::ACK_MINUTES_SETTING,
+                &s.duty_ack_minutes.to_string(),
+            )?;
+            repo::set_setting(c, super::duty::WEBHOOK_URL_SETTING, hook)?;
+            repo::set_setting(
+                c,
+                super::duty::WEBHOOK_TEMPLATE_SETTING,
+                s.duty_webhook_template.trim(),
+            )?;
+            if !s.duty_webhook_secret.is_empty() {
+                repo::set_setting(
+                    c,
+                    super::duty::WEBHOOK_SECRET_SETTING,
+                    &s.duty_webhook_secret,
+                )?;
+            }
             repo::set_setting(
                 c,
                 ESCALATE_HEAD_SETTING,

@@ -39,6 +39,41 @@ pub const ROSTER_MAX_ROWS: usize = 5000;
 pub const SHIFT_MAX_HOURS: i64 = 36;
 /// The largest production calendar file.
 pub const CALENDAR_MAX_BYTES: usize = 64 << 10;
+/// Setting: minutes a called consultant has to acknowledge (default 10).
+pub const ACK_MINUTES_SETTING: &str = "duty.ack_minutes";
+pub const DEFAULT_ACK_MINUTES: i64 = 10;
+/// Settings of the outgoing webhook (an SMS or telephone gateway): its URL,
+/// the text template (`{id}`, `{step}`, `{link}`), the HMAC-SHA256 key.
+pub const WEBHOOK_URL_SETTING: &str = "duty.webhook_url";
+pub const WEBHOOK_TEMPLATE_SETTING: &str = "duty.webhook_template";
+pub const WEBHOOK_SECRET_SETTING: &str = "duty.webhook_secret";
+
+/// The region's acknowledgement time.
+pub fn ack_minutes(conn: &mut DbConn) -> Result<i64, rtms_store::StoreError> {
+    Ok(repo::setting(conn, ACK_MINUTES_SETTING)?
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|m| (1..=240).contains(m))
+        .unwrap_or(DEFAULT_ACK_MINUTES))
+}
+
+/// A webhook URL an administrator may set: http or https, a host, no
+/// credentials in it, at most 2,000 characters. Private addresses are
+/// allowed: a region's SMS gateway usually sits on its own network.
+pub fn check_webhook_url(url: &str) -> Result<(), &'static str> {
+    let url = url.trim();
+    if url.len() > 2000 {
+        return Err("url_too_long");
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| "url_invalid")?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err("url_invalid");
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("url_credentials");
+    }
+    Ok(())
+}
+
 /// Setting (per centre, `duty.show_phone.<org id>`): the board shows the
 /// consultants' work phones.
 pub fn show_phone_key(tkc: i64) -> String {

@@ -22,21 +22,16 @@ use sha2::Sha256;
 use utoipa::ToSchema;
 
 use super::notifications::dispatchers;
-use crate::directory::duty::{chain_at, chain_of};
+use crate::directory::duty::{
+    ack_minutes, chain_at, chain_of, check_webhook_url, WEBHOOK_SECRET_SETTING,
+    WEBHOOK_TEMPLATE_SETTING, WEBHOOK_URL_SETTING,
+};
 use crate::platform::jobs::{self, Job, JobRow};
 use crate::platform::live::LiveEvent;
 use crate::{Actor, ServiceError, Services};
 
 type SResult<T> = Result<T, ServiceError>;
 
-/// Setting: minutes a called consultant has to acknowledge (default 10).
-pub const ACK_MINUTES_SETTING: &str = "duty.ack_minutes";
-pub const DEFAULT_ACK_MINUTES: i64 = 10;
-/// Settings of the outgoing webhook (an SMS or telephone gateway): its URL,
-/// the text template (`{id}`, `{step}`, `{link}`), the HMAC-SHA256 key.
-pub const WEBHOOK_URL_SETTING: &str = "duty.webhook_url";
-pub const WEBHOOK_TEMPLATE_SETTING: &str = "duty.webhook_template";
-pub const WEBHOOK_SECRET_SETTING: &str = "duty.webhook_secret";
 /// The webhook's answer must come within this time.
 const WEBHOOK_TIMEOUT_SECONDS: u64 = 10;
 
@@ -63,14 +58,6 @@ pub struct DutyState {
     pub may_ack: bool,
     /// The open call, if any.
     pub open: Option<DutyCallView>,
-}
-
-/// The region's acknowledgement time.
-pub fn ack_minutes(conn: &mut DbConn) -> Result<i64, StoreError> {
-    Ok(repo::setting(conn, ACK_MINUTES_SETTING)?
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|m| (1..=240).contains(m))
-        .unwrap_or(DEFAULT_ACK_MINUTES))
 }
 
 /// One message to the region's webhook: ids only, never a patient.
@@ -152,24 +139,6 @@ pub fn sign(secret: &str, body: &str) -> String {
         .expect("HMAC takes a key of any length");
     mac.update(body.as_bytes());
     hex::encode(mac.finalize().into_bytes())
-}
-
-/// A webhook URL an administrator may set: http or https, a host, no
-/// credentials in it, at most 2,000 characters. Private addresses are
-/// allowed: a region's SMS gateway usually sits on its own network.
-pub fn check_webhook_url(url: &str) -> Result<(), &'static str> {
-    let url = url.trim();
-    if url.len() > 2000 {
-        return Err("url_too_long");
-    }
-    let parsed = reqwest::Url::parse(url).map_err(|_| "url_invalid")?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err("url_invalid");
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("url_credentials");
-    }
-    Ok(())
 }
 
 fn view(c: &Call, names: &[rtms_store::models::User]) -> DutyCallView {

@@ -43,7 +43,7 @@ use crate::{blocking, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "РТМС API", version = "1.5.1", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Text must not contain NUL (U+0000): such a request is a 422. Versions and breaking changes: docs/API.md, «Versions»."),
+    info(title = "РТМС API", version = "1.6.0", description = "Regional telemedicine system: consultation requests, their lifecycle, reference data. Errors are application/problem+json (RFC 9457); messages follow Accept-Language (ru by default, en). Text must not contain NUL (U+0000): such a request is a 422. Versions and breaking changes: docs/API.md, «Versions»."),
     modifiers(&BearerAuth),
     components(schemas(Problem))
 )]

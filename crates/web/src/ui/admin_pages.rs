@@ -901,6 +901,10 @@ pub async fn save_settings(
         semd_region_code: f.get("semd_region_code").cloned().unwrap_or_default(),
         semd_region_name: f.get("semd_region_name").cloned().unwrap_or_default(),
         semd_required: f.contains_key("semd_required"),
+        duty_ack_minutes: num("duty_ack_minutes"),
+        duty_webhook_url: f.get("duty_webhook_url").cloned().unwrap_or_default(),
+        duty_webhook_template: f.get("duty_webhook_template").cloned().unwrap_or_default(),
+        duty_webhook_secret: f.get("duty_webhook_secret").cloned().unwrap_or_default(),
     };
     let actor = u.actor.clone();
     let input = s.clone();
