@@ -100,6 +100,8 @@ pub struct ShiftView {
     pub id: i64,
     pub tkc_id: i64,
     pub tkc: String,
+    /// The centre's time zone (shifts are entered in it).
+    pub time_zone: String,
     pub profile: String,
     pub profile_name: String,
     /// `day`, `night`, `full`, `weekend`.
@@ -341,6 +343,7 @@ impl Services {
             id: s.id,
             tkc_id: s.tkc_id,
             tkc: org.short_name,
+            time_zone: org.time_zone,
             profile: s.profile_code.clone(),
             profile_name,
             kind: s.kind.clone(),

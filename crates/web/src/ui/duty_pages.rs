@@ -38,6 +38,8 @@ async fn svc_call<T: Send + 'static>(
 pub struct ShiftLine {
     pub id: i64,
     pub when: String,
+    /// «20:00–08:00», the centre's time (the week grid).
+    pub hours: String,
     pub kind: String,
     pub centre: String,
     pub primary: String,
@@ -61,8 +63,14 @@ fn shift_line(s: &rtms_service::directory::duty::ShiftView, p: &Page) -> ShiftLi
         }
     };
     let first = s.people.first();
+    let tz = fmt::tz(&s.time_zone);
     ShiftLine {
         id: s.id,
+        hours: format!(
+            "{}–{}",
+            s.starts_at.with_timezone(&tz).format("%H:%M"),
+            s.ends_at.with_timezone(&tz).format("%H:%M")
+        ),
         when,
         kind: tr(p.lang, &format!("duty-kind-{}", s.kind)),
         centre: s.tkc.clone(),
