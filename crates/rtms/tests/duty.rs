@@ -393,6 +393,64 @@ async fn night_with_two_profiles(backend: BackendKind) {
         .get(&night_token, &format!("/api/v1/consultations/{third}/duty"))
         .await;
     assert!(chain["calls"][0]["acked_at"].is_string(), "{chain}");
+
+    // A neurology emergency the backup (the sick primary skipped) acknowledges.
+    let doctor = app.login("doctor").await;
+    let fourth = emergency(&app, &doctor, "neurology").await;
+    clock.advance(Duration::minutes(3));
+    let backup = app.login("nevro_rezerv").await;
+    let (status, body) = app
+        .call(
+            Some(&backup),
+            Method::POST,
+            &format!("/api/v1/consultations/{fourth}/duty/ack"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    // The report: time to the first acknowledgement and who answered, by
+    // form of care, centre and profile.
+    let analyst = app.login("analyst").await;
+    let report = app.get(&analyst, "/api/v1/reports").await;
+    let line = |profile: &str| {
+        report["duty"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["profile"] == profile)
+            .cloned()
+            .unwrap_or_else(|| panic!("{profile} in {}", report["duty"]))
+    };
+    let heart_line = line("Кардиология");
+    assert_eq!(heart_line["form_of_care"], "Экстренная");
+    assert_eq!(heart_line["centre"], "ТКЦ ОКБ");
+    assert_eq!(
+        (
+            &heart_line["called"],
+            &heart_line["acknowledged"],
+            &heart_line["by_backup"],
+            &heart_line["alarms"]
+        ),
+        (&json!(2), &json!(2), &json!(0), &json!(1)),
+        "{heart_line}"
+    );
+    // Acknowledged after 20 minutes (the dispatcher) and at once (accepted):
+    // of two, the reports' percentiles take the upper.
+    assert_eq!(heart_line["ack_minutes_median"], 20.0, "{heart_line}");
+    assert_eq!(heart_line["ack_minutes_p90"], 20.0, "{heart_line}");
+    let brain_line = line("Неврология");
+    assert_eq!(
+        (
+            &brain_line["called"],
+            &brain_line["acknowledged"],
+            &brain_line["by_backup"],
+            &brain_line["alarms"]
+        ),
+        (&json!(2), &json!(1), &json!(1), &json!(1)),
+        "{brain_line}"
+    );
+    assert_eq!(brain_line["ack_minutes_median"], 3.0, "{brain_line}");
 }
 
 both_backends!(

@@ -255,7 +255,11 @@ async fn monthly_numbers(backend: BackendKind) {
     let sheets = workbook(&xlsx);
     let tables = csv_tables(&csv);
     assert_eq!(sheets.len(), tables.len(), "{csv}");
-    assert_eq!(sheets.len(), 11, "one sheet per table: {sheets:?}");
+    assert_eq!(sheets.len(), 12, "one sheet per table: {sheets:?}");
+    assert!(
+        sheets.iter().any(|(name, _)| name == "Экстренные вызовы дежурных"),
+        "the duty calls have their sheet: {sheets:?}"
+    );
     for ((name, cells), (title, rows)) in sheets.iter().zip(&tables) {
         assert!(title.starts_with(name.as_str()), "{name} / {title}");
         assert_eq!(cells, rows, "sheet {name}");

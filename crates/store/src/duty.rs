@@ -366,3 +366,56 @@ pub fn calls_between(conn: &mut DbConn, from: NaiveDateTime, to: NaiveDateTime) 
         .order((duty_calls::consultation_id, duty_calls::step))
         .load(conn)?)
 }
+
+/// One call with what the reports group it by.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct CallFact {
+    pub consultation_id: i64,
+    pub form_of_care: Option<String>,
+    pub profile: Option<String>,
+    pub tkc_id: Option<i64>,
+    pub step: i32,
+    pub user_id: Option<i64>,
+    pub called_at: NaiveDateTime,
+    pub acked_at: Option<NaiveDateTime>,
+}
+
+/// The calls of the requests submitted in the scope's period that match
+/// its filters, by request and step.
+pub fn report_calls(conn: &mut DbConn, scope: &crate::repo::ReportScope) -> R<Vec<CallFact>> {
+    let (from, to) = (scope.from, scope.to);
+    use crate::schema::consultations;
+    let mut q = duty_calls::table
+        .inner_join(consultations::table)
+        .filter(consultations::submitted_at.ge(from))
+        .filter(consultations::submitted_at.lt(to))
+        .select((
+            duty_calls::consultation_id,
+            consultations::form_of_care,
+            consultations::profile,
+            consultations::assigned_tkc_id,
+            duty_calls::step,
+            duty_calls::user_id,
+            duty_calls::called_at,
+            duty_calls::acked_at,
+        ))
+        .order((
+            duty_calls::consultation_id,
+            duty_calls::step,
+            duty_calls::id,
+        ))
+        .into_boxed();
+    if let Some(f) = &scope.form_of_care {
+        q = q.filter(consultations::form_of_care.eq(f.clone()));
+    }
+    if let Some(p) = &scope.profile {
+        q = q.filter(consultations::profile.eq(p.clone()));
+    }
+    if let Some(o) = scope.organization {
+        q = q.filter(consultations::requesting_org_id.eq(o));
+    }
+    if let Some(t) = scope.tkc {
+        q = q.filter(consultations::assigned_tkc_id.eq(t));
+    }
+    Ok(q.load(conn)?)
+}

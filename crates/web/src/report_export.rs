@@ -160,6 +160,40 @@ pub fn tables(r: &Report, lang: Lang) -> Vec<Table> {
         out.push(line_table(lang, title, lines));
     }
     out.push(Table {
+        title: tr(lang, "report-duty"),
+        columns: [
+            "report-col-form",
+            "report-col-centre",
+            "report-col-profile",
+            "report-duty-called",
+            "report-duty-acknowledged",
+            "report-duty-median",
+            "report-duty-p90",
+            "report-duty-backup",
+            "report-duty-alarms",
+        ]
+        .iter()
+        .map(|k| tr(lang, k))
+        .collect(),
+        rows: r
+            .duty
+            .iter()
+            .map(|d| {
+                vec![
+                    Cell::Text(d.form_of_care.clone()),
+                    Cell::Text(d.centre.clone()),
+                    Cell::Text(d.profile.clone()),
+                    Cell::Int(d.called),
+                    Cell::Int(d.acknowledged),
+                    hours(d.ack_minutes_median),
+                    hours(d.ack_minutes_p90),
+                    Cell::Int(d.by_backup),
+                    Cell::Int(d.alarms),
+                ]
+            })
+            .collect(),
+    });
+    out.push(Table {
         title: tr(lang, "report-workload"),
         columns: vec![
             tr(lang, "report-col-consultant"),

@@ -53,6 +53,27 @@ pub struct Workload {
     pub answered: i64,
 }
 
+/// The emergency call chain for one form of care, centre and profile: how
+/// fast the consultants on duty acknowledged, and how often a backup or the
+/// dispatchers had to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DutyFigures {
+    pub form_of_care: String,
+    pub centre: String,
+    pub profile: String,
+    /// Requests whose chain called somebody.
+    pub called: i64,
+    /// Of them, acknowledged (by anyone in the chain).
+    pub acknowledged: i64,
+    /// Minutes from the first call to the first acknowledgement: median, 90th percentile.
+    pub ack_minutes_median: Option<f64>,
+    pub ack_minutes_p90: Option<f64>,
+    /// Acknowledged by a backup (the primary did not answer in time).
+    pub by_backup: i64,
+    /// Reached the dispatchers' alarm.
+    pub alarms: i64,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Report {
     pub from: NaiveDate,
@@ -78,6 +99,9 @@ pub struct Report {
     pub effects: Vec<Line>,
     pub workload: Vec<Workload>,
     pub video: VideoFigures,
+    /// The emergency call chain (`lifecycle::duty_calls`), per form of care,
+    /// centre and profile.
+    pub duty: Vec<DutyFigures>,
 }
 
 /// Video sessions that started in the period.
@@ -96,6 +120,66 @@ pub struct VideoFigures {
 
 /// The value at rank `round(p × (n − 1))` of the values a histogram of
 /// (value, how many) holds, sorted by value.
+/// The call chain's figures per (form of care, centre, profile), from the
+/// calls ordered by request and step.
+fn duty_figures(
+    calls: &[rtms_store::duty::CallFact],
+    form: &dyn Fn(Option<&str>) -> String,
+    centre: &dyn Fn(Option<i64>) -> String,
+    profile: &dyn Fn(Option<&str>) -> String,
+) -> Vec<DutyFigures> {
+    // Per group: (called, acknowledged, seconds → count, by backup, alarms).
+    type Sums = (i64, i64, BTreeMap<i64, i64>, i64, i64);
+    let mut groups: BTreeMap<(String, String, String), Sums> = BTreeMap::new();
+    for one in calls.chunk_by(|a, b| a.consultation_id == b.consultation_id) {
+        let first = &one[0];
+        let key = (
+            form(first.form_of_care.as_deref()),
+            centre(first.tkc_id),
+            profile(first.profile.as_deref()),
+        );
+        let g = groups.entry(key).or_default();
+        g.0 += 1;
+        if let Some(acked) = one.iter().find(|c| c.acked_at.is_some()) {
+            g.1 += 1;
+            let at = acked.acked_at.unwrap_or(acked.called_at);
+            let seconds = (at - first.called_at).num_seconds().max(0);
+            *g.2.entry(seconds).or_insert(0) += 1;
+            if acked.step > 0 && acked.user_id.is_some() {
+                g.3 += 1;
+            }
+        }
+        if one.iter().any(|c| c.user_id.is_none()) {
+            g.4 += 1;
+        }
+    }
+    groups
+        .into_iter()
+        .map(
+            |(
+                (form_of_care, centre, profile),
+                (called, acknowledged, minutes, by_backup, alarms),
+            )| {
+                let histogram: Vec<(i64, i64)> = minutes.into_iter().collect();
+                // Minutes to a tenth.
+                let minutes =
+                    |p: f64| percentile(&histogram, p).map(|s| (s as f64 / 6.0).round() / 10.0);
+                DutyFigures {
+                    form_of_care,
+                    centre,
+                    profile,
+                    called,
+                    acknowledged,
+                    ack_minutes_median: minutes(0.5),
+                    ack_minutes_p90: minutes(0.9),
+                    by_backup,
+                    alarms,
+                }
+            },
+        )
+        .collect()
+}
+
 fn percentile(histogram: &[(i64, i64)], p: f64) -> Option<i64> {
     let n: i64 = histogram.iter().map(|h| h.1).sum();
     if n == 0 {
@@ -372,6 +456,12 @@ impl Services {
             .collect();
         workload.sort_by_key(|w| std::cmp::Reverse(w.assigned));
         let video = self.video_figures(&mut conn, f, organization, start, end)?;
+        let duty = duty_figures(
+            &rtms_store::duty::report_calls(&mut conn, &scope)?,
+            &|f| form_label(f),
+            &|t| t.map(org_name).unwrap_or_default(),
+            &|p| p.and_then(|p| profiles.get(p).cloned()).unwrap_or_default(),
+        );
         Ok(Report {
             from,
             to,
@@ -396,6 +486,7 @@ impl Services {
             effects,
             workload,
             video,
+            duty,
         })
     }
 
