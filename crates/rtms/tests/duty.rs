@@ -236,6 +236,38 @@ async fn night_with_two_profiles(backend: BackendKind) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
+    // The dispatcher's assignment list says who is on duty and who is away,
+    // and suggests the least loaded of those here.
+    let dispatcher = app.login("dispatcher").await;
+    let list = app
+        .get(&dispatcher, "/api/v1/consultants?profile=neurology")
+        .await;
+    let person = |surname: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"].as_str().unwrap().starts_with(surname))
+            .cloned()
+            .unwrap_or_else(|| panic!("{surname} in {list}"))
+    };
+    assert_eq!(person("Болеющий")["absent"], true);
+    assert_eq!(
+        person("Болеющий")["on_duty"],
+        true,
+        "on the roster, though away"
+    );
+    assert_eq!(person("Ночной")["on_duty"], true);
+    assert_eq!(person("Смирнов")["on_duty"], false);
+    let suggested: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["suggested"] == true)
+        .collect();
+    assert_eq!(suggested.len(), 1, "{list}");
+    assert_eq!(suggested[0]["absent"], false);
+    assert_eq!(suggested[0]["open_consultations"], 0, "{list}");
+
     // «Кто дежурит сейчас»: the doctor sees both profiles, now and next.
     let doctor = app.login("doctor").await;
     let board = app.get(&doctor, "/api/v1/duty/now").await;

@@ -257,7 +257,9 @@ async fn monthly_numbers(backend: BackendKind) {
     assert_eq!(sheets.len(), tables.len(), "{csv}");
     assert_eq!(sheets.len(), 12, "one sheet per table: {sheets:?}");
     assert!(
-        sheets.iter().any(|(name, _)| name == "Экстренные вызовы дежурных"),
+        sheets
+            .iter()
+            .any(|(name, _)| name == "Экстренные вызовы дежурных"),
         "the duty calls have their sheet: {sheets:?}"
     );
     for ((name, cells), (title, rows)) in sheets.iter().zip(&tables) {

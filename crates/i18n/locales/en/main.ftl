@@ -849,3 +849,5 @@ report-duty-median = To acknowledgement, min (median)
 report-duty-p90 = To acknowledgement, min (90th percentile)
 report-duty-backup = Answered by a backup
 report-duty-alarms = Alarm to the dispatchers
+assign-on-duty = on duty
+assign-suggested = suggested: the fewest open

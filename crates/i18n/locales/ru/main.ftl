@@ -861,3 +861,5 @@ report-duty-median = До подтверждения, мин (медиана)
 report-duty-p90 = До подтверждения, мин (90 %)
 report-duty-backup = Ответил резервный
 report-duty-alarms = Тревога диспетчеру
+assign-on-duty = дежурит
+assign-suggested = рекомендуется: меньше всего в работе

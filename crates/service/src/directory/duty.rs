@@ -243,6 +243,32 @@ pub fn chain_of(conn: &mut DbConn, shift: Shift, at: NaiveDateTime) -> Result<Ch
     Ok(Chain { shift, people })
 }
 
+/// Of `users`: who is on a shift at `at` (as primary or backup), and who
+/// is absent on that day (in Moscow time, the region's working day).
+pub fn availability(
+    conn: &mut DbConn,
+    users: &[i64],
+    at: NaiveDateTime,
+) -> Result<(Vec<i64>, Vec<i64>), ServiceError> {
+    if users.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut on_duty = Vec::new();
+    for s in duty::shifts_between(conn, None, None, at, at + Duration::seconds(1))? {
+        on_duty.push(s.primary_user_id);
+        on_duty.extend(s.backups());
+    }
+    on_duty.retain(|u| users.contains(u));
+    let today = chrono_tz::Europe::Moscow
+        .from_utc_datetime(&at)
+        .date_naive();
+    let absent = duty::absences_between(conn, users, today, today)?
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect();
+    Ok((on_duty, absent))
+}
+
 /// Days off of `[from, to]`: Saturdays and Sundays and the calendar's
 /// holidays, less the calendar's working days.
 fn days_of(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> SResult<Vec<RosterDay>> {

@@ -1455,6 +1455,9 @@ impl Services {
         }
         let mut conn = self.db.conn()?;
         let rows = repo::consultants(&mut conn, profile, tkc)?;
+        let now = self.clock.now().naive_utc();
+        let ids: Vec<i64> = rows.iter().map(|r| r.user.id).collect();
+        let (on_duty, absent) = crate::directory::duty::availability(&mut conn, &ids, now)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push(ConsultantView {
@@ -1463,9 +1466,16 @@ impl Services {
                 organization: org_ref(&repo::organization(&mut conn, r.organization_id)?),
                 profiles: r.profiles,
                 open_consultations: r.open_consultations,
+                on_duty: on_duty.contains(&r.user.id),
+                absent: absent.contains(&r.user.id),
+                suggested: false,
             });
         }
-        out.sort_by_key(|c| c.open_consultations);
+        // Those here first, the least loaded first among them.
+        out.sort_by_key(|c| (c.absent, c.open_consultations));
+        if let Some(first) = out.first_mut().filter(|c| !c.absent) {
+            first.suggested = true;
+        }
         Ok(out)
     }
 

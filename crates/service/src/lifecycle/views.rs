@@ -180,6 +180,15 @@ pub struct ConsultantView {
     pub profiles: Vec<String>,
     /// Open consultations assigned to this consultant now.
     pub open_consultations: i64,
+    /// On a duty shift now (as primary or backup).
+    #[serde(default)]
+    pub on_duty: bool,
+    /// On leave or sick leave today (`directory::duty`).
+    #[serde(default)]
+    pub absent: bool,
+    /// The one to suggest: the least loaded of those not absent.
+    #[serde(default)]
+    pub suggested: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -967,13 +967,22 @@ async fn render_page(
             .consultants
             .iter()
             .map(|c| {
-                let load = format!(
+                let mut load = format!(
                     "{} — {} ({}: {})",
                     c.name,
                     c.organization.name,
                     tr(lang, "assign-load"),
                     c.open_consultations
                 );
+                if c.on_duty {
+                    load.push_str(&format!(" · {}", tr(lang, "assign-on-duty")));
+                }
+                if c.absent {
+                    load.push_str(&format!(" · {}", tr(lang, "duty-absent")));
+                }
+                if c.suggested {
+                    load.push_str(&format!(" · {}", tr(lang, "assign-suggested")));
+                }
                 (c.id.to_string(), load, Some(c.id) == route_consultant)
             })
             .collect(),
