@@ -610,3 +610,141 @@ both_backends!(
     the_webhook_is_signed_and_names_no_patient,
     crate::webhook_signed
 );
+
+/// Uploads a roster file on the coordinator's page; the page's text.
+async fn upload_roster(
+    app: &TestApp,
+    cookie: &str,
+    okb: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> String {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    let resp = app
+        .browser
+        .post(format!("{}/duty/roster/{okb}/import", app.base))
+        .header("cookie", cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.text().await.unwrap()
+}
+
+/// A ZIP whose one part unpacks to `size` zero bytes (a few kilobytes packed).
+fn zip_of_zeros(size: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..size / block.len() {
+        zip.write_all(&block).unwrap();
+    }
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+async fn roster_files(backend: BackendKind) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin").await;
+    let okb = app
+        .get(&admin, "/api/v1/admin/organizations")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["short_name"] == "ТКЦ ОКБ")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let coordinator = app.login("coordinator").await;
+    let cookie = app.ui_login("coordinator").await;
+    let from = Utc::now().date_naive() + Duration::days(1);
+    let csv_of = |app: &TestApp| {
+        let url = format!(
+            "{}/api/v1/duty/centres/{okb}/roster.csv?from={from}&days=7",
+            app.base
+        );
+        let token = coordinator.clone();
+        let client = app.client.clone();
+        async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let before = csv_of(&app).await;
+    // The demo's fortnight: two profiles, day and night, a week.
+    assert_eq!(before.lines().count(), 1 + 2 * 2 * 7, "{before}");
+
+    // The week as a workbook, loaded back: the roster is what it was.
+    let xlsx = app
+        .client
+        .get(format!(
+            "{}/api/v1/duty/centres/{okb}/roster.xlsx?from={from}&days=7",
+            app.base
+        ))
+        .bearer_auth(&coordinator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let xlsx = xlsx.bytes().await.unwrap().to_vec();
+    assert!(xlsx.starts_with(b"PK\x03\x04"));
+    let page = upload_roster(&app, &cookie, okb, "roster.xlsx", xlsx).await;
+    assert!(page.contains("Загружено смен: 28"), "{page}");
+    assert_eq!(
+        csv_of(&app).await,
+        before,
+        "an exported week loads back as it was"
+    );
+
+    // Hostile and broken files are refused with the reason; nothing changes.
+    let bomb = zip_of_zeros(17 << 20);
+    assert!(bomb.len() < 200 << 10, "packed: {} bytes", bomb.len());
+    let page = upload_roster(&app, &cookie, okb, "bomb.xlsx", bomb).await;
+    assert!(
+        page.contains(
+            "Книга Excel слишком велика: не больше 16 МБ в распакованном виде и 200 частей"
+        ),
+        "{page}"
+    );
+    let mut broken = b"PK\x03\x04".to_vec();
+    broken.extend_from_slice(&[0x55; 4000]);
+    let page = upload_roster(&app, &cookie, okb, "broken.xlsx", broken).await;
+    assert!(
+        page.contains("Файл не удалось прочитать как книгу Excel (XLSX)"),
+        "{page}"
+    );
+    // «Смирнов» in Windows-1251.
+    let mut cp1251 = b"date;profile;kind;start;end;primary;backups\n01.03.2027;cardiology;day;08:00;20:00;consultant;".to_vec();
+    cp1251.extend_from_slice(&[0xd1, 0xec, 0xe8, 0xf0, 0xed, 0xee, 0xe2, b'\n']);
+    let page = upload_roster(&app, &cookie, okb, "roster.csv", cp1251).await;
+    assert!(page.contains("Файл не в кодировке UTF-8"), "{page}");
+    let too_big = vec![b'a'; (1 << 20) + 10];
+    let page = upload_roster(&app, &cookie, okb, "big.csv", too_big).await;
+    assert!(page.contains("1 МБ") || page.contains("1,0 МБ"), "{page}");
+    assert_eq!(
+        csv_of(&app).await,
+        before,
+        "nothing of a refused file is kept"
+    );
+}
+
+both_backends!(
+    a_roster_round_trips_as_xlsx_and_hostile_files_are_refused,
+    crate::roster_files
+);

@@ -127,3 +127,5 @@ refusal-duty_calendar_one_year = The calendar is loaded one year at a time
 refusal-url_invalid = The address must start with http:// or https://
 refusal-url_credentials = No login or password in the address
 refusal-url_too_long = The address is longer than 2000 characters
+refusal-xlsx_unreadable = The file could not be read as an Excel workbook (XLSX)
+refusal-xlsx_too_large = The Excel workbook is too large: at most 16 MB unpacked and 200 parts

@@ -129,3 +129,5 @@ refusal-duty_calendar_one_year = Календарь загружается по 
 refusal-url_invalid = Адрес должен начинаться с http:// или https://
 refusal-url_credentials = Логин и пароль в адресе не допускаются
 refusal-url_too_long = Адрес длиннее 2000 символов
+refusal-xlsx_unreadable = Файл не удалось прочитать как книгу Excel (XLSX)
+refusal-xlsx_too_large = Книга Excel слишком велика: не больше 16 МБ в распакованном виде и 200 частей

@@ -657,7 +657,7 @@ impl Services {
         })
     }
 
-    /// Imports a centre's roster from CSV (`date;profile;kind;start;end;primary;backups`,
+    /// Imports a centre's roster from CSV or XLSX (`date;profile;kind;start;end;primary;backups`,
     /// `;` or `,` between fields, dates `ДД.ММ.ГГГГ` or `ГГГГ-ММ-ДД`, backups'
     /// logins separated by spaces). Every row is checked first; one bad row
     /// refuses the whole file, naming each bad row and why. A good file
@@ -673,7 +673,7 @@ impl Services {
                 limit: ROSTER_MAX_BYTES as u64,
             });
         }
-        let rows = parse_roster_csv(bytes)?;
+        let rows = parse_roster(bytes)?;
         let now = self.clock.now().naive_utc();
         self.db.write(|conn| {
             let org = repo::organization(conn, tkc)?;
@@ -944,6 +944,16 @@ fn csv_text(bytes: &[u8]) -> SResult<(String, u8)> {
     Ok((text.to_string(), sep))
 }
 
+/// The rows of a roster file, CSV or XLSX (told apart by their first
+/// bytes), with their line numbers (the header is line 1).
+pub fn parse_roster(bytes: &[u8]) -> SResult<Vec<(usize, ShiftInput)>> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        parse_roster_xlsx(bytes)
+    } else {
+        parse_roster_csv(bytes)
+    }
+}
+
 /// The rows of a roster CSV with their line numbers (the header is line 1).
 pub fn parse_roster_csv(bytes: &[u8]) -> SResult<Vec<(usize, ShiftInput)>> {
     let (text, sep) = csv_text(bytes)?;
@@ -952,21 +962,106 @@ pub fn parse_roster_csv(bytes: &[u8]) -> SResult<Vec<(usize, ShiftInput)>> {
         .flexible(true)
         .has_headers(true)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
+    let mut records = Vec::new();
     let mut errors = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        if rows.len() + errors.len() >= ROSTER_MAX_ROWS {
+        if records.len() + errors.len() >= ROSTER_MAX_ROWS {
             return Err(ServiceError::field("file", "duty_too_many_rows"));
         }
-        let Ok(record) = record else {
-            errors.push(FieldError::new(format!("rows[{line}]"), "csv_malformed"));
-            continue;
-        };
+        match record {
+            Ok(r) => records.push((line, r.iter().map(str::to_string).collect())),
+            Err(_) => errors.push(FieldError::new(format!("rows[{line}]"), "csv_malformed")),
+        }
+    }
+    roster_rows(records, errors)
+}
+
+/// What an XLSX roster may hold once unpacked: the whole workbook's parts.
+pub const ROSTER_XLSX_MAX_UNPACKED: u64 = 16 << 20;
+/// And how many parts.
+const ROSTER_XLSX_MAX_PARTS: usize = 200;
+
+/// The rows of the first sheet of an XLSX roster. The workbook's parts are
+/// counted and sized (as their headers declare them, which the reader then
+/// holds them to) before anything is unpacked.
+pub fn parse_roster_xlsx(bytes: &[u8]) -> SResult<Vec<(usize, ShiftInput)>> {
+    use calamine::{Data, Reader, Xlsx};
+    let unreadable = || ServiceError::field("file", "xlsx_unreadable");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
+    if zip.len() > ROSTER_XLSX_MAX_PARTS {
+        return Err(ServiceError::field("file", "xlsx_too_large"));
+    }
+    let mut unpacked = 0u64;
+    for i in 0..zip.len() {
+        let part = zip.by_index_raw(i).map_err(|_| unreadable())?;
+        unpacked = unpacked.saturating_add(part.size());
+    }
+    if unpacked > ROSTER_XLSX_MAX_UNPACKED {
+        return Err(ServiceError::field("file", "xlsx_too_large"));
+    }
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(unreadable)?
+        .map_err(|_| unreadable())?;
+    // Excel keeps dates and times as serial numbers: days since 30.12.1899
+    // and the fraction of a day.
+    let serial = |cell: &Data| match cell {
+        Data::DateTime(d) => Some(d.as_f64()),
+        Data::Float(f) => Some(*f),
+        Data::Int(i) => Some(*i as f64),
+        _ => None,
+    };
+    let text = |cell: &Data, column: usize| -> String {
+        match (serial(cell), column) {
+            (Some(v), 0) if (0.0..2_958_466.0).contains(&v) => {
+                NaiveDate::from_ymd_opt(1899, 12, 30)
+                    .and_then(|d| d.checked_add_signed(Duration::days(v.floor() as i64)))
+                    .map(|d| d.format("%d.%m.%Y").to_string())
+                    .unwrap_or_default()
+            }
+            (Some(v), 3 | 4) if (0.0..1.0).contains(&v.fract()) => {
+                let minutes = ((v.fract() * 1440.0).round() as u32) % 1440;
+                format!("{:02}:{:02}", minutes / 60, minutes % 60)
+            }
+            _ => cell.to_string(),
+        }
+    };
+    let mut records = Vec::new();
+    for (i, row) in range.rows().enumerate().skip(1) {
+        if records.len() >= ROSTER_MAX_ROWS {
+            return Err(ServiceError::field("file", "duty_too_many_rows"));
+        }
+        records.push((
+            i + 1,
+            row.iter()
+                .take(7)
+                .enumerate()
+                .map(|(c, cell)| text(cell, c))
+                .collect(),
+        ));
+    }
+    roster_rows(records, Vec::new())
+}
+
+/// Shifts as entered from the records of a file: (line, fields in the
+/// order of `ROSTER_HEADER`). Blank lines are skipped.
+fn roster_rows(
+    records: Vec<(usize, Vec<String>)>,
+    mut errors: Vec<FieldError>,
+) -> SResult<Vec<(usize, ShiftInput)>> {
+    let mut rows = Vec::new();
+    for (line, record) in records {
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let field = |n: usize| record.get(n).unwrap_or("").trim().to_string();
+        let field = |n: usize| {
+            record
+                .get(n)
+                .map(|f| f.trim().to_string())
+                .unwrap_or_default()
+        };
         let Some(date) = parse_date(&field(0)) else {
             errors.push(FieldError::new(format!("rows[{line}].date"), "date_format"));
             continue;
@@ -981,7 +1076,7 @@ pub fn parse_roster_csv(bytes: &[u8]) -> SResult<Vec<(usize, ShiftInput)>> {
                 end: field(4),
                 primary: field(5),
                 backups: field(6)
-                    .split(|c: char| c.is_whitespace() || c == '|' || (c == ',' && sep == b';'))
+                    .split(|c: char| c.is_whitespace() || c == '|' || c == ',' || c == ';')
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
                     .collect(),

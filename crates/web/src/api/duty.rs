@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_shift))
         .routes(routes!(import_roster))
         .routes(routes!(export_roster))
+        .routes(routes!(export_roster_xlsx))
         .routes(routes!(add_absence))
         .routes(routes!(delete_absence))
         .routes(routes!(load_calendar))
@@ -170,6 +171,45 @@ async fn export_roster(
             ),
         ],
         roster_csv(&rows),
+    )
+        .into_response())
+}
+
+/// The roster as an XLSX workbook, as the roster page's import reads it.
+#[utoipa::path(get, path = "/api/v1/duty/centres/{tkc}/roster.xlsx", tag = "duty", params(("tkc" = i64, Path), PeriodQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = Problem)))]
+async fn export_roster_xlsx(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tkc): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let from = q.from.unwrap_or_else(|| state.svc.clock.now().date_naive());
+    let lang = caller.lang;
+    let rows = call!(state, caller, |svc, actor| svc.duty_export(
+        &actor,
+        tkc,
+        from,
+        q.days.unwrap_or(31)
+    ))?;
+    let bytes = crate::ui::roster_xlsx(&rows).map_err(|e| {
+        AppError::from(rtms_service::ServiceError::Store(
+            rtms_store::StoreError::Other(e.to_string()),
+        ))
+        .in_lang(lang)
+    })?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"roster-{tkc}-{from}.xlsx\""),
+            ),
+        ],
+        bytes,
     )
         .into_response())
 }

@@ -127,6 +127,9 @@ pub struct RosterQuery {
     pub tkc: Option<i64>,
     #[serde(default)]
     pub from: Option<String>,
+    /// `xlsx` for a workbook (the export), else CSV.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 /// One cell of the week grid.
@@ -438,7 +441,40 @@ pub async fn import(
     }
 }
 
-/// The roster of four weeks from `from` as CSV, as the import reads it.
+/// A roster as an XLSX workbook: one sheet, the import's columns, every
+/// cell text (dates `ДД.ММ.ГГГГ`, times `ЧЧ:ММ`), so it reads back as written.
+pub(crate) fn roster_xlsx(rows: &[ShiftInput]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name("roster")?;
+    for (c, h) in rtms_service::directory::duty::ROSTER_HEADER
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+        sheet.set_column_width(c as u16, if c == 6 { 30 } else { 14 })?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let y = i as u32 + 1;
+        let cells = [
+            r.date.format("%d.%m.%Y").to_string(),
+            r.profile.clone(),
+            r.kind.clone(),
+            r.start.clone(),
+            r.end.clone(),
+            r.primary.clone(),
+            r.backups.join(" "),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            sheet.write_string(y, c as u16, v)?;
+        }
+    }
+    book.save_to_buffer()
+}
+
+/// The roster of four weeks from `from` as CSV (or XLSX: `format=xlsx`), as the import reads it.
 pub async fn export(
     State(state): State<AppState>,
     u: UiUser,
@@ -451,7 +487,32 @@ pub async fn export(
         .and_then(parse_day)
         .unwrap_or_else(|| state.svc.clock.now().date_naive());
     let actor = u.actor.clone();
-    match svc_call(&state, move |s| s.duty_export(&actor, tkc, from, 28)).await {
+    let rows = svc_call(&state, move |s| s.duty_export(&actor, tkc, from, 28)).await;
+    if q.format.as_deref() == Some("xlsx") {
+        return match rows.map(|r| roster_xlsx(&r)) {
+            Ok(Ok(bytes)) => (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"roster-{tkc}-{from}.xlsx\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "roster workbook failed");
+                error_page(&u, &ServiceError::NotFound)
+            }
+            Err(e) => error_page(&u, &e),
+        };
+    }
+    match rows {
         Ok(rows) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

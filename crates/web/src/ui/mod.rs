@@ -6,6 +6,7 @@ mod admin_pages;
 mod assets;
 mod cms;
 mod duty_pages;
+pub(crate) use duty_pages::roster_xlsx;
 pub(crate) mod file_pages;
 pub use file_pages::verify_file;
 pub mod fmt;
