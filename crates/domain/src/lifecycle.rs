@@ -16,7 +16,9 @@ pub enum Guard {
     Always,
     /// A planned request from an organization whose head approves planned requests.
     NeedsHeadApproval,
-    /// An emergency request for which the route table names a consultation centre.
+    /// An emergency request (or an urgent one, where the region routes
+    /// urgent requests too) for which the route table or a duty roster names
+    /// a consultation centre.
     EmergencyRouted,
     /// The signer is the last member of the consilium who has not signed yet.
     LastSignature,
@@ -226,6 +228,9 @@ pub struct GuardContext {
     pub form: FormOfCare,
     pub requires_head_approval: bool,
     pub route_found: bool,
+    /// The region routes urgent requests like emergencies (to the consultant
+    /// on duty, without the dispatcher).
+    pub urgent_routed: bool,
     /// Consilium members (the signer included) who have not signed yet.
     pub unsigned_members: usize,
 }
@@ -237,7 +242,11 @@ impl Guard {
             Guard::NeedsHeadApproval => {
                 ctx.form == FormOfCare::Planned && ctx.requires_head_approval
             }
-            Guard::EmergencyRouted => ctx.form == FormOfCare::Emergency && ctx.route_found,
+            Guard::EmergencyRouted => {
+                ctx.route_found
+                    && (ctx.form == FormOfCare::Emergency
+                        || (ctx.form == FormOfCare::Urgent && ctx.urgent_routed))
+            }
             Guard::LastSignature => ctx.unsigned_members <= 1,
         }
     }
@@ -359,6 +368,7 @@ mod tests {
             form,
             requires_head_approval: false,
             route_found: true,
+            urgent_routed: false,
             unsigned_members: 1,
         }
     }
@@ -380,6 +390,37 @@ mod tests {
         };
         assert_eq!(
             decide(S::Draft, A::Submit, &[R::Doctor], &no_route)
+                .unwrap()
+                .to,
+            S::Submitted
+        );
+    }
+
+    #[test]
+    fn urgent_requests_are_routed_only_where_the_region_says_so() {
+        let urgent = ctx(FormOfCare::Urgent);
+        assert_eq!(
+            decide(S::Draft, A::Submit, &[R::Doctor], &urgent)
+                .unwrap()
+                .to,
+            S::Submitted
+        );
+        let routed = GuardContext {
+            urgent_routed: true,
+            ..urgent
+        };
+        assert_eq!(
+            decide(S::Draft, A::Submit, &[R::Doctor], &routed)
+                .unwrap()
+                .to,
+            S::Assigned
+        );
+        let planned = GuardContext {
+            urgent_routed: true,
+            ..ctx(FormOfCare::Planned)
+        };
+        assert_eq!(
+            decide(S::Draft, A::Submit, &[R::Doctor], &planned)
                 .unwrap()
                 .to,
             S::Submitted

@@ -189,6 +189,7 @@ fn guard_context(step: &Step, consilium: usize, signatures: usize) -> GuardConte
         form: step.form,
         requires_head_approval: step.requires_head_approval,
         route_found: step.route_found,
+        urgent_routed: false,
         unsigned_members: consilium.saturating_sub(signatures),
     }
 }
@@ -328,6 +329,7 @@ fn contexts() -> Vec<GuardContext> {
                         form,
                         requires_head_approval,
                         route_found,
+                        urgent_routed: false,
                         unsigned_members,
                     });
                 }
@@ -343,6 +345,7 @@ fn context_strategy() -> impl Strategy<Value = GuardContext> {
             form,
             requires_head_approval,
             route_found,
+            urgent_routed: false,
             unsigned_members,
         },
     )
@@ -693,7 +696,7 @@ proptest! {
         route_found in any::<bool>(),
         unsigned_members in 0usize..=4,
     ) {
-        let ctx = GuardContext { form, requires_head_approval, route_found, unsigned_members };
+        let ctx = GuardContext { form, requires_head_approval, route_found, urgent_routed: false, unsigned_members };
         let mut got = available_actions(status, &roles, &ctx);
         let n = got.len();
         got.sort();

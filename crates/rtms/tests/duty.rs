@@ -308,6 +308,17 @@ async fn night_with_two_profiles(backend: BackendKind) {
     // pass first; then only ours matter.
     run().await;
 
+    // Neurology has no emergency route any more: the roster alone finds the centre.
+    let (status, body) = app
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/v1/admin/routes",
+            Some(json!({"profile": "neurology", "form_of_care": "emergency", "tkc_id": null})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+
     // 03:00: two emergencies. Cardiology goes to the night cardiologist,
     // neurology past the sick primary to the backup.
     let heart = emergency(&app, &doctor, "cardiology").await;
@@ -441,6 +452,27 @@ async fn night_with_two_profiles(backend: BackendKind) {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 
+    // Urgent requests go to the dispatcher, until the region routes them too.
+    let mut urgent_body = complete_request("urgent");
+    urgent_body["profile"] = json!("cardiology");
+    let doctor = app.login("doctor").await;
+    let urgent = app.create(&doctor, urgent_body.clone()).await;
+    assert_eq!(
+        app.act(&doctor, urgent, "submit", json!({})).await,
+        "submitted"
+    );
+    let admin = app.login("admin").await;
+    app.change_settings(&admin, json!({"duty_auto_urgent": true}))
+        .await;
+    let doctor = app.login("doctor").await;
+    let urgent = app.create(&doctor, urgent_body).await;
+    assert_eq!(
+        app.act(&doctor, urgent, "submit", json!({})).await,
+        "assigned"
+    );
+    assert_eq!(assigned(&app, &doctor, urgent).await, ["Ночной"]);
+    assert_eq!(kinds_for(&app, "kardio_noch", urgent).await, ["assigned"]);
+
     // The report: time to the first acknowledgement and who answered, by
     // form of care, centre and profile.
     let analyst = app.login("analyst").await;
@@ -454,7 +486,13 @@ async fn night_with_two_profiles(backend: BackendKind) {
             .cloned()
             .unwrap_or_else(|| panic!("{profile} in {}", report["duty"]))
     };
-    let heart_line = line("Кардиология");
+    let heart_line = report["duty"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["profile"] == "Кардиология" && d["form_of_care"] == "Экстренная")
+        .cloned()
+        .unwrap();
     assert_eq!(heart_line["form_of_care"], "Экстренная");
     assert_eq!(heart_line["centre"], "ТКЦ ОКБ");
     assert_eq!(

@@ -852,3 +852,4 @@ report-duty-alarms = Alarm to the dispatchers
 assign-on-duty = on duty
 assign-suggested = suggested: the fewest open
 duty-export-xlsx = Download XLSX
+settings-duty-auto-urgent = Urgent requests go to the consultant on duty at once, as emergencies do

@@ -864,3 +864,4 @@ report-duty-alarms = Тревога диспетчеру
 assign-on-duty = дежурит
 assign-suggested = рекомендуется: меньше всего в работе
 duty-export-xlsx = Скачать XLSX
+settings-duty-auto-urgent = Неотложные запросы — сразу дежурному, как экстренные

@@ -286,6 +286,10 @@ pub struct RegionSettings {
     /// it passes to the backup (1–240).
     #[serde(default = "default_ack_minutes")]
     pub duty_ack_minutes: i64,
+    /// Urgent requests go to the consultant on duty at once, as emergencies
+    /// do (else to the dispatcher).
+    #[serde(default)]
+    pub duty_auto_urgent: bool,
     /// The duty webhook (a region's SMS or telephone gateway), `http(s)://…`;
     /// empty: none.
     #[serde(default)]
@@ -1133,6 +1137,9 @@ impl Services {
                 .unwrap_or_default(),
             semd_required: self.semd_required(&mut conn)?,
             duty_ack_minutes: super::duty::ack_minutes(&mut conn)?,
+            duty_auto_urgent: repo::setting(&mut conn, super::duty::AUTO_URGENT_SETTING)?
+                .as_deref()
+                == Some("true"),
             duty_webhook_url: repo::setting(&mut conn, super::duty::WEBHOOK_URL_SETTING)?
                 .unwrap_or_default(),
             duty_webhook_template: repo::setting(&mut conn, super::duty::WEBHOOK_TEMPLATE_SETTING)?
@@ -1261,6 +1268,11 @@ impl Services {
                 &s.duty_ack_minutes.to_string(),
             )?;
             repo::set_setting(c, super::duty::WEBHOOK_URL_SETTING, hook)?;
+            repo::set_setting(
+                c,
+                super::duty::AUTO_URGENT_SETTING,
+                if s.duty_auto_urgent { "true" } else { "false" },
+            )?;
             repo::set_setting(
                 c,
                 super::duty::WEBHOOK_TEMPLATE_SETTING,

@@ -45,6 +45,9 @@ pub const DEFAULT_ACK_MINUTES: i64 = 10;
 /// Settings of the outgoing webhook (an SMS or telephone gateway): its URL,
 /// the text template (`{id}`, `{step}`, `{link}`), the HMAC-SHA256 key.
 pub const WEBHOOK_URL_SETTING: &str = "duty.webhook_url";
+/// Setting: `true` routes urgent requests like emergencies, to the
+/// consultant on duty without the dispatcher.
+pub const AUTO_URGENT_SETTING: &str = "duty.auto_urgent";
 pub const WEBHOOK_TEMPLATE_SETTING: &str = "duty.webhook_template";
 pub const WEBHOOK_SECRET_SETTING: &str = "duty.webhook_secret";
 

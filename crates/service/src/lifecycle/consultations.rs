@@ -394,14 +394,28 @@ impl Services {
             .as_deref()
             .and_then(FormOfCare::parse)
             .unwrap_or(FormOfCare::Planned);
+        // An emergency (an urgent request too, where the region says so) goes
+        // straight to a centre when the route table names one, or when some
+        // centre's duty roster has someone on duty now.
+        let urgent_routed = form == FormOfCare::Urgent
+            && repo::setting(conn, crate::directory::duty::AUTO_URGENT_SETTING)?.as_deref()
+                == Some("true");
         let route_found = match (&c.profile, form) {
-            (Some(p), FormOfCare::Emergency) => repo::route(conn, p, form.as_str())?.is_some(),
+            (Some(p), FormOfCare::Emergency | FormOfCare::Urgent)
+                if form == FormOfCare::Emergency || urgent_routed =>
+            {
+                repo::route(conn, p, form.as_str())?
+                    .is_some_and(|r| r.consultant_id.is_some() || form == FormOfCare::Emergency)
+                    || duty_calls::on_duty_for(conn, None, p, self.clock.now().naive_utc())?
+                        .is_some()
+            }
             _ => false,
         };
         Ok(GuardContext {
             form,
             requires_head_approval: org.requires_head_approval,
             route_found,
+            urgent_routed,
             unsigned_members: consultants.iter().filter(|a| a.signed_at.is_none()).count(),
         })
     }
@@ -673,7 +687,8 @@ impl Services {
             let mut call = None;
             if action == Action::Submit && decision.to == Status::Assigned {
                 let profile = c.profile.as_deref().unwrap_or("");
-                let route = repo::route(conn, profile, FormOfCare::Emergency.as_str())?;
+                let form = data.form_of_care.unwrap_or(FormOfCare::Emergency);
+                let route = repo::route(conn, profile, form.as_str())?;
                 let tkc = route.as_ref().map(|r| r.tkc_id);
                 let routed = match duty_calls::on_duty_for(conn, tkc, profile, now.naive_utc())? {
                     Some((centre, shift, step, user)) => {

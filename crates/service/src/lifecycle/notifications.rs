@@ -57,7 +57,8 @@ pub fn recipients(
             let mut u = dispatchers(conn)?;
             u.extend(coordinators(conn)?);
             u.extend(consultants);
-            (u, "emergency")
+            // An urgent request the region routes like an emergency.
+            (u, if emergency { "emergency" } else { "assigned" })
         }
         (Action::Submit | Action::Approve | Action::Resubmit, Status::Submitted) => (
             dispatchers(conn)?,

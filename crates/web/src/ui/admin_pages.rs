@@ -902,6 +902,7 @@ pub async fn save_settings(
         semd_region_name: f.get("semd_region_name").cloned().unwrap_or_default(),
         semd_required: f.contains_key("semd_required"),
         duty_ack_minutes: num("duty_ack_minutes"),
+        duty_auto_urgent: f.contains_key("duty_auto_urgent"),
         duty_webhook_url: f.get("duty_webhook_url").cloned().unwrap_or_default(),
         duty_webhook_template: f.get("duty_webhook_template").cloned().unwrap_or_default(),
         duty_webhook_secret: f.get("duty_webhook_secret").cloned().unwrap_or_default(),
