@@ -680,6 +680,7 @@ async fn route_role_matrix(backend: BackendKind) {
         (("get", "/api/v1/duty/centres/{tkc}/roster"), (format!("/api/v1/duty/centres/{okb}/roster"), Who::Only(ROSTER), None)),
         (("put", "/api/v1/duty/centres/{tkc}/roster"), (format!("/api/v1/duty/centres/{okb}/roster"), Who::Only(ROSTER), None)),
         (("get", "/api/v1/duty/centres/{tkc}/roster.csv"), (format!("/api/v1/duty/centres/{okb}/roster.csv"), Who::Only(ROSTER), None)),
+        (("get", "/api/v1/duty/centres/{tkc}/roster.xlsx"), (format!("/api/v1/duty/centres/{okb}/roster.xlsx"), Who::Only(ROSTER), None)),
         (("post", "/api/v1/duty/centres/{tkc}/shifts"), (format!("/api/v1/duty/centres/{okb}/shifts"), Who::Only(ROSTER), Some(shift_body))),
         (("delete", "/api/v1/duty/centres/{tkc}/shifts/{id}"), (format!("/api/v1/duty/centres/{okb}/shifts/999999"), Who::Only(ROSTER), None)),
         (("post", "/api/v1/duty/centres/{tkc}/absences"), (format!("/api/v1/duty/centres/{okb}/absences"), Who::Only(ROSTER), Some(absence_body))),
