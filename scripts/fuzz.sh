@@ -5,6 +5,7 @@
 #   cms_check         a detached CMS (PKCS#7) signature
 #   fhir_transaction  a FHIR transaction Bundle
 #   multipart_verify  a multipart form as posted to /verify (multer, then our reading)
+#   roster_file       a duty roster upload, CSV or XLSX
 # The seeds are committed under fuzz/corpus/<target>/ and read only; what a
 # run discovers goes to a temporary directory. A crash, a hang (over 10 s on
 # one input) or more than 2 GB of memory fails the script and leaves the input
@@ -30,7 +31,7 @@ if [ "${CI:-}" = "true" ]; then
   budget=(-seed="$seed" -runs="$runs" -max_total_time=120)
   echo "== fuzzing reproducibly: seed $seed, $runs inputs a target (replay: CI=true RTMS_FUZZ_SEED=$seed ./scripts/fuzz.sh)"
 fi
-targets=(dicom_index zip_source cms_check fhir_transaction multipart_verify)
+targets=(dicom_index zip_source cms_check fhir_transaction multipart_verify roster_file)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
