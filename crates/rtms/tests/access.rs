@@ -302,6 +302,10 @@ async fn route_role_matrix(backend: BackendKind) {
             (format!("/duty/roster/{okb}/phones"), Who::Only(ROSTER)),
         ),
         (
+            ("POST", "/duty/calendar"),
+            ("/duty/calendar".into(), Who::Only(&["admin"])),
+        ),
+        (
             ("POST", "/requests/{id}/duty-ack"),
             (format!("/requests/{req}/duty-ack"), Who::Only(SEES_REQUEST)),
         ),
@@ -616,7 +620,10 @@ async fn route_role_matrix(backend: BackendKind) {
             if let Some(c) = &cookie {
                 req = req.header("cookie", c);
             }
-            if path.ends_with("/import") || path.ends_with("/icd10") && *method == "POST" {
+            if path.ends_with("/import")
+                || *path == "/duty/calendar"
+                || path.ends_with("/icd10") && *method == "POST"
+            {
                 req = req.multipart(reqwest::multipart::Form::new().text("file", ""));
             } else if *method == "POST" {
                 req = req.form(&[("x", "")]);

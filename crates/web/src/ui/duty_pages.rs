@@ -612,6 +612,70 @@ pub async fn phones(
     }
 }
 
+/// Loads a year of the production calendar (administrators): a CSV file and
+/// where it comes from.
+pub async fn calendar(
+    State(state): State<AppState>,
+    u: UiUser,
+    Query(q): Query<RosterQuery>,
+    mut multipart: Multipart,
+) -> Response {
+    let (mut bytes, mut source) = (Vec::new(), String::new());
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(mut field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    let into = if name == "file" {
+                        &mut bytes
+                    } else {
+                        &mut Vec::new()
+                    };
+                    if name == "source" && source.len() < 1000 {
+                        source.push_str(&String::from_utf8_lossy(&chunk));
+                    }
+                    into.extend_from_slice(&chunk);
+                    if bytes.len() > rtms_service::directory::duty::CALENDAR_MAX_BYTES {
+                        break;
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                let errors = vec![tr(u.lang, "admin-import-failed")];
+                return roster_page(&state, &u, q.tkc, None, errors, String::new()).await;
+            }
+        }
+    }
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| {
+        s.duty_load_calendar(&actor, &bytes, &source)
+    })
+    .await
+    {
+        Ok(n) => {
+            let done = rtms_i18n::tr_args(
+                u.lang,
+                "duty-calendar-loaded",
+                &[("count", (n as i64).into())],
+            );
+            roster_page(&state, &u, q.tkc, None, vec![], done).await
+        }
+        Err(ServiceError::Forbidden) => error_page(&u, &ServiceError::Forbidden),
+        Err(e) => {
+            roster_page(
+                &state,
+                &u,
+                q.tkc,
+                None,
+                error_lines(&e, u.lang),
+                String::new(),
+            )
+            .await
+        }
+    }
+}
+
 /// Acknowledges the call on a request (the button on its page and the e-mail's link lead here).
 pub async fn ack(State(state): State<AppState>, u: UiUser, Path(id): Path<i64>) -> Response {
     let actor = u.actor.clone();

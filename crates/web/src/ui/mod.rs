@@ -386,6 +386,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: post(duty_pages::phones),
         },
         UiRoute {
+            path: "/duty/calendar",
+            methods: &["POST"],
+            handler: post(duty_pages::calendar),
+        },
+        UiRoute {
             path: "/requests/{id}/duty-ack",
             methods: &["POST"],
             handler: post(duty_pages::ack),
