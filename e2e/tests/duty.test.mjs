@@ -95,7 +95,8 @@ test("the coordinator's roster refuses a bad file row by row and keeps what it h
     const coordinator = await w.person("coordinator");
     p = coordinator.page;
     await navigating(p, () => p.goto(w.server.url + "/duty/roster"));
-    await expectText(p.locator("main h1"), "График дежурств · ТКЦ ОКБ");
+    await expectText(p.locator("main h1"), "График дежурств");
+    await expectText(p.locator("#roster-centre"), "ТКЦ ОКБ");
     await expectText(p.locator("#duty-grid"), "Смирнов А. В.");
     await w.shot(p, "05-roster");
   });

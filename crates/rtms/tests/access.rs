@@ -283,8 +283,12 @@ async fn route_role_matrix(backend: BackendKind) {
             (format!("/duty/roster/{okb}/import"), Who::Only(ROSTER)),
         ),
         (
-            ("GET", "/duty/roster/{tkc}/export"),
-            (format!("/duty/roster/{okb}/export"), Who::Only(ROSTER)),
+            ("GET", "/duty/roster/{tkc}/roster.csv"),
+            (format!("/duty/roster/{okb}/roster.csv"), Who::Only(ROSTER)),
+        ),
+        (
+            ("GET", "/duty/roster/{tkc}/roster.xlsx"),
+            (format!("/duty/roster/{okb}/roster.xlsx"), Who::Only(ROSTER)),
         ),
         (
             ("POST", "/duty/roster/{tkc}/absences"),

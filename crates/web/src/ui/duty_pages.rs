@@ -127,9 +127,6 @@ pub struct RosterQuery {
     pub tkc: Option<i64>,
     #[serde(default)]
     pub from: Option<String>,
-    /// `xlsx` for a workbook (the export), else CSV.
-    #[serde(default)]
-    pub format: Option<String>,
 }
 
 /// One cell of the week grid.
@@ -229,12 +226,7 @@ async fn roster_page(
         Ok(v) => v,
         Err(e) => return error_page(u, &e),
     };
-    let p = Page::for_user(
-        u,
-        format!("{} · {}", tr(lang, "duty-roster-title"), r.tkc),
-        "duty",
-        0,
-    );
+    let p = Page::for_user(u, tr(lang, "duty-roster-title"), "duty", 0);
     let tz = fmt::tz(&r.time_zone);
     let mut rows: Vec<String> = r.shifts.iter().map(|s| s.profile.clone()).collect();
     rows.sort();
@@ -474,13 +466,27 @@ pub(crate) fn roster_xlsx(rows: &[ShiftInput]) -> Result<Vec<u8>, rust_xlsxwrite
     book.save_to_buffer()
 }
 
-/// The roster of four weeks from `from` as CSV (or XLSX: `format=xlsx`), as the import reads it.
-pub async fn export(
+/// The roster of four weeks from `from` as CSV, as the import reads it.
+pub async fn export_csv(
     State(state): State<AppState>,
     u: UiUser,
     Path(tkc): Path<i64>,
     Query(q): Query<RosterQuery>,
 ) -> Response {
+    export(state, u, tkc, q, false).await
+}
+
+/// The same as an XLSX workbook.
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(tkc): Path<i64>,
+    Query(q): Query<RosterQuery>,
+) -> Response {
+    export(state, u, tkc, q, true).await
+}
+
+async fn export(state: AppState, u: UiUser, tkc: i64, q: RosterQuery, xlsx: bool) -> Response {
     let from = q
         .from
         .as_deref()
@@ -488,7 +494,7 @@ pub async fn export(
         .unwrap_or_else(|| state.svc.clock.now().date_naive());
     let actor = u.actor.clone();
     let rows = svc_call(&state, move |s| s.duty_export(&actor, tkc, from, 28)).await;
-    if q.format.as_deref() == Some("xlsx") {
+    if xlsx {
         return match rows.map(|r| roster_xlsx(&r)) {
             Ok(Ok(bytes)) => (
                 [

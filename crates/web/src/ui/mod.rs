@@ -366,9 +366,14 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: post(duty_pages::import),
         },
         UiRoute {
-            path: "/duty/roster/{tkc}/export",
+            path: "/duty/roster/{tkc}/roster.csv",
             methods: &["GET"],
-            handler: get(duty_pages::export),
+            handler: get(duty_pages::export_csv),
+        },
+        UiRoute {
+            path: "/duty/roster/{tkc}/roster.xlsx",
+            methods: &["GET"],
+            handler: get(duty_pages::export_xlsx),
         },
         UiRoute {
             path: "/duty/roster/{tkc}/absences",
