@@ -279,6 +279,10 @@ async fn route_role_matrix(backend: BackendKind) {
             ),
         ),
         (
+            ("POST", "/duty/roster/{tkc}/copy-week"),
+            (format!("/duty/roster/{okb}/copy-week"), Who::Only(ROSTER)),
+        ),
+        (
             ("POST", "/duty/roster/{tkc}/import"),
             (format!("/duty/roster/{okb}/import"), Who::Only(ROSTER)),
         ),

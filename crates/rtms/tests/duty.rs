@@ -704,7 +704,9 @@ async fn roster_files(backend: BackendKind) {
         .unwrap();
     let coordinator = app.login("coordinator").await;
     let cookie = app.ui_login("coordinator").await;
-    let from = Utc::now().date_naive() + Duration::days(1);
+    // The demo's dates are Moscow's (UTC+3 all year).
+    let today = (Utc::now() + Duration::hours(3)).date_naive();
+    let from = today + Duration::days(1);
     let csv_of = |app: &TestApp| {
         let url = format!(
             "{}/api/v1/duty/centres/{okb}/roster.csv?from={from}&days=7",
@@ -749,6 +751,28 @@ async fn roster_files(backend: BackendKind) {
         before,
         "an exported week loads back as it was"
     );
+
+    // The week after the demo's fortnight is copied from the week before it,
+    // once: a second copy would mix with what is there.
+    let copy = |week: chrono::NaiveDate| {
+        let url = format!("{}/duty/roster/{okb}/copy-week", app.base);
+        let request = app
+            .browser
+            .post(url)
+            .header("cookie", cookie.clone())
+            .form(&[("from", week.to_string())]);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let target = today + Duration::days(14);
+    let page = copy(target).await;
+    assert!(page.contains("Скопировано смен: 28"), "{page}");
+    let page = copy(target).await;
+    assert!(
+        page.contains("На эту неделю уже есть смены: копия не смешивается с ними"),
+        "{page}"
+    );
+    let page = copy(today + Duration::days(60)).await;
+    assert!(page.contains("В прошлой неделе нет смен"), "{page}");
 
     // Hostile and broken files are refused with the reason; nothing changes.
     let bomb = zip_of_zeros(17 << 20);

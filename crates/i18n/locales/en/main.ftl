@@ -858,3 +858,5 @@ duty-calendar-hint = A CSV for one year: date;holiday (a holiday or a moved day 
 duty-calendar-file = File
 duty-calendar-source-example = The Government decree moving days off, its number and date
 duty-calendar-loaded = Calendar days loaded: { $count }
+duty-copy-week = Copy the week before here
+duty-copied = Shifts copied: { $count }

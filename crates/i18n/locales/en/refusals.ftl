@@ -129,3 +129,5 @@ refusal-url_credentials = No login or password in the address
 refusal-url_too_long = The address is longer than 2000 characters
 refusal-xlsx_unreadable = The file could not be read as an Excel workbook (XLSX)
 refusal-xlsx_too_large = The Excel workbook is too large: at most 16 MB unpacked and 200 parts
+refusal-duty_week_empty = The week before has no shifts: nothing to copy
+refusal-duty_week_not_empty = This week already has shifts: a copy does not mix with them

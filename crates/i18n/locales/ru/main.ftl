@@ -870,3 +870,5 @@ duty-calendar-hint = CSV на один год: дата;holiday (праздни�
 duty-calendar-file = Файл
 duty-calendar-source-example = Постановление Правительства РФ о переносе выходных дней, № и дата
 duty-calendar-loaded = Загружено дней календаря: { $count }
+duty-copy-week = Скопировать прошлую неделю сюда
+duty-copied = Скопировано смен: { $count }

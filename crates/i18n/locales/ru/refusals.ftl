@@ -131,3 +131,5 @@ refusal-url_credentials = Логин и пароль в адресе не доп
 refusal-url_too_long = Адрес длиннее 2000 символов
 refusal-xlsx_unreadable = Файл не удалось прочитать как книгу Excel (XLSX)
 refusal-xlsx_too_large = Книга Excel слишком велика: не больше 16 МБ в распакованном виде и 200 частей
+refusal-duty_week_empty = В прошлой неделе нет смен: копировать нечего
+refusal-duty_week_not_empty = На эту неделю уже есть смены: копия не смешивается с ними

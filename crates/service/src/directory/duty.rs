@@ -739,6 +739,77 @@ impl Services {
         })
     }
 
+    /// Copies the week before `from` (seven days, the centre's dates) onto
+    /// the week from `from`, one week later, every shift checked again as
+    /// entered (a weekend shift lands on a working day only if the calendar
+    /// allows). Refused when the target week already has shifts of those
+    /// profiles: a copy never mixes with what the coordinator entered.
+    /// Returns how many shifts were copied.
+    pub fn duty_copy_week(&self, actor: &Actor, tkc: i64, from: NaiveDate) -> SResult<usize> {
+        if !self.may_edit_roster(actor, tkc) {
+            return Err(ServiceError::Forbidden);
+        }
+        let week = Duration::days(7);
+        let source_from = from
+            .checked_sub_signed(week)
+            .ok_or_else(|| ServiceError::field("from", "out_of_range"))?;
+        let mut last = self.duty_export(actor, tkc, source_from, 7)?;
+        if last.is_empty() {
+            return Err(ServiceError::field("from", "duty_week_empty"));
+        }
+        for shift in &mut last {
+            shift.date += week;
+        }
+        let now = self.clock.now().naive_utc();
+        self.db.write(|conn| {
+            let org = repo::organization(conn, tkc)?;
+            let tz = tz_of(&org.time_zone);
+            let (_, after) = period(from, 7)?;
+            let start = to_utc(tz, from.and_time(NaiveTime::MIN));
+            let end = to_utc(tz, after.and_time(NaiveTime::MIN));
+            let taken = duty::shifts_between(conn, Some(tkc), None, start, end)?;
+            if taken
+                .iter()
+                .filter(|t| t.starts_at >= start)
+                .any(|t| last.iter().any(|s| s.profile == t.profile_code))
+            {
+                return Err(ServiceError::field("from", "duty_week_not_empty"));
+            }
+            let mut shifts = Vec::with_capacity(last.len());
+            let mut errors = Vec::new();
+            for (i, input) in last.iter().enumerate() {
+                match self.check_shift(conn, tkc, tz, input, &format!("rows[{}].", i + 1))? {
+                    Ok(s) => {
+                        // A night running into the week from before it.
+                        let (a, b) = (s.starts_at, s.ends_at);
+                        let profile = Some(s.profile_code.as_str());
+                        if !duty::shifts_between(conn, Some(tkc), profile, a, b)?.is_empty() {
+                            let field = format!("rows[{}].start", i + 1);
+                            errors.push(FieldError::new(field, "duty_overlap"));
+                        }
+                        shifts.push(s)
+                    }
+                    Err(mut e) => errors.append(&mut e),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ServiceError::Invalid(errors));
+            }
+            for s in &shifts {
+                duty::insert_shift(conn, s, Some(actor.user.id), now)?;
+            }
+            self.audit_in(
+                conn,
+                actor,
+                None,
+                "duty_import",
+                ("organization", &tkc.to_string()),
+                &format!("{} shifts copied {source_from} -> {from}", shifts.len()),
+            )?;
+            Ok(shifts.len())
+        })
+    }
+
     /// A centre's shifts from `from` for `days` days as the import reads them.
     pub fn duty_export(
         &self,

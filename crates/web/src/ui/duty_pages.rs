@@ -373,6 +373,40 @@ pub async fn add_shift(
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct CopyForm {
+    #[serde(default)]
+    pub from: String,
+}
+
+/// Copies the week before onto the week shown.
+pub async fn copy_week(
+    State(state): State<AppState>,
+    u: UiUser,
+    Path(tkc): Path<i64>,
+    Form(f): Form<CopyForm>,
+) -> Response {
+    let from = parse_day(&f.from).unwrap_or_else(|| state.svc.clock.now().date_naive());
+    let actor = u.actor.clone();
+    match svc_call(&state, move |s| s.duty_copy_week(&actor, tkc, from)).await {
+        Ok(n) => {
+            let done = rtms_i18n::tr_args(u.lang, "duty-copied", &[("count", (n as i64).into())]);
+            roster_page(&state, &u, Some(tkc), Some(from), vec![], done).await
+        }
+        Err(e) => {
+            roster_page(
+                &state,
+                &u,
+                Some(tkc),
+                Some(from),
+                error_lines(&e, u.lang),
+                String::new(),
+            )
+            .await
+        }
+    }
+}
+
 /// Removes a shift.
 pub async fn delete_shift(
     State(state): State<AppState>,

@@ -361,6 +361,11 @@ pub fn ui_routes() -> Vec<UiRoute> {
             handler: post(duty_pages::delete_shift),
         },
         UiRoute {
+            path: "/duty/roster/{tkc}/copy-week",
+            methods: &["POST"],
+            handler: post(duty_pages::copy_week),
+        },
+        UiRoute {
             path: "/duty/roster/{tkc}/import",
             methods: &["POST"],
             handler: post(duty_pages::import),
