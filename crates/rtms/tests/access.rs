@@ -249,16 +249,7 @@ async fn route_role_matrix(backend: BackendKind) {
     let feed = feed["path"].as_str().unwrap().to_string();
 
     // The centre whose roster the coordinator edits.
-    let okb = app
-        .get(&admin_token, "/api/v1/admin/organizations")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["short_name"] == "ТКЦ ОКБ")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let okb = app.org_id("ТКЦ ОКБ").await;
 
     // ---- pages --------------------------------------------------------------------
     let ui: BTreeMap<(&str, &str), (String, Who)> = [

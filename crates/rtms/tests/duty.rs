@@ -17,19 +17,6 @@ use rtms_service::{ManualClock, Services};
 use rtms_store::BackendKind;
 use serde_json::{json, Value};
 
-/// The kinds of a user's notifications about one request.
-async fn kinds_for(app: &TestApp, login: &str, id: i64) -> Vec<String> {
-    let token = app.login(login).await;
-    let list = app.get(&token, "/api/v1/notifications").await;
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["consultation_id"] == id)
-        .map(|n| n["kind"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn put_csv(app: &TestApp, token: &str, path: &str, body: &str) -> (StatusCode, Value) {
     let resp = app
         .client
@@ -82,17 +69,7 @@ async fn night_with_two_profiles(backend: BackendKind) {
     let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
     let url = app.db.url.clone();
     let svc = Services::new(rtms_store::Db::connect(&url, 2).unwrap(), clock.clone());
-    let okb = {
-        let admin = app.login("admin").await;
-        let orgs = app.get(&admin, "/api/v1/admin/organizations").await;
-        orgs.as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["short_name"] == "ТКЦ ОКБ")
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap()
-    };
+    let okb = app.org_id("ТКЦ ОКБ").await;
     // The vascular centre's night people.
     let people = [
         ("kardio_noch", "Ночной"),
@@ -342,16 +319,20 @@ async fn night_with_two_profiles(backend: BackendKind) {
     assert_eq!(run().await, 0, "a call passes once");
     let doctor = app.login("doctor").await;
     assert_eq!(assigned(&app, &doctor, heart).await, ["Резервный"]);
-    assert_eq!(kinds_for(&app, "kardio_rezerv", heart).await, ["duty_call"]);
     assert_eq!(
-        kinds_for(&app, "dispatcher", brain)
+        app.notification_kinds("kardio_rezerv", heart).await,
+        ["duty_call"]
+    );
+    assert_eq!(
+        app.notification_kinds("dispatcher", brain)
             .await
             .iter()
             .filter(|k| *k == "duty_alarm")
             .count(),
         1
     );
-    assert!(kinds_for(&app, "dispatcher", heart)
+    assert!(app
+        .notification_kinds("dispatcher", heart)
         .await
         .iter()
         .all(|k| k != "duty_alarm"));
@@ -375,7 +356,7 @@ async fn night_with_two_profiles(backend: BackendKind) {
         "the dispatchers' alarm waits for them, it does not pass again"
     );
     assert_eq!(
-        kinds_for(&app, "dispatcher", heart)
+        app.notification_kinds("dispatcher", heart)
             .await
             .iter()
             .filter(|k| *k == "duty_alarm")
@@ -383,7 +364,7 @@ async fn night_with_two_profiles(backend: BackendKind) {
         1
     );
     assert_eq!(
-        kinds_for(&app, "kardio_rezerv", heart).await,
+        app.notification_kinds("kardio_rezerv", heart).await,
         ["duty_call"],
         "told once"
     );
@@ -471,7 +452,10 @@ async fn night_with_two_profiles(backend: BackendKind) {
         "assigned"
     );
     assert_eq!(assigned(&app, &doctor, urgent).await, ["Ночной"]);
-    assert_eq!(kinds_for(&app, "kardio_noch", urgent).await, ["assigned"]);
+    assert_eq!(
+        app.notification_kinds("kardio_noch", urgent).await,
+        ["assigned"]
+    );
 
     // The report: time to the first acknowledgement and who answered, by
     // form of care, centre and profile.
@@ -691,17 +675,7 @@ fn zip_of_zeros(size: usize) -> Vec<u8> {
 
 async fn roster_files(backend: BackendKind) {
     let app = TestApp::spawn(backend).await;
-    let admin = app.login("admin").await;
-    let okb = app
-        .get(&admin, "/api/v1/admin/organizations")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["short_name"] == "ТКЦ ОКБ")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let okb = app.org_id("ТКЦ ОКБ").await;
     let coordinator = app.login("coordinator").await;
     let cookie = app.ui_login("coordinator").await;
     // The demo's dates are Moscow's (UTC+3 all year).

@@ -12,19 +12,6 @@ use rtms_service::{Clock, ManualClock, Services};
 use rtms_store::BackendKind;
 use serde_json::json;
 
-/// The kinds of a user's notifications about one request (signing in afresh: the clock moves by hours).
-async fn kinds_for(app: &TestApp, login: &str, id: i64) -> Vec<String> {
-    let token = app.login(login).await;
-    let list = app.get(&token, "/api/v1/notifications").await;
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["consultation_id"] == id)
-        .map(|n| n["kind"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn deadline_alerts(backend: BackendKind) {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
@@ -59,7 +46,8 @@ async fn deadline_alerts(backend: BackendKind) {
     // 17 hours of 24: nothing yet.
     clock.advance(Duration::hours(17));
     tokio::task::spawn_blocking(monitor.clone()).await.unwrap();
-    assert!(kinds_for(&app, "dispatcher", urgent)
+    assert!(app
+        .notification_kinds("dispatcher", urgent)
         .await
         .iter()
         .all(|k| !k.starts_with("deadline")));
@@ -69,11 +57,12 @@ async fn deadline_alerts(backend: BackendKind) {
     // (Demo requests cross their own thresholds as the clock moves too: count ours by what arrived.)
     let sent = tokio::task::spawn_blocking(monitor.clone()).await.unwrap();
     assert!(sent >= 1);
-    assert!(kinds_for(&app, "dispatcher", urgent)
+    assert!(app
+        .notification_kinds("dispatcher", urgent)
         .await
         .contains(&"deadline_near".to_string()));
     assert!(
-        kinds_for(&app, "dispatcher", returned)
+        app.notification_kinds("dispatcher", returned)
             .await
             .iter()
             .all(|k| !k.starts_with("deadline")),
@@ -92,7 +81,7 @@ async fn deadline_alerts(backend: BackendKind) {
         tokio::task::spawn_blocking(monitor.clone()).await.unwrap(),
         0
     );
-    let kinds = kinds_for(&app, "dispatcher", urgent).await;
+    let kinds = app.notification_kinds("dispatcher", urgent).await;
     assert_eq!(
         kinds.iter().filter(|k| *k == "deadline_over").count(),
         1,
@@ -116,7 +105,8 @@ async fn deadline_alerts(backend: BackendKind) {
         "{list}"
     );
     // The doctor who asked is not alarmed by the region's deadline.
-    assert!(kinds_for(&app, "doctor", urgent)
+    assert!(app
+        .notification_kinds("doctor", urgent)
         .await
         .iter()
         .all(|k| !k.starts_with("deadline")));
@@ -224,30 +214,33 @@ async fn escalation_to_ktc_head(backend: BackendKind) {
     clock.advance(Duration::hours(24) + Duration::minutes(1));
     tokio::task::spawn_blocking(monitor.clone()).await.unwrap();
     assert_eq!(
-        kinds_for(&app, "dispatcher", urgent)
+        app.notification_kinds("dispatcher", urgent)
             .await
             .iter()
             .filter(|k| *k == "deadline_over")
             .count(),
         1
     );
-    assert_eq!(escalated(kinds_for(&app, "head", urgent).await), 0);
+    assert_eq!(escalated(app.notification_kinds("head", urgent).await), 0);
     // Overdue by 59 minutes: still not.
     clock.advance(Duration::minutes(58));
     tokio::task::spawn_blocking(monitor.clone()).await.unwrap();
-    assert_eq!(escalated(kinds_for(&app, "head", urgent).await), 0);
+    assert_eq!(escalated(app.notification_kinds("head", urgent).await), 0);
     // An hour and more: the head is told, in the app and by e-mail, once.
     clock.advance(Duration::minutes(2));
     tokio::task::spawn_blocking(monitor.clone()).await.unwrap();
     tokio::task::spawn_blocking(monitor.clone()).await.unwrap();
     clock.advance(Duration::hours(5));
     tokio::task::spawn_blocking(monitor.clone()).await.unwrap();
-    assert_eq!(escalated(kinds_for(&app, "head", urgent).await), 1);
+    assert_eq!(escalated(app.notification_kinds("head", urgent).await), 1);
     let mails = queued_mail(&url, "head@", urgent);
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].contains("руководителю КТЦ"), "{}", mails[0]);
     // The dispatcher is not told twice, nor escalated to.
-    assert_eq!(escalated(kinds_for(&app, "dispatcher", urgent).await), 0);
+    assert_eq!(
+        escalated(app.notification_kinds("dispatcher", urgent).await),
+        0
+    );
     // As the КТЦ's head, the head reads the region's report.
     let head = app.login("head").await;
     let day = clock.now().date_naive().format("%d.%m.%Y");

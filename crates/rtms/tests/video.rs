@@ -50,18 +50,6 @@ async fn accepted_request(app: &TestApp) -> i64 {
     id
 }
 
-async fn kinds_for(app: &TestApp, login: &str, id: i64) -> Vec<String> {
-    let token = app.login(login).await;
-    let list = app.get(&token, "/api/v1/notifications").await;
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["consultation_id"] == id)
-        .map(|n| n["kind"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn conflicts_refused(backend: BackendKind) {
     let app = TestApp::spawn(backend).await;
     let dispatcher = app.login("dispatcher").await;
@@ -203,10 +191,12 @@ async fn booking_for_a_request(backend: BackendKind) {
         .any(|e| e["action"] == "schedule"));
 
     // Both are invited; the reminder goes out once, whichever instance sends it.
-    assert!(kinds_for(&app, "doctor", id)
+    assert!(app
+        .notification_kinds("doctor", id)
         .await
         .contains(&"video_invite".to_string()));
-    assert!(kinds_for(&app, "consultant", id)
+    assert!(app
+        .notification_kinds("consultant", id)
         .await
         .contains(&"video_invite".to_string()));
     let url = app.db.url.clone();
@@ -225,7 +215,7 @@ async fn booking_for_a_request(backend: BackendKind) {
     .unwrap();
     assert_eq!(sent, 1);
     for who in ["doctor", "consultant"] {
-        let kinds = kinds_for(&app, who, id).await;
+        let kinds = app.notification_kinds(who, id).await;
         assert_eq!(
             kinds.iter().filter(|k| *k == "video_reminder").count(),
             1,
@@ -259,7 +249,8 @@ async fn video_now(backend: BackendKind) {
     let room = resp.headers()["location"].to_str().unwrap().to_string();
     assert!(room.starts_with("/video/"), "{room}");
     // The consultant is rung, and pressing the same button lands in the same room.
-    assert!(kinds_for(&app, "consultant", id)
+    assert!(app
+        .notification_kinds("consultant", id)
         .await
         .contains(&"video_now".to_string()));
     let consultant_c = app.ui_login("consultant").await;
@@ -965,10 +956,12 @@ async fn cancel_and_external_rooms(backend: BackendKind) {
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(body.to_string().contains("отменён"), "{body}");
-    assert!(kinds_for(&app, "doctor", id)
+    assert!(app
+        .notification_kinds("doctor", id)
         .await
         .contains(&"video_cancelled".to_string()));
-    assert!(kinds_for(&app, "consultant", id)
+    assert!(app
+        .notification_kinds("consultant", id)
         .await
         .contains(&"video_cancelled".to_string()));
     let room = app

@@ -80,6 +80,22 @@ pub fn client_of(
     }
 }
 
+/// A file to save (CSV, XLSX, PDF): its type and the name it is saved under.
+pub(crate) fn download(body: Vec<u8>, content_type: &str, file: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// Runs blocking database work off the async runtime.
 pub async fn blocking<T, F>(f: F) -> Result<T, error::AppError>
 where

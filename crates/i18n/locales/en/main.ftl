@@ -860,3 +860,4 @@ duty-calendar-source-example = The Government decree moving days off, its number
 duty-calendar-loaded = Calendar days loaded: { $count }
 duty-copy-week = Copy the week before here
 duty-copied = Shifts copied: { $count }
+duty-col-source = source

@@ -872,3 +872,4 @@ duty-calendar-source-example = Постановление Правительст
 duty-calendar-loaded = Загружено дней календаря: { $count }
 duty-copy-week = Скопировать прошлую неделю сюда
 duty-copied = Скопировано смен: { $count }
+duty-col-source = источник

@@ -225,6 +225,33 @@ impl TestApp {
         assert!(s.is_success(), "settings refused: {body}");
     }
 
+    /// The kinds of a user's notifications about one request (signing in
+    /// afresh: a test's clock may have moved past the last session).
+    pub async fn notification_kinds(&self, login: &str, id: i64) -> Vec<String> {
+        let token = self.login(login).await;
+        let list = self.get(&token, "/api/v1/notifications").await;
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["consultation_id"] == id)
+            .map(|n| n["kind"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// A demo organization's id, by its short name.
+    pub async fn org_id(&self, short_name: &str) -> i64 {
+        let admin = self.login("admin").await;
+        let orgs = self.get(&admin, "/api/v1/admin/organizations").await;
+        orgs.as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["short_name"] == short_name)
+            .unwrap_or_else(|| panic!("no organization {short_name}"))["id"]
+            .as_i64()
+            .unwrap()
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> Value {
         let (status, body) = self.call(Some(token), Method::GET, path, None).await;
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");

@@ -15,6 +15,8 @@
 use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
 };
+use std::collections::HashMap;
+
 use chrono_tz::Tz;
 use rtms_domain::{FieldError, Lang, OrgKind, Role};
 use rtms_store::duty::{self, NewShift, Shift};
@@ -235,7 +237,12 @@ pub fn chain_at(
 /// The chain of a known shift at `at`.
 pub fn chain_of(conn: &mut DbConn, shift: Shift, at: NaiveDateTime) -> Result<Chain, ServiceError> {
     let org = repo::organization(conn, shift.tkc_id)?;
-    let today = tz_of(&org.time_zone).from_utc_datetime(&at).date_naive();
+    chain_in(conn, shift, at, tz_of(&org.time_zone))
+}
+
+/// The same, in the centre's time zone already known.
+fn chain_in(conn: &mut DbConn, shift: Shift, at: NaiveDateTime, tz: Tz) -> SResult<Chain> {
+    let today = tz.from_utc_datetime(&at).date_naive();
     let mut ids = vec![shift.primary_user_id];
     ids.extend(shift.backups());
     let absent = duty::absences_between(conn, &ids, today, today)?;
@@ -302,6 +309,64 @@ fn is_day_off(conn: &mut DbConn, day: NaiveDate) -> SResult<bool> {
     Ok(days_of(conn, day, day)?.first().is_some_and(|d| d.day_off))
 }
 
+/// Profile names and centres as one answer's shift views read them.
+struct Seen {
+    profiles: HashMap<String, String>,
+    /// A centre and whether the board shows its phones.
+    centres: HashMap<i64, (rtms_store::models::Organization, bool)>,
+}
+
+impl Seen {
+    fn profile_name(&self, code: &str) -> String {
+        self.profiles
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    fn centre(
+        &mut self,
+        conn: &mut DbConn,
+        tkc: i64,
+    ) -> SResult<(rtms_store::models::Organization, bool)> {
+        if let Some(c) = self.centres.get(&tkc) {
+            return Ok(c.clone());
+        }
+        let org = repo::organization(conn, tkc)?;
+        let show = repo::setting(conn, &show_phone_key(tkc))?.as_deref() == Some("true");
+        self.centres.insert(tkc, (org.clone(), show));
+        Ok((org, show))
+    }
+}
+
+/// What checking shifts of one centre needs, read once for a whole file:
+/// the centre's zone, the profiles, the centre's consultants by login.
+struct ShiftRules {
+    tkc: i64,
+    tz: Tz,
+    profiles: Vec<String>,
+    consultants: HashMap<String, i64>,
+}
+
+impl ShiftRules {
+    fn load(conn: &mut DbConn, tkc: i64) -> SResult<ShiftRules> {
+        let org = repo::organization(conn, tkc)?;
+        let ids = repo::users_with_role(conn, Role::Consultant.as_str(), Some(tkc), None)?;
+        Ok(ShiftRules {
+            tkc,
+            tz: tz_of(&org.time_zone),
+            profiles: reference::profiles(conn)?
+                .into_iter()
+                .map(|p| p.code)
+                .collect(),
+            consultants: repo::users_by_ids(conn, &ids)?
+                .into_iter()
+                .map(|u| (u.login, u.id))
+                .collect(),
+        })
+    }
+}
+
 impl Services {
     /// Whether the caller edits the roster of `tkc`: its coordinator, or an administrator.
     fn may_edit_roster(&self, actor: &Actor, tkc: i64) -> bool {
@@ -352,11 +417,12 @@ impl Services {
     fn shift_view(
         &self,
         conn: &mut DbConn,
+        seen: &mut Seen,
         s: &Shift,
         at: NaiveDateTime,
-        lang: Lang,
     ) -> SResult<ShiftView> {
-        let chain = chain_of(conn, s.clone(), at)?;
+        let (org, show) = seen.centre(conn, s.tkc_id)?;
+        let chain = chain_in(conn, s.clone(), at, tz_of(&org.time_zone))?;
         let ids: Vec<i64> = chain.people.iter().map(|(u, _)| *u).collect();
         let absent: Vec<i64> = chain
             .people
@@ -364,17 +430,14 @@ impl Services {
             .filter(|(_, a)| *a)
             .map(|(u, _)| *u)
             .collect();
-        let show = repo::setting(conn, &show_phone_key(s.tkc_id))?.as_deref() == Some("true");
         let people = self.people_views(conn, &ids, &absent, show, false)?;
-        let org = repo::organization(conn, s.tkc_id)?;
-        let profile_name = self.profile_name(conn, &s.profile_code, lang)?;
         Ok(ShiftView {
             id: s.id,
             tkc_id: s.tkc_id,
             tkc: org.short_name,
             time_zone: org.time_zone,
             profile: s.profile_code.clone(),
-            profile_name,
+            profile_name: seen.profile_name(&s.profile_code),
             kind: s.kind.clone(),
             starts_at: s.starts_at.and_utc(),
             ends_at: s.ends_at.and_utc(),
@@ -382,15 +445,22 @@ impl Services {
         })
     }
 
-    fn profile_name(&self, conn: &mut DbConn, code: &str, lang: Lang) -> SResult<String> {
-        Ok(reference::profiles(conn)?
-            .into_iter()
-            .find(|p| p.code == code)
-            .map(|p| match lang {
-                Lang::En => p.name_en,
-                Lang::Ru => p.name_ru,
-            })
-            .unwrap_or_else(|| code.to_string()))
+    /// What shift views of one answer share: profile names, and each centre
+    /// with its phone setting, read once.
+    fn seen(&self, conn: &mut DbConn, lang: Lang) -> SResult<Seen> {
+        Ok(Seen {
+            profiles: reference::profiles(conn)?
+                .into_iter()
+                .map(|p| {
+                    let name = match lang {
+                        Lang::En => p.name_en,
+                        Lang::Ru => p.name_ru,
+                    };
+                    (p.code, name)
+                })
+                .collect(),
+            centres: HashMap::new(),
+        })
     }
 
     /// «Кто дежурит сейчас»: per profile with a shift now or in the next
@@ -401,6 +471,7 @@ impl Services {
         }
         let now = self.clock.now().naive_utc();
         let mut conn = self.db.conn()?;
+        let mut seen = self.seen(&mut conn, lang)?;
         let shifts = duty::shifts_between(&mut conn, None, None, now, now + Duration::days(2))?;
         let mut profiles: Vec<String> = shifts.iter().map(|s| s.profile_code.clone()).collect();
         profiles.sort();
@@ -414,15 +485,15 @@ impl Services {
                 .filter(|s| s.starts_at > now)
                 .min_by_key(|s| (s.starts_at, s.id));
             let now_view = match current {
-                Some(s) => Some(self.shift_view(&mut conn, s, now, lang)?),
+                Some(s) => Some(self.shift_view(&mut conn, &mut seen, s, now)?),
                 None => None,
             };
             let next_view = match next {
-                Some(s) => Some(self.shift_view(&mut conn, s, s.starts_at, lang)?),
+                Some(s) => Some(self.shift_view(&mut conn, &mut seen, s, s.starts_at)?),
                 None => None,
             };
             rows.push(BoardRow {
-                profile_name: self.profile_name(&mut conn, &p, lang)?,
+                profile_name: seen.profile_name(&p),
                 profile: p,
                 now: now_view,
                 next: next_view,
@@ -463,9 +534,10 @@ impl Services {
         let tz = tz_of(&org.time_zone);
         let start = to_utc(tz, from.and_time(NaiveTime::MIN));
         let end = to_utc(tz, after.and_time(NaiveTime::MIN));
+        let mut seen = self.seen(&mut conn, lang)?;
         let mut shifts = Vec::new();
         for s in duty::shifts_between(&mut conn, Some(tkc), None, start, end)? {
-            shifts.push(self.shift_view(&mut conn, &s, s.starts_at, lang)?);
+            shifts.push(self.shift_view(&mut conn, &mut seen, &s, s.starts_at)?);
         }
         let consultant_ids =
             repo::users_with_role(&mut conn, Role::Consultant.as_str(), Some(tkc), None)?;
@@ -507,8 +579,7 @@ impl Services {
     fn check_shift(
         &self,
         conn: &mut DbConn,
-        tkc: i64,
-        tz: Tz,
+        rules: &ShiftRules,
         input: &ShiftInput,
         path: &str,
     ) -> SResult<Result<NewShift, Vec<FieldError>>> {
@@ -517,8 +588,7 @@ impl Services {
         if !(2000..=2200).contains(&input.date.year()) {
             return Ok(Err(vec![FieldError::new(f("date"), "out_of_range")]));
         }
-        let profiles = reference::profiles(conn)?;
-        if !profiles.iter().any(|p| p.code == input.profile) {
+        if !rules.profiles.contains(&input.profile) {
             errors.push(FieldError::new(f("profile"), "unknown_value"));
         }
         if !SHIFT_KINDS.contains(&input.kind.as_str()) {
@@ -534,20 +604,18 @@ impl Services {
         if end.is_err() {
             errors.push(FieldError::new(f("end"), "time_format"));
         }
-        let consultants = repo::users_with_role(conn, Role::Consultant.as_str(), Some(tkc), None)?;
         let mut person =
             |login: &str, field: String, errors: &mut Vec<FieldError>| -> SResult<Option<i64>> {
-                match repo::user_by_login(conn, login.trim())? {
-                    Some(u) if consultants.contains(&u.id) => Ok(Some(u.id)),
-                    Some(_) => {
-                        errors.push(FieldError::new(field, "duty_not_consultant_here"));
-                        Ok(None)
-                    }
-                    None => {
-                        errors.push(FieldError::new(field, "unknown_login"));
-                        Ok(None)
-                    }
+                if let Some(id) = rules.consultants.get(login.trim()) {
+                    return Ok(Some(*id));
                 }
+                // Only a refusal asks the database which it is.
+                let code = match repo::user_by_login(conn, login.trim())? {
+                    Some(_) => "duty_not_consultant_here",
+                    None => "unknown_login",
+                };
+                errors.push(FieldError::new(field, code));
+                Ok(None)
             };
         let primary = if input.primary.trim().is_empty() {
             errors.push(FieldError::new(f("primary"), "required"));
@@ -578,7 +646,7 @@ impl Services {
         if ends <= begins {
             ends += Duration::days(1);
         }
-        let (starts_at, ends_at) = (to_utc(tz, begins), to_utc(tz, ends));
+        let (starts_at, ends_at) = (to_utc(rules.tz, begins), to_utc(rules.tz, ends));
         if ends_at - starts_at > Duration::hours(SHIFT_MAX_HOURS) {
             errors.push(FieldError::new(f("end"), "duty_too_long"));
         }
@@ -586,7 +654,7 @@ impl Services {
             return Ok(Err(errors));
         }
         Ok(Ok(NewShift {
-            tkc_id: tkc,
+            tkc_id: rules.tkc,
             profile_code: input.profile.clone(),
             kind: input.kind.clone(),
             starts_at,
@@ -604,9 +672,9 @@ impl Services {
         }
         let now = self.clock.now().naive_utc();
         self.db.write(|conn| {
-            let org = repo::organization(conn, tkc)?;
+            let rules = ShiftRules::load(conn, tkc)?;
             let shift = self
-                .check_shift(conn, tkc, tz_of(&org.time_zone), input, "")?
+                .check_shift(conn, &rules, input, "")?
                 .map_err(ServiceError::Invalid)?;
             let overlapping = duty::shifts_between(
                 conn,
@@ -679,12 +747,12 @@ impl Services {
         let rows = parse_roster(bytes)?;
         let now = self.clock.now().naive_utc();
         self.db.write(|conn| {
-            let org = repo::organization(conn, tkc)?;
-            let tz = tz_of(&org.time_zone);
+            let rules = ShiftRules::load(conn, tkc)?;
+            let tz = rules.tz;
             let mut errors = Vec::new();
             let mut shifts: Vec<(usize, NewShift)> = Vec::new();
             for (line, input) in &rows {
-                match self.check_shift(conn, tkc, tz, input, &format!("rows[{line}]."))? {
+                match self.check_shift(conn, &rules, input, &format!("rows[{line}]."))? {
                     Ok(s) => {
                         if shifts.iter().any(|(_, o)| {
                             o.profile_code == s.profile_code
@@ -762,8 +830,8 @@ impl Services {
         }
         let now = self.clock.now().naive_utc();
         self.db.write(|conn| {
-            let org = repo::organization(conn, tkc)?;
-            let tz = tz_of(&org.time_zone);
+            let rules = ShiftRules::load(conn, tkc)?;
+            let tz = rules.tz;
             let (_, after) = period(from, 7)?;
             let start = to_utc(tz, from.and_time(NaiveTime::MIN));
             let end = to_utc(tz, after.and_time(NaiveTime::MIN));
@@ -778,7 +846,7 @@ impl Services {
             let mut shifts = Vec::with_capacity(last.len());
             let mut errors = Vec::new();
             for (i, input) in last.iter().enumerate() {
-                match self.check_shift(conn, tkc, tz, input, &format!("rows[{}].", i + 1))? {
+                match self.check_shift(conn, &rules, input, &format!("rows[{}].", i + 1))? {
                     Ok(s) => {
                         // A night running into the week from before it.
                         let (a, b) = (s.starts_at, s.ends_at);
@@ -967,6 +1035,9 @@ impl Services {
         if source.is_empty() {
             return Err(ServiceError::field("source", "required"));
         }
+        if source.chars().count() > 500 {
+            return Err(ServiceError::field("source", "too_long"));
+        }
         let (year, days) = parse_calendar_csv(bytes)?;
         self.db.write(|conn| {
             let n = duty::replace_calendar_year(conn, year, &days, source)?;
@@ -994,17 +1065,14 @@ fn period(from: NaiveDate, days: i64) -> SResult<(NaiveDate, NaiveDate)> {
     }
 }
 
-/// A date as a roster file writes it; only years 2000 to 2200.
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    parse_any_date(s).filter(|d| (2000..=2200).contains(&d.year()))
-}
-
-/// A date as a roster file writes it.
-fn parse_any_date(s: &str) -> Option<NaiveDate> {
+/// A date as a roster file or form writes it (`ДД.ММ.ГГГГ` or
+/// `ГГГГ-ММ-ДД`); only years 2000 to 2200.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     NaiveDate::parse_from_str(s, "%d.%m.%Y")
         .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
         .ok()
+        .filter(|d| (2000..=2200).contains(&d.year()))
 }
 
 /// The text of an uploaded CSV: UTF-8 (a byte-order mark dropped), and the

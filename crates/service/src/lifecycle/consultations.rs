@@ -709,8 +709,9 @@ impl Services {
                     members_after = members;
                 }
             }
-            // The consultant called for an emergency answers by acting on it.
-            if action != Action::Submit {
+            // The consultant called for an emergency answers by acting on it
+            // (calls wait only while the request is assigned).
+            if status == Status::Assigned {
                 self.duty_ack_by_action(conn, actor, id, now.naive_utc())?;
             }
 

@@ -141,6 +141,22 @@ pub fn sign(secret: &str, body: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// The call of a request that waits for an acknowledgement, if any.
+fn open_call(calls: Vec<Call>) -> Option<Call> {
+    calls
+        .into_iter()
+        .find(|k| k.acked_at.is_none() && k.passed_at.is_none())
+}
+
+/// Whether `actor` is the one a call waits for: its consultant, or any
+/// dispatcher for the alarm.
+fn answers(call: &Call, actor: &Actor) -> bool {
+    match call.user_id {
+        Some(u) => u == actor.user.id,
+        None => actor.is_dispatcher(),
+    }
+}
+
 fn view(c: &Call, names: &[rtms_store::models::User]) -> DutyCallView {
     DutyCallView {
         step: c.step,
@@ -195,12 +211,7 @@ impl Services {
         duty::insert_call(conn, consultation, shift, step, user, now, due)?;
         let (told, kind) = match user {
             Some(u) => (vec![u], "duty_call"),
-            None => {
-                let mut d = dispatchers(conn)?;
-                d.sort_unstable();
-                d.dedup();
-                (d, "duty_alarm")
-            }
+            None => (dispatchers(conn)?, "duty_alarm"),
         };
         if notify {
             self.deliver(conn, &told, consultation, kind)?;
@@ -223,15 +234,9 @@ impl Services {
         let now = self.clock.now();
         self.db.write(|conn| {
             let c = self.visible(conn, actor, id)?;
-            let open = duty::calls_of(conn, id)?
-                .into_iter()
-                .find(|k| k.acked_at.is_none() && k.passed_at.is_none())
+            let open = open_call(duty::calls_of(conn, id)?)
                 .ok_or(ServiceError::refused("duty_nothing_to_ack"))?;
-            let allowed = match open.user_id {
-                Some(u) => u == actor.user.id,
-                None => actor.is_dispatcher(),
-            };
-            if !allowed {
+            if !answers(&open, actor) {
                 return Err(ServiceError::Forbidden);
             }
             duty::ack_calls(conn, id, actor.user.id, now.naive_utc())?;
@@ -273,15 +278,8 @@ impl Services {
         id: i64,
         now: NaiveDateTime,
     ) -> SResult<()> {
-        let open = duty::calls_of(conn, id)?
-            .into_iter()
-            .find(|k| k.acked_at.is_none() && k.passed_at.is_none());
-        if let Some(open) = open {
-            if open.user_id == Some(actor.user.id)
-                || (open.user_id.is_none() && actor.is_dispatcher())
-            {
-                duty::ack_calls(conn, id, actor.user.id, now)?;
-            }
+        if open_call(duty::calls_of(conn, id)?).is_some_and(|open| answers(&open, actor)) {
+            duty::ack_calls(conn, id, actor.user.id, now)?;
         }
         Ok(())
     }
@@ -300,18 +298,11 @@ impl Services {
         let ids: Vec<i64> = calls.iter().filter_map(|c| c.user_id).collect();
         let names = repo::users_by_ids(conn, &ids)?;
         let views: Vec<DutyCallView> = calls.iter().map(|c| view(c, &names)).collect();
-        let open = calls
-            .iter()
-            .find(|k| k.acked_at.is_none() && k.passed_at.is_none())
-            .map(|c| view(c, &names));
-        let may_ack = open.as_ref().is_some_and(|o| match o.user_id {
-            Some(u) => u == actor.user.id,
-            None => actor.is_dispatcher(),
-        });
+        let open = open_call(calls);
         Ok(Some(DutyState {
             calls: views,
-            may_ack,
-            open,
+            may_ack: open.as_ref().is_some_and(|o| answers(o, actor)),
+            open: open.map(|c| view(&c, &names)),
         }))
     }
 

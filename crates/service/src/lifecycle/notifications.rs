@@ -32,6 +32,8 @@ pub(crate) fn dispatchers(conn: &mut DbConn) -> Result<Vec<i64>, ServiceError> {
         None,
         Some("federal"),
     )?);
+    ids.sort_unstable();
+    ids.dedup();
     Ok(ids)
 }
 

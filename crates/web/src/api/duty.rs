@@ -4,8 +4,8 @@
 
 use super::{Path, Query};
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
 use rtms_service::directory::duty::{roster_csv, AbsenceInput, BoardRow, RosterView, ShiftInput};
@@ -17,7 +17,8 @@ use utoipa_axum::routes;
 
 use super::{created, Body, Caller};
 use crate::error::{AppError, Problem};
-use crate::{blocking, AppState};
+use crate::report_export::XLSX_TYPE;
+use crate::{blocking, download, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -155,24 +156,7 @@ async fn export_roster(
     Path(tkc): Path<i64>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    let from = q.from.unwrap_or_else(|| state.svc.clock.now().date_naive());
-    let rows = call!(state, caller, |svc, actor| svc.duty_export(
-        &actor,
-        tkc,
-        from,
-        q.days.unwrap_or(31)
-    ))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"roster-{tkc}-{from}.csv\""),
-            ),
-        ],
-        roster_csv(&rows),
-    )
-        .into_response())
+    roster_file(state, caller, tkc, q, false).await
 }
 
 /// The roster as an XLSX workbook, as the roster page's import reads it.
@@ -184,34 +168,33 @@ async fn export_roster_xlsx(
     Path(tkc): Path<i64>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, AppError> {
+    roster_file(state, caller, tkc, q, true).await
+}
+
+/// The roster of a period as a file the import reads: CSV, or XLSX.
+async fn roster_file(
+    state: AppState,
+    caller: Caller,
+    tkc: i64,
+    q: PeriodQuery,
+    xlsx: bool,
+) -> Result<Response, AppError> {
     let from = q.from.unwrap_or_else(|| state.svc.clock.now().date_naive());
-    let lang = caller.lang;
-    let rows = call!(state, caller, |svc, actor| svc.duty_export(
-        &actor,
-        tkc,
-        from,
-        q.days.unwrap_or(31)
-    ))?;
-    let bytes = crate::ui::roster_xlsx(&rows).map_err(|e| {
-        AppError::from(rtms_service::ServiceError::Store(
-            rtms_store::StoreError::Other(e.to_string()),
-        ))
-        .in_lang(lang)
-    })?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"roster-{tkc}-{from}.xlsx\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    let days = q.days.unwrap_or(31);
+    let rows = call!(state, caller, |svc, actor| svc
+        .duty_export(&actor, tkc, from, days))?;
+    let name = format!("roster-{tkc}-{from}");
+    Ok(if xlsx {
+        let body = crate::ui::roster_xlsx(&rows)
+            .map_err(|e| AppError::Internal(format!("roster workbook failed: {e}")))?;
+        download(body, XLSX_TYPE, &format!("{name}.xlsx"))
+    } else {
+        download(
+            roster_csv(&rows),
+            "text/csv; charset=utf-8",
+            &format!("{name}.csv"),
+        )
+    })
 }
 
 /// Records an absence (leave, sick leave) of one of the centre's consultants.

@@ -1,7 +1,6 @@
 use super::Query;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use rtms_domain::FormOfCare;
 use rtms_service::reporting::reports::{Report, ReportFilter};
@@ -12,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::Caller;
 use crate::error::{AppError, Problem};
-use crate::{blocking, report_export, AppState};
+use crate::{blocking, download, report_export, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -63,20 +62,6 @@ async fn load(state: &AppState, caller: &Caller, q: &ReportQuery) -> Result<Repo
         .map_err(|e| e.in_lang(lang))
 }
 
-fn download(body: Vec<u8>, content_type: &'static str, file: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// Aggregates over requests submitted in the period: volumes, deadline compliance,
 /// time to conclusion, returns, rejections, escalations, close-out, workload.
 /// No personal data. Analysts and dispatchers see the region, heads their organization.
@@ -108,7 +93,7 @@ async fn report_xlsx(
     Ok(download(
         body,
         report_export::XLSX_TYPE,
-        report_export::file_name(&r, "xlsx"),
+        &report_export::file_name(&r, "xlsx"),
     ))
 }
 
@@ -128,5 +113,5 @@ async fn report_pdf(
     let body = report_export::pdf_for(&state, caller.actor, r, lang)
         .await
         .map_err(|e| e.in_lang(lang))?;
-    Ok(download(body, "application/pdf", name))
+    Ok(download(body, "application/pdf", &name))
 }

@@ -16,10 +16,10 @@ use serde::Deserialize;
 
 use super::fmt;
 use super::i18n::tr;
-use super::shell::error_page;
+use super::shell::{error_page, svc_call};
 use super::shell::{render, Page};
 use crate::session::UiUser;
-use crate::{blocking, AppState};
+use crate::AppState;
 
 fn errors_of(e: &ServiceError, lang: Lang) -> BTreeMap<String, String> {
     match e {
@@ -34,17 +34,6 @@ fn errors_of(e: &ServiceError, lang: Lang) -> BTreeMap<String, String> {
             .collect(),
         _ => BTreeMap::new(),
     }
-}
-
-async fn svc_call<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(rtms_service::Services) -> Result<T, ServiceError> + Send + 'static,
-) -> Result<T, ServiceError> {
-    let svc = state.svc.clone();
-    blocking(move || f(svc)).await.map_err(|e| match e {
-        crate::error::AppError::Service(s, _) => s,
-        _ => ServiceError::NotFound,
-    })
 }
 
 /// The text of the form's `file` field; an error when the upload could not be read.

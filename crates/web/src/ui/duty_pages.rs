@@ -4,35 +4,28 @@
 //! The rules are the service's (`directory::duty`); these pages only show
 //! and send.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{Duration, NaiveDate};
 use rtms_domain::Lang;
 use rtms_service::directory::duty::{
-    roster_csv, AbsenceInput, BoardRow, RosterView, ShiftInput, ABSENCE_KINDS, SHIFT_KINDS,
+    parse_date, roster_csv, AbsenceInput, BoardRow, RosterView, ShiftInput, ABSENCE_KINDS,
+    CALENDAR_MAX_BYTES, ROSTER_MAX_BYTES, SHIFT_KINDS,
 };
 use rtms_service::ServiceError;
 use serde::Deserialize;
 
 use super::fmt;
 use super::i18n::tr;
-use super::shell::{error_page, render, Page};
+use super::shell::{error_page, render, svc_call, Page};
+use crate::report_export::XLSX_TYPE;
 use crate::session::UiUser;
-use crate::{blocking, AppState};
-
-async fn svc_call<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(rtms_service::Services) -> Result<T, ServiceError> + Send + 'static,
-) -> Result<T, ServiceError> {
-    let svc = state.svc.clone();
-    blocking(move || f(svc)).await.map_err(|e| match e {
-        crate::error::AppError::Service(s, _) => s,
-        _ => ServiceError::NotFound,
-    })
-}
+use crate::{download, AppState};
 
 /// A shift's people as one line: «Ночной И. П. · резерв: Резервный Р. Р.».
 pub struct ShiftLine {
@@ -151,13 +144,6 @@ struct RosterTpl {
     next: String,
     errors: Vec<String>,
     done: String,
-}
-
-fn parse_day(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d.%m.%Y"))
-        .ok()
 }
 
 /// A refusal as lines a coordinator reads: «Строка 4 · основной: …».
@@ -305,8 +291,51 @@ pub async fn roster(
     u: UiUser,
     Query(q): Query<RosterQuery>,
 ) -> Response {
-    let from = q.from.as_deref().and_then(parse_day);
+    let from = q.from.as_deref().and_then(parse_date);
     roster_page(&state, &u, q.tkc, from, vec![], String::new()).await
+}
+
+/// Back to the centre's roster after a change.
+fn to_roster(tkc: i64, from: Option<NaiveDate>) -> Response {
+    match from {
+        Some(day) => Redirect::to(&format!("/duty/roster?tkc={tkc}&from={day}")),
+        None => Redirect::to(&format!("/duty/roster?tkc={tkc}")),
+    }
+    .into_response()
+}
+
+/// The roster again with what was refused and why (the page answers with
+/// the error page when the caller may not see the roster at all).
+async fn refused(
+    state: &AppState,
+    u: &UiUser,
+    tkc: Option<i64>,
+    from: Option<NaiveDate>,
+    e: &ServiceError,
+) -> Response {
+    roster_page(state, u, tkc, from, error_lines(e, u.lang), String::new()).await
+}
+
+/// The roster again saying what was done: `key` with its `count`.
+async fn done(
+    state: &AppState,
+    u: &UiUser,
+    tkc: Option<i64>,
+    from: Option<NaiveDate>,
+    key: &str,
+    count: usize,
+) -> Response {
+    let text = rtms_i18n::tr_args(u.lang, key, &[("count", (count as i64).into())]);
+    roster_page(state, u, tkc, from, vec![], text).await
+}
+
+/// A date field the form sent unreadable.
+fn bad_date(lang: Lang) -> Vec<String> {
+    vec![format!(
+        "{}: {}",
+        tr(lang, "duty-col-date"),
+        rtms_i18n::refusal("date_format", lang)
+    )]
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -336,13 +365,8 @@ pub async fn add_shift(
     Path(tkc): Path<i64>,
     Form(f): Form<ShiftForm>,
 ) -> Response {
-    let Some(date) = parse_day(&f.date) else {
-        let errors = vec![format!(
-            "{}: {}",
-            tr(u.lang, "duty-col-date"),
-            rtms_i18n::refusal("date_format", u.lang)
-        )];
-        return roster_page(&state, &u, Some(tkc), None, errors, String::new()).await;
+    let Some(date) = parse_date(&f.date) else {
+        return roster_page(&state, &u, Some(tkc), None, bad_date(u.lang), String::new()).await;
     };
     let input = ShiftInput {
         profile: f.profile,
@@ -358,18 +382,8 @@ pub async fn add_shift(
     };
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.duty_add_shift(&actor, tkc, &input)).await {
-        Ok(_) => Redirect::to(&format!("/duty/roster?tkc={tkc}&from={date}")).into_response(),
-        Err(e) => {
-            roster_page(
-                &state,
-                &u,
-                Some(tkc),
-                Some(date),
-                error_lines(&e, u.lang),
-                String::new(),
-            )
-            .await
-        }
+        Ok(_) => to_roster(tkc, Some(date)),
+        Err(e) => refused(&state, &u, Some(tkc), Some(date), &e).await,
     }
 }
 
@@ -386,24 +400,11 @@ pub async fn copy_week(
     Path(tkc): Path<i64>,
     Form(f): Form<CopyForm>,
 ) -> Response {
-    let from = parse_day(&f.from).unwrap_or_else(|| state.svc.clock.now().date_naive());
+    let from = parse_date(&f.from).unwrap_or_else(|| state.svc.clock.now().date_naive());
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.duty_copy_week(&actor, tkc, from)).await {
-        Ok(n) => {
-            let done = rtms_i18n::tr_args(u.lang, "duty-copied", &[("count", (n as i64).into())]);
-            roster_page(&state, &u, Some(tkc), Some(from), vec![], done).await
-        }
-        Err(e) => {
-            roster_page(
-                &state,
-                &u,
-                Some(tkc),
-                Some(from),
-                error_lines(&e, u.lang),
-                String::new(),
-            )
-            .await
-        }
+        Ok(n) => done(&state, &u, Some(tkc), Some(from), "duty-copied", n).await,
+        Err(e) => refused(&state, &u, Some(tkc), Some(from), &e).await,
     }
 }
 
@@ -415,55 +416,51 @@ pub async fn delete_shift(
 ) -> Response {
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.duty_delete_shift(&actor, tkc, id)).await {
-        Ok(()) => Redirect::to(&format!("/duty/roster?tkc={tkc}")).into_response(),
+        Ok(()) => to_roster(tkc, None),
         Err(e) => error_page(&u, &e),
     }
 }
 
-/// Imports a roster CSV: all rows or none, each bad row named.
+/// A form's uploaded file (read to one byte past `limit`, so that the
+/// service refuses it by its size) and its text fields.
+async fn upload(
+    multipart: &mut Multipart,
+    limit: usize,
+) -> Result<(Vec<u8>, HashMap<String, String>), ()> {
+    let (mut file, mut fields) = (Vec::new(), HashMap::new());
+    while let Some(mut field) = multipart.next_field().await.map_err(|_| ())? {
+        let name = field.name().unwrap_or("").to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| ())? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > limit {
+                break;
+            }
+        }
+        if name == "file" {
+            file = bytes;
+        } else {
+            fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    Ok((file, fields))
+}
+
+/// Imports a roster file (CSV or XLSX): all rows or none, each bad row named.
 pub async fn import(
     State(state): State<AppState>,
     u: UiUser,
     Path(tkc): Path<i64>,
     mut multipart: Multipart,
 ) -> Response {
-    let mut bytes = Vec::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(mut field)) if field.name() == Some("file") => {
-                // Read no more than the limit, then refuse.
-                while let Ok(Some(chunk)) = field.chunk().await {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() > rtms_service::directory::duty::ROSTER_MAX_BYTES {
-                        break;
-                    }
-                }
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => break,
-            Err(_) => {
-                let errors = vec![tr(u.lang, "admin-import-failed")];
-                return roster_page(&state, &u, Some(tkc), None, errors, String::new()).await;
-            }
-        }
-    }
+    let Ok((bytes, _)) = upload(&mut multipart, ROSTER_MAX_BYTES).await else {
+        let errors = vec![tr(u.lang, "admin-import-failed")];
+        return roster_page(&state, &u, Some(tkc), None, errors, String::new()).await;
+    };
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.duty_import(&actor, tkc, &bytes)).await {
-        Ok(n) => {
-            let done = rtms_i18n::tr_args(u.lang, "duty-imported", &[("count", (n as i64).into())]);
-            roster_page(&state, &u, Some(tkc), None, vec![], done).await
-        }
-        Err(e) => {
-            roster_page(
-                &state,
-                &u,
-                Some(tkc),
-                None,
-                error_lines(&e, u.lang),
-                String::new(),
-            )
-            .await
-        }
+        Ok(n) => done(&state, &u, Some(tkc), None, "duty-imported", n).await,
+        Err(e) => refused(&state, &u, Some(tkc), None, &e).await,
     }
 }
 
@@ -524,47 +521,27 @@ async fn export(state: AppState, u: UiUser, tkc: i64, q: RosterQuery, xlsx: bool
     let from = q
         .from
         .as_deref()
-        .and_then(parse_day)
+        .and_then(parse_date)
         .unwrap_or_else(|| state.svc.clock.now().date_naive());
     let actor = u.actor.clone();
-    let rows = svc_call(&state, move |s| s.duty_export(&actor, tkc, from, 28)).await;
-    if xlsx {
-        return match rows.map(|r| roster_xlsx(&r)) {
-            Ok(Ok(bytes)) => (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                            .to_string(),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"roster-{tkc}-{from}.xlsx\""),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "roster workbook failed");
-                error_page(&u, &ServiceError::NotFound)
-            }
-            Err(e) => error_page(&u, &e),
-        };
-    }
-    match rows {
-        Ok(rows) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"roster-{tkc}-{from}.csv\""),
-                ),
-            ],
+    let rows = match svc_call(&state, move |s| s.duty_export(&actor, tkc, from, 28)).await {
+        Ok(rows) => rows,
+        Err(e) => return error_page(&u, &e),
+    };
+    let name = format!("roster-{tkc}-{from}");
+    if !xlsx {
+        return download(
             roster_csv(&rows),
-        )
-            .into_response(),
-        Err(e) => error_page(&u, &e),
+            "text/csv; charset=utf-8",
+            &format!("{name}.csv"),
+        );
+    }
+    match roster_xlsx(&rows) {
+        Ok(body) => download(body, XLSX_TYPE, &format!("{name}.xlsx")),
+        Err(e) => {
+            tracing::error!(error = %e, "roster workbook failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 
@@ -587,13 +564,8 @@ pub async fn add_absence(
     Path(tkc): Path<i64>,
     Form(f): Form<AbsenceForm>,
 ) -> Response {
-    let (Some(from), Some(to)) = (parse_day(&f.from), parse_day(&f.to)) else {
-        let errors = vec![format!(
-            "{}: {}",
-            tr(u.lang, "duty-col-date"),
-            rtms_i18n::refusal("date_format", u.lang)
-        )];
-        return roster_page(&state, &u, Some(tkc), None, errors, String::new()).await;
+    let (Some(from), Some(to)) = (parse_date(&f.from), parse_date(&f.to)) else {
+        return roster_page(&state, &u, Some(tkc), None, bad_date(u.lang), String::new()).await;
     };
     let input = AbsenceInput {
         user_id: f.user_id,
@@ -603,18 +575,8 @@ pub async fn add_absence(
     };
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.duty_add_absence(&actor, tkc, &input)).await {
-        Ok(_) => Redirect::to(&format!("/duty/roster?tkc={tkc}")).into_response(),
-        Err(e) => {
-            roster_page(
-                &state,
-                &u,
-                Some(tkc),
-                None,
-                error_lines(&e, u.lang),
-                String::new(),
-            )
-            .await
-        }
+        Ok(_) => to_roster(tkc, None),
+        Err(e) => refused(&state, &u, Some(tkc), None, &e).await,
     }
 }
 
@@ -626,7 +588,7 @@ pub async fn delete_absence(
 ) -> Response {
     let actor = u.actor.clone();
     match svc_call(&state, move |s| s.duty_delete_absence(&actor, tkc, id)).await {
-        Ok(()) => Redirect::to(&format!("/duty/roster?tkc={tkc}")).into_response(),
+        Ok(()) => to_roster(tkc, None),
         Err(e) => error_page(&u, &e),
     }
 }
@@ -647,7 +609,7 @@ pub async fn phones(
     let actor = u.actor.clone();
     let show = f.show.is_some();
     match svc_call(&state, move |s| s.duty_show_phone(&actor, tkc, show)).await {
-        Ok(()) => Redirect::to(&format!("/duty/roster?tkc={tkc}")).into_response(),
+        Ok(()) => to_roster(tkc, None),
         Err(e) => error_page(&u, &e),
     }
 }
@@ -660,59 +622,20 @@ pub async fn calendar(
     Query(q): Query<RosterQuery>,
     mut multipart: Multipart,
 ) -> Response {
-    let (mut bytes, mut source) = (Vec::new(), String::new());
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(mut field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                while let Ok(Some(chunk)) = field.chunk().await {
-                    let into = if name == "file" {
-                        &mut bytes
-                    } else {
-                        &mut Vec::new()
-                    };
-                    if name == "source" && source.len() < 1000 {
-                        source.push_str(&String::from_utf8_lossy(&chunk));
-                    }
-                    into.extend_from_slice(&chunk);
-                    if bytes.len() > rtms_service::directory::duty::CALENDAR_MAX_BYTES {
-                        break;
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                let errors = vec![tr(u.lang, "admin-import-failed")];
-                return roster_page(&state, &u, q.tkc, None, errors, String::new()).await;
-            }
-        }
-    }
+    let Ok((bytes, fields)) = upload(&mut multipart, CALENDAR_MAX_BYTES).await else {
+        let errors = vec![tr(u.lang, "admin-import-failed")];
+        return roster_page(&state, &u, q.tkc, None, errors, String::new()).await;
+    };
+    let source = fields.get("source").cloned().unwrap_or_default();
     let actor = u.actor.clone();
     match svc_call(&state, move |s| {
         s.duty_load_calendar(&actor, &bytes, &source)
     })
     .await
     {
-        Ok(n) => {
-            let done = rtms_i18n::tr_args(
-                u.lang,
-                "duty-calendar-loaded",
-                &[("count", (n as i64).into())],
-            );
-            roster_page(&state, &u, q.tkc, None, vec![], done).await
-        }
+        Ok(n) => done(&state, &u, q.tkc, None, "duty-calendar-loaded", n).await,
         Err(ServiceError::Forbidden) => error_page(&u, &ServiceError::Forbidden),
-        Err(e) => {
-            roster_page(
-                &state,
-                &u,
-                q.tkc,
-                None,
-                error_lines(&e, u.lang),
-                String::new(),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &u, q.tkc, None, &e).await,
     }
 }
 

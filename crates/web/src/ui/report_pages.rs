@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rtms_domain::{FormOfCare, Lang, OrgKind};
 use rtms_i18n::Label;
@@ -16,7 +15,7 @@ use super::i18n::tr;
 use super::shell::error_page;
 use super::shell::{render, Page};
 use crate::session::UiUser;
-use crate::{blocking, report_export, AppState};
+use crate::{blocking, download, report_export, AppState};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ReportQuery {
@@ -201,20 +200,6 @@ async fn for_download(state: &AppState, u: &UiUser, q: &ReportQuery) -> Result<R
         .await
         .map(|v| v.0)
         .map_err(|e| error_page(u, &e))
-}
-
-fn download(body: Vec<u8>, content_type: &'static str, file: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// Every table of the report in one CSV (semicolon-separated, UTF-8 with BOM).

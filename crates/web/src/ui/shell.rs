@@ -152,3 +152,16 @@ struct ErrorTpl {
     p: Page,
     message: String,
 }
+
+/// Runs a service call on the blocking pool for a page, which shows a
+/// refusal itself (`error_page`, or the form again with its errors).
+pub(crate) async fn svc_call<T: Send + 'static>(
+    state: &crate::AppState,
+    f: impl FnOnce(rtms_service::Services) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    let svc = state.svc.clone();
+    crate::blocking(move || f(svc)).await.map_err(|e| match e {
+        crate::error::AppError::Service(s, _) => s,
+        _ => ServiceError::NotFound,
+    })
+}
